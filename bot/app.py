@@ -1,0 +1,214 @@
+"""The composition root: builds every component, owns every lifetime, closes in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import signal
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.clock import Clock, SystemClock
+from bot.commands import incident as incident_commands
+from bot.commands.router import CommandRouter
+from bot.interactions import incident as incident_interactions
+from bot.interactions.buttons import Buttons
+from bot.interactions.router import InteractionRouter
+from bot.interactions.signing import Signer
+from bot.log import get_logger
+from bot.metrics import Metrics
+from bot.services.container import Services, Urls
+from bot.services.directory import Directory
+from bot.services.incidents import IncidentService
+from bot.services.notify import Notifier
+from bot.services.playbook_file import PlaybookFileError
+from bot.services.playbooks import PlaybookService
+from bot.settings import Settings
+from bot.store.db import Database
+from bot.store.incidents import IncidentStore
+from bot.store.installation import InstallationStore
+from bot.store.nonces import NonceStore
+from bot.store.playbooks import PlaybookStore
+from bot.tasks import TaskTracker
+from bot.transport.http import build_http_app
+from bot.transport.mattermost_client import MattermostClient
+
+log = get_logger(__name__)
+
+
+class ConfigError(Exception):
+    """warroom cannot start with this configuration; the message says what to do."""
+
+
+@dataclass
+class Warroom:
+    services: Services
+    commands: CommandRouter
+    interactions: InteractionRouter
+    metrics: Metrics
+    url: str  # where warroom's HTTP server listens
+
+    async def reload_playbooks(self) -> None:
+        try:
+            await self.services.playbooks.reload()
+        except PlaybookFileError as exc:
+            log.error("playbooks_rejected", file=str(exc.file), problems=exc.problems)
+
+
+def build_routers() -> tuple[CommandRouter, InteractionRouter]:
+    commands = CommandRouter()
+    interactions = InteractionRouter()
+    incident_commands.register(commands)
+    incident_interactions.register(interactions)
+    return commands, interactions
+
+
+@asynccontextmanager
+async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Warroom]:
+    """Start warroom: database, Mattermost client, HTTP server, listeners. Stop on exit."""
+    clock = clock or SystemClock()
+    async with AsyncExitStack() as stack:
+        db = Database(settings.db_path)
+        await db.open()
+        stack.push_async_callback(db.close)
+
+        installation_store = InstallationStore(db)
+        installation = await installation_store.load()
+        token = (
+            settings.bot_token.get_secret_value() if settings.bot_token else installation.bot_token
+        )
+        if not token:
+            raise ConfigError("No bot token: set WARROOM_BOT_TOKEN or run `warroom setup` first.")
+        signing_key = (
+            settings.signing_key.get_secret_value()
+            if settings.signing_key
+            else installation.signing_key
+        )
+        if not signing_key:
+            signing_key = secrets.token_urlsafe(32)
+            installation.signing_key = signing_key
+            await installation_store.save(installation)
+
+        def command_tokens() -> list[str]:
+            return [t.get_secret_value() for t in settings.command_tokens] + list(
+                installation.command_tokens.values()
+            )
+
+        chat = MattermostClient(settings.mattermost_url, token, timeout=settings.request_timeout)
+        stack.push_async_callback(chat.close)
+        me = await chat.me()
+        log.info("bot_identity", user_id=me.id, username=me.username)
+
+        tasks = TaskTracker()
+        stack.push_async_callback(tasks.close)
+        metrics = Metrics()
+        metrics.gauge("warroom_background_tasks", "Background tasks in flight", lambda: len(tasks))
+        commands, interactions = build_routers()
+
+        ready_flag = {"ready": False}
+        base_url = await _bind_probe(settings)
+        public = (settings.public_url or base_url).rstrip("/")
+        urls = Urls(
+            command=f"{public}/mattermost/command",
+            action=f"{public}/mattermost/action",
+            dialog=f"{public}/mattermost/dialog",
+            mattermost=settings.mattermost_url,
+        )
+        signer = Signer(signing_key.encode())
+        buttons = Buttons(signer, urls.action, clock)
+        directory = Directory(chat)
+        directory.remember(me)
+        notifier = Notifier(chat, me.id)
+        incidents = IncidentService(
+            db=db,
+            incidents=IncidentStore(db),
+            chat=chat,
+            directory=directory,
+            notifier=notifier,
+            buttons=buttons,
+            clock=clock,
+            tasks=tasks.spawn,
+        )
+        playbooks = PlaybookService(
+            store=PlaybookStore(db),
+            chat=chat,
+            directory=directory,
+            clock=clock,
+            file=settings.playbooks_file,
+        )
+        services = Services(
+            settings=settings,
+            db=db,
+            chat=chat,
+            clock=clock,
+            signer=signer,
+            buttons=buttons,
+            directory=directory,
+            notifier=notifier,
+            incidents=incidents,
+            playbooks=playbooks,
+            nonces=NonceStore(db),
+            tasks=tasks,
+            urls=urls,
+            bot_user_id=me.id,
+        )
+        http_app = build_http_app(
+            services=services,
+            commands=commands,
+            interactions=interactions,
+            metrics_registry=metrics,
+            tokens=command_tokens,
+            ready=lambda: ready_flag["ready"],
+        )
+        runner = web.AppRunner(http_app, access_log=None, handle_signals=False)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, settings.listen_host, _port_of(base_url))
+        await site.start()
+
+        warroom = Warroom(
+            services=services,
+            commands=commands,
+            interactions=interactions,
+            metrics=metrics,
+            url=base_url,
+        )
+        await warroom.reload_playbooks()
+        ready_flag["ready"] = True
+        log.info("warroom_started", url=base_url, public_url=public)
+        yield warroom
+        ready_flag["ready"] = False
+        log.info("warroom_stopping", in_flight=len(tasks))
+
+
+def _port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+async def _bind_probe(settings: Settings) -> str:
+    """The address the HTTP server will listen on; port 0 picks a free port now."""
+    port = settings.listen_port
+    if port == 0:
+        server = await asyncio.start_server(lambda r, w: None, settings.listen_host, 0)
+        port = server.sockets[0].getsockname()[1]
+        server.close()
+        await server.wait_closed()
+    host = settings.listen_host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104
+    return f"http://{shown}:{port}"
+
+
+async def run_forever(settings: Settings) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    async with running(settings) as warroom:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(
+            signal.SIGHUP,
+            lambda: warroom.services.tasks.spawn("reload-playbooks", warroom.reload_playbooks()),
+        )
+        await stop.wait()

@@ -1,0 +1,87 @@
+"""The summary card and the checklist post: Mattermost message attachments with buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.models import Incident
+from bot.render.format import duration, escape, timestamp
+from bot.render.messages import STATE_MARK, stage_label, status_word
+from bot.render.views import ButtonMaker, Names
+
+COLOR_ONGOING = "#e01e5a"
+COLOR_ENDED = "#3db887"
+
+
+def summary_card(
+    incident: Incident, names: Names, buttons: ButtonMaker, now: int, last_update: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """The pinned card: message text and props. Kept up to date in place."""
+    fields: list[dict[str, Any]] = [
+        {"short": True, "title": "Commander", "value": names.at(incident.commander_id)},
+        {"short": True, "title": "Status", "value": status_word(incident)},
+        {"short": True, "title": "Stage", "value": stage_label(incident)},
+        {
+            "short": True,
+            "title": "Duration" if incident.is_ongoing else "Lasted",
+            "value": f"{duration(incident.duration_ms(now))} since {timestamp(incident.created_at)}"
+            if incident.is_ongoing
+            else duration(incident.duration_ms(now)),
+        },
+    ]
+    if incident.severity:
+        fields.insert(2, {"short": True, "title": "Severity", "value": escape(incident.severity)})
+    fields.append(
+        {
+            "short": False,
+            "title": "Last status update",
+            "value": last_update or "_none yet_",
+        }
+    )
+    if incident.is_ongoing:
+        actions = [
+            buttons.button(
+                action_id="end",
+                label="End incident",
+                action="end",
+                incident_id=incident.id,
+                style="danger",
+            )
+        ]
+    else:
+        actions = [
+            buttons.button(
+                action_id="restart",
+                label="Restart incident",
+                action="restart",
+                incident_id=incident.id,
+            )
+        ]
+    attachment = {
+        "fallback": f"Incident {incident.name}: {status_word(incident)}",
+        "color": COLOR_ONGOING if incident.is_ongoing else COLOR_ENDED,
+        "title": f"Incident: {incident.name}",
+        "text": escape(incident.description) if incident.description else "",
+        "fields": fields,
+        "footer": f"Playbook: {incident.playbook_title}",
+        "actions": actions,
+    }
+    return "", {"attachments": [attachment]}
+
+
+def checklist(incident: Incident, names: Names) -> tuple[str, dict[str, Any]]:
+    """The checklist of the active stage (read-only here; tasks get buttons in a later step)."""
+    stage = incident.current_stage
+    if stage is None:
+        return "This playbook has no stages.", {}
+    lines = []
+    for n, task in enumerate(stage.tasks, start=1):
+        who = f" — {names.at(task.assignee_id)}" if task.assignee_id else ""
+        cmd = f" `{task.command}`" if task.command else ""
+        lines.append(f"{n}. {STATE_MARK[task.state]} {escape(task.title)}{cmd}{who}")
+    attachment = {
+        "fallback": f"Checklist: {stage.title}",
+        "title": f"Stage {incident.active_stage + 1}/{len(incident.stages)}: {stage.title}",
+        "text": "\n".join(lines) or "_No tasks in this stage._",
+    }
+    return "", {"attachments": [attachment]}

@@ -1,0 +1,267 @@
+"""In-memory model of the server: teams, users, channels, posts, commands."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import MattermostHTTPError, channel_not_found, permission_error, user_not_found
+from .util import Json
+
+
+@dataclass
+class Team:
+    id: str
+    name: str
+    display_name: str
+    create_at: int = 0
+    invite_id: str = ""
+
+
+@dataclass
+class User:
+    id: str
+    username: str
+    token: str
+    roles: str = "system_user"
+    is_bot: bool = False
+    email: str = ""
+    first_name: str = ""
+    create_at: int = 0
+    update_at: int = 0
+    bot_description: str = ""
+    bot_display_name: str = ""
+    owner_id: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return "system_admin" in self.roles.split()
+
+
+@dataclass
+class Channel:
+    id: str
+    team_id: str
+    name: str
+    display_name: str
+    type: str = "O"  # O public, P private, D direct
+    header: str = ""
+    purpose: str = ""
+    creator_id: str = ""
+    create_at: int = 0
+    update_at: int = 0
+    last_post_at: int = 0
+    total_msg_count: int = 0
+
+    @property
+    def private(self) -> bool:
+        return self.type == "P"
+
+
+@dataclass
+class Member:
+    channel_id: str
+    user_id: str
+    roles: str = "channel_user"
+    last_update_at: int = 0
+    last_viewed_at: int = 0
+    msg_count: int = 0
+
+
+@dataclass
+class Command:
+    id: str
+    team_id: str
+    trigger: str
+    url: str
+    token: str
+    method: str = "P"
+    creator_id: str = ""
+    create_at: int = 0
+    update_at: int = 0
+    auto_complete: bool = False
+    auto_complete_desc: str = ""
+    auto_complete_hint: str = ""
+    display_name: str = ""
+    description: str = ""
+    icon_url: str = ""
+    username: str = ""
+
+
+@dataclass
+class FileRecord:
+    id: str
+    user_id: str
+    channel_id: str
+    name: str
+    data: bytes
+    mime_type: str
+    create_at: int
+    post_id: str = ""
+
+
+@dataclass
+class Reaction:
+    user_id: str
+    post_id: str
+    emoji_name: str
+    create_at: int
+
+
+@dataclass
+class Trigger:
+    client_id: str
+    user_id: str
+    channel_id: str
+    team_id: str
+    create_at: int
+
+
+@dataclass
+class CommandHook:
+    """A `response_url` handed to a slash command integration."""
+
+    id: str
+    user_id: str
+    channel_id: str
+    team_id: str
+    root_id: str
+    create_at: int
+    uses: int = 0
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str
+    user_id: str | None
+    status: int
+
+
+@dataclass
+class FailRule:
+    method: str
+    path_regex: str
+    status: int
+    error_id: str
+    times: int
+    message: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method in ("*", method.upper())) and re.search(self.path_regex, path) is not None
+
+
+@dataclass(frozen=True)
+class ClickResult:
+    status: int
+    body: Any
+
+
+class State:
+    """All stored objects plus the permission rules that read them."""
+
+    def __init__(self) -> None:
+        self.teams: dict[str, Team] = {}
+        self.users: dict[str, User] = {}
+        self.tokens: dict[str, str] = {}  # token -> user id
+        self.token_records: dict[str, Json] = {}  # token id -> UserAccessToken (no token)
+        self.team_members: dict[str, set[str]] = {}
+        self.channels: dict[str, Channel] = {}
+        self.members: dict[str, dict[str, Member]] = {}
+        self.posts: dict[str, Json] = {}  # full internal posts, integration kept
+        self.ephemerals: dict[str, list[Json]] = {}
+        self.dialogs: dict[str, list[Json]] = {}
+        self.dialog_context: dict[str, Trigger] = {}
+        self.reactions: dict[str, list[Reaction]] = {}
+        self.files: dict[str, FileRecord] = {}
+        self.commands: dict[str, Command] = {}
+        self.triggers: dict[str, Trigger] = {}
+        self.hooks: dict[str, CommandHook] = {}
+
+    # ---- lookups -------------------------------------------------------
+    def user(self, user_id: str) -> User:
+        user = self.users.get(user_id)
+        if user is None:
+            raise user_not_found(user_id)
+        return user
+
+    def user_by_name(self, username: str) -> User | None:
+        name = username.lower().lstrip("@")
+        return next((u for u in self.users.values() if u.username == name), None)
+
+    def user_by_token(self, token: str) -> User | None:
+        user_id = self.tokens.get(token)
+        return self.users.get(user_id) if user_id else None
+
+    def channel(self, channel_id: str) -> Channel:
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            raise channel_not_found(channel_id)
+        return channel
+
+    def channel_by_name(self, team_id: str, name: str) -> Channel | None:
+        return next(
+            (c for c in self.channels.values() if c.team_id == team_id and c.name == name), None
+        )
+
+    def command_by_trigger(self, team_id: str, trigger: str) -> Command | None:
+        return next(
+            (c for c in self.commands.values() if c.team_id == team_id and c.trigger == trigger),
+            None,
+        )
+
+    def member_ids(self, channel_id: str) -> set[str]:
+        return set(self.members.get(channel_id, {}))
+
+    def team_member_ids(self, team_id: str) -> set[str]:
+        return set(self.team_members.get(team_id, set()))
+
+    def channel_posts(self, channel_id: str, *, include_deleted: bool = False) -> list[Json]:
+        posts = [
+            p
+            for p in self.posts.values()
+            if p["channel_id"] == channel_id and (include_deleted or not p["delete_at"])
+        ]
+        return sorted(posts, key=lambda p: int(p["create_at"]))
+
+    # ---- permission rules ----------------------------------------------
+    def in_team(self, user_id: str, team_id: str) -> bool:
+        return user_id in self.team_members.get(team_id, set())
+
+    def is_member(self, user_id: str, channel_id: str) -> bool:
+        return user_id in self.members.get(channel_id, {})
+
+    def can_read(self, user: User, channel: Channel) -> bool:
+        if user.is_admin or self.is_member(user.id, channel.id):
+            return True
+        return channel.type == "O" and self.in_team(user.id, channel.team_id)
+
+    def can_post(self, user: User, channel: Channel) -> bool:
+        # recorded fact 7: a team member may post in a public channel it has not joined
+        return self.can_read(user, channel)
+
+    def can_manage(self, user: User, channel: Channel) -> bool:
+        """Manage members and properties: channel members (channel_user role) or admins."""
+        return user.is_admin or self.is_member(user.id, channel.id)
+
+    def require_read(self, user: User, channel: Channel) -> None:
+        if not self.can_read(user, channel):
+            raise permission_error(user.id, "read_channel")
+
+    def require_admin(self, user: User, permission: str) -> None:
+        if not user.is_admin:
+            raise permission_error(user.id, permission)
+
+    def require_team(self, user: User, team_id: str, permission: str = "view_team") -> None:
+        if not (user.is_admin or self.in_team(user.id, team_id)):
+            raise permission_error(user.id, permission)
+
+    def team_of(self, team_id: str) -> Team:
+        team = self.teams.get(team_id)
+        if team is None:
+            raise MattermostHTTPError(
+                404, "app.team.get.find.app_error", detailed_error=f"resource: Team id: {team_id}"
+            )
+        return team
