@@ -26,6 +26,7 @@ from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.playbook_file import PlaybookFileError
 from bot.services.playbooks import PlaybookService
+from bot.services.sync import Resync
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.incidents import IncidentStore
@@ -33,8 +34,10 @@ from bot.store.installation import InstallationStore
 from bot.store.nonces import NonceStore
 from bot.store.playbooks import PlaybookStore
 from bot.tasks import TaskTracker
+from bot.transport.dispatcher import EventDispatcher
 from bot.transport.http import build_http_app
 from bot.transport.mattermost_client import MattermostClient
+from bot.transport.websocket import WebsocketListener, new_event_queue
 
 log = get_logger(__name__)
 
@@ -50,6 +53,9 @@ class Warroom:
     interactions: InteractionRouter
     metrics: Metrics
     url: str  # where warroom's HTTP server listens
+    events: EventDispatcher
+    listener: WebsocketListener
+    resync: Resync
 
     async def reload_playbooks(self) -> None:
         try:
@@ -108,7 +114,7 @@ async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
         metrics.gauge("warroom_background_tasks", "Background tasks in flight", lambda: len(tasks))
         commands, interactions = build_routers()
 
-        ready_flag = {"ready": False}
+        listener_holder: list[WebsocketListener] = []
         base_url = await _bind_probe(settings)
         public = (settings.public_url or base_url).rstrip("/")
         urls = Urls(
@@ -161,7 +167,7 @@ async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
             interactions=interactions,
             metrics_registry=metrics,
             tokens=command_tokens,
-            ready=lambda: ready_flag["ready"],
+            ready=lambda: bool(listener_holder) and listener_holder[0].connected,
         )
         runner = web.AppRunner(http_app, access_log=None, handle_signals=False)
         await runner.setup()
@@ -169,18 +175,54 @@ async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
         site = web.TCPSite(runner, settings.listen_host, _port_of(base_url))
         await site.start()
 
+        resync = Resync(chat=chat, incidents=incidents, store=IncidentStore(db))
+        queue = new_event_queue()
+        events = EventDispatcher(queue, tasks)
+
+        async def on_connected(first: bool) -> None:
+            # The listener waits for this before reading on: keep it short, re-sync aside.
+            tasks.spawn("resync", resync.run())
+
+        listener = WebsocketListener(
+            url=settings.mattermost_url, token=token, queue=queue, on_connected=on_connected
+        )
+        listener_holder.append(listener)
+        metrics.gauge(
+            "warroom_websocket_connected",
+            "1 when the event stream is up",
+            lambda: float(listener.connected),
+        )
+        metrics.gauge(
+            "warroom_events_dropped",
+            "Events dropped on a full queue",
+            lambda: float(listener.dropped),
+        )
         warroom = Warroom(
             services=services,
             commands=commands,
             interactions=interactions,
             metrics=metrics,
             url=base_url,
+            events=events,
+            listener=listener,
+            resync=resync,
         )
         await warroom.reload_playbooks()
-        ready_flag["ready"] = True
+        background = [
+            asyncio.create_task(listener.run(), name="websocket"),
+            asyncio.create_task(events.run(), name="dispatcher"),
+        ]
+
+        async def stop_background() -> None:
+            await listener.stop()
+            await events.close()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+
+        stack.push_async_callback(stop_background)
         log.info("warroom_started", url=base_url, public_url=public)
         yield warroom
-        ready_flag["ready"] = False
         log.info("warroom_stopping", in_flight=len(tasks))
 
 

@@ -309,8 +309,13 @@ class IncidentService:
             return []
         if await self._dir.is_admin(user_id):
             return ongoing[:limit]
-        mine = await self._chat.user_channel_ids_in_team(user_id, team_id)
-        visible = [i for i in ongoing if i.channel_id in mine or not i.private_channel]
+        # A bot may not list another user's channel memberships; ask per private channel.
+        private = [i for i in ongoing if i.private_channel]
+        member = await asyncio.gather(
+            *(self._chat.is_channel_member(i.channel_id, user_id) for i in private)
+        )
+        mine = {i.id for i, is_member in zip(private, member, strict=True) if is_member}
+        visible = [i for i in ongoing if i.id in mine or not i.private_channel]
         return visible[:limit]
 
     # ---- effects --------------------------------------------------------------------

@@ -43,6 +43,8 @@ class MattermostClient:
 
     def __init__(self, url: str, token: str, *, timeout: float = 10.0) -> None:
         self._driver = AsyncTypedDriver(driver_options(url, token, timeout=timeout))
+        # The driver sets the Authorization header only in login(); set the token up front.
+        self._driver.client.token = token
         self.base_url = url.rstrip("/")
 
     async def close(self) -> None:
@@ -176,15 +178,6 @@ class MattermostClient:
             if len(batch) < 200:
                 return ids
             page += 1
-
-    async def user_channel_ids_in_team(self, user_id: str, team_id: str) -> set[str]:
-        data = await self._call(
-            "get_channel_members_for_user",
-            lambda: self._driver.channels.get_channel_members_for_user(
-                user_id=user_id, team_id=team_id
-            ),
-        )
-        return {m["channel_id"] for m in data}
 
     async def direct_channel(self, user_a: str, user_b: str) -> Channel:
         return await self._model(

@@ -159,3 +159,21 @@ def channel_not_found(channel_id: str) -> MattermostHTTPError:
         "app.channel.get.existing.app_error",
         detailed_error=f"resource: Channel id: {channel_id}",
     )
+
+
+MESSAGES.update(
+    {
+        "api.channel.add_user_to_channel.type.app_error": "Can not add user to this channel type.",
+        "api.channel.remove_user_from_channel.type.app_error": (
+            "Can not remove user from this channel type."
+        ),
+        "api.channel.patch_update_channel.forbidden.app_error": ("Failed to patch the channel."),
+    }
+)
+MESSAGES.update(
+    {
+        "model.user.is_valid.username.app_error": "Invalid username.",
+        "store.sql_bot.get.missing.app_error": "Bot does not exist.",
+        "api.command.team_mismatch.app_error": "Unable to update commands across teams.",
+    }
+)

@@ -128,6 +128,7 @@ class CommandHook:
     team_id: str
     root_id: str
     create_at: int
+    command_id: str = ""
     uses: int = 0
 
 
@@ -150,7 +151,9 @@ class FailRule:
     headers: dict[str, str] = field(default_factory=dict)
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.method in ("*", method.upper())) and re.search(self.path_regex, path) is not None
+        return (self.method in ("*", method.upper())) and re.search(
+            self.path_regex, path
+        ) is not None
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,8 @@ class Hub:
                 conn.enqueue_event(event, data, bcast)
 
     async def drop_all(self) -> None:
-        for conn in list(self.connections):
+        dropped, self.connections = self.connections, []
+        for conn in dropped:
             conn.queue.put_nowait(None)
             await conn.ws.close(code=1001, message=b"going away")
 
@@ -111,7 +112,9 @@ class Hub:
             conn.enqueue_reply(challenge_seq)
         if not was_online:
             conn.enqueue_event(
-                "status_change", {"status": "online", "user_id": user_id}, broadcast(user_id=user_id)
+                "status_change",
+                {"status": "online", "user_id": user_id},
+                broadcast(user_id=user_id),
             )
         writer = asyncio.create_task(self._writer(conn))
         try:

@@ -260,7 +260,11 @@ def normalise_attachment(raw: Any, id_factory: Any) -> Json:
     fields = raw.get("fields")
     if isinstance(fields, list) and fields:
         out["fields"] = [
-            {"title": f.get("title", ""), "value": f.get("value", ""), "short": bool(f.get("short"))}
+            {
+                "title": f.get("title", ""),
+                "value": f.get("value", ""),
+                "short": bool(f.get("short")),
+            }
             for f in fields
             if isinstance(f, dict)
         ]

@@ -1,0 +1,365 @@
+"""The server's application layer, part 1: posts, reactions, ephemerals.
+
+Every state change made by a REST route or a user-side helper goes through
+these methods, so both paths emit the same websocket events.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .errors import MattermostHTTPError, permission_error, post_not_found
+from .state import Channel, Reaction, State, User
+from .util import Clock, Json, dumps, new_id
+from .websocket import Hub
+from .wire import (
+    file_info_json,
+    iter_actions,
+    normalise_props,
+    reaction_json,
+    strip_integrations,
+)
+
+MAX_MESSAGE_RUNES = 16383
+_MENTION = re.compile(r"@([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)
+_EMOJI = re.compile(r"^[a-zA-Z0-9_+-]{1,64}$")
+
+
+class PostOps:
+    def __init__(self, state: State, hub: Hub, clock: Clock, public_url: Callable[[], str]) -> None:
+        self.state = state
+        self.hub = hub
+        self.clock = clock
+        self.public_url = public_url
+
+    # ---- views -----------------------------------------------------------
+    def reply_count(self, post: Json) -> int:
+        root = post["root_id"] or post["id"]
+        return sum(
+            1 for p in self.state.posts.values() if p["root_id"] == root and not p["delete_at"]
+        )
+
+    def post_view(self, post: Json, *, strip: bool = True, ephemeral: bool = False) -> Json:
+        props: Json = strip_integrations(post["props"]) if strip else copy.deepcopy(post["props"])
+        metadata: Json = {}
+        if not ephemeral:
+            if props.get("attachments"):
+                metadata["embeds"] = [{"type": "message_attachment"}]
+            files = [self.state.files[f] for f in post["file_ids"] if f in self.state.files]
+            if files:
+                metadata["files"] = [file_info_json(f, with_post=True) for f in files]
+            reactions = self.state.reactions.get(post["id"], [])
+            if reactions:
+                metadata["reactions"] = [reaction_json(r) for r in reactions]
+        out: Json = {
+            "id": post["id"],
+            "create_at": post["create_at"],
+            "update_at": post["update_at"],
+            "edit_at": post["edit_at"],
+            "delete_at": post["delete_at"],
+            "is_pinned": post["is_pinned"],
+            "user_id": post["user_id"],
+            "channel_id": post["channel_id"],
+            "root_id": post["root_id"],
+            "parent_id": post["root_id"],
+            "original_id": "",
+            "message": post["message"],
+            "type": post["type"],
+            "props": props,
+            "hashtags": "",
+            "pending_post_id": post["pending_post_id"],
+        }
+        if post["file_ids"]:
+            out["file_ids"] = list(post["file_ids"])
+        if self.state.reactions.get(post["id"]):
+            out["has_reactions"] = True
+        out["reply_count"] = 0 if ephemeral else self.reply_count(post)
+        out["last_reply_at"] = 0
+        out["participants"] = None
+        out["is_following"] = False
+        out["metadata"] = metadata
+        return out
+
+    def full_post(self, post: Json) -> Json:
+        """A stored post as a test sees it: wire shape, integration kept."""
+        return self.post_view(post, strip=False)
+
+    def live_post(self, post_id: str) -> Json | None:
+        post = self.state.posts.get(post_id)
+        return post if post is not None and not post["delete_at"] else None
+
+    # ---- creating --------------------------------------------------------
+    def create_post(
+        self,
+        user: User,
+        channel: Channel,
+        message: str,
+        *,
+        props: Any = None,
+        root_id: str = "",
+        file_ids: list[str] | None = None,
+        post_type: str = "",
+        pending_post_id: str = "",
+        check: bool = True,
+    ) -> Json:
+        if check and not self.state.can_post(user, channel):
+            raise permission_error(user.id, "create_post")
+        if len(message) > MAX_MESSAGE_RUNES:
+            raise MattermostHTTPError(
+                400, "model.post.is_valid.msg.app_error", detailed_error=f"id={root_id}"
+            )
+        if root_id:
+            root = self.live_post(root_id)
+            if root is None or root["channel_id"] != channel.id or root["root_id"]:
+                raise MattermostHTTPError(
+                    400,
+                    "api.post.create_post.root_id.app_error",
+                    detailed_error=f"post_root_id={root_id}",
+                )
+        stored_props = normalise_props(props, new_id)
+        if user.is_bot:
+            stored_props["from_bot"] = "true"
+        at = self.clock.tick()
+        post: Json = {
+            "id": new_id(),
+            "create_at": at,
+            "update_at": at,
+            "edit_at": 0,
+            "delete_at": 0,
+            "is_pinned": False,
+            "user_id": user.id,
+            "channel_id": channel.id,
+            "root_id": root_id,
+            "message": message,
+            "type": post_type,
+            "props": stored_props,
+            "pending_post_id": pending_post_id,
+            "file_ids": [],
+        }
+        for fid in file_ids or []:
+            rec = self.state.files.get(fid)
+            if rec is not None and rec.user_id == user.id and not rec.post_id:
+                rec.post_id = post["id"]
+                post["file_ids"].append(fid)
+        self.state.posts[post["id"]] = post
+        channel.last_post_at = at
+        if not post_type.startswith("system_"):
+            channel.total_msg_count += 1
+            member = self.state.members.get(channel.id, {}).get(user.id)
+            if member is not None:
+                member.msg_count = channel.total_msg_count
+                member.last_viewed_at = member.last_update_at = at
+        self._emit_posted(post, user, channel)
+        return post
+
+    def system_post(
+        self, actor: User, channel: Channel, post_type: str, message: str, props: Json
+    ) -> Json:
+        return self.create_post(
+            actor, channel, message, props=props, post_type=post_type, check=False
+        )
+
+    def _mentions(self, post: Json, sender: User, channel: Channel) -> list[str]:
+        if post["type"].startswith("system_"):
+            return []
+        texts = [post["message"]]
+        for att in post["props"].get("attachments") or []:
+            texts += [str(att.get(k) or "") for k in ("pretext", "title", "text")]
+            texts += [str(f.get("value", "")) for f in att.get("fields") or []]
+        members = self.state.member_ids(channel.id) - {sender.id}
+        found: list[str] = []
+        for text in texts:
+            for raw in _MENTION.findall(text):
+                name = raw.lower()
+                if name in ("channel", "all", "here"):
+                    found += sorted(members)
+                    continue
+                user = self.state.user_by_name(name) or self.state.user_by_name(name.rstrip("._-"))
+                if user is not None and user.id in members:
+                    found.append(user.id)
+        return list(dict.fromkeys(found))
+
+    def _emit_posted(self, post: Json, sender: User, channel: Channel) -> None:
+        display = channel.display_name
+        if channel.type == "D":
+            display = "@" + sender.username
+        data: Json = {
+            "channel_display_name": display,
+            "channel_name": channel.name,
+            "channel_type": channel.type,
+            "post": dumps(self.post_view(post)),
+            "sender_name": "@" + sender.username,
+            "set_online": True,
+            "team_id": channel.team_id,
+        }
+        mentions = self._mentions(post, sender, channel)
+        if mentions:
+            data["mentions"] = dumps(mentions)
+        self.hub.emit("posted", data, channel_id=channel.id)
+
+    # ---- editing ---------------------------------------------------------
+    def _editable(self, user: User, post_id: str, permission: str) -> Json:
+        post = self.live_post(post_id)
+        if post is None:
+            raise permission_error(user.id, permission)
+        channel = self.state.channel(post["channel_id"])
+        if not self.state.can_read(user, channel):
+            raise permission_error(user.id, permission)
+        if post["user_id"] != user.id and not user.is_admin:
+            raise permission_error(user.id, permission.replace("_post", "_others_posts"))
+        return post
+
+    def apply_edit(
+        self, post: Json, *, message: str | None, props: Any = None, edited: bool = True
+    ) -> Json:
+        if message is not None:
+            if len(message) > MAX_MESSAGE_RUNES:
+                raise MattermostHTTPError(400, "model.post.is_valid.msg.app_error")
+            post["message"] = message
+        if props is not None:
+            post["props"] = normalise_props(props, new_id)
+        at = self.clock.tick()
+        post["update_at"] = at
+        if edited:
+            post["edit_at"] = at
+        self.hub.emit(
+            "post_edited", {"post": dumps(self.post_view(post))}, channel_id=post["channel_id"]
+        )
+        return post
+
+    def update_post(self, user: User, post_id: str, message: str, props: Any) -> Json:
+        """PUT /posts/{id}: message and props replaced."""
+        post = self._editable(user, post_id, "edit_post")
+        return self.apply_edit(post, message=message, props=props if props is not None else {})
+
+    def patch_post(self, user: User, post_id: str, patch: Json) -> Json:
+        post = self._editable(user, post_id, "edit_post")
+        if "is_pinned" in patch and patch["is_pinned"] is not None:
+            post["is_pinned"] = bool(patch["is_pinned"])
+        if "file_ids" in patch and isinstance(patch["file_ids"], list):
+            post["file_ids"] = [f for f in patch["file_ids"] if f in self.state.files]
+        return self.apply_edit(post, message=patch.get("message"), props=patch.get("props"))
+
+    def delete_post(self, user: User, post_id: str) -> None:
+        post = self._editable(user, post_id, "delete_post")
+        before = self.post_view(post)
+        at = self.clock.tick()
+        for p in [post, *[p for p in self.state.posts.values() if p["root_id"] == post["id"]]]:
+            p["delete_at"] = p["update_at"] = at
+        self.hub.emit("post_deleted", {"post": dumps(before)}, channel_id=post["channel_id"])
+
+    def set_pinned(self, user: User, post_id: str, pinned: bool) -> None:
+        post = self.live_post(post_id)
+        channel = self.state.channels.get(post["channel_id"]) if post else None
+        if post is None or channel is None or not self.state.can_read(user, channel):
+            raise permission_error(user.id, "read_channel")
+        post["is_pinned"] = pinned
+        self.apply_edit(post, message=None, edited=False)
+
+    def get_post(self, user: User, post_id: str) -> Json:
+        post = self.live_post(post_id)
+        if post is None:
+            raise post_not_found(post_id)
+        self.state.require_read(user, self.state.channel(post["channel_id"]))
+        return post
+
+    # ---- ephemeral -------------------------------------------------------
+    def send_ephemeral(
+        self,
+        target_id: str,
+        channel_id: str,
+        message: str,
+        *,
+        sender_id: str,
+        props: Any = None,
+        root_id: str = "",
+    ) -> Json:
+        post: Json = {
+            "id": new_id(),
+            "create_at": self.clock.tick(),
+            "update_at": 0,
+            "edit_at": 0,
+            "delete_at": 0,
+            "is_pinned": False,
+            "user_id": sender_id,
+            "channel_id": channel_id,
+            "root_id": root_id,
+            "message": message,
+            "type": "system_ephemeral",
+            "props": normalise_props(props, new_id),
+            "pending_post_id": "",
+            "file_ids": [],
+        }
+        self.state.ephemerals.setdefault(target_id, []).append(post)
+        self.hub.emit(
+            "ephemeral_message",
+            {"post": dumps(self.ephemeral_view(post))},
+            channel_id=channel_id,
+            user_id=target_id,
+        )
+        return post
+
+    def ephemeral_view(self, post: Json) -> Json:
+        """Buttons of an ephemeral post carry a `cookie` instead of `integration`."""
+        view = self.post_view(post, strip=False, ephemeral=True)
+        for action in iter_actions(view["props"]):
+            integration = action.pop("integration", None)
+            if integration:
+                cookie = {
+                    "type": action.get("type", ""), "data_source": action.get("data_source", ""),
+                    "post_id": post["id"], "channel_id": post["channel_id"],
+                    "root_id": post["root_id"], "integration": integration,
+                }  # fmt: skip
+                action["cookie"] = base64.b64encode(dumps(cookie).encode()).decode()
+        return view
+
+    def find_ephemeral(self, user_id: str, post_id: str) -> Json | None:
+        return next((p for p in self.state.ephemerals.get(user_id, []) if p["id"] == post_id), None)
+
+    # ---- reactions -------------------------------------------------------
+    def react(self, user: User, post_id: str, emoji: str) -> Json:
+        if not _EMOJI.match(emoji):
+            raise MattermostHTTPError(
+                400,
+                "model.reaction.is_valid.emoji_name.app_error",
+                detailed_error=f"emoji_name={emoji}",
+            )
+        post = self.live_post(post_id)
+        channel = self.state.channels.get(post["channel_id"]) if post else None
+        if (
+            post is None
+            or channel is None
+            or not (user.is_admin or self.state.is_member(user.id, channel.id))
+        ):
+            raise permission_error(user.id, "add_reaction")
+        existing = self.state.reactions.setdefault(post_id, [])
+        for r in existing:
+            if r.user_id == user.id and r.emoji_name == emoji:
+                return reaction_json(r)
+        reaction = Reaction(user.id, post_id, emoji, self.clock.tick())
+        existing.append(reaction)
+        post["update_at"] = reaction.create_at
+        data = {"reaction": dumps(reaction_json(reaction))}
+        self.hub.emit("reaction_added", data, channel_id=channel.id)
+        return reaction_json(reaction)
+
+    def unreact(self, user: User, user_id: str, post_id: str, emoji: str) -> None:
+        if user_id != user.id and not user.is_admin:
+            raise permission_error(user.id, "remove_others_reactions")
+        post = self.live_post(post_id)
+        channel = self.state.channels.get(post["channel_id"]) if post else None
+        if post is None or channel is None or not self.state.can_read(user, channel):
+            raise permission_error(user.id, "remove_reaction")
+        existing = self.state.reactions.get(post_id, [])
+        match = [r for r in existing if r.user_id == user_id and r.emoji_name == emoji]
+        if not match:
+            return
+        existing.remove(match[0])
+        at = self.clock.tick()
+        post["update_at"] = at
+        data = {"reaction": dumps(reaction_json(match[0], removed_at=at))}
+        self.hub.emit("reaction_removed", data, channel_id=channel.id)

@@ -1,0 +1,58 @@
+from pathlib import Path
+
+import pytest
+
+from bot.services.playbook_file import PlaybookFileError, parse
+
+F = Path("playbooks.yaml")
+
+GOOD = """
+playbooks:
+  - title: Outage
+    team: acme
+    broadcast_channel: ~ops-alerts
+    invite: ["@alice"]
+    members: ["@Bob"]
+    reminder_minutes: 60
+    stages:
+      - title: Triage
+        tasks:
+          - title: Ack
+            command: /echo hi
+"""
+
+
+def test_good_file_parses_and_normalises_names() -> None:
+    parsed = parse(GOOD, F)
+    pb = parsed.playbooks[0]
+    assert pb.broadcast_channel == "ops-alerts"
+    assert pb.invite == ["alice"] and pb.members == ["bob"]
+    assert pb.stages[0].tasks[0].command == "/echo hi"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            GOOD.replace("/echo hi", "echo hi"),
+            "playbooks[0].stages[0].tasks[0].command: must start with /",
+        ),
+        (
+            GOOD.replace("reminder_minutes: 60", "reminder_minutes: 7"),
+            "playbooks[0].reminder_minutes",
+        ),
+        (GOOD.replace("title: Outage", "titel: Outage"), "playbooks[0].titel"),
+        (GOOD.replace('["@alice"]', '["not a user"]'), "playbooks[0].invite"),
+        ("playbooks: [\n", "line"),
+        ("- just a list", "top level"),
+        (GOOD + GOOD.replace("playbooks:\n", ""), "duplicate"),
+    ],
+)
+def test_bad_files_name_the_path_and_reason(text: str, problem: str) -> None:
+    with pytest.raises(PlaybookFileError) as info:
+        parse(text, F)
+    assert any(problem in p for p in info.value.problems), info.value.problems
+
+
+def test_empty_file_is_no_playbooks() -> None:
+    assert parse("", F).playbooks == []

@@ -1,0 +1,264 @@
+"""``warroom setup`` against the Mattermost double."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mattermostautodriver.client import BaseClient
+
+from bot.setup import SetupError, SetupReport, run_setup
+from bot.store.db import Database
+from bot.store.installation import Installation, InstallationStore
+from tests.double import Command, MattermostDouble, Team, User
+
+PUBLIC_URL = "http://127.0.0.1:8080"
+
+
+class World:
+    def __init__(self, mm: MattermostDouble, tmp: Path) -> None:
+        self.mm = mm
+        self.db_path = tmp / "warroom.db"
+        self.acme: Team = mm.add_team("acme")
+        self.beta: Team = mm.add_team("beta")
+        self.admin: User = mm.add_user("root", admin=True)
+        self.lines: list[str] = []
+
+    async def setup(self, **overrides: Any) -> SetupReport:
+        self.lines.clear()
+        kwargs: dict[str, Any] = {
+            "mattermost_url": self.mm.url,
+            "admin_token": self.admin.token,
+            "teams": ["acme", "beta"],
+            "public_url": PUBLIC_URL,
+            "db_path": self.db_path,
+            "grant_ephemeral": None,
+            "out": self.lines.append,
+        }
+        kwargs.update(overrides)
+        return await run_setup(**kwargs)
+
+    async def installation(self) -> Installation:
+        db = Database(self.db_path)
+        await db.open()
+        try:
+            return await InstallationStore(db).load()
+        finally:
+            await db.close()
+
+    def incident_commands(self, team: Team) -> list[Command]:
+        return [
+            c
+            for c in self.mm.state.commands.values()
+            if c.team_id == team.id and c.trigger == "incident"
+        ]
+
+    def bots(self) -> list[User]:
+        return [u for u in self.mm.state.users.values() if u.is_bot]
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    mm = MattermostDouble()
+    await mm.start()
+    try:
+        yield World(mm, tmp_path)
+    finally:
+        await mm.close()
+
+
+async def test_fresh_server(world: World) -> None:
+    report = await world.setup()
+
+    [bot] = world.bots()
+    assert bot.username == "warroom"
+    assert report.bot_user_id == bot.id
+    assert report.bot_created
+    assert report.token_created
+    for team in (world.acme, world.beta):
+        assert bot.id in world.mm.state.team_members[team.id]
+        [cmd] = world.incident_commands(team)
+        assert cmd.url == PUBLIC_URL + "/mattermost/command"
+        assert cmd.method == "P"
+        assert cmd.auto_complete is True
+        assert cmd.auto_complete_hint.startswith("[start|end|update|info|list|help")
+        assert cmd.display_name == "warroom"
+    assert report.commands == {"acme": "created", "beta": "created"}
+    assert report.team_ids == {"acme": world.acme.id, "beta": world.beta.id}
+
+    saved = await world.installation()
+    assert saved.bot_user_id == bot.id
+    assert world.mm.state.user_by_token(saved.bot_token) is bot
+    assert saved.command_tokens == {
+        world.acme.id: world.incident_commands(world.acme)[0].token,
+        world.beta.id: world.incident_commands(world.beta)[0].token,
+    }
+    assert len(saved.signing_key) >= 32
+
+    assert "created bot @warroom" in world.lines
+    assert "created /incident on team acme" in world.lines
+    assert "created /incident on team beta" in world.lines
+    assert "added @warroom to team acme" in world.lines
+    assert not any(saved.bot_token in line for line in world.lines)  # never print secrets
+    # 127.0.0.1 is loopback: the admin must allow it
+    assert any("AllowedUntrustedInternalConnections" in t for t in report.todo)
+    assert any("direct messages" in t for t in report.todo)
+    assert not report.ephemeral
+    assert "system_admin" not in bot.roles.split()
+
+
+async def test_second_run_is_idempotent(world: World) -> None:
+    await world.setup()
+    first = await world.installation()
+    [bot] = world.bots()
+    [cmd_before] = world.incident_commands(world.acme)
+    world.mm.requests.clear()
+
+    report = await world.setup()
+
+    assert world.bots() == [bot]
+    assert not report.bot_created
+    assert not report.token_created
+    assert report.commands == {"acme": "updated", "beta": "updated"}
+    [cmd_after] = world.incident_commands(world.acme)
+    assert cmd_after.id == cmd_before.id
+    assert len(world.incident_commands(world.beta)) == 1
+    assert await world.installation() == first  # same token, command tokens and key
+    assert "updated /incident on team acme" in world.lines
+    assert "created bot @warroom" not in world.lines
+    posts = [(r.method, r.path) for r in world.mm.requests if r.method == "POST"]
+    assert posts == []  # nothing created: no bot, no token, no command, no membership
+    puts = [r.path for r in world.mm.requests if r.method == "PUT"]
+    assert sorted(puts) == sorted(
+        f"/api/v4/commands/{c.id}" for c in world.mm.state.commands.values()
+    )
+    # the stored token was checked with the bot's own identity
+    assert any(r.path == "/api/v4/users/me" and r.user_id == bot.id for r in world.mm.requests)
+
+
+async def test_existing_command_is_updated_not_duplicated(world: World) -> None:
+    old = world.mm.register_command(
+        world.acme.id, "incident", "http://127.0.0.1:9998/old", creator_id=world.admin.id
+    )
+    report = await world.setup()
+    [cmd] = world.incident_commands(world.acme)
+    assert cmd.id == old.id
+    assert cmd.url == PUBLIC_URL + "/mattermost/command"
+    assert cmd.auto_complete is True
+    assert report.commands == {"acme": "updated", "beta": "created"}
+    saved = await world.installation()
+    assert saved.command_tokens[world.acme.id] == old.token
+
+
+async def test_a_revoked_token_is_replaced(world: World) -> None:
+    await world.setup()
+    old = (await world.installation()).bot_token
+    del world.mm.state.tokens[old]
+
+    report = await world.setup()
+
+    new = (await world.installation()).bot_token
+    assert report.token_created
+    assert new != old
+    assert world.mm.state.user_by_token(new) is world.bots()[0]
+    assert any("no longer works" in line for line in world.lines)
+
+
+async def test_an_existing_bot_is_reused(world: World) -> None:
+    bot = world.mm.add_user("warroom", bot=True, owner_id=world.admin.id)
+    report = await world.setup()
+    assert world.bots() == [bot]
+    assert not report.bot_created
+    assert report.bot_user_id == bot.id
+    assert "found bot @warroom" in world.lines
+
+
+async def test_grant_ephemeral_gives_the_admin_role(world: World) -> None:
+    report = await world.setup(grant_ephemeral=True)
+    [bot] = world.bots()
+    assert "system_admin" in bot.roles.split()
+    assert report.ephemeral
+    assert not any("direct messages" in t for t in report.todo)
+
+    report = await world.setup(grant_ephemeral=None)  # None leaves it alone
+    assert "system_admin" in bot.roles.split()
+
+    report = await world.setup(grant_ephemeral=False)
+    assert bot.roles.split() == ["system_user"]
+    assert not report.ephemeral
+
+
+async def test_non_admin_token(world: World) -> None:
+    alice = world.mm.add_user("alice", teams=[world.acme.id])
+    with pytest.raises(SetupError, match="alice, who is not a system admin"):
+        await world.setup(admin_token=alice.token)
+    assert world.bots() == []
+
+
+async def test_bad_admin_token(world: World) -> None:
+    with pytest.raises(SetupError, match="admin token was rejected"):
+        await world.setup(admin_token="nope")
+
+
+async def test_unknown_team(world: World) -> None:
+    with pytest.raises(SetupError, match="unknown team 'gamma'"):
+        await world.setup(teams=["acme", "gamma"])
+    assert world.bots() == []  # checked before anything is created
+    assert world.incident_commands(world.acme) == []
+
+
+async def test_bot_creation_disabled(world: World) -> None:
+    world.mm.fail_next(
+        "POST", r"/api/v4/bots$", status=501, error_id="api.bot.create_disabled.app_error"
+    )
+    with pytest.raises(SetupError, match="EnableBotAccountCreation"):
+        await world.setup()
+
+
+async def test_username_taken_by_a_person(world: World) -> None:
+    world.mm.add_user("warroom")
+    with pytest.raises(SetupError, match="--bot-username"):
+        await world.setup()
+
+
+async def test_custom_bot_username(world: World) -> None:
+    report = await world.setup(bot_username="pager")
+    [bot] = world.bots()
+    assert bot.username == "pager"
+    assert report.bot_username == "pager"
+    assert world.incident_commands(world.acme)[0].username == "pager"
+
+
+async def test_public_address_needs_no_allow_list(world: World) -> None:
+    report = await world.setup(public_url="http://8.8.8.8:8080")
+    assert not any("AllowedUntrustedInternalConnections" in t for t in report.todo)
+    assert world.incident_commands(world.acme)[0].url == "http://8.8.8.8:8080/mattermost/command"
+
+
+async def test_server_unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BaseClient, "_retry_delay", lambda *args, **kwargs: None)
+    with pytest.raises(SetupError, match=r"cannot reach Mattermost at http://127\.0\.0\.1:9"):
+        await run_setup(
+            mattermost_url="http://127.0.0.1:9",
+            admin_token="t",
+            teams=["acme"],
+            public_url=PUBLIC_URL,
+            db_path=tmp_path / "w.db",
+            grant_ephemeral=None,
+            out=lambda line: None,
+        )
+
+
+async def test_mattermost_url_with_a_path(tmp_path: Path) -> None:
+    with pytest.raises(SetupError, match="path"):
+        await run_setup(
+            mattermost_url="http://127.0.0.1:9/chat",
+            admin_token="t",
+            teams=["acme"],
+            public_url=PUBLIC_URL,
+            db_path=tmp_path / "w.db",
+            grant_ephemeral=None,
+            out=lambda line: None,
+        )
