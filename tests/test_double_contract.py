@@ -30,16 +30,33 @@ CARD_PROPS_TEMPLATE: dict[str, Any] = {
             "text": "Commander: @alice",
             "fields": [{"short": True, "title": "Stage", "value": "Triage"}],
             "actions": [
-                {"id": "check0x0", "name": "Check", "type": "button", "style": "primary",
-                 "integration": {"url": "{hook}/action", "context": {"action": "check", "sig": "abc"}}},
-                {"id": "assign0x0", "name": "Assign", "type": "select", "data_source": "users",
-                 "integration": {"url": "{hook}/action", "context": {"action": "assign"}}},
-                {"id": "bad_id", "name": "Bad id", "type": "button",
-                 "integration": {"url": "{hook}/action", "context": {"action": "bad"}}},
+                {
+                    "id": "check0x0",
+                    "name": "Check",
+                    "type": "button",
+                    "style": "primary",
+                    "integration": {
+                        "url": "{hook}/action",
+                        "context": {"action": "check", "sig": "abc"},
+                    },
+                },
+                {
+                    "id": "assign0x0",
+                    "name": "Assign",
+                    "type": "select",
+                    "data_source": "users",
+                    "integration": {"url": "{hook}/action", "context": {"action": "assign"}},
+                },
+                {
+                    "id": "bad_id",
+                    "name": "Bad id",
+                    "type": "button",
+                    "integration": {"url": "{hook}/action", "context": {"action": "bad"}},
+                },
             ],
         }
     ]
-}  # fmt: skip
+}
 DIALOG = {
     "callback_id": "start",
     "title": "Start incident",
@@ -48,14 +65,28 @@ DIALOG = {
     "notify_on_cancel": True,
     "state": "signed-state",
     "elements": [
-        {"display_name": "Playbook", "name": "playbook", "type": "select",
-         "options": [{"text": "Default", "value": "pb1"}]},
+        {
+            "display_name": "Playbook",
+            "name": "playbook",
+            "type": "select",
+            "options": [{"text": "Default", "value": "pb1"}],
+        },
         {"display_name": "Name", "name": "name", "type": "text", "min_length": 2, "max_length": 64},
-        {"display_name": "Description", "name": "description", "type": "textarea", "optional": True},
-        {"display_name": "Commander", "name": "commander", "type": "select",
-         "data_source": "users", "optional": True},
+        {
+            "display_name": "Description",
+            "name": "description",
+            "type": "textarea",
+            "optional": True,
+        },
+        {
+            "display_name": "Commander",
+            "name": "commander",
+            "type": "select",
+            "data_source": "users",
+            "optional": True,
+        },
     ],
-}  # fmt: skip
+}
 
 
 def body_of(name: str) -> Any:
@@ -91,14 +122,25 @@ class World:
     cmd: Command
 
     def card_props(self) -> dict[str, Any]:
-        return json.loads(json.dumps(CARD_PROPS_TEMPLATE).replace("{hook}", self.hook.url))
+        props: dict[str, Any] = json.loads(
+            json.dumps(CARD_PROPS_TEMPLATE).replace("{hook}", self.hook.url)
+        )
+        return props
 
     async def incident_channel(self) -> str:
         """The bot creates a private channel and adds alice and bob (as recorded)."""
-        res = await self.rest.call(self.bot, "POST", "/channels", {
-            "team_id": self.team.id, "name": "disk-full", "display_name": "Disk full",
-            "type": "P", "header": "db down",
-        })  # fmt: skip
+        res = await self.rest.call(
+            self.bot,
+            "POST",
+            "/channels",
+            {
+                "team_id": self.team.id,
+                "name": "disk-full",
+                "display_name": "Disk full",
+                "type": "P",
+                "header": "db down",
+            },
+        )
         assert res.status == 201, res.text
         channel_id: str = res.body["id"]
         for user in (self.alice, self.bob):
@@ -109,9 +151,16 @@ class World:
         return channel_id
 
     async def card(self, channel_id: str) -> dict[str, Any]:
-        res = await self.rest.call(self.bot, "POST", "/posts", {
-            "channel_id": channel_id, "message": "Incident card", "props": self.card_props(),
-        })  # fmt: skip
+        res = await self.rest.call(
+            self.bot,
+            "POST",
+            "/posts",
+            {
+                "channel_id": channel_id,
+                "message": "Incident card",
+                "props": self.card_props(),
+            },
+        )
         assert res.status == 201, res.text
         body: dict[str, Any] = res.body
         return body
@@ -130,8 +179,9 @@ async def world() -> AsyncIterator[World]:
     bob = mm.add_user("bob", teams=[team.id])
     carol = mm.add_user("carol", teams=[team.id])
     outsider = mm.add_user("dave")
-    bot = mm.add_user("warroom", teams=[team.id], bot=True, description="incident bot",
-                      owner_id=admin.id)  # fmt: skip
+    bot = mm.add_user(
+        "warroom", teams=[team.id], bot=True, description="incident bot", owner_id=admin.id
+    )
     town = mm.add_channel(team.id, "town-square", members=[admin.id, alice.id, bob.id, carol.id])
     cmd = mm.register_command(team.id, "incident", hook.url + "/command", creator_id=admin.id)
     yield World(mm, hook, rest, team, admin, alice, bob, carol, outsider, bot, town, cmd)
@@ -160,14 +210,19 @@ async def test_users(world: World) -> None:
 
 
 async def test_bots_teams_ping(world: World) -> None:
-    res = await world.rest.call(world.admin, "POST", "/bots", {
-        "username": "helper", "display_name": "helper", "description": "d"})  # fmt: skip
+    res = await world.rest.call(
+        world.admin,
+        "POST",
+        "/bots",
+        {"username": "helper", "display_name": "helper", "description": "d"},
+    )
     assert res.status == 201
     assert_same_shape(res.body, body_of("rest_create_bot"))
     res = await world.rest.call(world.admin, "GET", "/bots")
     assert_same_shape(res.body, body_of("rest_get_bots"))
-    res = await world.rest.call(world.admin, "POST", f"/users/{world.bot.id}/tokens",
-                                {"description": "warroom"})  # fmt: skip
+    res = await world.rest.call(
+        world.admin, "POST", f"/users/{world.bot.id}/tokens", {"description": "warroom"}
+    )
     assert_same_shape(res.body, body_of("rest_create_bot_token"))
     assert (await world.rest.call(res.body["token"], "GET", "/users/me")).body["id"] == world.bot.id
     res = await world.rest.call(world.bot, "GET", f"/teams/{world.team.id}")
@@ -181,9 +236,18 @@ async def test_bots_teams_ping(world: World) -> None:
 # ---- channels and members ---------------------------------------------------------------------
 async def test_channels(world: World) -> None:
     rest, bot = world.rest, world.bot
-    res = await rest.call(bot, "POST", "/channels", {
-        "team_id": world.team.id, "name": "disk-full", "display_name": "Disk full",
-        "type": "P", "header": "db down"})  # fmt: skip
+    res = await rest.call(
+        bot,
+        "POST",
+        "/channels",
+        {
+            "team_id": world.team.id,
+            "name": "disk-full",
+            "display_name": "Disk full",
+            "type": "P",
+            "header": "db down",
+        },
+    )
     assert res.status == 201
     assert_same_shape(res.body, body_of("rest_create_private_channel_as_bot"))
     channel_id = res.body["id"]
@@ -191,8 +255,12 @@ async def test_channels(world: World) -> None:
     assert_same_shape(res.body, body_of("rest_get_channel"))
     res = await rest.call(bot, "GET", f"/teams/{world.team.id}/channels/name/town-square")
     assert_same_shape(res.body, body_of("rest_get_channel_by_name"))
-    res = await rest.call(bot, "POST", "/channels", {
-        "team_id": world.team.id, "name": "disk-full", "display_name": "Again", "type": "O"})  # fmt: skip
+    res = await rest.call(
+        bot,
+        "POST",
+        "/channels",
+        {"team_id": world.team.id, "name": "disk-full", "display_name": "Again", "type": "O"},
+    )
     assert res.status == 400
     assert_error(res.body, "rest_create_channel_name_clash")
     res = await rest.call(bot, "GET", f"/channels/{channel_id}/stats")
@@ -200,8 +268,9 @@ async def test_channels(world: World) -> None:
     res = await rest.call(bot, "POST", "/channels/direct", [world.alice.id, bot.id])
     assert res.status == 201
     assert_same_shape(res.body, body_of("rest_create_direct_channel_bot_user"))
-    secret = world.mm.add_channel(world.team.id, "rec-secret", private=True,
-                                  members=[world.admin.id])  # fmt: skip
+    secret = world.mm.add_channel(
+        world.team.id, "rec-secret", private=True, members=[world.admin.id]
+    )
     world.mm.set_admin(bot)
     res = await rest.call(bot, "GET", f"/teams/{world.team.id}/channels/name/{secret.name}")
     assert_same_shape(
@@ -250,12 +319,17 @@ async def test_posts(world: World) -> None:
     assert res.body["is_pinned"] is True
     res = await rest.call(bot, "POST", "/posts", {"channel_id": channel_id, "message": "root"})
     root_id = res.body["id"]
-    res = await rest.call(bot, "POST", "/posts", {"channel_id": channel_id, "message": "reply",
-                                                 "root_id": root_id})  # fmt: skip
+    res = await rest.call(
+        bot, "POST", "/posts", {"channel_id": channel_id, "message": "reply", "root_id": root_id}
+    )
     assert res.status == 201
     assert_same_shape(res.body, body_of("rest_create_thread_reply"))
-    res = await rest.call(bot, "PUT", f"/posts/{root_id}/patch", {
-        "message": "root v2", "props": {"attachments": [{"text": "new"}]}})  # fmt: skip
+    res = await rest.call(
+        bot,
+        "PUT",
+        f"/posts/{root_id}/patch",
+        {"message": "root v2", "props": {"attachments": [{"text": "new"}]}},
+    )
     assert_same_shape(res.body, body_of("rest_patch_post_props"))
     res = await rest.call(bot, "DELETE", f"/posts/{root_id}")
     assert res.body == body_of("rest_delete_post")
@@ -302,8 +376,12 @@ async def test_files(world: World) -> None:
     assert_same_shape(res.body, body_of("rest_upload_file"))
     info = res.body["file_infos"][0]
     assert info["mime_type"] == "text/markdown; charset=utf-8"
-    res = await world.rest.call(world.bot, "POST", "/posts", {
-        "channel_id": channel_id, "message": "Export", "file_ids": [info["id"]]})  # fmt: skip
+    res = await world.rest.call(
+        world.bot,
+        "POST",
+        "/posts",
+        {"channel_id": channel_id, "message": "Export", "file_ids": [info["id"]]},
+    )
     assert_same_shape(res.body, body_of("rest_post_with_file"))
     assert world.mm.file_bytes(info["id"]) == b"# Postmortem\n\n"
     got = await world.rest.call(world.alice, "GET", f"/files/{info['id']}")
@@ -332,15 +410,30 @@ async def test_ephemeral_post(world: World) -> None:
 # ---- slash commands ----------------------------------------------------------------------------
 async def test_command_registration(world: World) -> None:
     rest, admin = world.rest, world.admin
-    res = await rest.call(admin, "POST", "/commands", {
-        "team_id": world.team.id, "trigger": "warroom", "method": "P", "url": world.hook.url + "/c",
-        "auto_complete": True, "auto_complete_desc": "Incident management",
-        "auto_complete_hint": "[start|end|update|...]", "display_name": "warroom",
-        "description": "Incident management"})  # fmt: skip
+    res = await rest.call(
+        admin,
+        "POST",
+        "/commands",
+        {
+            "team_id": world.team.id,
+            "trigger": "warroom",
+            "method": "P",
+            "url": world.hook.url + "/c",
+            "auto_complete": True,
+            "auto_complete_desc": "Incident management",
+            "auto_complete_hint": "[start|end|update|...]",
+            "display_name": "warroom",
+            "description": "Incident management",
+        },
+    )
     assert res.status == 201
     assert_same_shape(res.body, body_of("rest_create_command"))
-    res = await rest.call(admin, "POST", "/commands", {
-        "team_id": world.team.id, "trigger": "incident", "method": "P", "url": world.hook.url})  # fmt: skip
+    res = await rest.call(
+        admin,
+        "POST",
+        "/commands",
+        {"team_id": world.team.id, "trigger": "incident", "method": "P", "url": world.hook.url},
+    )
     assert res.status == 400
     assert_error(res.body, "rest_create_command_duplicate_trigger")
     res = await rest.call(admin, "GET", f"/commands?team_id={world.team.id}&custom_only=true")
@@ -356,8 +449,12 @@ async def test_slash_command_round_trip(world: World) -> None:
     world.hook.reply_json("/command", {"response_type": "ephemeral", "text": "opening the dialog"})
     alice_ws = await WsListener.connect(world.mm.websocket_url, world.alice)
     try:
-        res = await world.rest.call(world.alice, "POST", "/commands/execute", {
-            "channel_id": world.town.id, "command": "/incident   start  Disk full "})  # fmt: skip
+        res = await world.rest.call(
+            world.alice,
+            "POST",
+            "/commands/execute",
+            {"channel_id": world.town.id, "command": "/incident   start  Disk full "},
+        )
         assert res.status == 200, res.text
         assert_same_shape(res.body, body_of("rest_commands_execute_response"))
         call = world.hook.last("/command")
@@ -372,8 +469,12 @@ async def test_slash_command_round_trip(world: World) -> None:
         assert_same_shape(frame, recorded("ws_ephemeral_message_after_command")[0])
         assert frame["data"]["post"]["user_id"] == world.alice.id
         # a late reply through response_url
-        late = await world.rest.call(None, "POST", call.form["response_url"].removeprefix(world.mm.url),
-                                     {"response_type": "ephemeral", "text": "late"})  # fmt: skip
+        late = await world.rest.call(
+            None,
+            "POST",
+            call.form["response_url"].removeprefix(world.mm.url),
+            {"response_type": "ephemeral", "text": "late"},
+        )
         assert late.status == 200
         frame = decode_frame(await alice_ws.next("ephemeral_message"))
         assert_same_shape(frame, recorded("ws_ephemeral_after_action")[1])
@@ -391,11 +492,19 @@ async def test_in_channel_reply_and_builtins(world: World) -> None:
         await world.mm.run_command(world.alice, channel_id, "status")
         frame = decode_frame(await bot_ws.next("posted", channel_type="P", sender_name="@alice"))
         assert_same_shape(frame, recorded("ws_posted_in_channel_command_reply"))
-        res = await world.rest.call(world.bot, "POST", "/commands/execute",
-                                    {"channel_id": channel_id, "command": "/echo hi"})  # fmt: skip
+        res = await world.rest.call(
+            world.bot,
+            "POST",
+            "/commands/execute",
+            {"channel_id": channel_id, "command": "/echo hi"},
+        )
         assert res.body == body_of("rest_bot_executes_builtin_command")
-        res = await world.rest.call(world.bot, "POST", "/commands/execute",
-                                    {"channel_id": channel_id, "command": "/nosuch x"})  # fmt: skip
+        res = await world.rest.call(
+            world.bot,
+            "POST",
+            "/commands/execute",
+            {"channel_id": channel_id, "command": "/nosuch x"},
+        )
         assert res.status == 404
         assert_error(res.body, "rest_bot_executes_unknown_command")
     finally:
@@ -409,14 +518,22 @@ async def test_dialog_round_trip(world: World) -> None:
     try:
         await world.mm.run_command(world.alice, world.town.id, "start")
         trigger_id = world.hook.last("/command").form["trigger_id"]
-        res = await world.rest.call(world.bot, "POST", "/actions/dialogs/open", {
-            "trigger_id": trigger_id, "url": world.hook.url + "/dialog", "dialog": DIALOG})  # fmt: skip
+        res = await world.rest.call(
+            world.bot,
+            "POST",
+            "/actions/dialogs/open",
+            {"trigger_id": trigger_id, "url": world.hook.url + "/dialog", "dialog": DIALOG},
+        )
         assert res.body == body_of("rest_dialog_open_response")
         frame = decode_frame(await alice_ws.next("open_dialog"))
         assert_same_shape(frame, recorded("ws_open_dialog"))
         payload = world.mm.dialogs(world.alice.id)[0]
-        submission = {"playbook": "pb1", "name": "x", "description": "db down",
-                      "commander": world.bob.id}  # fmt: skip
+        submission = {
+            "playbook": "pb1",
+            "name": "x",
+            "description": "db down",
+            "commander": world.bob.id,
+        }
         world.hook.reply_json("/dialog", {"errors": {"name": "Name must be 2 to 64 characters."}})
         reply = await world.mm.submit_dialog(world.alice, payload, submission)
         assert reply == body_of("rest_dialog_submit_response_with_errors")
@@ -435,8 +552,12 @@ async def test_dialog_round_trip(world: World) -> None:
         )
         # a late open: the trigger id is older than trigger_ttl
         world.mm.state.triggers[payload["trigger_id"]].create_at -= 4000
-        res = await world.rest.call(world.bot, "POST", "/actions/dialogs/open", {
-            "trigger_id": trigger_id, "url": world.hook.url + "/dialog", "dialog": DIALOG})  # fmt: skip
+        res = await world.rest.call(
+            world.bot,
+            "POST",
+            "/actions/dialogs/open",
+            {"trigger_id": trigger_id, "url": world.hook.url + "/dialog", "dialog": DIALOG},
+        )
         assert res.status == 400
         assert_error(res.body, "rest_dialog_open_expired_trigger")
     finally:
@@ -532,8 +653,10 @@ async def test_websocket_channel_events(world: World) -> None:
     bot_ws = await WsListener.connect(world.mm.websocket_url, world.bot)
     try:
         channel_id = await world.incident_channel()
-        assert_same_shape(decode_frame(await bot_ws.next("channel_created")),
-                          recorded("ws_channel_created_seen")[0])  # fmt: skip
+        assert_same_shape(
+            decode_frame(await bot_ws.next("channel_created")),
+            recorded("ws_channel_created_seen")[0],
+        )
         frame = decode_frame(await bot_ws.next("user_added"))
         assert_same_shape(frame, recorded("ws_user_added_seen_by_bot")[0])
         assert frame["broadcast"]["channel_id"] == channel_id

@@ -83,6 +83,10 @@ class IncidentService:
 
     # ---- lookups --------------------------------------------------------------------
 
+    @property
+    def store(self) -> IncidentStore:
+        return self._store
+
     async def in_channel(self, channel_id: str) -> Incident:
         incident = await self._store.by_channel(channel_id)
         if incident is None:

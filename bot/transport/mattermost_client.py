@@ -209,12 +209,12 @@ class MattermostClient:
         )
 
     async def update_post(self, post_id: str, message: str, props: dict[str, Any]) -> Post:
+        # PATCH, not PUT: a PUT resets every field it is not given (the card would be unpinned).
         return await self._model(
             Post,
-            "update_post",
+            "patch_post",
             lambda: self._driver.client.put(
-                f"/api/v4/posts/{post_id}",
-                options={"id": post_id, "message": message, "props": props},
+                f"/api/v4/posts/{post_id}/patch", options={"message": message, "props": props}
             ),
         )
 

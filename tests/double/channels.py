@@ -1,11 +1,17 @@
-"""The server's application layer, part 2: channels and memberships."""
+"""The server's application layer, part 3: channels and memberships."""
 
 from __future__ import annotations
 
 import re
 
-from .core import PostOps
-from .errors import MattermostHTTPError, permission_error, team_member_missing, user_not_found
+from .errors import (
+    MattermostHTTPError,
+    channel_member_missing,
+    permission_error,
+    team_member_missing,
+    user_not_found,
+)
+from .post_extras import PostExtraOps
 from .state import Channel, Member, User
 from .util import Json, dumps, new_id
 from .wire import channel_json
@@ -18,7 +24,7 @@ def valid_channel_name(name: str) -> bool:
     return 2 <= len(name) <= 64 and _CHANNEL_NAME.match(name) is not None
 
 
-class ChannelOps(PostOps):
+class ChannelOps(PostExtraOps):
     def new_channel(
         self,
         team_id: str,
@@ -32,10 +38,17 @@ class ChannelOps(PostOps):
     ) -> Channel:
         at = self.clock.now()
         channel = Channel(
-            id=new_id(), team_id=team_id, name=name, display_name=display_name,
-            type=channel_type, header=header, purpose=purpose, creator_id=creator_id,
-            create_at=at, update_at=at,
-        )  # fmt: skip
+            id=new_id(),
+            team_id=team_id,
+            name=name,
+            display_name=display_name,
+            type=channel_type,
+            header=header,
+            purpose=purpose,
+            creator_id=creator_id,
+            create_at=at,
+            update_at=at,
+        )
         self.state.channels[channel.id] = channel
         self.state.members[channel.id] = {}
         return channel
@@ -90,14 +103,22 @@ class ChannelOps(PostOps):
         self.state.team_of(team_id)
         self._clash(team_id, name)
         channel = self.new_channel(
-            team_id, name, display_name, channel_type,
-            creator_id=user.id, header=header, purpose=purpose,
-        )  # fmt: skip
+            team_id,
+            name,
+            display_name,
+            channel_type,
+            creator_id=user.id,
+            header=header,
+            purpose=purpose,
+        )
         self.put_member(channel, user.id, admin=True)
         self.system_post(
-            user, channel, "system_join_channel", f"{user.username} joined the channel.",
+            user,
+            channel,
+            "system_join_channel",
+            f"{user.username} joined the channel.",
             {"username": user.username},
-        )  # fmt: skip
+        )
         self.hub.emit(
             "channel_created", {"channel_id": channel.id, "team_id": team_id}, user_id=user.id
         )
@@ -151,9 +172,10 @@ class ChannelOps(PostOps):
         if channel.type == "D":
             raise MattermostHTTPError(400, "api.channel.add_user_to_channel.type.app_error")
         self_join = actor.id == user_id and channel.type == "O"
-        if not (self.state.can_manage(actor, channel) or (
-            self_join and self.state.in_team(actor.id, channel.team_id)
-        )):  # fmt: skip
+        if not (
+            self.state.can_manage(actor, channel)
+            or (self_join and self.state.in_team(actor.id, channel.team_id))
+        ):
             kind = "public" if channel.type == "O" else "private"
             raise permission_error(actor.id, f"manage_{kind}_channel_members")
         target = self.state.users.get(user_id)
@@ -170,15 +192,20 @@ class ChannelOps(PostOps):
         )
         if actor.id == user_id:
             self.system_post(
-                actor, channel, "system_join_channel", f"{actor.username} joined the channel.",
+                actor,
+                channel,
+                "system_join_channel",
+                f"{actor.username} joined the channel.",
                 {"username": actor.username},
-            )  # fmt: skip
+            )
         else:
             text = f"{target.username} added to the channel by {actor.username}."
             props = {
-                "userId": actor.id, "username": actor.username,
-                "addedUserId": target.id, "addedUsername": target.username,
-            }  # fmt: skip
+                "userId": actor.id,
+                "username": actor.username,
+                "addedUserId": target.id,
+                "addedUsername": target.username,
+            }
             self.system_post(actor, channel, "system_add_to_channel", text, props)
         return member
 
@@ -192,11 +219,7 @@ class ChannelOps(PostOps):
         if target is None:
             raise user_not_found(user_id)
         if not self.state.is_member(user_id, channel.id):
-            raise MattermostHTTPError(
-                404,
-                "app.channel.get_member.missing.app_error",
-                detailed_error=f"resource: ChannelMember id: channelId={channel.id}, userId={user_id}",
-            )
+            raise channel_member_missing(channel.id, user_id)
         del self.state.members[channel.id][user_id]
         self.hub.emit(
             "user_removed", {"remover_id": actor.id, "user_id": user_id}, channel_id=channel.id
@@ -206,15 +229,20 @@ class ChannelOps(PostOps):
         )
         if actor.id == user_id:
             self.system_post(
-                actor, channel, "system_leave_channel", f"{actor.username} left the channel.",
+                actor,
+                channel,
+                "system_leave_channel",
+                f"{actor.username} left the channel.",
                 {"username": actor.username},
-            )  # fmt: skip
+            )
         else:
             self.system_post(
-                actor, channel, "system_remove_from_channel",
+                actor,
+                channel,
+                "system_remove_from_channel",
                 f"@{target.username} removed from the channel.",
                 {"removedUserId": target.id, "removedUsername": target.username},
-            )  # fmt: skip
+            )
 
     def direct_channel(self, actor: User, user_ids: list[str]) -> Channel:
         if actor.id not in user_ids and not actor.is_admin:
@@ -222,9 +250,10 @@ class ChannelOps(PostOps):
         for uid in user_ids:
             if uid not in self.state.users:
                 raise MattermostHTTPError(
-                    400, "api.channel.create_direct_channel.invalid_user.app_error",
+                    400,
+                    "api.channel.create_direct_channel.invalid_user.app_error",
                     detailed_error=f"user_id={uid}",
-                )  # fmt: skip
+                )
         name = "__".join(sorted(user_ids))
         existing = self.state.channel_by_name("", name)
         if existing is not None:

@@ -1,4 +1,4 @@
-"""The server's application layer, part 4: slash commands."""
+"""The server's application layer, part 5: slash commands."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
+from .builtin_commands import BUILTINS, run_builtin
 from .errors import MattermostHTTPError, permission_error
 from .interactive import InteractiveOps
+from .payloads import command_response
 from .state import Channel, Command, CommandHook, Team, User
 from .util import Json, new_id, new_token, now_ms
-from .wire import command_response
 
-BUILTINS = ("echo", "me", "shrug", "away", "online", "offline", "dnd", "header", "purpose", "msg")
-SHRUG = r"¯\_(ツ)_/¯"
 HOOK_LIFETIME_MS = 30 * 60 * 1000
 HOOK_MAX_USES = 5
 _USER_MENTION = re.compile(r"@([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)
@@ -68,9 +67,15 @@ class CommandOps(InteractiveOps):
         self._duplicate(team_id, trigger)
         at = now_ms()
         cmd = Command(
-            id=new_id(), team_id=team_id, trigger=trigger, url=str(body["url"]),
-            token=new_token(), creator_id=creator_id, create_at=at, update_at=at,
-        )  # fmt: skip
+            id=new_id(),
+            team_id=team_id,
+            trigger=trigger,
+            url=str(body["url"]),
+            token=new_token(),
+            creator_id=creator_id,
+            create_at=at,
+            update_at=at,
+        )
         self._copy_fields(cmd, body)
         self.state.commands[cmd.id] = cmd
         return cmd
@@ -79,8 +84,14 @@ class CommandOps(InteractiveOps):
     def _copy_fields(cmd: Command, body: Json) -> None:
         cmd.method = str(body.get("method") or "P")
         cmd.auto_complete = bool(body.get("auto_complete"))
-        for name in ("auto_complete_desc", "auto_complete_hint", "display_name",
-                     "description", "icon_url", "username"):  # fmt: skip
+        for name in (
+            "auto_complete_desc",
+            "auto_complete_hint",
+            "display_name",
+            "description",
+            "icon_url",
+            "username",
+        ):
             setattr(cmd, name, str(body.get(name) or ""))
 
     def update_command(self, user: User, command_id: str, body: Json) -> Command:
@@ -93,8 +104,11 @@ class CommandOps(InteractiveOps):
         if str(body.get("id") or "") != command_id:
             raise MattermostHTTPError(400, "api.context.invalid_param.app_error", name="id")
         if str(body.get("team_id") or cmd.team_id) != cmd.team_id:
-            raise MattermostHTTPError(400, "api.command.team_mismatch.app_error",
-                                      "Unable to update commands across teams.")  # fmt: skip
+            raise MattermostHTTPError(
+                400,
+                "api.command.team_mismatch.app_error",
+                "Unable to update commands across teams.",
+            )
         self.validate_command(body)
         trigger = str(body["trigger"]).lower()
         self._duplicate(cmd.team_id, trigger, except_id=cmd.id)
@@ -120,7 +134,7 @@ class CommandOps(InteractiveOps):
         elif not (user.is_admin or self.state.in_team(user.id, team_id)):
             raise permission_error(user.id, "use_slash_commands")
         if trigger in BUILTINS:
-            return self._builtin(trigger, user, channel, text, root_id)
+            return run_builtin(self, trigger, user, channel, text, root_id)
         cmd = self.state.command_by_trigger(team_id, trigger)
         if cmd is None:
             raise MattermostHTTPError(
@@ -148,13 +162,19 @@ class CommandOps(InteractiveOps):
         hook = CommandHook(new_id(), user.id, channel.id, team.id, root_id, now_ms(), cmd.id)
         self.state.hooks[hook.id] = hook
         fields = [
-            ("token", cmd.token), ("team_id", team.id), ("team_domain", team.name),
-            ("channel_id", channel.id), ("channel_name", channel.name),
-            ("user_id", user.id), ("user_name", user.username),
-            ("command", "/" + cmd.trigger), ("text", text), ("trigger_id", long_id),
+            ("token", cmd.token),
+            ("team_id", team.id),
+            ("team_domain", team.name),
+            ("channel_id", channel.id),
+            ("channel_name", channel.name),
+            ("user_id", user.id),
+            ("user_name", user.username),
+            ("command", "/" + cmd.trigger),
+            ("text", text),
+            ("trigger_id", long_id),
             ("response_url", f"{self.public_url()}/hooks/commands/{hook.id}"),
             *self._command_mentions(team.id, text),
-        ]  # fmt: skip
+        ]
         encoded = urlencode(sorted(fields, key=lambda kv: kv[0]))  # Go's url.Values.Encode
         auth = {"Authorization": "Token " + cmd.token}
         try:
@@ -164,9 +184,11 @@ class CommandOps(InteractiveOps):
                 )
             else:
                 status, ctype, raw = await self.call_integration(
-                    cmd.url, encoded.encode(), headers=auth,
+                    cmd.url,
+                    encoded.encode(),
+                    headers=auth,
                     content_type="application/x-www-form-urlencoded",
-                )  # fmt: skip
+                )
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise failed(cmd.trigger, f"err={exc!r}") from None
         if status != 200:
@@ -179,9 +201,15 @@ class CommandOps(InteractiveOps):
         return command_response(reply, new_id, trigger_id=client_id)
 
     def handle_command_response(
-        self, reply: Json, user: User, channel: Channel, *,
-        icon_url: str = "", root_id: str = "", builtin: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        reply: Json,
+        user: User,
+        channel: Channel,
+        *,
+        icon_url: str = "",
+        root_id: str = "",
+        builtin: bool = False,
+    ) -> None:
         extra = reply.get("extra_responses")
         for raw in [reply, *(extra if isinstance(extra, list) else [])]:
             resp = command_response(raw, new_id)
@@ -200,40 +228,26 @@ class CommandOps(InteractiveOps):
             if resp["type"].startswith("system_"):
                 continue
             if resp["response_type"] == "in_channel":
-                self.create_post(user, target, resp["text"], props=props, root_id=root_id,
-                                 post_type=resp["type"], check=False)  # fmt: skip
+                self.create_post(
+                    user,
+                    target,
+                    resp["text"],
+                    props=props,
+                    root_id=root_id,
+                    post_type=resp["type"],
+                    check=False,
+                )
             elif resp["response_type"] in ("", "ephemeral") and (
                 resp["text"] or resp["attachments"] is not None
             ):
-                self.send_ephemeral(user.id, target.id, resp["text"], sender_id=user.id,
-                                    props=props, root_id=root_id)  # fmt: skip
-
-    def _builtin(self, trigger: str, user: User, channel: Channel, text: str, root_id: str) -> Json:
-        reply: Json = {}
-        if trigger == "echo" and text.strip():
-            self.create_post(user, channel, text.strip().strip('"'), root_id=root_id, check=False)
-        elif trigger == "me":
-            reply = {"response_type": "in_channel", "type": "me", "text": f"*{text}*",
-                     "props": {"message": text}}  # fmt: skip
-        elif trigger == "shrug":
-            reply = {"response_type": "in_channel", "text": f"{text} {SHRUG}".lstrip()}
-        elif trigger in ("away", "online", "offline", "dnd"):
-            label = {"dnd": "in Do Not Disturb mode"}.get(trigger, trigger)
-            reply = {"response_type": "ephemeral", "text": f"You are now {label}."}
-        elif trigger in ("header", "purpose") and text:
-            self.patch_channel(user, channel, {trigger: text})
-        elif trigger == "msg":
-            name, _, message = text.partition(" ")
-            other = self.state.user_by_name(name)
-            if other is None:
-                reply = {"response_type": "ephemeral", "text": "We couldn't find the user."}
-            else:
-                dm = self.direct_channel(user, [user.id, other.id])
-                if message.strip():
-                    self.create_post(user, dm, message.strip(), check=False)
-        if reply:
-            self.handle_command_response(reply, user, channel, root_id=root_id, builtin=True)
-        return command_response(reply, new_id)
+                self.send_ephemeral(
+                    user.id,
+                    target.id,
+                    resp["text"],
+                    sender_id=user.id,
+                    props=props,
+                    root_id=root_id,
+                )
 
     # ---- late replies: POST /hooks/commands/{id} ---------------------------
     def command_hook(self, hook_id: str, content_type: str, raw: bytes) -> None:

@@ -40,7 +40,9 @@ class MattermostDouble(UserSide):
 
     # ---- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
-        self._runner = web.AppRunner(build_app(self._core, self._control), access_log=None)
+        self._runner = web.AppRunner(
+            build_app(self._core, self._control), access_log=None, shutdown_timeout=1.0
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -111,13 +113,19 @@ class MattermostDouble(UserSide):
             raise ValueError(f"username {username!r} already exists")
         at = now_ms()
         user = User(
-            id=new_id(), username=username.lower(), token=new_token(),
-            roles="system_admin system_user" if admin else "system_user", is_bot=bot,
+            id=new_id(),
+            username=username.lower(),
+            token=new_token(),
+            roles="system_admin system_user" if admin else "system_user",
+            is_bot=bot,
             email=f"{username}@localhost" if bot else f"{username}@example.com",
-            first_name=display_name or (username if bot else ""), create_at=at, update_at=at,
-            bot_description=description, bot_display_name=display_name or username,
+            first_name=display_name or (username if bot else ""),
+            create_at=at,
+            update_at=at,
+            bot_description=description,
+            bot_display_name=display_name or username,
             owner_id=owner_id,
-        )  # fmt: skip
+        )
         self.state.users[user.id] = user
         self.state.tokens[user.token] = user.id
         for team_id in teams or []:
@@ -152,9 +160,14 @@ class MattermostDouble(UserSide):
         if self.state.channel_by_name(team_id, name) is not None:
             raise ValueError(f"channel {name!r} already exists")
         channel = self._core.new_channel(
-            team_id, name, display_name or name.replace("-", " ").title(), "P" if private else "O",
-            creator_id=creator_id, header=header, purpose=purpose,
-        )  # fmt: skip
+            team_id,
+            name,
+            display_name or name.replace("-", " ").title(),
+            "P" if private else "O",
+            creator_id=creator_id,
+            header=header,
+            purpose=purpose,
+        )
         for user_id in members or []:
             self._core.put_member(channel, user_id)
         return channel
@@ -170,8 +183,14 @@ class MattermostDouble(UserSide):
         auto_complete: bool = False,
         **fields: Any,
     ) -> Command:
-        body = {"team_id": team_id, "trigger": trigger, "url": url, "method": method,
-                "auto_complete": auto_complete, **fields}  # fmt: skip
+        body = {
+            "team_id": team_id,
+            "trigger": trigger,
+            "url": url,
+            "method": method,
+            "auto_complete": auto_complete,
+            **fields,
+        }
         return self._core.create_command(creator_id, body)
 
     # ---- inspection --------------------------------------------------------------

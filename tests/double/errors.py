@@ -9,7 +9,9 @@ MESSAGES: dict[str, str] = {
     "api.context.permissions.app_error": "You do not have the appropriate permissions.",
     "api.context.invalid_body_param.app_error": "Invalid or missing {name} in request body.",
     "api.context.invalid_param.app_error": "Invalid {name} parameter.",
-    "api.context.invalid_url_param.app_error": "Invalid or missing {name} parameter in request URL.",
+    "api.context.invalid_url_param.app_error": (
+        "Invalid or missing {name} parameter in request URL."
+    ),
     "api.context.404.app_error": "Sorry, we could not find the page.",
     "app.user.missing_account.const": "Unable to find the user.",
     "app.user.get_by_username.app_error": (
@@ -48,7 +50,9 @@ MESSAGES: dict[str, str] = {
         "You cannot save reaction for the other user."
     ),
     "model.reaction.is_valid.emoji_name.app_error": "Invalid emoji name.",
-    "api.file.upload_file.storage.app_error": "Unable to upload file. Image storage is not configured.",
+    "api.file.upload_file.storage.app_error": (
+        "Unable to upload file. Image storage is not configured."
+    ),
     "api.file.upload_file.incorrect_channelId.app_error": (
         "Unable to upload the file. Incorrect channel ID: {name}"
     ),
@@ -177,3 +181,11 @@ MESSAGES.update(
         "api.command.team_mismatch.app_error": "Unable to update commands across teams.",
     }
 )
+
+
+def channel_member_missing(channel_id: str, user_id: str) -> MattermostHTTPError:
+    return MattermostHTTPError(
+        404,
+        "app.channel.get_member.missing.app_error",
+        detailed_error=f"resource: ChannelMember id: channelId={channel_id}, userId={user_id}",
+    )

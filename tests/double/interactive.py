@@ -1,4 +1,4 @@
-"""The server's application layer, part 3: trigger ids, dialogs, message actions.
+"""The server's application layer, part 4: trigger ids, dialogs, message actions.
 
 Also the one place the double calls out to an integration over HTTP.
 """
@@ -19,10 +19,10 @@ import aiohttp
 
 from .channels import ChannelOps
 from .errors import MattermostHTTPError, invalid_body, permission_error
+from .payloads import iter_actions, normalise_dialog, normalise_props
 from .state import State, Trigger, User
 from .util import Clock, Json, dumps, new_id, now_ms
 from .websocket import Hub
-from .wire import iter_actions, normalise_dialog, normalise_props
 
 ACTION_ID = re.compile(r"^[A-Za-z0-9]+$")
 USER_AGENT = "Mattermost-Bot/1.1"
@@ -183,10 +183,17 @@ class InteractiveOps(ChannelOps):
             raise action_error("invalid cookie")
         post = self.find_ephemeral(user.id, post_id)
         if post is None:
-            post = {"id": post_id, "channel_id": info.get("channel_id", ""),
-                    "root_id": info.get("root_id", ""), "props": {}}  # fmt: skip
-        action = {"type": info.get("type", ""), "data_source": info.get("data_source", ""),
-                  "integration": info.get("integration")}  # fmt: skip
+            post = {
+                "id": post_id,
+                "channel_id": info.get("channel_id", ""),
+                "root_id": info.get("root_id", ""),
+                "props": {},
+            }
+        action = {
+            "type": info.get("type", ""),
+            "data_source": info.get("data_source", ""),
+            "integration": info.get("integration"),
+        }
         return post, action
 
     async def do_post_action(
@@ -246,8 +253,11 @@ class InteractiveOps(ChannelOps):
     def _apply_update(self, user: User, post: Json, update: Json, *, ephemeral: bool) -> None:
         props = update.get("props")
         if isinstance(props, dict):
-            kept = {k: post["props"][k] for k in ("override_username", "override_icon_url")
-                    if k in post["props"]}  # fmt: skip
+            kept = {
+                k: post["props"][k]
+                for k in ("override_username", "override_icon_url")
+                if k in post["props"]
+            }
             props = {**props, **kept}
         else:
             props = post["props"]

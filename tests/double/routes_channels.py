@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .commands import Core
-from .errors import MattermostHTTPError, invalid_body, permission_error
+from .errors import MattermostHTTPError, channel_member_missing, invalid_body, permission_error
 from .plumbing import body_json, body_object, core_of, json_response, me, query_int, status_ok
 from .state import Channel
 from .util import Json
@@ -113,11 +113,7 @@ async def get_member(request: web.Request) -> web.Response:
     user_id = me(request).id if user_id == "me" else user_id
     member = core_of(request).state.members.get(channel.id, {}).get(user_id)
     if member is None:
-        raise MattermostHTTPError(
-            404,
-            "app.channel.get_member.missing.app_error",
-            detailed_error=f"resource: ChannelMember id: channelId={channel.id}, userId={user_id}",
-        )
+        raise channel_member_missing(channel.id, user_id)
     return json_response(member_json(member))
 
 
@@ -126,10 +122,14 @@ async def channel_stats(request: web.Request) -> web.Response:
     channel = _readable(request)
     state = core_of(request).state
     pinned = sum(1 for p in state.channel_posts(channel.id) if p["is_pinned"])
-    return json_response({
-        "channel_id": channel.id, "member_count": len(state.member_ids(channel.id)),
-        "guest_count": 0, "pinnedpost_count": pinned,
-    })  # fmt: skip
+    return json_response(
+        {
+            "channel_id": channel.id,
+            "member_count": len(state.member_ids(channel.id)),
+            "guest_count": 0,
+            "pinnedpost_count": pinned,
+        }
+    )
 
 
 @routes.get(API + "/channels/{channel_id}/posts")
@@ -173,3 +173,32 @@ def _page(core: Core, posts: list[Json], next_id: str, prev_id: str) -> Json:
         "next_post_id": next_id,
         "prev_post_id": prev_id,
     }
+
+
+@routes.get(API + "/users/{user_id}/teams/{team_id}/channels")
+async def user_channels(request: web.Request) -> web.Response:
+    """Channels of a team (and DMs) the user is a member of: self or admin."""
+    state = core_of(request).state
+    caller = me(request)
+    user_id = request.match_info["user_id"]
+    user_id = caller.id if user_id == "me" else user_id
+    if user_id != caller.id and not caller.is_admin:
+        raise permission_error(caller.id, "edit_other_users")
+    team_id = request.match_info["team_id"]
+    found = [
+        c
+        for c in state.channels.values()
+        if c.team_id in (team_id, "") and state.is_member(user_id, c.id)
+    ]
+    return json_response([channel_json(c) for c in found])
+
+
+@routes.get(API + "/teams/{team_id}/channels")
+async def public_channels(request: web.Request) -> web.Response:
+    state = core_of(request).state
+    team_id = request.match_info["team_id"]
+    state.require_team(me(request), team_id, "list_team_channels")
+    page = query_int(request, "page", 0)
+    per_page = query_int(request, "per_page", 60, 200)
+    public = [c for c in state.channels.values() if c.team_id == team_id and c.type == "O"]
+    return json_response([channel_json(c) for c in public[page * per_page : (page + 1) * per_page]])

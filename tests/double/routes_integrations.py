@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .commands import BUILTINS
+from .builtin_commands import BUILTINS
 from .errors import MattermostHTTPError, invalid_body
 from .plumbing import body_json, body_object, core_of, json_response, me, status_ok
 from .state import Command
@@ -38,8 +38,10 @@ async def list_commands(request: web.Request) -> web.Response:
     if custom_only:
         return json_response([command_json(c) for c in customs])
     core.state.require_team(user, team_id)
-    builtins = [Command(id="", team_id="", trigger=t, url="", token="", auto_complete=True)
-                for t in BUILTINS]  # fmt: skip
+    builtins = [
+        Command(id="", team_id="", trigger=t, url="", token="", auto_complete=True)
+        for t in BUILTINS
+    ]
     visible = customs if user.is_admin else [c for c in customs if c.auto_complete]
     return json_response([command_json(c) for c in [*builtins, *visible]])
 
@@ -71,9 +73,12 @@ async def execute_command(request: web.Request) -> web.Response:
     if not channel_id:
         raise invalid_body("channel_id")
     response = await core_of(request).execute_command(
-        me(request), channel_id, command,
-        team_id=str(body.get("team_id") or ""), root_id=str(body.get("root_id") or ""),
-    )  # fmt: skip
+        me(request),
+        channel_id,
+        command,
+        team_id=str(body.get("team_id") or ""),
+        root_id=str(body.get("root_id") or ""),
+    )
     return json_response(response)
 
 

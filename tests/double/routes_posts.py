@@ -29,11 +29,15 @@ async def create_post(request: web.Request) -> web.Response:
         raise MattermostHTTPError(400, "api.context.invalid_param.app_error", name="post.type")
     file_ids = body.get("file_ids")
     post = core.create_post(
-        user, channel, str(body.get("message") or ""),
-        props=body.get("props"), root_id=str(body.get("root_id") or ""),
+        user,
+        channel,
+        str(body.get("message") or ""),
+        props=body.get("props"),
+        root_id=str(body.get("root_id") or ""),
         file_ids=[str(f) for f in file_ids] if isinstance(file_ids, list) else None,
-        post_type=post_type, pending_post_id=str(body.get("pending_post_id") or ""),
-    )  # fmt: skip
+        post_type=post_type,
+        pending_post_id=str(body.get("pending_post_id") or ""),
+    )
     return json_response(core.post_view(post), status=201)
 
 
@@ -51,9 +55,13 @@ async def create_ephemeral(request: web.Request) -> web.Response:
     if not isinstance(post, dict) or not post.get("channel_id"):
         raise invalid_body("post")
     sent = core.send_ephemeral(
-        target, str(post["channel_id"]), str(post.get("message") or ""),
-        sender_id=user.id, props=post.get("props"), root_id=str(post.get("root_id") or ""),
-    )  # fmt: skip
+        target,
+        str(post["channel_id"]),
+        str(post.get("message") or ""),
+        sender_id=user.id,
+        props=post.get("props"),
+        root_id=str(post.get("root_id") or ""),
+    )
     return json_response(core.ephemeral_view(sent), status=201)
 
 

@@ -22,8 +22,15 @@ from .wire import bot_json, member_json, team_json, team_member_json, user_json
 
 routes = web.RouteTableDef()
 API = "/api/v4"
-VALID_ROLES = {"system_user", "system_admin", "system_post_all", "system_post_all_public",
-               "system_user_access_token", "system_manager", "system_read_only_admin"}  # fmt: skip
+VALID_ROLES = {
+    "system_user",
+    "system_admin",
+    "system_post_all",
+    "system_post_all_public",
+    "system_user_access_token",
+    "system_manager",
+    "system_read_only_admin",
+}
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,21}$")
 
 
@@ -39,10 +46,17 @@ def _self_or_admin(request: web.Request, user_id: str) -> None:
 
 @routes.get(f"{API}/system/ping", name="ping")
 async def ping(request: web.Request) -> web.Response:
-    return json_response({
-        "AndroidLatestVersion": "", "AndroidMinVersion": "", "DesktopLatestVersion": "",
-        "DesktopMinVersion": "", "IosLatestVersion": "", "IosMinVersion": "", "status": "OK",
-    })  # fmt: skip
+    return json_response(
+        {
+            "AndroidLatestVersion": "",
+            "AndroidMinVersion": "",
+            "DesktopLatestVersion": "",
+            "DesktopMinVersion": "",
+            "IosLatestVersion": "",
+            "IosMinVersion": "",
+            "status": "OK",
+        }
+    )
 
 
 @routes.get(API + "/users/username/{username}")
@@ -109,8 +123,13 @@ async def create_token(request: web.Request) -> web.Response:
     body = await body_object(request, "description")
     token, token_id = new_token(), new_id()
     core.state.tokens[token] = user.id
-    record = {"id": token_id, "token": token, "user_id": user.id,
-              "description": str(body.get("description") or ""), "is_active": True}  # fmt: skip
+    record = {
+        "id": token_id,
+        "token": token,
+        "user_id": user.id,
+        "description": str(body.get("description") or ""),
+        "is_active": True,
+    }
     core.state.token_records[token_id] = {k: v for k, v in record.items() if k != "token"}
     return json_response(record)
 
@@ -154,11 +173,18 @@ async def create_bot(request: web.Request) -> web.Response:
         raise MattermostHTTPError(400, "app.user.save.username_exists.app_error")
     at = now_ms()
     bot = User(
-        id=new_id(), username=username, token=new_token(), is_bot=True,
-        email=f"{username}@localhost", first_name=str(body.get("display_name") or ""),
-        create_at=at, update_at=at, bot_description=str(body.get("description") or ""),
-        bot_display_name=str(body.get("display_name") or ""), owner_id=caller.id,
-    )  # fmt: skip
+        id=new_id(),
+        username=username,
+        token=new_token(),
+        is_bot=True,
+        email=f"{username}@localhost",
+        first_name=str(body.get("display_name") or ""),
+        create_at=at,
+        update_at=at,
+        bot_description=str(body.get("description") or ""),
+        bot_display_name=str(body.get("display_name") or ""),
+        owner_id=caller.id,
+    )
     core.state.users[bot.id] = bot
     return json_response(bot_json(bot), status=201)
 

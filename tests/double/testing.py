@@ -111,7 +111,7 @@ class Integration:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         host, port = self._runner.addresses[0][:2]
@@ -164,17 +164,35 @@ class WsListener:
         self._task = asyncio.create_task(self._read())
 
     @classmethod
-    async def connect(cls, url: str, user: User | str, *, challenge: bool = False) -> WsListener:
-        """`url`: the double's websocket url; `user`: a User or a token."""
+    async def connect(
+        cls, url: str, user: User | str, *, challenge: bool = False, wait_hello: bool = True
+    ) -> WsListener:
+        """`url`: the double's websocket url; `user`: a User or a token.
+
+        With `wait_hello` (default) returns once `hello` arrived, i.e. once the
+        server delivers events to this connection (the frame stays unconsumed).
+        """
         token = user.token if isinstance(user, User) else user
         session = aiohttp.ClientSession()
         headers = {} if challenge else {"Authorization": f"Bearer {token}"}
         ws = await session.ws_connect(url, headers=headers)
         if challenge:
-            await ws.send_str(json.dumps(
-                {"seq": 1, "action": "authentication_challenge", "data": {"token": token}}
-            ))  # fmt: skip
-        return cls(session, ws)
+            await ws.send_str(
+                json.dumps(
+                    {"seq": 1, "action": "authentication_challenge", "data": {"token": token}}
+                )
+            )
+        listener = cls(session, ws)
+        if wait_hello:
+            try:
+                async with asyncio.timeout(2.0):
+                    while not listener.events("hello") and not listener.closed.is_set():
+                        listener._changed.clear()
+                        await listener._changed.wait()
+            except BaseException:
+                await listener.close()
+                raise
+        return listener
 
     async def _read(self) -> None:
         try:

@@ -9,10 +9,11 @@ from typing import Any
 from .commands import Core
 from .errors import MattermostHTTPError
 from .interactive import ACTION_ID
+from .payloads import iter_actions
 from .plumbing import Control
 from .state import ClickResult, User
 from .util import Json, new_id
-from .wire import iter_actions, member_json, route_not_found_body
+from .wire import member_json, route_not_found_body
 
 
 class UserSide:

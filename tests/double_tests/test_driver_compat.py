@@ -14,10 +14,16 @@ from .conftest import Seed
 
 
 async def test_async_typed_driver(seed: Seed) -> None:
-    driver = AsyncTypedDriver({
-        "url": "127.0.0.1", "port": seed.mm.port, "scheme": "http",
-        "token": seed.bot.token, "request_timeout": 5, "max_retries": 0,
-    })  # fmt: skip
+    driver = AsyncTypedDriver(
+        {
+            "url": "127.0.0.1",
+            "port": seed.mm.port,
+            "scheme": "http",
+            "token": seed.bot.token,
+            "request_timeout": 5,
+            "max_retries": 0,
+        }
+    )
     try:
         await driver.login()
         me = await driver.users.get_user(user_id="me")

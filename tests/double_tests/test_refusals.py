@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
@@ -14,21 +15,41 @@ from tests.double.testing import WsListener
 
 from .conftest import Seed
 
-CARD = {"attachments": [{"text": "card", "actions": [
-    {"id": "ack", "name": "Ack", "type": "button", "integration": {"url": "{hook}/action"}},
-    {"id": "bad_id", "name": "Bad", "type": "button", "integration": {"url": "{hook}/action"}},
-]}]}  # fmt: skip
+CARD = {
+    "attachments": [
+        {
+            "text": "card",
+            "actions": [
+                {
+                    "id": "ack",
+                    "name": "Ack",
+                    "type": "button",
+                    "integration": {"url": "{hook}/action"},
+                },
+                {
+                    "id": "bad_id",
+                    "name": "Bad",
+                    "type": "button",
+                    "integration": {"url": "{hook}/action"},
+                },
+            ],
+        }
+    ]
+}
 
 
 def card_props(seed: Seed) -> dict[str, Any]:
-    import json
-
-    return json.loads(json.dumps(CARD).replace("{hook}", seed.hook.url))
+    props: dict[str, Any] = json.loads(json.dumps(CARD).replace("{hook}", seed.hook.url))
+    return props
 
 
 async def bot_card(seed: Seed, channel_id: str) -> str:
-    res = await seed.rest.call(seed.bot, "POST", "/posts",
-                               {"channel_id": channel_id, "message": "m", "props": card_props(seed)})  # fmt: skip
+    res = await seed.rest.call(
+        seed.bot,
+        "POST",
+        "/posts",
+        {"channel_id": channel_id, "message": "m", "props": card_props(seed)},
+    )
     assert res.status == 201, res.text
     post_id: str = res.body["id"]
     return post_id
@@ -45,8 +66,12 @@ async def test_expired_trigger(seed: Seed) -> None:
     seed.mm.trigger_ttl = 0.2
     trigger_id = await trigger_for(seed)
     await asyncio.sleep(0.3)
-    res = await seed.rest.call(seed.bot, "POST", "/actions/dialogs/open",
-                               {"trigger_id": trigger_id, "url": "http://x/d", "dialog": {}})  # fmt: skip
+    res = await seed.rest.call(
+        seed.bot,
+        "POST",
+        "/actions/dialogs/open",
+        {"trigger_id": trigger_id, "url": "http://x/d", "dialog": {}},
+    )
     assert res.status == 400
     assert res.body["id"] == "interactive_message.decode_trigger_id.expired"
     assert "maximum of 0.2 seconds" in res.body["message"]
@@ -56,12 +81,17 @@ async def test_expired_trigger(seed: Seed) -> None:
 async def test_unknown_or_forged_trigger(seed: Seed) -> None:
     trigger_id = await trigger_for(seed)
     for bad in ("nope", trigger_id[:-8] + "AAAAAAA=", ""):
-        res = await seed.rest.call(seed.bot, "POST", "/actions/dialogs/open",
-                                   {"trigger_id": bad, "url": "http://x/d", "dialog": {}})  # fmt: skip
+        res = await seed.rest.call(
+            seed.bot,
+            "POST",
+            "/actions/dialogs/open",
+            {"trigger_id": bad, "url": "http://x/d", "dialog": {}},
+        )
         assert res.status == 400
         assert res.body["id"] == "interactive_message.decode_trigger_id.failed"
-    res = await seed.rest.call(seed.bot, "POST", "/actions/dialogs/open",
-                               {"trigger_id": trigger_id, "dialog": {}})  # fmt: skip
+    res = await seed.rest.call(
+        seed.bot, "POST", "/actions/dialogs/open", {"trigger_id": trigger_id, "dialog": {}}
+    )
     assert (res.status, res.body["id"]) == (400, "api.context.invalid_body_param.app_error")
 
 
@@ -128,11 +158,19 @@ async def test_posting_permissions(seed: Seed) -> None:
         seed.outsider, "POST", "/posts", {"channel_id": seed.town.id, "message": "x"}
     )
     assert outsider.status == 403
-    system = await seed.rest.call(seed.bot, "POST", "/posts",
-                                  {"channel_id": seed.town.id, "message": "x", "type": "system_join_channel"})  # fmt: skip
+    system = await seed.rest.call(
+        seed.bot,
+        "POST",
+        "/posts",
+        {"channel_id": seed.town.id, "message": "x", "type": "system_join_channel"},
+    )
     assert system.status == 400
-    reply = await seed.rest.call(seed.bot, "POST", "/posts",
-                                 {"channel_id": seed.town.id, "message": "x", "root_id": "a" * 26})  # fmt: skip
+    reply = await seed.rest.call(
+        seed.bot,
+        "POST",
+        "/posts",
+        {"channel_id": seed.town.id, "message": "x", "root_id": "a" * 26},
+    )
     assert (reply.status, reply.body["id"]) == (400, "api.post.create_post.root_id.app_error")
     edit = await seed.rest.call(
         seed.alice, "PUT", f"/posts/{public.body['id']}/patch", {"message": "y"}
@@ -141,8 +179,12 @@ async def test_posting_permissions(seed: Seed) -> None:
     with pytest.raises(MattermostHTTPError) as err:
         await seed.mm.delete_post(seed.alice, public.body["id"])
     assert err.value.status == 403
-    react = await seed.rest.call(seed.alice, "POST", "/reactions",
-                                 {"user_id": seed.bob.id, "post_id": public.body["id"], "emoji_name": "x"})  # fmt: skip
+    react = await seed.rest.call(
+        seed.alice,
+        "POST",
+        "/reactions",
+        {"user_id": seed.bob.id, "post_id": public.body["id"], "emoji_name": "x"},
+    )
     assert react.status == 403
 
 
@@ -160,14 +202,22 @@ async def test_posting_permissions(seed: Seed) -> None:
     ],
 )
 async def test_channel_name_rules(seed: Seed, name: str, display_name: str, error_id: str) -> None:
-    res = await seed.rest.call(seed.bot, "POST", "/channels", {
-        "team_id": seed.team.id, "name": name, "display_name": display_name, "type": "O"})  # fmt: skip
+    res = await seed.rest.call(
+        seed.bot,
+        "POST",
+        "/channels",
+        {"team_id": seed.team.id, "name": name, "display_name": display_name, "type": "O"},
+    )
     assert (res.status, res.body["id"]) == (400, error_id)
 
 
 async def test_channel_access(seed: Seed) -> None:
-    res = await seed.rest.call(seed.outsider, "POST", "/channels", {
-        "team_id": seed.team.id, "name": "ok-name", "display_name": "Ok", "type": "O"})  # fmt: skip
+    res = await seed.rest.call(
+        seed.outsider,
+        "POST",
+        "/channels",
+        {"team_id": seed.team.id, "name": "ok-name", "display_name": "Ok", "type": "O"},
+    )
     assert res.status == 403
     res = await seed.rest.call(seed.bob, "GET", f"/channels/{seed.secret.id}")
     assert res.status == 403
@@ -192,8 +242,9 @@ async def test_unknown_user_and_non_team_member(seed: Seed) -> None:
         seed.bot, "POST", f"/channels/{seed.secret.id}/members", {"user_id": "a" * 26}
     )
     assert (res.status, res.body["id"]) == (404, "app.user.missing_account.const")
-    res = await seed.rest.call(seed.bot, "POST", f"/channels/{seed.secret.id}/members",
-                               {"user_id": seed.outsider.id})  # fmt: skip
+    res = await seed.rest.call(
+        seed.bot, "POST", f"/channels/{seed.secret.id}/members", {"user_id": seed.outsider.id}
+    )
     assert (res.status, res.body["id"]) == (404, "app.team.get_member.missing.app_error")
     res = await seed.rest.call(seed.bot, "GET", f"/teams/{seed.team.id}/members/{seed.outsider.id}")
     assert (res.status, res.body["id"]) == (404, "app.team.get_member.missing.app_error")
@@ -211,8 +262,9 @@ async def test_commands_refusals(seed: Seed) -> None:
         seed.bot, "GET", f"/commands?team_id={seed.team.id}&custom_only=true"
     )
     assert res.status == 403
-    res = await seed.rest.call(seed.bot, "POST", "/commands/execute",
-                               {"channel_id": seed.secret.id, "command": "/nosuch"})  # fmt: skip
+    res = await seed.rest.call(
+        seed.bot, "POST", "/commands/execute", {"channel_id": seed.secret.id, "command": "/nosuch"}
+    )
     assert res.body["message"].startswith("Command with a trigger of 'nosuch' not found.")
     with pytest.raises(MattermostHTTPError) as err:
         await seed.mm.run_command(seed.alice, seed.town.id, "x", trigger="nosuch")
@@ -244,8 +296,12 @@ async def test_admin_only(seed: Seed) -> None:
         seed.alice, "POST", f"/users/{seed.bob.id}/tokens", {"description": "x"}
     )
     assert res.status == 403
-    res = await seed.rest.call(seed.alice, "POST", f"/teams/{seed.team.id}/members",
-                               {"team_id": seed.team.id, "user_id": seed.outsider.id})  # fmt: skip
+    res = await seed.rest.call(
+        seed.alice,
+        "POST",
+        f"/teams/{seed.team.id}/members",
+        {"team_id": seed.team.id, "user_id": seed.outsider.id},
+    )
     assert res.status == 403
     res = await seed.rest.call(
         seed.admin, "PUT", f"/users/{seed.bot.id}/roles", {"roles": "system_admin system_user"}
@@ -281,7 +337,7 @@ async def test_bad_or_missing_token(seed: Seed) -> None:
 
 
 async def test_websocket_challenge_refusals(seed: Seed, monkeypatch: pytest.MonkeyPatch) -> None:
-    bad = await WsListener.connect(seed.mm.websocket_url, "nope", challenge=True)
+    bad = await WsListener.connect(seed.mm.websocket_url, "nope", challenge=True, wait_hello=False)
     await asyncio.wait_for(bad.closed.wait(), 2)
     assert bad.frames == []
     await bad.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,14 @@ class World:
     bot: Any
     town: Any
     ops: Any
+    _app_stack: AsyncExitStack
+
+    async def restart(self, **changes: Any) -> None:
+        """Stop warroom and start it again on the same database (settings may change)."""
+        await self._app_stack.aclose()
+        self.settings = self.settings.model_copy(update=changes)
+        self._app_stack = AsyncExitStack()
+        self.app = await self._app_stack.enter_async_context(running(self.settings))
 
     async def settle(self, seconds: float = 5.0) -> None:
         """Wait until warroom's background work (posts, members, cards) is done."""
@@ -149,7 +157,7 @@ class World:
         return incident
 
     async def incident_named(self, name: str) -> Incident:
-        for incident in await self.app.services.incidents._store.list_team(self.team.id):
+        for incident in await self.app.services.incidents.store.list_team(self.team.id):
             if incident.name == name:
                 return incident
         raise AssertionError(f"no incident {name}")
@@ -220,20 +228,26 @@ async def world(
             signing_key="s" * 32,
             **overrides,
         )
-        async with running(settings) as app:
-            yield World(
-                mm=mm,
-                app=app,
-                settings=settings,
-                team=team,
-                admin=admin,
-                alice=alice,
-                bob=bob,
-                carol=carol,
-                dave=dave,
-                bot=bot,
-                town=town,
-                ops=ops,
-            )
+        stack = AsyncExitStack()
+        app = await stack.enter_async_context(running(settings))
+        built = World(
+            mm=mm,
+            app=app,
+            settings=settings,
+            team=team,
+            admin=admin,
+            alice=alice,
+            bob=bob,
+            carol=carol,
+            dave=dave,
+            bot=bot,
+            town=town,
+            ops=ops,
+            _app_stack=stack,
+        )
+        try:
+            yield built
+        finally:
+            await built._app_stack.aclose()
     finally:
         await mm.close()

@@ -20,7 +20,7 @@ async def test_end_asks_to_confirm_then_ends_and_refuses_twice(w: World) -> None
     assert "already ended" in again["text"]
     replay = await w.submit(w.bob, {}, confirm)
     assert replay.get("error")
-    events = [e.kind.value for e in await w.app.services.incidents._store.timeline(incident.id)]
+    events = [e.kind.value for e in await w.app.services.incidents.store.timeline(incident.id)]
     assert events == ["created", "ended"]
 
 
@@ -101,7 +101,7 @@ async def test_commander_show_change_and_errors(w: World) -> None:
     assert "Too many arguments" in (await w.command(w.alice, "commander @a @b", ch))["text"]
     assert "not a username" in (await w.command(w.alice, "commander <b>", ch))["text"]
     assert "can't be the commander" in (await w.command(w.alice, "commander @warroom", ch))["text"]
-    history = await w.app.services.incidents._store.commanders(incident.id)
+    history = await w.app.services.incidents.store.commanders(incident.id)
     assert [uid for uid, _ in history] == [w.alice.id, w.bob.id]
 
 

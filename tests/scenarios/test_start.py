@@ -36,7 +36,7 @@ async def test_start_creates_the_channel_posts_card_and_tells_everyone(w: World)
     assert "Acknowledge the alert" in checklist["props"]["attachments"][0]["text"]
     assert "~disk-full" in w.told(w.alice)
     assert any("Disk full" in t and "~disk-full" in t for t in w.messages(w.ops.id))
-    timeline = await w.app.services.incidents._store.timeline(incident.id)
+    timeline = await w.app.services.incidents.store.timeline(incident.id)
     assert [e.kind.value for e in timeline] == ["created"]
 
 
@@ -78,7 +78,7 @@ async def test_dialog_field_errors(w: World) -> None:
         len(
             [
                 i
-                for i in await w.app.services.incidents._store.list_team(w.team.id)
+                for i in await w.app.services.incidents.store.list_team(w.team.id)
                 if i.name == "Corrected"
             ]
         )
@@ -156,7 +156,7 @@ async def test_mattermost_outage_at_submit_loses_nothing_and_says_so(w: World) -
     finally:
         w.mm.outage(False)
     assert "Mattermost did not answer" in result.error
-    assert await w.app.services.incidents._store.list_team(w.team.id) == []
+    assert await w.app.services.incidents.store.list_team(w.team.id) == []
     # the same dialog still works once Mattermost is back
     assert (
         await w.submit(

@@ -1,4 +1,4 @@
-"""The server's application layer, part 1: posts, reactions, ephemerals.
+"""The server's application layer, part 1: posts.
 
 Every state change made by a REST route or a user-side helper goes through
 these methods, so both paths emit the same websocket events.
@@ -6,30 +6,25 @@ these methods, so both paths emit the same websocket events.
 
 from __future__ import annotations
 
-import base64
 import copy
 import re
 from collections.abc import Callable
 from typing import Any
 
 from .errors import MattermostHTTPError, permission_error, post_not_found
-from .state import Channel, Reaction, State, User
+from .payloads import normalise_props, strip_integrations
+from .state import Channel, State, User
 from .util import Clock, Json, dumps, new_id
 from .websocket import Hub
-from .wire import (
-    file_info_json,
-    iter_actions,
-    normalise_props,
-    reaction_json,
-    strip_integrations,
-)
+from .wire import file_info_json, reaction_json
 
 MAX_MESSAGE_RUNES = 16383
 _MENTION = re.compile(r"@([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)
-_EMOJI = re.compile(r"^[a-zA-Z0-9_+-]{1,64}$")
 
 
 class PostOps:
+    """Posts: create, views (integration stripped), edit, delete, pin."""
+
     def __init__(self, state: State, hub: Hub, clock: Clock, public_url: Callable[[], str]) -> None:
         self.state = state
         self.hub = hub
@@ -266,100 +261,3 @@ class PostOps:
             raise post_not_found(post_id)
         self.state.require_read(user, self.state.channel(post["channel_id"]))
         return post
-
-    # ---- ephemeral -------------------------------------------------------
-    def send_ephemeral(
-        self,
-        target_id: str,
-        channel_id: str,
-        message: str,
-        *,
-        sender_id: str,
-        props: Any = None,
-        root_id: str = "",
-    ) -> Json:
-        post: Json = {
-            "id": new_id(),
-            "create_at": self.clock.tick(),
-            "update_at": 0,
-            "edit_at": 0,
-            "delete_at": 0,
-            "is_pinned": False,
-            "user_id": sender_id,
-            "channel_id": channel_id,
-            "root_id": root_id,
-            "message": message,
-            "type": "system_ephemeral",
-            "props": normalise_props(props, new_id),
-            "pending_post_id": "",
-            "file_ids": [],
-        }
-        self.state.ephemerals.setdefault(target_id, []).append(post)
-        self.hub.emit(
-            "ephemeral_message",
-            {"post": dumps(self.ephemeral_view(post))},
-            channel_id=channel_id,
-            user_id=target_id,
-        )
-        return post
-
-    def ephemeral_view(self, post: Json) -> Json:
-        """Buttons of an ephemeral post carry a `cookie` instead of `integration`."""
-        view = self.post_view(post, strip=False, ephemeral=True)
-        for action in iter_actions(view["props"]):
-            integration = action.pop("integration", None)
-            if integration:
-                cookie = {
-                    "type": action.get("type", ""), "data_source": action.get("data_source", ""),
-                    "post_id": post["id"], "channel_id": post["channel_id"],
-                    "root_id": post["root_id"], "integration": integration,
-                }  # fmt: skip
-                action["cookie"] = base64.b64encode(dumps(cookie).encode()).decode()
-        return view
-
-    def find_ephemeral(self, user_id: str, post_id: str) -> Json | None:
-        return next((p for p in self.state.ephemerals.get(user_id, []) if p["id"] == post_id), None)
-
-    # ---- reactions -------------------------------------------------------
-    def react(self, user: User, post_id: str, emoji: str) -> Json:
-        if not _EMOJI.match(emoji):
-            raise MattermostHTTPError(
-                400,
-                "model.reaction.is_valid.emoji_name.app_error",
-                detailed_error=f"emoji_name={emoji}",
-            )
-        post = self.live_post(post_id)
-        channel = self.state.channels.get(post["channel_id"]) if post else None
-        if (
-            post is None
-            or channel is None
-            or not (user.is_admin or self.state.is_member(user.id, channel.id))
-        ):
-            raise permission_error(user.id, "add_reaction")
-        existing = self.state.reactions.setdefault(post_id, [])
-        for r in existing:
-            if r.user_id == user.id and r.emoji_name == emoji:
-                return reaction_json(r)
-        reaction = Reaction(user.id, post_id, emoji, self.clock.tick())
-        existing.append(reaction)
-        post["update_at"] = reaction.create_at
-        data = {"reaction": dumps(reaction_json(reaction))}
-        self.hub.emit("reaction_added", data, channel_id=channel.id)
-        return reaction_json(reaction)
-
-    def unreact(self, user: User, user_id: str, post_id: str, emoji: str) -> None:
-        if user_id != user.id and not user.is_admin:
-            raise permission_error(user.id, "remove_others_reactions")
-        post = self.live_post(post_id)
-        channel = self.state.channels.get(post["channel_id"]) if post else None
-        if post is None or channel is None or not self.state.can_read(user, channel):
-            raise permission_error(user.id, "remove_reaction")
-        existing = self.state.reactions.get(post_id, [])
-        match = [r for r in existing if r.user_id == user_id and r.emoji_name == emoji]
-        if not match:
-            return
-        existing.remove(match[0])
-        at = self.clock.tick()
-        post["update_at"] = at
-        data = {"reaction": dumps(reaction_json(match[0], removed_at=at))}
-        self.hub.emit("reaction_removed", data, channel_id=channel.id)

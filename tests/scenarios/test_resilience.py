@@ -1,0 +1,43 @@
+"""Reconnects, restarts and outages: warroom catches up over REST and loses nothing."""
+
+from tests.scenarios.harness import World
+
+
+async def test_reconnect_triggers_a_rest_resync_that_follows_a_renamed_channel(w: World) -> None:
+    incident = await w.start_incident(w.alice, "Disk full")
+    await w.mm.wait_until(lambda: w.app.listener.connected and w.app.resync.runs >= 1)
+    runs = w.app.resync.runs
+    await w.mm.drop_websockets()
+    # While warroom is disconnected, someone renames the channel (5.36 replays nothing).
+    channel = w.mm.channel(incident.channel_id)
+    assert channel is not None
+    channel.name = "disk-full-renamed"
+    await w.mm.wait_until(lambda: w.app.resync.runs > runs and w.app.listener.connected)
+    await w.settle()
+    assert (await w.reload(incident)).channel_name == "disk-full-renamed"
+    assert "~disk-full-renamed" in (await w.command(w.alice, "list"))["text"]
+
+
+async def test_state_survives_a_restart_on_the_same_database(w: World) -> None:
+    incident = await w.start_incident(w.alice, "Disk full")
+    await w.command(w.alice, "commander @bob", incident.channel_id)
+    await w.restart()
+    restored = await w.app.services.incidents.get(incident.id)
+    assert restored.commander_id == w.bob.id
+    assert restored.card_post_id == incident.card_post_id
+    timeline = await w.app.services.incidents.store.timeline(incident.id)
+    assert [e.kind.value for e in timeline] == ["created", "commander_changed"]
+    # and it keeps working: the old card's buttons still verify after the restart
+    await w.click(w.alice, incident.card_post_id, "End incident")
+    assert w.dialog(w.alice)["dialog"]["callback_id"] == "end"
+
+
+async def test_a_failing_card_refresh_does_not_undo_the_change(w: World) -> None:
+    incident = await w.start_incident(w.alice, "Disk full")
+    w.mm.fail_next("PUT", r"/api/v4/posts/.*/patch", status=500, times=1)
+    await w.command(w.alice, "commander @bob", incident.channel_id)
+    assert (await w.reload(incident)).commander_id == w.bob.id
+    assert w.card_field(incident, "Commander") == "@alice"  # the refresh failed
+    # the next refresh brings the card up to date
+    await w.app.services.incidents.refresh_posts(incident.id)
+    assert w.card_field(incident, "Commander") == "@bob"
