@@ -15,6 +15,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands import incident as incident_commands
 from bot.commands.router import CommandRouter
 from bot.interactions import incident as incident_interactions
+from bot.interactions import start_flow
 from bot.interactions.buttons import Buttons
 from bot.interactions.router import InteractionRouter
 from bot.interactions.signing import Signer
@@ -35,6 +36,7 @@ from bot.store.nonces import NonceStore
 from bot.store.playbooks import PlaybookStore
 from bot.tasks import TaskTracker
 from bot.transport.dispatcher import EventDispatcher
+from bot.transport.events import ReactionAdded
 from bot.transport.http import build_http_app
 from bot.transport.mattermost_client import MattermostClient
 from bot.transport.websocket import WebsocketListener, new_event_queue
@@ -69,6 +71,7 @@ def build_routers() -> tuple[CommandRouter, InteractionRouter]:
     interactions = InteractionRouter()
     incident_commands.register(commands)
     incident_interactions.register(interactions)
+    start_flow.register(interactions)
     return commands, interactions
 
 
@@ -178,6 +181,7 @@ async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
         resync = Resync(chat=chat, incidents=incidents, store=IncidentStore(db))
         queue = new_event_queue()
         events = EventDispatcher(queue, tasks)
+        events.register(ReactionAdded, lambda event: start_flow.on_reaction(services, event))
 
         async def on_connected(first: bool) -> None:
             # The listener waits for this before reading on: keep it short, re-sync aside.

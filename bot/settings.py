@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console", "auto"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     testing_enabled: bool = False
+    start_emoji: str = Field(default="rotating_light", pattern=r"^[a-z0-9_+\-]{1,64}$")
     request_timeout: float = Field(default=10.0, gt=0)
 
     @field_validator("command_tokens", mode="before")

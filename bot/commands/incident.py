@@ -7,13 +7,12 @@ import re
 from bot.domain.ids import is_mm_id
 from bot.domain.models import Incident
 from bot.errors import InputError, InvalidTransition
-from bot.render import dialogs, messages
+from bot.interactions.start_flow import open_start_dialog
+from bot.render import cards, dialogs, messages
 from bot.services.container import Services
-from bot.services.ports import ChatRefused
 
 from .router import CommandRequest, CommandRouter, Reply
 
-START_DIALOG_TTL_MS = 60 * 60 * 1000
 CONFIRM_TTL_MS = 15 * 60 * 1000
 POST_LINK = re.compile(r"/pl/([a-z0-9]{26})\b")
 USERNAME = re.compile(r"^@?[a-z0-9][a-z0-9._\-]{0,63}$")
@@ -23,7 +22,10 @@ CORE = {"help", "start", "end", "restart", "info", "list", "commander", "announc
 
 def register(router: CommandRouter) -> None:
     async def help_(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
-        return Reply(messages.help_text(router.extra_help(CORE)))
+        return Reply(
+            messages.help_text(router.extra_help(CORE)),
+            attachments=cards.start_button(svc.buttons, params={"team": req.team_id}),
+        )
 
     router.add("help", help_)
     router.add("start", start)
@@ -49,45 +51,18 @@ def post_ref(text: str) -> str | None:
 
 
 async def start(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
-    playbooks = await svc.playbooks.usable(req.team_id, req.user_id)
-    if not playbooks:
-        return Reply(messages.no_playbook(req.team_domain))
-    name, description, origin = "", "", ""
     ref = post_ref(rest) if rest else None
-    if ref is not None:
-        origin, description = await _origin(svc, req, ref)
-    elif rest:
-        name = rest[: dialogs.NAME_MAX]
-    state = svc.signer.sign(
-        "start",
-        expires_at=svc.clock.now_ms() + START_DIALOG_TTL_MS,
+    text = await open_start_dialog(
+        svc,
         user_id=req.user_id,
-        one_shot=True,
-        params={"team": req.team_id, "channel": req.channel_id, "origin": origin},
+        team_id=req.team_id,
+        team_name=req.team_domain,
+        channel_id=req.channel_id,
+        trigger_id=req.trigger_id,
+        name="" if ref else rest,
+        origin_post_id=ref or "",
     )
-    dialog = dialogs.start_dialog(
-        url=svc.urls.dialog, state=state, playbooks=playbooks, name=name, description=description
-    )
-    await svc.chat.open_dialog(req.trigger_id, dialog["url"], dialog["dialog"])
-    return Reply()
-
-
-async def _origin(svc: Services, req: CommandRequest, post_id: str) -> tuple[str, str]:
-    """The origin post, if both the bot and the caller can read it: (post id, description)."""
-    try:
-        post = await svc.chat.get_post(post_id)
-        channel = await svc.chat.get_channel(post.channel_id)
-    except ChatRefused:
-        raise InputError("post_not_visible", field="start") from None
-    readable = await svc.chat.is_channel_member(channel.id, req.user_id) or (
-        not channel.is_private
-        and channel.team_id == req.team_id
-        and await svc.chat.is_team_member(channel.team_id, req.user_id)
-    )
-    if not readable and not await svc.directory.is_admin(req.user_id):
-        raise InputError("post_not_visible", field="start")
-    link = f"{svc.urls.mattermost}/{req.team_domain}/pl/{post.id}"
-    return post.id, messages.origin_description(post.message, link)
+    return Reply(text)
 
 
 async def _member_incident(svc: Services, req: CommandRequest) -> Incident:

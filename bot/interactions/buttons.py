@@ -17,11 +17,14 @@ class Buttons:
         self._url = url
         self._clock = clock
 
-    def _context(self, action: str, incident_id: str, params: dict[str, Any] | None) -> str:
+    def _context(
+        self, action: str, incident_id: str, params: dict[str, Any] | None, user_id: str
+    ) -> str:
         return self._signer.sign(
             action,
             expires_at=self._clock.now_ms() + PERSISTENT_TTL_MS,
             incident_id=incident_id,
+            user_id=user_id,
             params=params,
         )
 
@@ -34,6 +37,7 @@ class Buttons:
         incident_id: str,
         style: str = "default",
         params: dict[str, Any] | None = None,
+        user_id: str = "",
     ) -> dict[str, Any]:
         if not action_id.isalnum() or not action_id.isascii():
             raise ValueError(f"action id must be letters and digits only: {action_id!r}")
@@ -44,7 +48,7 @@ class Buttons:
             "style": style,
             "integration": {
                 "url": self._url,
-                "context": {"token": self._context(action, incident_id, params)},
+                "context": {"token": self._context(action, incident_id, params, user_id)},
             },
         }
 
@@ -56,6 +60,7 @@ class Buttons:
         action: str,
         incident_id: str,
         params: dict[str, Any] | None = None,
+        user_id: str = "",
     ) -> dict[str, Any]:
         if not action_id.isalnum() or not action_id.isascii():
             raise ValueError(f"action id must be letters and digits only: {action_id!r}")
@@ -66,6 +71,6 @@ class Buttons:
             "data_source": "users",
             "integration": {
                 "url": self._url,
-                "context": {"token": self._context(action, incident_id, params)},
+                "context": {"token": self._context(action, incident_id, params, user_id)},
             },
         }

@@ -85,3 +85,30 @@ def checklist(incident: Incident, names: Names) -> tuple[str, dict[str, Any]]:
         "text": "\n".join(lines) or "_No tasks in this stage._",
     }
     return "", {"attachments": [attachment]}
+
+
+def start_button(
+    buttons: ButtonMaker,
+    *,
+    text: str = "",
+    params: dict[str, Any] | None = None,
+    user_id: str = "",
+) -> list[dict[str, Any]]:
+    """An attachment with the "Start incident" button (help reply, reaction prompt)."""
+    return [
+        {
+            "fallback": "Start an incident",
+            "text": text,
+            "actions": [
+                buttons.button(
+                    action_id="startincident",
+                    label="Start incident",
+                    action="startdialog",
+                    incident_id="",
+                    style="primary",
+                    params=params,
+                    user_id=user_id,
+                )
+            ],
+        }
+    ]

@@ -105,6 +105,7 @@ _REASONS: dict[str, str] = {
     "post_not_visible": "I can't read that post, or you can't.",
     "channel_create_failed": "Mattermost refused to create the incident channel.",
     "argument_too_long": "That argument is too long.",
+    "dialog_too_slow": "Mattermost took too long to open the dialog. Please try again.",
 }
 
 
@@ -294,3 +295,7 @@ def incident_list(incidents: Sequence[Incident], names: Names, now: int) -> str:
 
 def still_working() -> str:
     return "Still working on it; I'll post the answer here when it's done."
+
+
+def start_from_post_prompt() -> str:
+    return "Start an incident from this post? The post will be quoted as its origin."

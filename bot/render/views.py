@@ -19,6 +19,7 @@ class ButtonMaker(Protocol):
         incident_id: str,
         style: str = "default",
         params: dict[str, Any] | None = None,
+        user_id: str = "",
     ) -> dict[str, Any]: ...
 
     def user_select(
@@ -29,6 +30,7 @@ class ButtonMaker(Protocol):
         action: str,
         incident_id: str,
         params: dict[str, Any] | None = None,
+        user_id: str = "",
     ) -> dict[str, Any]: ...
 
 

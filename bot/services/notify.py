@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.log import get_logger
 from bot.services.ports import ChatClient, ChatRefused
 
@@ -14,10 +16,16 @@ class Notifier:
         self._bot_user_id = bot_user_id
         self._ephemeral_allowed: bool | None = None
 
-    async def tell(self, user_id: str, channel_id: str, message: str) -> None:
+    async def tell(
+        self,
+        user_id: str,
+        channel_id: str,
+        message: str,
+        props: dict[str, Any] | None = None,
+    ) -> None:
         if self._ephemeral_allowed is not False and channel_id:
             try:
-                await self._chat.post_ephemeral(user_id, channel_id, message)
+                await self._chat.post_ephemeral(user_id, channel_id, message, props)
             except ChatRefused as exc:
                 if exc.status != 403:
                     raise
@@ -27,4 +35,4 @@ class Notifier:
                 self._ephemeral_allowed = True
                 return
         dm = await self._chat.direct_channel(self._bot_user_id, user_id)
-        await self._chat.create_post(dm.id, message)
+        await self._chat.create_post(dm.id, message, props=props)

@@ -11,7 +11,7 @@ from mattermostautodriver import AsyncTypedDriver
 from mattermostautodriver.exceptions import InvalidMattermostError, MattermostError
 from pydantic import BaseModel
 
-from bot.errors import ChatUnavailable
+from bot.errors import ChatUnavailable, InputError
 from bot.log import get_logger
 from bot.services.ports import Channel, ChatRefused, Post, PostsPage, Team, User
 
@@ -241,12 +241,18 @@ class MattermostClient:
         )
 
     async def open_dialog(self, trigger_id: str, url: str, dialog: dict[str, Any]) -> None:
-        await self._call(
-            "open_dialog",
-            lambda: self._driver.integration_actions.open_interactive_dialog(
-                trigger_id=trigger_id, url=url, dialog=dialog
-            ),
-        )
+        try:
+            await self._call(
+                "open_dialog",
+                lambda: self._driver.integration_actions.open_interactive_dialog(
+                    trigger_id=trigger_id, url=url, dialog=dialog
+                ),
+            )
+        except ChatRefused as exc:
+            if exc.error_id.startswith("interactive_message.decode_trigger_id"):
+                # Trigger ids live 3 s on 5.36: the user has to ask again.
+                raise InputError("dialog_too_slow") from None
+            raise
 
     async def execute_command(self, channel_id: str, command: str) -> None:
         await self._call(

@@ -80,6 +80,13 @@ class World:
         self.settings = self.settings.model_copy(update=changes)
         self._app_stack = AsyncExitStack()
         self.app = await self._app_stack.enter_async_context(running(self.settings))
+        await self.listening()
+
+    async def listening(self) -> None:
+        """Wait until warroom's event stream is up (events before that are lost, as on 5.36)."""
+        await self.mm.wait_until(
+            lambda: self.app.listener.connected and self.mm.connections(self.bot.id) > 0
+        )
 
     async def settle(self, seconds: float = 5.0) -> None:
         """Wait until warroom's background work (posts, members, cards) is done."""
@@ -246,6 +253,7 @@ async def world(
             _app_stack=stack,
         )
         try:
+            await built.listening()
             yield built
         finally:
             await built._app_stack.aclose()

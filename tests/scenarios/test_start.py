@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import aiohttp
+
 from tests.scenarios.harness import World, world
 
 
@@ -164,3 +166,53 @@ async def test_mattermost_outage_at_submit_loses_nothing_and_says_so(w: World) -
         )
         == {}
     )
+
+
+async def test_help_offers_a_start_button_that_opens_the_dialog(w: World) -> None:
+    await w.command(w.alice, "help")
+    reply = w.mm.ephemerals(w.alice.id)[-1]
+    action = reply["props"]["attachments"][0]["actions"][0]
+    assert action["name"] == "Start incident"
+    result = await w.mm.click(w.alice, reply["id"], action["id"])
+    assert result.status == 200
+    await w.settle()
+    assert w.dialog(w.alice)["dialog"]["callback_id"] == "start"
+
+
+async def test_reacting_with_the_start_emoji_offers_a_start_from_that_post(w: World) -> None:
+    post = await w.mm.user_post(w.carol, w.town.id, "Payments are timing out")
+    await w.mm.react(w.alice, post["id"], "rotating_light")
+    await w.mm.wait_until(lambda: "Start an incident from this post" in w.told(w.alice))
+    await w.mm.react(w.alice, post["id"], "thumbsup")  # other emoji: nothing offered
+    dm = w.mm.channel_by_name("", "__".join(sorted((w.alice.id, w.bot.id))))
+    assert dm is not None
+    offer = w.mm.posts(dm.id)[-1]
+    # bob may not use alice's offer, even holding its context
+    context = w.mm.state.posts[offer["id"]]["props"]["attachments"][0]["actions"][0]["integration"]
+    request = {
+        "user_id": w.bob.id,
+        "channel_id": offer["channel_id"],
+        "post_id": offer["id"],
+        "trigger_id": "t",
+        "context": context["context"],
+    }
+    async with aiohttp.ClientSession() as session:
+        async with session.post(context["url"], json=request) as resp:
+            assert "expired" in (await resp.json())["ephemeral_text"]
+    assert w.mm.dialogs(w.bob.id) == []
+    await w.click(w.alice, offer["id"], "Start incident")
+    dialog = w.dialog(w.alice)["dialog"]
+    description = next(e for e in dialog["elements"] if e["name"] == "description")["default"]
+    assert "Payments are timing out" in description
+    result = await w.submit(
+        w.alice,
+        {"playbook": w.playbook_id("Outage"), "name": "Payments", "description": description},
+    )
+    assert result == {}
+    assert (await w.incident_named("Payments")).origin_post_id == post["id"]
+
+
+async def test_an_expired_trigger_gets_a_clear_message(w: World) -> None:
+    w.mm.trigger_ttl = 0.0
+    reply = await w.command(w.alice, "start")
+    assert "took too long to open the dialog" in reply["text"]
