@@ -196,9 +196,11 @@ async def test_reacting_with_the_start_emoji_offers_a_start_from_that_post(w: Wo
         "trigger_id": "t",
         "context": context["context"],
     }
-    async with aiohttp.ClientSession() as session:
-        async with session.post(context["url"], json=request) as resp:
-            assert "expired" in (await resp.json())["ephemeral_text"]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(context["url"], json=request) as resp,
+    ):
+        assert "expired" in (await resp.json())["ephemeral_text"]
     assert w.mm.dialogs(w.bob.id) == []
     await w.click(w.alice, offer["id"], "Start incident")
     dialog = w.dialog(w.alice)["dialog"]
