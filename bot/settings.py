@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -24,7 +24,7 @@ class Settings(BaseSettings):
         description="Base URL of the Mattermost server, e.g. https://chat.example.com",
     )
     bot_token: SecretStr | None = Field(default=None, description="The bot account's token")
-    command_tokens: list[SecretStr] = Field(
+    command_tokens: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="Slash-command tokens (comma separated)"
     )
     signing_key: SecretStr | None = Field(default=None, description="HMAC key for callbacks")
@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     def _split_tokens(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("mattermost_url")
+    @classmethod
+    def _no_subpath(cls, value: str) -> str:
+        if urlsplit(value).path not in ("", "/"):
+            raise ValueError("must not have a path: serve Mattermost at the root of its host")
         return value
 
     @field_validator("mattermost_url", "public_url")

@@ -1,0 +1,32 @@
+import pytest
+from pydantic import ValidationError
+
+from bot.settings import Settings
+
+
+def test_environment_is_read_with_the_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WARROOM_COMMAND_TOKENS", "abc, def,")
+    monkeypatch.setenv("WARROOM_MATTERMOST_URL", "https://chat.example.com/")
+    monkeypatch.setenv("WARROOM_LISTEN_PORT", "9000")
+    settings = Settings()
+    assert [t.get_secret_value() for t in settings.command_tokens] == ["abc", "def"]
+    assert settings.mattermost_url == "https://chat.example.com"
+    assert settings.listen_port == 9000
+    assert "abc" not in repr(settings)  # secrets stay out of logs
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WARROOM_MATTERMOST_URL", "chat.example.com"),
+        ("WARROOM_MATTERMOST_URL", "https://chat.example.com/mattermost"),
+        ("WARROOM_PUBLIC_URL", "ftp://x"),
+        ("WARROOM_LISTEN_PORT", "70000"),
+        ("WARROOM_LOG_LEVEL", "loud"),
+        ("WARROOM_START_EMOJI", "no spaces please"),
+    ],
+)
+def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        Settings()
