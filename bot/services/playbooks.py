@@ -117,6 +117,8 @@ class PlaybookService:
         if not playbooks:
             return []
         is_admin = await self._dir.is_admin(user_id)
+        if not is_admin and not await self._chat.is_team_member(team_id, user_id):
+            return []  # people outside the team see none of its playbooks
         usable = [pb for pb in playbooks if pb.usable_by(user_id, is_admin=is_admin)]
         return sorted(usable, key=lambda pb: pb.title.lower())
 
