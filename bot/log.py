@@ -29,8 +29,10 @@ def configure(level: str = "info", fmt: Literal["json", "console", "auto"] = "au
         cache_logger_on_first_use=True,
     )
     # Quiet the libraries that log every request at INFO.
-    for name in ("httpx", "httpcore", "aiohttp.access", "mattermostautodriver"):
+    for name in ("httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # The driver logs every 4xx at ERROR; warroom handles those and logs what matters itself.
+    logging.getLogger("mattermostautodriver").setLevel(logging.CRITICAL)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
