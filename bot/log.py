@@ -32,7 +32,11 @@ def configure(level: str = "info", fmt: Literal["json", "console", "auto"] = "au
     for name in ("httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # The driver logs every 4xx at ERROR; warroom handles those and logs what matters itself.
-    logging.getLogger("mattermostautodriver").setLevel(logging.CRITICAL)
+    # It sets its own logger's level when imported, so import it first.
+    import mattermostautodriver.client  # noqa: F401
+
+    for name in ("mattermostautodriver", "mattermostautodriver.websocket"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
