@@ -13,8 +13,10 @@ from aiohttp import web
 
 from bot.clock import Clock, SystemClock
 from bot.commands import incident as incident_commands
+from bot.commands import playbooks as playbook_commands
 from bot.commands.router import CommandRouter
 from bot.interactions import incident as incident_interactions
+from bot.interactions import playbooks as playbook_interactions
 from bot.interactions.buttons import Buttons
 from bot.interactions.router import InteractionRouter
 from bot.interactions.signing import Signer
@@ -69,6 +71,8 @@ def build_routers() -> tuple[CommandRouter, InteractionRouter]:
     interactions = InteractionRouter()
     incident_commands.register(commands)
     incident_interactions.register(interactions)
+    playbook_commands.register(commands)
+    playbook_interactions.register(interactions)
     return commands, interactions
 
 
