@@ -277,7 +277,7 @@ _IMPORT_REASONS = {
 def import_failed(reason: str, problems: Sequence[str], source: str = "") -> str:
     text = _IMPORT_REASONS.get(reason, "That can't be imported.")
     if source:
-        text = f"`{escape(source)}`: {text}"
+        text = f"`{source.replace('`', '')}`: {text}"
     if problems:
         text += "\n" + "\n".join(f"- `{p}`" for p in problems[:15])
     return text + "\nNothing was imported."
@@ -311,7 +311,7 @@ def imported(report: ImportOutcome, source: str = "") -> str:
     pb = report.playbook
     assert pb is not None
     tasks = sum(len(s.tasks) for s in pb.stages)
-    origin = f"`{source}`" if source else "the pasted text"
+    origin = f"`{source.replace('`', '')}`" if source else "the pasted text"
     lines = [
         f"Imported **{escape(pb.title)}** from {origin}: {len(pb.stages)} stage(s),"
         f" {tasks} task(s); you are a member. Review it with"

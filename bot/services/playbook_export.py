@@ -11,7 +11,10 @@ from bot.domain.models import Playbook
 
 
 class _Dumper(yaml.SafeDumper):
-    """Multi-line text as ``|`` blocks, so descriptions stay readable and editable."""
+    """Lists indented under their key, multi-line text as ``|`` blocks: as people write YAML."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
 
 
 def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
