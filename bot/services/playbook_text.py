@@ -53,11 +53,11 @@ class _Stage:
     tasks: list[_Task]
 
 
-def _task(line_no: int, body: str, problems: list[LineProblem]) -> _Task | None:
+def _task(line_no: int, body: str, problems: list[LineProblem]) -> _Task:
     parts = _UNESCAPED_BAR.split(body)
     if len(parts) > 2:
         problems.append(LineProblem(line_no, "two_bars"))
-        return None
+        parts = parts[:2]
     title = parts[0].strip().replace("\\|", "|")
     command = parts[1].strip() if len(parts) == 2 else ""
     if not title:
@@ -101,8 +101,7 @@ def _lines(text: str, problems: list[LineProblem]) -> list[_Stage]:
                 problems.append(LineProblem(n, "task_before_stage"))
                 continue
             task = _task(n, line[1:], problems)
-            if task is not None:
-                stages[-1].tasks.append(task)
+            stages[-1].tasks.append(task)
         else:
             problems.append(LineProblem(n, "unknown_line"))
     return stages

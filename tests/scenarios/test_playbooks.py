@@ -134,8 +134,14 @@ async def test_create_refuses_bad_input_field_by_field(w: World) -> None:
     assert "3000-character limit" in long["errors"]["stages"]
     assert "playbooks.yaml" in long["errors"]["stages"]
     assert await playbook(w, "Fresh") is None
-    assert await w.submit(w.alice, form("Fresh"), dialog) == {}
-    assert (await playbook(w, "Fresh")).member_ids == (w.alice.id,)
+    elsewhere = w.mm.add_channel(w.mm.add_team("other").id, "news", members=[w.bot.id])
+    hidden = await w.submit(w.alice, form("Fresh", broadcast=elsewhere.id), dialog)
+    assert "can't see that channel in this team" in hidden["errors"]["broadcast"]
+    assert await w.submit(w.alice, form("Fresh", broadcast=w.ops.id), dialog) == {}
+    fresh = await playbook(w, "Fresh")
+    assert fresh.member_ids == (w.alice.id,) and fresh.broadcast_channel_id == w.ops.id
+    broadcast = next(e for e in w.dialog(w.alice)["dialog"]["elements"] if e["name"] == "broadcast")
+    assert broadcast["data_source"] == "channels"
 
 
 async def test_edit_and_delete_never_change_started_incidents(w: World) -> None:
@@ -273,6 +279,17 @@ async def test_reload_with_a_good_then_a_broken_file(w: World) -> None:
     write(file, BROKEN.replace("leave now", "/leave"))
     unknown = (await w.command(w.admin, "playbook reload"))["text"]
     assert "`playbooks[0].invite[0]: no user @nobody`" in unknown
+    assert await create(w, w.alice, "Tabletop") == {}
+    write(
+        file,
+        BROKEN.replace("leave now", "/leave")
+        .replace("['@nobody']", "[]")
+        .replace("Fire drill", "Tabletop"),
+    )
+    clash = (await w.command(w.admin, "playbook reload"))["text"]
+    assert "`playbooks[0].title: a playbook created in chat already has this title" in clash
+    await w.command(w.carol, "start")
+    assert [o["text"] for o in w.start_options(w.carol)] == ["Fire drill"]
 
 
 MATTERMOST_EXPORT = {
