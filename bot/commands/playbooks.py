@@ -44,7 +44,8 @@ async def playbook(svc: Services, req: CommandRequest, args: list[str], rest: st
     action, _, tail = rest.strip().partition(" ")
     handler = ACTIONS.get(action.lower())
     if handler is None:
-        return Reply(render.playbook_help())
+        unknown = action if action.lower() not in ("", "help") else ""
+        return Reply(render.playbook_help(unknown[:32]))
     return await handler(svc, req, tail.strip())
 
 

@@ -137,8 +137,9 @@ HELP_ENTRIES = (
 )
 
 
-def playbook_help() -> str:
-    lines = ["**Playbooks** — `/incident playbook …`:"]
+def playbook_help(unknown: str = "") -> str:
+    lines = [f"I don't know `{unknown.replace('`', '')}`." if unknown else ""]
+    lines = [line for line in lines if line] + ["**Playbooks** — `/incident playbook …`:"]
     lines += [f"- `{usage}` — {text}" for usage, text in HELP_ENTRIES]
     lines.append(
         'Name a playbook by its title (quote titles with spaces: `"Service outage"`), by the'
@@ -357,7 +358,10 @@ def exported(pb: Playbook, text: str) -> str:
 
 
 def exported_as_file(pb: Playbook) -> str:
-    return f"**{escape(pb.title)}** exported as YAML (too long for a message): see the file."
+    return (
+        f"**{escape(pb.title)}** exported as YAML; it is too long for a message, so I sent it to"
+        " you as a file in our direct messages."
+    )
 
 
 # ---- dialogs -------------------------------------------------------------------------------

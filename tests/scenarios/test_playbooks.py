@@ -383,3 +383,29 @@ async def test_round_trip_export_edit_import(w: World) -> None:
     assert again["text"] == ""
     duplicate = await w.submit(w.bob, {"export": edited})
     assert "already exists" in duplicate["errors"]["export"]
+
+
+async def test_a_large_playbook_is_exported_as_a_file_and_cannot_be_edited_in_a_dialog(
+    w: World,
+) -> None:
+    big = dict(
+        MATTERMOST_EXPORT,
+        title="Big runbook",
+        checklists=[
+            {"title": f"Stage {n}", "items": [{"title": "Step", "description": "d" * 600}]}
+            for n in range(25)
+        ],
+    )
+    await w.mm.post_file(w.alice, w.town.id, "big.json", json.dumps(big).encode())
+    assert "Imported **Big runbook**" in (await w.command(w.alice, "playbook import"))["text"]
+    refused = (await w.command(w.alice, "playbook edit big"))["text"]
+    assert "longer than the 3000 characters" in refused and "playbooks.yaml" in refused
+    reply = (await w.command(w.alice, "playbook export big"))["text"]
+    assert "exported as YAML" in reply and "```" not in reply
+    dm = w.mm.channel_by_name("", "__".join(sorted((w.alice.id, w.bot.id))))
+    assert dm is not None
+    posts = w.mm.posts(dm.id)
+    file_id = posts[-1]["file_ids"][0]
+    exported = w.mm.file_bytes(file_id).decode()
+    assert len(parse(exported, Path("playbooks.yaml")).playbooks[0].stages) == 25
+    assert "I don't know `frobnicate`" in (await w.command(w.alice, "playbook frobnicate"))["text"]
