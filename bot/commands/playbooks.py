@@ -17,7 +17,7 @@ from bot.services import playbook_text
 from bot.services.container import Services
 from bot.services.playbook_file import PlaybookFileError
 from bot.services.playbook_import import NotImportable, read
-from bot.services.playbooks import Caller
+from bot.services.playbook_rules import Caller
 from bot.services.ports import ChatRefused
 
 from .router import CommandRequest, CommandRouter, Reply

@@ -14,7 +14,7 @@ from bot.services import playbook_text
 from bot.services.container import Services
 from bot.services.playbook_file import REMINDER_CHOICES
 from bot.services.playbook_import import NotImportable, read
-from bot.services.playbooks import PlaybookDraft
+from bot.services.playbook_rules import PlaybookDraft
 
 TEXTAREAS = ("description", "stages", "status_template")
 

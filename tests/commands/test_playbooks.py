@@ -5,7 +5,7 @@ import pytest
 from bot.commands.playbooks import name_of, tokens
 from bot.domain.models import Playbook
 from bot.errors import InputError
-from bot.services.playbooks import match
+from bot.services.playbook_rules import match
 
 
 def test_tokens_keep_quoted_groups_whole() -> None:

@@ -409,3 +409,13 @@ async def test_a_large_playbook_is_exported_as_a_file_and_cannot_be_edited_in_a_
     exported = w.mm.file_bytes(file_id).decode()
     assert len(parse(exported, Path("playbooks.yaml")).playbooks[0].stages) == 25
     assert "I don't know `frobnicate`" in (await w.command(w.alice, "playbook frobnicate"))["text"]
+
+
+async def test_guests_may_not_create_or_import_playbooks(w: World) -> None:
+    guest = w.mm.add_user("gina", teams=[w.team.id])
+    guest.roles = "system_guest"
+    await w.mm.add_to_channel(w.admin, w.town.id, guest.id)
+    for text in ("playbook create", "playbook import paste"):
+        reply = (await w.command(guest, text))["text"]
+        assert "Guests can't create or import playbooks" in reply
+    assert not w.mm.dialogs(guest.id)
