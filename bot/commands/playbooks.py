@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.domain.models import Playbook
 from bot.errors import InputError, PermissionDenied
+from bot.render import playbook_dialogs as dialogs
 from bot.render import playbooks as render
 from bot.services import playbook_text
 from bot.services.container import Services
@@ -120,7 +121,7 @@ async def create(svc: Services, req: CommandRequest, tail: str) -> Reply:
     if tail:
         raise InputError("too_many_arguments", field="playbook")
     svc.playbooks.require_author(await _caller(svc, req))
-    dialog = render.playbook_dialog(
+    dialog = dialogs.playbook_dialog(
         url=svc.urls.dialog,
         state=_state(svc, req, "pb_create"),
         pb=None,
@@ -143,7 +144,7 @@ async def edit(svc: Services, req: CommandRequest, tail: str) -> Reply:
     if len(stages_text) > render.TEXTAREA_MAX:
         raise PermissionDenied("too_long_to_edit")
     names = await svc.directory.names(pb.invite_user_ids)
-    dialog = render.playbook_dialog(
+    dialog = dialogs.playbook_dialog(
         url=svc.urls.dialog,
         state=_state(svc, req, "pb_edit", pb.id),
         pb=pb,
@@ -156,7 +157,7 @@ async def edit(svc: Services, req: CommandRequest, tail: str) -> Reply:
 
 async def delete(svc: Services, req: CommandRequest, tail: str) -> Reply:
     pb = await _editable(svc, req, tail)
-    dialog = render.delete_dialog(
+    dialog = dialogs.delete_dialog(
         url=svc.urls.dialog, state=_state(svc, req, "pb_delete", pb.id), pb=pb
     )
     await svc.chat.open_dialog(req.trigger_id, dialog["url"], dialog["dialog"])
@@ -210,7 +211,7 @@ async def import_(svc: Services, req: CommandRequest, tail: str) -> Reply:
     except NotImportable as exc:
         return Reply(render.import_failed(exc.reason, exc.problems))
     if found is None:
-        dialog = render.import_dialog(url=svc.urls.dialog, state=_state(svc, req, "pb_import"))
+        dialog = dialogs.import_dialog(url=svc.urls.dialog, state=_state(svc, req, "pb_import"))
         await svc.chat.open_dialog(req.trigger_id, dialog["url"], dialog["dialog"])
         return Reply()
     name, data = found

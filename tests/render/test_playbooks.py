@@ -3,14 +3,8 @@
 from typing import Any
 
 from bot.domain.models import Playbook
-from bot.render.playbooks import (
-    TEMPLATE_STAGES,
-    TEXT_MAX,
-    TEXTAREA_MAX,
-    import_dialog,
-    playbook_dialog,
-    text_problems,
-)
+from bot.render.playbook_dialogs import import_dialog, playbook_dialog
+from bot.render.playbooks import TEMPLATE_STAGES, TEXT_MAX, TEXTAREA_MAX, text_problems
 from bot.services.playbook_text import LineProblem
 
 
