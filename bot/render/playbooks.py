@@ -13,6 +13,7 @@ from bot.services.playbook_text import LineProblem
 TEXTAREA_MAX = 3000  # Mattermost's limit for a dialog textarea
 TEXT_MAX = 150  # …and for a one-line text field
 TITLE_MAX = 128
+SHOW_STAGES_MAX = 12_000  # a post holds 16383 characters
 REMINDER_OPTIONS = (
     ("No reminder", "0"),
     ("15 minutes", "15"),
@@ -201,6 +202,12 @@ def playbook_show(
     ]
     if pb.status_template:
         lines.append("**Status update template:**\n" + quote(pb.status_template, 3000))
+    if len(stages_text) > SHOW_STAGES_MAX:
+        lines.append(
+            f"**Stages and tasks:** {len(pb.stages)} stages, too long to show here; get them with"
+            f' `/incident playbook export "{pb.title}"`.'
+        )
+        return "\n".join(lines)
     lines.append("**Stages and tasks** (copy, change, paste back into the edit dialog):")
     lines.append("```\n" + stages_text + "\n```")
     return "\n".join(lines)

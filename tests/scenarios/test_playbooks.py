@@ -7,7 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.services.playbook_file import parse
+from tests.double import MattermostHTTPError
 from tests.scenarios.harness import World
 
 STAGES = """\
@@ -228,6 +231,9 @@ async def test_permissions_for_each_persona(w: World) -> None:
     assert "at least one member" in last
     assert (await playbook(w, "Private runbook")).member_ids == (w.alice.id,)
     # dave is outside the team: Mattermost refuses his command, and warroom shows him nothing
+    with pytest.raises(MattermostHTTPError) as refused_by_server:
+        await w.mm.run_command(w.dave, w.town.id, "playbook list")
+    assert refused_by_server.value.status == 403
     assert await w.app.services.playbooks.usable(w.team.id, w.dave.id) == []
     caller = await w.app.services.playbooks.caller(w.team.id, w.dave.id)
     assert await w.app.services.playbooks.visible(caller) == []
@@ -398,6 +404,8 @@ async def test_a_large_playbook_is_exported_as_a_file_and_cannot_be_edited_in_a_
     )
     await w.mm.post_file(w.alice, w.town.id, "big.json", json.dumps(big).encode())
     assert "Imported **Big runbook**" in (await w.command(w.alice, "playbook import"))["text"]
+    shown = (await w.command(w.alice, "playbook show big"))["text"]
+    assert "too long to show here" in shown and "```" not in shown
     refused = (await w.command(w.alice, "playbook edit big"))["text"]
     assert "longer than the 3000 characters" in refused and "playbooks.yaml" in refused
     reply = (await w.command(w.alice, "playbook export big"))["text"]
