@@ -244,7 +244,7 @@ async def _latest_file(svc: Services, req: CommandRequest) -> tuple[str, bytes] 
                     raise NotImportable("import_too_big")
                 return info.name, await svc.chat.get_file(file_id)
             except ChatRefused:
-                raise InputError("import_file_unreadable", field="playbook") from None
+                raise NotImportable("import_file_unreadable") from None
     return None
 
 

@@ -83,6 +83,8 @@ def read(text: str) -> ImportDraft:
     data: Any
     try:
         data = json.loads(stripped)
+    except RecursionError:
+        raise NotImportable("import_bad_json", ["nested too deeply"]) from None
     except json.JSONDecodeError as exc:
         if stripped.startswith(("{", "[")):
             raise NotImportable("import_bad_json", [f"line {exc.lineno}: {exc.msg}"]) from None

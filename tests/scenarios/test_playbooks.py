@@ -365,6 +365,11 @@ async def test_import_refuses_what_is_not_a_playbook(w: World) -> None:
     assert "`notes.json`: That JSON is not a playbook export" in file_reply
     assert "Nothing was imported" in file_reply
     assert await playbook(w, "x") is None
+    await w.mm.post_file(w.alice, w.town.id, "pb.json", json.dumps(MATTERMOST_EXPORT).encode())
+    w.mm.fail_next("GET", r"/files/[a-z0-9]+$", status=403)
+    unreadable = (await w.command(w.alice, "playbook import"))["text"]
+    assert "could not read that file" in unreadable
+    assert await playbook(w, "Customer escalation") is None
 
 
 async def test_round_trip_export_edit_import(w: World) -> None:

@@ -105,6 +105,7 @@ def test_playbooks_export_v1_with_members_and_rounded_reminder() -> None:
         ("playbooks: []", "import_one_playbook", ""),
         ("playbooks:\n  - title: x\n", "import_invalid", "playbooks[0].team"),
         ("x" * (512 * 1024 + 1), "import_too_big", ""),
+        ("[" * 5000 + "]" * 5000, "import_bad_json", "nested too deeply"),
     ],
 )
 def test_what_cannot_be_imported_says_why(text: str, reason: str, problem: str) -> None:
