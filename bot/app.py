@@ -13,8 +13,10 @@ from aiohttp import web
 
 from bot.clock import Clock, SystemClock
 from bot.commands import incident as incident_commands
+from bot.commands import playbooks as playbook_commands
 from bot.commands.router import CommandRouter
 from bot.interactions import incident as incident_interactions
+from bot.interactions import playbooks as playbook_interactions
 from bot.interactions import start_flow
 from bot.interactions.buttons import Buttons
 from bot.interactions.router import InteractionRouter
@@ -72,6 +74,8 @@ def build_routers() -> tuple[CommandRouter, InteractionRouter]:
     incident_commands.register(commands)
     incident_interactions.register(interactions)
     start_flow.register(interactions)
+    playbook_commands.register(commands)
+    playbook_interactions.register(interactions)
     return commands, interactions
 
 

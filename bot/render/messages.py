@@ -14,6 +14,7 @@ from bot.errors import (
     WarroomError,
 )
 from bot.render.format import channel_link, duration, escape, quote, timestamp
+from bot.render.playbooks import REASONS as PLAYBOOK_REASONS
 from bot.render.views import Names
 
 PRODUCT = "warroom"
@@ -107,6 +108,7 @@ _REASONS: dict[str, str] = {
     "argument_too_long": "That argument is too long.",
     "dialog_too_slow": "Mattermost took too long to open the dialog. Please try again.",
 }
+_REASONS.update(PLAYBOOK_REASONS)  # playbook management (render/playbooks.py)
 
 
 def error_text(error: WarroomError, command: str = "") -> str:
@@ -153,9 +155,10 @@ def bad_callback() -> str:
 
 def no_playbook(team_name: str) -> str:
     return (
-        "You have no playbook you may use in this team. Ask a playbook member to share one"
-        f" with you, or ask an admin to add one for team `{escape(team_name)}` to"
-        " `playbooks.yaml`."
+        "You have no playbook you may use in this team. Create one with"
+        " `/incident playbook create` (the built-in template is a good start), ask a playbook"
+        " member to share one with you, or ask an admin to add one for team"
+        f" `{escape(team_name)}` to `playbooks.yaml`."
     )
 
 

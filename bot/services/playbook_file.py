@@ -89,7 +89,8 @@ class PlaybookFile(_Strict):
     playbooks: list[PlaybookSpec] = Field(default_factory=list)
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
+def location(loc: tuple[int | str, ...]) -> str:
+    """``('playbooks', 2, 'title')`` -> ``playbooks[2].title``."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -112,7 +113,7 @@ def parse(text: str, file: Path) -> PlaybookFile:
         parsed = PlaybookFile.model_validate(data)
     except ValidationError as exc:
         problems = [
-            f"{_loc(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+            f"{location(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
         ]
         raise PlaybookFileError(file, problems) from None
     seen: dict[tuple[str, str], int] = {}

@@ -75,6 +75,17 @@ class Post(ChatModel):
     file_ids: list[str] = Field(default_factory=list)
 
 
+class FileInfo(ChatModel):
+    id: str
+    name: str = ""
+    extension: str = ""
+    mime_type: str = ""
+    size: int = 0
+    user_id: str = ""
+    post_id: str = ""
+    create_at: int = 0
+
+
 class PostsPage(ChatModel):
     order: list[str] = Field(default_factory=list)
     posts: dict[str, Post] = Field(default_factory=dict)
@@ -120,4 +131,6 @@ class ChatClient(Protocol):
     async def open_dialog(self, trigger_id: str, url: str, dialog: dict[str, Any]) -> None: ...
     async def execute_command(self, channel_id: str, command: str) -> None: ...
     async def upload_file(self, channel_id: str, filename: str, data: bytes) -> str: ...
+    async def get_file_info(self, file_id: str) -> FileInfo: ...
+    async def get_file(self, file_id: str) -> bytes: ...
     async def channel_posts(self, channel_id: str, *, page: int, per_page: int) -> PostsPage: ...

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from bot.errors import ChatUnavailable, InputError
 from bot.log import get_logger
-from bot.services.ports import Channel, ChatRefused, Post, PostsPage, Team, User
+from bot.services.ports import Channel, ChatRefused, FileInfo, Post, PostsPage, Team, User
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -270,6 +270,21 @@ class MattermostClient:
             ),
         )
         return str(result["file_infos"][0]["id"])
+
+    async def get_file_info(self, file_id: str) -> FileInfo:
+        return await self._model(
+            FileInfo,
+            "get_file_info",
+            lambda: self._driver.client.get(f"/api/v4/files/{file_id}/info"),
+        )
+
+    async def get_file(self, file_id: str) -> bytes:
+        # The raw response: the driver's get() would decode a JSON file's content itself.
+        response = await self._call(
+            "get_file",
+            lambda: self._driver.client.make_request("get", f"/api/v4/files/{file_id}"),
+        )
+        return bytes(response.content)
 
     async def channel_posts(self, channel_id: str, *, page: int, per_page: int) -> PostsPage:
         return await self._model(

@@ -7,12 +7,13 @@ import json
 from typing import Any
 
 from .commands import Core
-from .errors import MattermostHTTPError
+from .errors import MattermostHTTPError, permission_error
 from .interactive import ACTION_ID
 from .payloads import iter_actions
 from .plumbing import Control
-from .state import ClickResult, User
-from .util import Json, new_id
+from .routes_posts import _mime as mime_of
+from .state import ClickResult, FileRecord, User
+from .util import Json, new_id, now_ms
 from .wire import member_json, route_not_found_body
 
 
@@ -116,6 +117,21 @@ class UserSide:
         post = core.create_post(
             self._user(user), core.state.channel(channel_id), message, props=props, root_id=root_id
         )
+        return core.post_view(post)
+
+    async def post_file(
+        self, user: User | str, channel_id: str, filename: str, data: bytes, message: str = ""
+    ) -> Json:
+        """Attach a file to a new post, as the web app does: POST /files, then POST /posts."""
+        self._check_up()
+        core = self._core
+        who = self._user(user)
+        channel = core.state.channel(channel_id)
+        if not (who.is_admin or core.state.is_member(who.id, channel.id)):
+            raise permission_error(who.id, "upload_file")
+        rec = FileRecord(new_id(), who.id, channel.id, filename, data, mime_of(filename), now_ms())
+        core.state.files[rec.id] = rec
+        post = core.create_post(who, channel, message, file_ids=[rec.id])
         return core.post_view(post)
 
     async def edit_post(self, user: User | str, post_id: str, message: str) -> Json:

@@ -56,3 +56,20 @@ def test_bad_files_name_the_path_and_reason(text: str, problem: str) -> None:
 
 def test_empty_file_is_no_playbooks() -> None:
     assert parse("", F).playbooks == []
+
+
+def test_the_readme_example_is_a_valid_file_and_line_format() -> None:
+    import re
+
+    from bot.services import playbook_text
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## playbooks.yaml") :]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert example is not None
+    pb = parse(example.group(1), F).playbooks[0]
+    assert pb.members == ["alice", "bob"] and pb.stages[0].tasks[1].command.startswith("/")
+    lines = re.search(r"\*\*Stages and tasks as text\*\*.*?```\n(.*?)```", section, re.S)
+    assert lines is not None
+    stages = playbook_text.parse(lines.group(1))
+    assert [s.title for s in stages] == ["Triage", "Resolution"]
