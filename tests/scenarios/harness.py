@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from bot.app import Warroom, running
 from bot.domain.models import Incident
 from bot.settings import Settings
 from tests.double import MattermostDouble
+from tests.fake_clock import FakeClock
 
 PLAYBOOKS = """
 playbooks:
@@ -185,10 +186,24 @@ class World:
                     return result
         raise AssertionError(f"no button {label!r} on post {post_id}")
 
+    # ---- stopping and starting warroom on the same database (issue 5) ----
+    apps: AsyncExitStack = field(default_factory=AsyncExitStack)
+    clock: FakeClock | None = None
+
+    async def stop_app(self) -> None:
+        """Stop warroom as a shutdown does; the double and the database stay."""
+        await self.apps.aclose()
+
+    async def start_app(self) -> None:
+        self.apps = AsyncExitStack()
+        self.app = await self.apps.enter_async_context(
+            running(self.settings, clock=self.clock, timer=self.clock)
+        )
+
 
 @asynccontextmanager
 async def world(
-    tmp_path: Path, playbooks: str = PLAYBOOKS, **overrides: Any
+    tmp_path: Path, playbooks: str = PLAYBOOKS, clock: FakeClock | None = None, **overrides: Any
 ) -> AsyncIterator[World]:
     mm = MattermostDouble()
     await mm.start()
@@ -220,20 +235,27 @@ async def world(
             signing_key="s" * 32,
             **overrides,
         )
-        async with running(settings) as app:
-            yield World(
-                mm=mm,
-                app=app,
-                settings=settings,
-                team=team,
-                admin=admin,
-                alice=alice,
-                bob=bob,
-                carol=carol,
-                dave=dave,
-                bot=bot,
-                town=town,
-                ops=ops,
-            )
+        apps = AsyncExitStack()
+        app = await apps.enter_async_context(running(settings, clock=clock, timer=clock))
+        built = World(
+            mm=mm,
+            app=app,
+            settings=settings,
+            team=team,
+            admin=admin,
+            alice=alice,
+            bob=bob,
+            carol=carol,
+            dave=dave,
+            bot=bot,
+            town=town,
+            ops=ops,
+            apps=apps,
+            clock=clock,
+        )
+        try:
+            yield built
+        finally:
+            await built.apps.aclose()
     finally:
         await mm.close()
