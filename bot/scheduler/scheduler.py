@@ -84,6 +84,9 @@ class ReminderScheduler:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._armed: int | None = None  # the due time the sleeping loop waits for
+        self._claimed: set[int] = set()  # rows this process moved to firing, not yet handled
+        self._records: list[tuple[int, str | None, asyncio.Future[None]]] = []
+        self._flushing = asyncio.Lock()
         self.fired = 0
 
     # ---- what the services call -------------------------------------------------------
@@ -182,6 +185,9 @@ class ReminderScheduler:
     async def _fire_batch(self, batch: list[Reminder]) -> None:
         async with self._db.transaction() as tx:
             claimed = set(await self.store.claim(tx, [r.id for r in batch]))
+        # Every firing row at run time was claimed here (start turns old ones back to pending),
+        # so this set, kept under the incident locks, says whether a cancel overtook a claim.
+        self._claimed |= claimed
         results = await asyncio.gather(
             *(self._fire(r) for r in batch if r.id in claimed), return_exceptions=True
         )
@@ -191,27 +197,46 @@ class ReminderScheduler:
 
     async def _fire(self, reminder: Reminder) -> None:
         async with self._slots, self._locks.hold(reminder.incident_id):
-            current = await self.store.get(reminder.id)
-            if current is None or current.state is not ReminderState.FIRING:
+            if reminder.id not in self._claimed:
                 return  # cancelled between the claim and now
             try:
-                post_id = await self._deliver(current)
+                post_id = await self._deliver(reminder)
             except GiveUp as exc:
-                log.warning("reminder_given_up", reminder_id=current.id, reason=str(exc))
+                log.warning("reminder_given_up", reminder_id=reminder.id, reason=str(exc))
                 post_id = None
             except Exception:
-                log.exception("reminder_post_failed", reminder_id=current.id)
-                await self._retry_later(current)
+                log.exception("reminder_post_failed", reminder_id=reminder.id)
+                await self._retry_later(reminder)
                 return
-            async with self._db.transaction() as tx:
-                if post_id is None:
-                    await self.store.move(tx, current.id, current.state, ReminderState.CLOSED)
-                    return
-                await self.store.move(
-                    tx, current.id, current.state, ReminderState.POSTED, post_id=post_id
+            finally:
+                self._claimed.discard(reminder.id)
+            await self._record(reminder.id, post_id)
+            if post_id is not None:
+                self.fired += 1
+                log.info(
+                    "reminder_fired", reminder_id=reminder.id, incident_id=reminder.incident_id
                 )
-            self.fired += 1
-            log.info("reminder_fired", reminder_id=current.id, incident_id=current.incident_id)
+
+    async def _record(self, reminder_id: int, post_id: str | None) -> None:
+        """firing -> posted (or closed), committed together with the others waiting (one
+        transaction for many reminders under load); returns once this one is committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._records.append((reminder_id, post_id, done))
+        async with self._flushing:
+            if not done.done():
+                batch, self._records = self._records, []
+                try:
+                    async with self._db.transaction() as tx:
+                        for rid, pid, _ in batch:
+                            new = ReminderState.CLOSED if pid is None else ReminderState.POSTED
+                            await self.store.move(tx, rid, ReminderState.FIRING, new, post_id=pid)
+                except Exception as exc:
+                    for _, _, waiting in batch:
+                        waiting.set_exception(exc)
+                else:
+                    for _, _, waiting in batch:
+                        waiting.set_result(None)
+        await done
 
     async def _deliver(self, reminder: Reminder) -> str | None:
         if reminder.attempts:
@@ -224,6 +249,7 @@ class ReminderScheduler:
     async def _retry_later(self, reminder: Reminder) -> None:
         give_up = reminder.attempts + 1 >= MAX_ATTEMPTS
         due = self._clock.now_ms() + RETRY_MS * 2**reminder.attempts
+        self._claimed.discard(reminder.id)
         async with self._db.transaction() as tx:
             await self.store.move(
                 tx,
@@ -243,6 +269,7 @@ class ReminderScheduler:
             if reminder.state in (ReminderState.PENDING, ReminderState.FIRING):
                 async with self._db.transaction() as tx:
                     await self.store.move(tx, reminder.id, reminder.state, ReminderState.CLOSED)
+                self._claimed.discard(reminder.id)
             elif reminder.state is ReminderState.POSTED:
                 await self._close_posted(reminder)
             else:

@@ -93,11 +93,15 @@ class ReminderStore:
 
     async def claim(self, tx: Tx, ids: Sequence[int]) -> list[int]:
         """pending -> firing for those of ``ids`` still pending; returns the claimed ids."""
-        claimed: list[int] = []
-        for reminder_id in ids:
-            if await self.move(tx, reminder_id, ReminderState.PENDING, ReminderState.FIRING):
-                claimed.append(reminder_id)
-        return claimed
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        sql = (
+            "UPDATE reminders SET state = 'firing'"  # noqa: S608 - placeholders only
+            f" WHERE state = 'pending' AND id IN ({marks}) RETURNING id"
+        )
+        async with tx.conn.execute(sql, tuple(ids)) as cur:
+            return [int(row[0]) for row in await cur.fetchall()]
 
     async def move(
         self,
