@@ -88,7 +88,9 @@ async def run(n: int, window: float, latency_ms: float) -> None:
         await db.open()
         started = time.perf_counter()
         await seed(db, n, clock.now_ms())
-        print(f"seeded {n} incidents and {n} pending reminders in {time.perf_counter() - started:.2f} s")
+        print(
+            f"seeded {n} incidents and {n} pending reminders in {time.perf_counter() - started:.2f} s"
+        )
 
         chat = RecordingChat(clock, latency_ms / 1000, expected=n)
         store = ReminderStore(db)

@@ -135,7 +135,10 @@ class ReminderScheduler:
     # ---- the loop ------------------------------------------------------------------------
 
     async def run(self) -> None:
-        await self._recover()
+        try:
+            await self._recover()
+        except Exception:
+            log.exception("reminder_recovery_failed")  # the rows stay as they are for next time
         while True:
             try:
                 await self._step()

@@ -123,6 +123,7 @@ async def test_bad_input_is_refused_field_by_field_and_can_be_corrected(w: World
     assert len(status_posts(w, incident)) == 1
     extra = await w.command(w.alice, "update now", incident.channel_id)
     assert "Too many arguments" in extra["text"] and "/incident update" in extra["text"]
+    assert "`/incident update` — Post a status update" in (await w.command(w.bob, "help"))["text"]
 
 
 async def test_update_is_refused_when_ended_or_for_a_non_member(w: World) -> None:
