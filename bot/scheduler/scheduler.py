@@ -273,6 +273,8 @@ class ReminderScheduler:
                 async with self._db.transaction() as tx:
                     await self.store.move(tx, reminder.id, reminder.state, ReminderState.CLOSED)
                 self._claimed.discard(reminder.id)
+                if reminder.due_at == self._armed:
+                    self.wake()  # the loop slept for this one: let it sleep for the next instead
             elif reminder.state is ReminderState.POSTED:
                 await self._close_posted(reminder)
             else:
