@@ -263,6 +263,9 @@ async def running(
         events.register(PostEdited, status_edited)
         events.register(PostDeleted, status_deleted)
         resync.hooks.append(status.resync)
+        metrics.gauge(
+            "warroom_reminders_fired", "Reminders posted since start", lambda: reminders.fired
+        )
         # ---- end of status updates and reminders ----
         await warroom.reload_playbooks()
         background = [
