@@ -14,21 +14,28 @@ from aiohttp import web
 from bot.clock import Clock, SystemClock
 from bot.commands import incident as incident_commands
 from bot.commands import playbooks as playbook_commands
+from bot.commands import status as status_commands
 from bot.commands.router import CommandRouter
 from bot.interactions import incident as incident_interactions
 from bot.interactions import playbooks as playbook_interactions
 from bot.interactions import start_flow
+from bot.interactions import status as status_interactions
 from bot.interactions.buttons import Buttons
 from bot.interactions.router import InteractionRouter
 from bot.interactions.signing import Signer
 from bot.log import get_logger
 from bot.metrics import Metrics
+from bot.scheduler.scheduler import ReminderScheduler
+from bot.scheduler.store import ReminderStore
+from bot.scheduler.timer import SystemTimer
 from bot.services.container import Services, Urls
 from bot.services.directory import Directory
 from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.playbook_file import PlaybookFileError
 from bot.services.playbooks import PlaybookService
+from bot.services.ports import Timer
+from bot.services.status import ReminderPosts, StatusService
 from bot.services.sync import Resync
 from bot.settings import Settings
 from bot.store.db import Database
@@ -36,9 +43,10 @@ from bot.store.incidents import IncidentStore
 from bot.store.installation import InstallationStore
 from bot.store.nonces import NonceStore
 from bot.store.playbooks import PlaybookStore
+from bot.store.status import StatusStore
 from bot.tasks import TaskTracker
 from bot.transport.dispatcher import EventDispatcher
-from bot.transport.events import ReactionAdded
+from bot.transport.events import PostDeleted, PostEdited, ReactionAdded
 from bot.transport.http import build_http_app
 from bot.transport.mattermost_client import MattermostClient
 from bot.transport.websocket import WebsocketListener, new_event_queue
@@ -76,13 +84,21 @@ def build_routers() -> tuple[CommandRouter, InteractionRouter]:
     start_flow.register(interactions)
     playbook_commands.register(commands)
     playbook_interactions.register(interactions)
+    status_commands.register(commands)
+    status_interactions.register(interactions)
     return commands, interactions
 
 
 @asynccontextmanager
-async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Warroom]:
-    """Start warroom: database, Mattermost client, HTTP server, listeners. Stop on exit."""
+async def running(
+    settings: Settings, *, clock: Clock | None = None, timer: Timer | None = None
+) -> AsyncIterator[Warroom]:
+    """Start warroom: database, Mattermost client, HTTP server, listeners. Stop on exit.
+
+    Tests pass a fake ``clock`` and a ``timer`` that waits for it (often the same object).
+    """
     clock = clock or SystemClock()
+    timer = timer or SystemTimer(clock)
     async with AsyncExitStack() as stack:
         db = Database(settings.db_path)
         await db.open()
@@ -152,6 +168,33 @@ async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
             clock=clock,
             file=settings.playbooks_file,
         )
+        # ---- status updates and reminders: services and hooks (issue 5) ----
+        reminders = ReminderScheduler(
+            db=db,
+            store=ReminderStore(db),
+            clock=clock,
+            timer=timer,
+            poster=ReminderPosts(
+                chat=chat, incidents=incidents, directory=directory, buttons=buttons
+            ),
+        )
+        status = StatusService(
+            db=db,
+            store=StatusStore(db),
+            incident_store=IncidentStore(db),
+            incidents=incidents,
+            chat=chat,
+            directory=directory,
+            notifier=notifier,
+            clock=clock,
+            scheduler=reminders,
+            tasks=tasks.spawn,
+            mattermost_url=settings.mattermost_url,
+            testing=settings.testing_enabled,
+        )
+        incidents.hooks.last_update = status.last_update
+        incidents.hooks.ended.append(status.on_ended)
+        # ---- end of status updates and reminders ----
         services = Services(
             settings=settings,
             db=db,
@@ -167,6 +210,7 @@ async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
             tasks=tasks,
             urls=urls,
             bot_user_id=me.id,
+            status=status,
         )
         http_app = build_http_app(
             services=services,
@@ -215,10 +259,26 @@ async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
             listener=listener,
             resync=resync,
         )
+
+        # ---- status updates and reminders: following posts, the scheduler (issue 5) ----
+        async def status_edited(event: PostEdited) -> None:
+            await status.post_edited(event.post)
+
+        async def status_deleted(event: PostDeleted) -> None:
+            await status.post_deleted(event.post)
+
+        events.register(PostEdited, status_edited)
+        events.register(PostDeleted, status_deleted)
+        resync.hooks.append(status.resync)
+        metrics.gauge(
+            "warroom_reminders_fired", "Reminders posted since start", lambda: reminders.fired
+        )
+        # ---- end of status updates and reminders ----
         await warroom.reload_playbooks()
         background = [
             asyncio.create_task(listener.run(), name="websocket"),
             asyncio.create_task(events.run(), name="dispatcher"),
+            asyncio.create_task(reminders.run(), name="reminders"),  # status updates (issue 5)
         ]
 
         async def stop_background() -> None:

@@ -13,6 +13,8 @@ def test_environment_is_read_with_the_prefix(monkeypatch: pytest.MonkeyPatch) ->
     assert settings.mattermost_url == "https://chat.example.com"
     assert settings.listen_port == 9000
     assert "abc" not in repr(settings)  # secrets stay out of logs
+    monkeypatch.setenv("WARROOM_COMMAND_TOKENS", '["x,y", "z"]')
+    assert [t.get_secret_value() for t in Settings().command_tokens] == ["x,y", "z"]
 
 
 @pytest.mark.parametrize(

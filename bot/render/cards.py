@@ -41,12 +41,19 @@ def summary_card(
     if incident.is_ongoing:
         actions = [
             buttons.button(
+                action_id="update",
+                label="Update status",
+                action="status",
+                incident_id=incident.id,
+                style="primary",
+            ),
+            buttons.button(
                 action_id="end",
                 label="End incident",
                 action="end",
                 incident_id=incident.id,
                 style="danger",
-            )
+            ),
         ]
     else:
         actions = [

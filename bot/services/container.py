@@ -12,6 +12,7 @@ from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.playbooks import PlaybookService
 from bot.services.ports import ChatClient
+from bot.services.status import StatusService
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.nonces import NonceStore
@@ -42,3 +43,4 @@ class Services:
     tasks: TaskTracker
     urls: Urls
     bot_user_id: str
+    status: StatusService

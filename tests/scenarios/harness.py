@@ -6,7 +6,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from bot.app import Warroom, running
 from bot.domain.models import Incident
 from bot.settings import Settings
 from tests.double import MattermostDouble
+from tests.fake_clock import FakeClock
 
 PLAYBOOKS = """
 playbooks:
@@ -72,15 +73,12 @@ class World:
     bot: Any
     town: Any
     ops: Any
-    _app_stack: AsyncExitStack
 
     async def restart(self, **changes: Any) -> None:
         """Stop warroom and start it again on the same database (settings may change)."""
-        await self._app_stack.aclose()
+        await self.stop_app()
         self.settings = self.settings.model_copy(update=changes)
-        self._app_stack = AsyncExitStack()
-        self.app = await self._app_stack.enter_async_context(running(self.settings))
-        await self.listening()
+        await self.start_app()
 
     async def listening(self) -> None:
         """Wait until warroom's event stream is up (events before that are lost, as on 5.36)."""
@@ -200,10 +198,25 @@ class World:
                     return result
         raise AssertionError(f"no button {label!r} on post {post_id}")
 
+    # ---- stopping and starting warroom on the same database (issue 5) ----
+    apps: AsyncExitStack = field(default_factory=AsyncExitStack)
+    clock: FakeClock | None = None
+
+    async def stop_app(self) -> None:
+        """Stop warroom as a shutdown does; the double and the database stay."""
+        await self.apps.aclose()
+
+    async def start_app(self) -> None:
+        self.apps = AsyncExitStack()
+        self.app = await self.apps.enter_async_context(
+            running(self.settings, clock=self.clock, timer=self.clock)
+        )
+        await self.listening()
+
 
 @asynccontextmanager
 async def world(
-    tmp_path: Path, playbooks: str = PLAYBOOKS, **overrides: Any
+    tmp_path: Path, playbooks: str = PLAYBOOKS, clock: FakeClock | None = None, **overrides: Any
 ) -> AsyncIterator[World]:
     mm = MattermostDouble()
     await mm.start()
@@ -235,8 +248,8 @@ async def world(
             signing_key="s" * 32,
             **overrides,
         )
-        stack = AsyncExitStack()
-        app = await stack.enter_async_context(running(settings))
+        apps = AsyncExitStack()
+        app = await apps.enter_async_context(running(settings, clock=clock, timer=clock))
         built = World(
             mm=mm,
             app=app,
@@ -250,12 +263,13 @@ async def world(
             bot=bot,
             town=town,
             ops=ops,
-            _app_stack=stack,
+            apps=apps,
+            clock=clock,
         )
         try:
             await built.listening()
             yield built
         finally:
-            await built._app_stack.aclose()
+            await built.apps.aclose()
     finally:
         await mm.close()
