@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
+from bot.commands import checklist as checklist_commands
 from bot.commands import incident as incident_commands
 from bot.commands.router import CommandRouter
+from bot.interactions import checklist as checklist_interactions
 from bot.interactions import incident as incident_interactions
 from bot.interactions.buttons import Buttons
 from bot.interactions.router import InteractionRouter
@@ -69,6 +71,8 @@ def build_routers() -> tuple[CommandRouter, InteractionRouter]:
     interactions = InteractionRouter()
     incident_commands.register(commands)
     incident_interactions.register(interactions)
+    checklist_commands.register(commands)
+    checklist_interactions.register(interactions)
     return commands, interactions
 
 

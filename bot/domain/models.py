@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
 from typing import Any
 
@@ -58,9 +59,15 @@ class Playbook(BaseModel):
         return is_admin or self.team_wide or user_id in self.member_ids
 
 
+def new_task_id() -> str:
+    """A short stable id for a task: buttons carry it, so moves and edits never misdirect."""
+    return secrets.token_hex(4)
+
+
 class Task(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    id: str = Field(default_factory=new_task_id)
     title: str
     description: str = ""
     command: str = ""

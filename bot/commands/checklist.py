@@ -1,0 +1,186 @@
+"""``/incident check``, ``/incident stage`` and ``/incident task``: numbers are as shown (1-based).
+
+Numbers are resolved to a task's stable id against the state the caller sees; the change is
+then applied to the current state by id, so a concurrent edit never redirects it.
+"""
+
+from __future__ import annotations
+
+from bot.domain import checklist
+from bot.domain.models import Incident, new_task_id
+from bot.domain.transitions import Transition
+from bot.errors import InputError, InvalidTransition
+from bot.interactions.checklist import CONFIRM_TTL_MS, move_stage, next_stage
+from bot.render import checklist as text
+from bot.services.checklist import Change, ChecklistService
+from bot.services.container import Services
+
+from .router import CommandRequest, CommandRouter, Reply
+
+TASK_OPS = ("add", "edit", "remove", "move")
+
+
+def register(router: CommandRouter) -> None:
+    router.add("check", check, help=text.HELP["check"])
+    router.add("stage", stage, help=text.HELP["stage"])
+    router.add("task", task, help=text.HELP["task"])
+
+
+# ---- argument parsing -------------------------------------------------------------------
+
+
+def arity(command: str, args: list[str], count: int) -> None:
+    if len(args) < count:
+        raise InputError("missing_argument", field=command)
+    if len(args) > count:
+        raise InputError("too_many_arguments", field=command)
+
+
+def number(arg: str, command: str) -> int:
+    if not arg.isascii() or not arg.isdigit() or len(arg) > 6:
+        raise InputError("not_a_number", field=command, detail=text.not_a_number(arg))
+    return int(arg)
+
+
+def stage_index(incident: Incident, arg: str, command: str) -> int:
+    """The 0-based index of the stage numbered ``arg``."""
+    if not incident.stages:
+        raise InvalidTransition("no_stages")
+    n = number(arg, command)
+    if not 1 <= n <= len(incident.stages):
+        raise InputError(
+            "stage_out_of_range", field=command, detail=text.stage_range(len(incident.stages))
+        )
+    return n - 1
+
+
+def task_ref(incident: Incident, stage_arg: str, task_arg: str, command: str) -> checklist.TaskRef:
+    s = stage_index(incident, stage_arg, command)
+    n = number(task_arg, command)
+    stage = incident.stages[s]
+    if not 1 <= n <= len(stage.tasks):
+        raise InputError("task_out_of_range", field=command, detail=text.task_range(s + 1, stage))
+    return checklist.TaskRef(s, n - 1, stage.tasks[n - 1])
+
+
+async def member_incident(svc: Services, req: CommandRequest) -> Incident:
+    incident = await svc.incidents.in_channel(req.channel_id)
+    await svc.directory.require_member(incident, req.user_id)
+    return incident
+
+
+# ---- check and stage --------------------------------------------------------------------
+
+
+async def check(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+    incident = await member_incident(svc, req)
+    arity("check", args, 2)
+    ref = task_ref(incident, args[0], args[1], "check")
+    now = svc.clock.now_ms()
+    await ChecklistService.of(svc).change(
+        incident.id,
+        lambda cur: checklist.toggle(cur, task_id=ref.task.id, actor_id=req.user_id, now=now),
+    )
+    return Reply()
+
+
+async def stage(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+    incident = await member_incident(svc, req)
+    arity("stage", args, 1)
+    direction = args[0].lower()
+    if direction == "next":
+        await next_stage(
+            svc, incident, req.user_id, req.trigger_id, from_stage=incident.active_stage
+        )
+    elif direction in ("prev", "previous"):
+        checklist.stage_target(incident, -1)
+        await move_stage(svc, incident, req.user_id, step=-1, from_stage=incident.active_stage)
+    else:
+        raise InputError("bad_stage_direction", field="stage")
+    return Reply()
+
+
+# ---- task add|edit|remove|move ----------------------------------------------------------
+
+
+async def task(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+    incident = await member_incident(svc, req)
+    if not args:
+        raise InputError("missing_argument", field="task")
+    op = args[0].lower()
+    if op not in TASK_OPS:
+        raise InputError("bad_task_subcommand", field="task")
+    now = svc.clock.now_ms()
+    actor = req.user_id
+    change: Change
+    if op == "add":
+        if len(args) < 2:
+            raise InputError("missing_argument", field="task")
+        s = stage_index(incident, args[1], "task")
+        title = rest.split(None, 2)[2].strip() if len(args) > 2 else ""
+        if not title:
+            await _open_task_dialog(svc, req, incident, {"stage": s})
+            return Reply()
+        if len(title) > text.TITLE_MAX:
+            raise InputError("title_length", field="task")
+        fields = checklist.TaskFields(title=title)
+        task_id = new_task_id()
+
+        def change(cur: Incident) -> Transition:
+            return checklist.add_task(
+                cur, stage=s, task_id=task_id, fields=fields, actor_id=actor, now=now
+            )
+
+    elif op == "edit":
+        arity("task", args[1:], 2)
+        ref = task_ref(incident, args[1], args[2], "task")
+        await _open_task_dialog(svc, req, incident, {"t": ref.task.id})
+        return Reply()
+    elif op == "remove":
+        arity("task", args[1:], 2)
+        ref = task_ref(incident, args[1], args[2], "task")
+
+        def change(cur: Incident) -> Transition:
+            return checklist.remove_task(cur, task_id=ref.task.id, actor_id=actor, now=now)
+
+    else:
+        arity("task", args[1:], 3)
+        ref = task_ref(incident, args[1], args[2], "task")
+        position = number(args[3], "task")
+        count = len(incident.stages[ref.stage].tasks)
+        if not 1 <= position <= count:
+            raise InputError(
+                "position_out_of_range",
+                field="task",
+                detail=text.task_range(ref.stage + 1, incident.stages[ref.stage]),
+            )
+
+        def change(cur: Incident) -> Transition:
+            return checklist.move_task(
+                cur, task_id=ref.task.id, position=position - 1, actor_id=actor, now=now
+            )
+
+    await ChecklistService.of(svc).change(incident.id, change)
+    return Reply()
+
+
+async def _open_task_dialog(
+    svc: Services, req: CommandRequest, incident: Incident, params: dict[str, object]
+) -> None:
+    state = svc.signer.sign(
+        "taskedit",
+        expires_at=svc.clock.now_ms() + CONFIRM_TTL_MS,
+        incident_id=incident.id,
+        user_id=req.user_id,
+        one_shot=True,
+        params=params,
+    )
+    if "t" in params:
+        ref = checklist.locate(incident, str(params["t"]))
+        dialog = text.task_dialog(
+            url=svc.urls.dialog, state=state, stage=incident.stages[ref.stage], task=ref.task
+        )
+    else:
+        stage = incident.stages[int(str(params["stage"]))]
+        dialog = text.task_dialog(url=svc.urls.dialog, state=state, stage=stage)
+    await svc.chat.open_dialog(req.trigger_id, dialog["url"], dialog["dialog"])
