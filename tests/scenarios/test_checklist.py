@@ -217,6 +217,24 @@ async def test_a_failing_command_is_reported_to_the_clicker(w: World) -> None:
     assert (await task(w, incident, 1, 3)).last_run_at is None
 
 
+@pytest.mark.parametrize(
+    ("status", "error_id", "said"),
+    [
+        (500, "api.command.execute_command.failed.app_error", "did not answer or failed"),
+        (403, "api.context.permissions.app_error", "refused to run it"),
+    ],
+)
+async def test_a_server_error_running_the_command_is_reported(
+    w: World, status: int, error_id: str, said: str
+) -> None:
+    incident = await w.start_incident(w.alice, "Disk full")
+    w.mm.fail_next("POST", r"/commands/execute$", status, error_id)
+    await click_task(w, w.bob, incident, 3, "Run")
+    assert f"`/echo incident under way` did not run: Mattermost {said}" in w.told(w.bob)
+    assert await events(w, incident, "command_run") == []
+    assert not lines(w, incident, "incident under way")
+
+
 # ---- stages -----------------------------------------------------------------------------
 
 
