@@ -7,7 +7,7 @@ then applied to the current state by id, so a concurrent edit never redirects it
 from __future__ import annotations
 
 from bot.domain import checklist
-from bot.domain.models import Incident, new_task_id
+from bot.domain.models import Incident, Task, new_task_id
 from bot.domain.transitions import Transition
 from bot.errors import InputError, InvalidTransition
 from bot.interactions.checklist import CONFIRM_TTL_MS, move_stage, next_stage
@@ -17,7 +17,7 @@ from bot.services.container import Services
 
 from .router import CommandRequest, CommandRouter, Reply
 
-TASK_OPS = ("add", "edit", "remove", "move")
+TASK_OPS = ("add", "edit", "remove", "move", "state")
 
 
 def register(router: CommandRouter) -> None:
@@ -117,9 +117,9 @@ async def task(svc: Services, req: CommandRequest, args: list[str], rest: str) -
         if len(args) < 2:
             raise InputError("missing_argument", field="task")
         s = stage_index(incident, args[1], "task")
-        title = rest.split(None, 2)[2].strip() if len(args) > 2 else ""
+        title = " ".join(args[2:])
         if not title:
-            await _open_task_dialog(svc, req, incident, {"stage": s})
+            await _open_task_dialog(svc, req, incident, stage=s)
             return Reply()
         if len(title) > text.TITLE_MAX:
             raise InputError("title_length", field="task")
@@ -134,7 +134,7 @@ async def task(svc: Services, req: CommandRequest, args: list[str], rest: str) -
     elif op == "edit":
         arity("task", args[1:], 2)
         ref = task_ref(incident, args[1], args[2], "task")
-        await _open_task_dialog(svc, req, incident, {"t": ref.task.id})
+        await _open_task_dialog(svc, req, incident, stage=ref.stage, task=ref.task)
         return Reply()
     elif op == "remove":
         arity("task", args[1:], 2)
@@ -142,6 +142,18 @@ async def task(svc: Services, req: CommandRequest, args: list[str], rest: str) -
 
         def change(cur: Incident) -> Transition:
             return checklist.remove_task(cur, task_id=ref.task.id, actor_id=actor, now=now)
+
+    elif op == "state":
+        arity("task", args[1:], 3)
+        ref = task_ref(incident, args[1], args[2], "task")
+        state = text.STATE_WORDS.get(args[3].lower())
+        if state is None:
+            raise InputError("bad_task_state", field="task")
+
+        def change(cur: Incident) -> Transition:
+            return checklist.set_state(
+                cur, task_id=ref.task.id, state=state, actor_id=actor, now=now
+            )
 
     else:
         arity("task", args[1:], 3)
@@ -165,22 +177,18 @@ async def task(svc: Services, req: CommandRequest, args: list[str], rest: str) -
 
 
 async def _open_task_dialog(
-    svc: Services, req: CommandRequest, incident: Incident, params: dict[str, object]
+    svc: Services, req: CommandRequest, incident: Incident, *, stage: int, task: Task | None = None
 ) -> None:
+    """The dialog that adds a task to ``stage`` or, given ``task``, edits it."""
     state = svc.signer.sign(
         "taskedit",
         expires_at=svc.clock.now_ms() + CONFIRM_TTL_MS,
         incident_id=incident.id,
         user_id=req.user_id,
         one_shot=True,
-        params=params,
+        params={"t": task.id} if task else {"stage": stage},
     )
-    if "t" in params:
-        ref = checklist.locate(incident, str(params["t"]))
-        dialog = text.task_dialog(
-            url=svc.urls.dialog, state=state, stage=incident.stages[ref.stage], task=ref.task
-        )
-    else:
-        stage = incident.stages[int(str(params["stage"]))]
-        dialog = text.task_dialog(url=svc.urls.dialog, state=state, stage=stage)
+    dialog = text.task_dialog(
+        url=svc.urls.dialog, state=state, stage=incident.stages[stage], task=task
+    )
     await svc.chat.open_dialog(req.trigger_id, dialog["url"], dialog["dialog"])

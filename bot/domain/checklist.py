@@ -91,6 +91,22 @@ def toggle(incident: Incident, *, task_id: str, actor_id: str, now: int) -> Tran
     return set_done(incident, task_id=task_id, done=done, actor_id=actor_id, now=now)
 
 
+def set_state(
+    incident: Incident, *, task_id: str, state: TaskState, actor_id: str, now: int
+) -> Transition:
+    """Any state, e.g. in progress or skipped; done and skipped record who and when."""
+    ref = locate(incident, task_id)
+    if ref.task.state is state:
+        return incident, []
+    if state in DONE_STATES:
+        update: dict[str, Any] = {"state": state, "done_at": now, "done_by": actor_id}
+    else:
+        update = {"state": state, "done_at": None, "done_by": ""}
+    data = {**_about(ref, incident), "from": ref.task.state.value, "to": state.value}
+    event = TimelineEvent(kind=EventKind.TASK_STATE_CHANGED, at=now, actor_id=actor_id, data=data)
+    return _replace(incident, ref, ref.task.model_copy(update=update)), [event]
+
+
 def assign(
     incident: Incident, *, task_id: str, assignee_id: str, actor_id: str, now: int
 ) -> Transition:

@@ -30,6 +30,17 @@ STATE_WORD = {
     TaskState.SKIPPED: "skipped",
 }
 
+STATE_NAME = {"open": "open", "in_progress": "in progress", "done": "done", "skipped": "skipped"}
+STATE_WORDS = {
+    "open": TaskState.OPEN,
+    "progress": TaskState.IN_PROGRESS,
+    "in-progress": TaskState.IN_PROGRESS,
+    "started": TaskState.IN_PROGRESS,
+    "done": TaskState.DONE,
+    "skip": TaskState.SKIPPED,
+    "skipped": TaskState.SKIPPED,
+}
+
 
 # ---- the post ---------------------------------------------------------------------------
 
@@ -208,6 +219,8 @@ def change_line(event: TimelineEvent, names: Names) -> str:
             f"{who} changed the assignee of {_task(d)} from {names.at(d['from'])}"
             f" to {names.at(d['to'])}."
         )
+    if kind == "task_state_changed":
+        return f"{who} set {_task(d)} to {STATE_NAME[d['to']]} (was {STATE_NAME[d['from']]})."
     if kind == "stage_changed":
         return (
             f"{who} moved the incident from {_stage(d['from'], d['from_title'])}"
@@ -345,7 +358,8 @@ HELP: dict[str, str] = {
     "stage": "Move to the next stage (asks to confirm while tasks are open) or back.",
     "task": (
         "`task add <stage#> [title]` (no title: a dialog), `task edit <stage#> <task#>`,"
-        " `task remove <stage#> <task#>`, `task move <stage#> <task#> <position>`."
+        " `task remove <stage#> <task#>`, `task move <stage#> <task#> <position>`,"
+        " `task state <stage#> <task#> open|progress|done|skipped`."
         " Task commands run as the warroom bot."
     ),
 }

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from bot.clock import Clock
 from bot.domain import checklist
-from bot.domain.models import Incident, Task, TimelineEvent
+from bot.domain.models import EventKind, Incident, Task, TimelineEvent
 from bot.domain.transitions import Transition
 from bot.errors import ChatUnavailable, InputError, InvalidTransition, WarroomError
 from bot.log import get_logger
@@ -65,7 +65,12 @@ class ChecklistService:
         saved, events = await self._incidents.mutate(incident_id, change)
         if events:
             ids = [e.actor_id for e in events]
-            ids += [str(e.data.get(k, "")) for e in events for k in ("from", "to")]
+            ids += [
+                str(e.data[k])
+                for e in events
+                if e.kind is EventKind.TASK_ASSIGNED
+                for k in ("from", "to")
+            ]
             names = await self._dir.names(ids)
             for event in events:
                 await self._say(saved, text.change_line(event, names))

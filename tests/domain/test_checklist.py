@@ -161,3 +161,20 @@ def test_add_edit_remove_move() -> None:
     assert checklist.move_task(make(), task_id="t3", position=2, actor_id=A, now=5)[1] == []
     with pytest.raises(InvalidTransition, match="position_gone"):
         checklist.move_task(make(), task_id="t3", position=3, actor_id=A, now=5)
+
+
+def test_set_state_records_from_and_to() -> None:
+    started, events = checklist.set_state(
+        make(), task_id="t1", state=TaskState.IN_PROGRESS, actor_id=A, now=1
+    )
+    assert started.stages[0].tasks[0].state is TaskState.IN_PROGRESS
+    assert started.stages[0].done_count == 0
+    assert events[0].kind is EventKind.TASK_STATE_CHANGED
+    assert (events[0].data["from"], events[0].data["to"]) == ("open", "in_progress")
+    skipped, _ = checklist.set_state(
+        started, task_id="t1", state=TaskState.SKIPPED, actor_id=B, now=2
+    )
+    task = skipped.stages[0].tasks[0]
+    assert (task.done_at, task.done_by, skipped.stages[0].done_count) == (2, B, 1)
+    same = checklist.set_state(skipped, task_id="t1", state=TaskState.SKIPPED, actor_id=B, now=3)
+    assert same == (skipped, [])

@@ -391,6 +391,30 @@ async def test_task_add_edit_remove_move(w: World) -> None:
     assert all(e.actor_id in (w.alice.id, w.bob.id) for e in edits)
 
 
+async def test_task_state_sets_in_progress_and_skipped(w: World) -> None:
+    incident = await w.start_incident(w.alice, "Disk full")
+    ch = incident.channel_id
+    await w.command(w.bob, "task state 1 1 progress", ch)
+    assert (await task(w, incident, 1, 1)).state is TaskState.IN_PROGRESS
+    assert (
+        "◐" in task_row(w, incident, 1)["text"]
+        and "_in progress_" in task_row(w, incident, 1)["text"]
+    )
+    await w.command(w.bob, "task state 1 2 skipped", ch)
+    skipped = await task(w, incident, 1, 2)
+    assert skipped.state is TaskState.SKIPPED and skipped.done_by == w.bob.id
+    assert lines(w, incident, "@bob set task 2 **Find the owner** to skipped (was open).")
+    assert w.card_field(incident, "Stage") == "1/2 Triage (1/3 done)"
+    assert labels(task_row(w, incident, 2))[0] == "Uncheck"
+    changes = await events(w, incident, "task_state_changed")
+    assert [(e.data["from"], e.data["to"]) for e in changes] == [
+        ("open", "in_progress"),
+        ("open", "skipped"),
+    ]
+    await w.command(w.bob, "task state 1 2 skipped", ch)  # already skipped: nothing happens
+    assert len(await events(w, incident, "task_state_changed")) == 2
+
+
 async def test_task_add_without_a_title_opens_the_dialog(w: World) -> None:
     incident = await w.start_incident(w.alice, "Disk full")
     await w.command(w.bob, "task add 2", incident.channel_id)
@@ -411,7 +435,9 @@ async def test_task_command_errors(w: World) -> None:
     ch = incident.channel_id
     cases = {
         "task": "An argument is missing.",
-        "task frob 1": "Say `add`, `edit`, `remove` or `move`.",
+        "task frob 1": "Say `add`, `edit`, `remove`, `move` or `state`.",
+        "task state 1 1 later": "Say `open`, `progress`, `done` or `skipped`.",
+        "task state 1 1": "An argument is missing.",
         "task add": "An argument is missing.",
         "task add x title": "That is not a number: `x`.",
         "task add 9 title": "There is no such stage.",
