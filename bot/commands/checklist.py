@@ -6,18 +6,21 @@ then applied to the current state by id, so a concurrent edit never redirects it
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 from bot.domain import checklist
 from bot.domain.models import Incident, Task, new_task_id
-from bot.domain.transitions import Transition
 from bot.errors import InputError, InvalidTransition
 from bot.interactions.checklist import CONFIRM_TTL_MS, move_stage, next_stage
 from bot.render import checklist as text
 from bot.services.checklist import Change, ChecklistService
 from bot.services.container import Services
 
+from .incident import USERNAME
 from .router import CommandRequest, CommandRouter, Reply
 
-TASK_OPS = ("add", "edit", "remove", "move", "state")
+NOBODY = ("nobody", "none", "-")
 
 
 def register(router: CommandRouter) -> None:
@@ -100,95 +103,138 @@ async def stage(svc: Services, req: CommandRequest, args: list[str], rest: str) 
     return Reply()
 
 
-# ---- task add|edit|remove|move ----------------------------------------------------------
+# ---- task add|edit|remove|move|state|assign ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskCall:
+    """One ``/incident task <op> …`` call: who, where, the words after ``<op>``, and when."""
+
+    svc: Services
+    req: CommandRequest
+    incident: Incident
+    args: list[str]
+    now: int
+
+    @property
+    def actor(self) -> str:
+        return self.req.user_id
+
+    def ref(self, count: int) -> checklist.TaskRef:
+        """``<stage#> <task#>`` plus ``count - 2`` more words, exactly."""
+        arity("task", self.args, count)
+        return task_ref(self.incident, self.args[0], self.args[1], "task")
+
+    async def apply(self, change: Change) -> None:
+        await ChecklistService.of(self.svc).change(self.incident.id, change)
 
 
 async def task(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
     incident = await member_incident(svc, req)
     if not args:
         raise InputError("missing_argument", field="task")
-    op = args[0].lower()
-    if op not in TASK_OPS:
+    op = TASK_OPS.get(args[0].lower())
+    if op is None:
         raise InputError("bad_task_subcommand", field="task")
-    now = svc.clock.now_ms()
-    actor = req.user_id
-    change: Change
-    if op == "add":
-        if len(args) < 2:
-            raise InputError("missing_argument", field="task")
-        s = stage_index(incident, args[1], "task")
-        title = " ".join(args[2:])
-        if not title:
-            await _open_task_dialog(svc, req, incident, stage=s)
-            return Reply()
-        if len(title) > text.TITLE_MAX:
-            raise InputError("title_length", field="task")
-        fields = checklist.TaskFields(title=title)
-        task_id = new_task_id()
-
-        def change(cur: Incident) -> Transition:
-            return checklist.add_task(
-                cur, stage=s, task_id=task_id, fields=fields, actor_id=actor, now=now
-            )
-
-    elif op == "edit":
-        arity("task", args[1:], 2)
-        ref = task_ref(incident, args[1], args[2], "task")
-        await _open_task_dialog(svc, req, incident, stage=ref.stage, task=ref.task)
-        return Reply()
-    elif op == "remove":
-        arity("task", args[1:], 2)
-        ref = task_ref(incident, args[1], args[2], "task")
-
-        def change(cur: Incident) -> Transition:
-            return checklist.remove_task(cur, task_id=ref.task.id, actor_id=actor, now=now)
-
-    elif op == "state":
-        arity("task", args[1:], 3)
-        ref = task_ref(incident, args[1], args[2], "task")
-        state = text.STATE_WORDS.get(args[3].lower())
-        if state is None:
-            raise InputError("bad_task_state", field="task")
-
-        def change(cur: Incident) -> Transition:
-            return checklist.set_state(
-                cur, task_id=ref.task.id, state=state, actor_id=actor, now=now
-            )
-
-    else:
-        arity("task", args[1:], 3)
-        ref = task_ref(incident, args[1], args[2], "task")
-        position = number(args[3], "task")
-        count = len(incident.stages[ref.stage].tasks)
-        if not 1 <= position <= count:
-            raise InputError(
-                "position_out_of_range",
-                field="task",
-                detail=text.task_range(ref.stage + 1, incident.stages[ref.stage]),
-            )
-
-        def change(cur: Incident) -> Transition:
-            return checklist.move_task(
-                cur, task_id=ref.task.id, position=position - 1, actor_id=actor, now=now
-            )
-
-    await ChecklistService.of(svc).change(incident.id, change)
+    await op(TaskCall(svc, req, incident, args[1:], svc.clock.now_ms()))
     return Reply()
 
 
-async def _open_task_dialog(
-    svc: Services, req: CommandRequest, incident: Incident, *, stage: int, task: Task | None = None
-) -> None:
+async def task_add(call: TaskCall) -> None:
+    if not call.args:
+        raise InputError("missing_argument", field="task")
+    s = stage_index(call.incident, call.args[0], "task")
+    title = " ".join(call.args[1:])
+    if not title:
+        await _open_task_dialog(call, stage=s)
+        return
+    if len(title) > text.TITLE_MAX:
+        raise InputError("title_length", field="task")
+    fields = checklist.TaskFields(title=title)
+    task_id = new_task_id()
+    await call.apply(
+        lambda cur: checklist.add_task(
+            cur, stage=s, task_id=task_id, fields=fields, actor_id=call.actor, now=call.now
+        )
+    )
+
+
+async def task_edit(call: TaskCall) -> None:
+    ref = call.ref(2)
+    await _open_task_dialog(call, stage=ref.stage, task=ref.task)
+
+
+async def task_remove(call: TaskCall) -> None:
+    ref = call.ref(2)
+    await call.apply(
+        lambda cur: checklist.remove_task(
+            cur, task_id=ref.task.id, actor_id=call.actor, now=call.now
+        )
+    )
+
+
+async def task_move(call: TaskCall) -> None:
+    ref = call.ref(3)
+    stage = call.incident.stages[ref.stage]
+    position = number(call.args[2], "task")
+    if not 1 <= position <= len(stage.tasks):
+        raise InputError(
+            "position_out_of_range", field="task", detail=text.task_range(ref.stage + 1, stage)
+        )
+    await call.apply(
+        lambda cur: checklist.move_task(
+            cur, task_id=ref.task.id, position=position - 1, actor_id=call.actor, now=call.now
+        )
+    )
+
+
+async def task_state(call: TaskCall) -> None:
+    ref = call.ref(3)
+    state = text.STATE_WORDS.get(call.args[2].lower())
+    if state is None:
+        raise InputError("bad_task_state", field="task")
+    await call.apply(
+        lambda cur: checklist.set_state(
+            cur, task_id=ref.task.id, state=state, actor_id=call.actor, now=call.now
+        )
+    )
+
+
+async def task_assign(call: TaskCall) -> None:
+    ref = call.ref(3)
+    who = call.args[2].lower()
+    user_id = ""
+    if who not in NOBODY:
+        if not USERNAME.match(who):
+            raise InputError("bad_username", field="task")
+        user_id = (await call.svc.directory.by_username(who)).id
+    await ChecklistService.of(call.svc).assign(
+        call.incident, actor_id=call.actor, task_id=ref.task.id, user_id=user_id
+    )
+
+
+TASK_OPS: dict[str, Callable[[TaskCall], Awaitable[None]]] = {
+    "add": task_add,
+    "edit": task_edit,
+    "remove": task_remove,
+    "move": task_move,
+    "state": task_state,
+    "assign": task_assign,
+}
+
+
+async def _open_task_dialog(call: TaskCall, *, stage: int, task: Task | None = None) -> None:
     """The dialog that adds a task to ``stage`` or, given ``task``, edits it."""
+    svc = call.svc
     state = svc.signer.sign(
         "taskedit",
-        expires_at=svc.clock.now_ms() + CONFIRM_TTL_MS,
-        incident_id=incident.id,
-        user_id=req.user_id,
+        expires_at=call.now + CONFIRM_TTL_MS,
+        incident_id=call.incident.id,
+        user_id=call.actor,
         one_shot=True,
         params={"t": task.id} if task else {"stage": stage},
     )
     dialog = text.task_dialog(
-        url=svc.urls.dialog, state=state, stage=incident.stages[stage], task=task
+        url=svc.urls.dialog, state=state, stage=call.incident.stages[stage], task=task
     )
-    await svc.chat.open_dialog(req.trigger_id, dialog["url"], dialog["dialog"])
+    await svc.chat.open_dialog(call.req.trigger_id, dialog["url"], dialog["dialog"])

@@ -359,7 +359,8 @@ HELP: dict[str, str] = {
     "task": (
         "`task add <stage#> [title]` (no title: a dialog), `task edit <stage#> <task#>`,"
         " `task remove <stage#> <task#>`, `task move <stage#> <task#> <position>`,"
-        " `task state <stage#> <task#> open|progress|done|skipped`."
+        " `task state <stage#> <task#> open|progress|done|skipped`,"
+        " `task assign <stage#> <task#> @user|nobody`."
         " Task commands run as the warroom bot."
     ),
 }

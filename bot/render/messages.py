@@ -117,7 +117,7 @@ _REASONS: dict[str, str] = {
     "stage_gone": "That stage no longer exists.",
     "position_gone": "That position no longer exists in the stage.",
     "bad_stage_direction": "Say `next` or `prev`.",
-    "bad_task_subcommand": "Say `add`, `edit`, `remove`, `move` or `state`.",
+    "bad_task_subcommand": "Say `add`, `edit`, `remove`, `move`, `state` or `assign`.",
     "bad_task_state": "Say `open`, `progress`, `done` or `skipped`.",
     "title_length": "The title must be 1 to 128 characters.",
     "bad_task_command": "A command starts with / (e.g. `/echo hi`) and is one line.",

@@ -88,16 +88,18 @@ class ChecklistService:
     async def assign(
         self, incident: Incident, *, actor_id: str, task_id: str, user_id: str
     ) -> None:
-        user = await self._dir.user(user_id)
-        if user.is_bot:
-            raise InputError("assignee_is_bot")
-        if not await self._chat.is_channel_member(incident.channel_id, user.id):
-            raise InputError("not_in_channel")
+        """Assign the task to a member of the incident channel; ``user_id=""`` unassigns."""
+        if user_id:
+            user = await self._dir.user(user_id)
+            if user.is_bot:
+                raise InputError("assignee_is_bot")
+            if not await self._chat.is_channel_member(incident.channel_id, user.id):
+                raise InputError("not_in_channel")
         now = self.now()
         await self.change(
             incident.id,
             lambda cur: checklist.assign(
-                cur, task_id=task_id, assignee_id=user.id, actor_id=actor_id, now=now
+                cur, task_id=task_id, assignee_id=user_id, actor_id=actor_id, now=now
             ),
         )
 

@@ -178,3 +178,14 @@ def test_set_state_records_from_and_to() -> None:
     assert (task.done_at, task.done_by, skipped.stages[0].done_count) == (2, B, 1)
     same = checklist.set_state(skipped, task_id="t1", state=TaskState.SKIPPED, actor_id=B, now=3)
     assert same == (skipped, [])
+
+
+def test_tasks_saved_without_ids_get_the_same_ids_on_every_load() -> None:
+    legacy = make().model_dump(mode="json")
+    for stage in legacy["stages"]:
+        for t in stage["tasks"]:
+            del t["id"]
+    one, two = Incident.model_validate(legacy), Incident.model_validate(legacy)
+    assert [t.id for t in one.stages[0].tasks] == ["s0t0", "s0t1", "s0t2"]
+    assert one == two and one.stages[1].tasks[0].id == "s1t0"
+    assert Incident.model_validate_json(make().model_dump_json()).stages[0].tasks[0].id == "t1"

@@ -391,6 +391,23 @@ async def test_task_add_edit_remove_move(w: World) -> None:
     assert all(e.actor_id in (w.alice.id, w.bob.id) for e in edits)
 
 
+async def test_task_assign_command_assigns_and_unassigns(w: World) -> None:
+    incident = await w.start_incident(w.alice, "Disk full")
+    ch = incident.channel_id
+    assert (await w.command(w.alice, "task assign 1 3 @bob", ch))["text"] == ""
+    assert (await task(w, incident, 1, 3)).assignee_id == w.bob.id
+    assert lines(
+        w, incident, "@alice changed the assignee of task 3 **Announce** from nobody to @bob."
+    )
+    await w.command(w.alice, "task assign 1 3 nobody", ch)
+    assert (await task(w, incident, 1, 3)).assignee_id == ""
+    assert lines(w, incident, "from @bob to nobody.")
+    assert labels(task_row(w, incident, 3))[1] == "Assign"
+    assert "no user `@zed`" in (await w.command(w.alice, "task assign 1 3 @zed", ch))["text"]
+    assert "not a member" in (await w.command(w.alice, "task assign 1 3 @carol", ch))["text"]
+    assert len(await events(w, incident, "task_assigned")) == 2
+
+
 async def test_task_state_sets_in_progress_and_skipped(w: World) -> None:
     incident = await w.start_incident(w.alice, "Disk full")
     ch = incident.channel_id
@@ -435,7 +452,9 @@ async def test_task_command_errors(w: World) -> None:
     ch = incident.channel_id
     cases = {
         "task": "An argument is missing.",
-        "task frob 1": "Say `add`, `edit`, `remove`, `move` or `state`.",
+        "task frob 1": "Say `add`, `edit`, `remove`, `move`, `state` or `assign`.",
+        "task assign 1 1": "An argument is missing.",
+        "task assign 1 1 <b>": "That is not a username",
         "task state 1 1 later": "Say `open`, `progress`, `done` or `skipped`.",
         "task state 1 1": "An argument is missing.",
         "task add": "An argument is missing.",
