@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from bot.domain import checklist
 from bot.domain.models import Incident, Task, new_task_id
 from bot.errors import InputError, InvalidTransition
-from bot.interactions.checklist import CONFIRM_TTL_MS, move_stage, next_stage
 from bot.render import checklist as text
 from bot.services.checklist import Change, ChecklistService
 from bot.services.container import Services
@@ -92,12 +91,14 @@ async def stage(svc: Services, req: CommandRequest, args: list[str], rest: str) 
     arity("stage", args, 1)
     direction = args[0].lower()
     if direction == "next":
-        await next_stage(
-            svc, incident, req.user_id, req.trigger_id, from_stage=incident.active_stage
+        await ChecklistService.of(svc).next_stage(
+            incident, req.user_id, req.trigger_id, from_stage=incident.active_stage
         )
     elif direction in ("prev", "previous"):
         checklist.stage_target(incident, -1)
-        await move_stage(svc, incident, req.user_id, step=-1, from_stage=incident.active_stage)
+        await ChecklistService.of(svc).move_stage(
+            incident, req.user_id, step=-1, from_stage=incident.active_stage
+        )
     else:
         raise InputError("bad_stage_direction", field="stage")
     return Reply()
@@ -224,17 +225,6 @@ TASK_OPS: dict[str, Callable[[TaskCall], Awaitable[None]]] = {
 
 
 async def _open_task_dialog(call: TaskCall, *, stage: int, task: Task | None = None) -> None:
-    """The dialog that adds a task to ``stage`` or, given ``task``, edits it."""
-    svc = call.svc
-    state = svc.signer.sign(
-        "taskedit",
-        expires_at=call.now + CONFIRM_TTL_MS,
-        incident_id=call.incident.id,
-        user_id=call.actor,
-        one_shot=True,
-        params={"t": task.id} if task else {"stage": stage},
-    )
-    dialog = text.task_dialog(
-        url=svc.urls.dialog, state=state, stage=call.incident.stages[stage], task=task
-    )
-    await svc.chat.open_dialog(call.req.trigger_id, dialog["url"], dialog["dialog"])
+    service = ChecklistService.of(call.svc)
+    dialog = service.task_dialog(call.incident, call.actor, stage=stage, task=task)
+    await service.open_dialog(call.req.trigger_id, dialog)

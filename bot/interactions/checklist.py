@@ -25,8 +25,6 @@ from bot.render import checklist as text
 from bot.services.checklist import ChecklistService
 from bot.services.container import Services
 
-CONFIRM_TTL_MS = 15 * 60 * 1000
-
 
 def register(router: InteractionRouter) -> None:
     router.action("taskcheck", click_check)
@@ -90,13 +88,17 @@ async def click_info(svc: Services, req: ActionRequest, claims: Claims) -> Actio
 
 async def click_prev(svc: Services, req: ActionRequest, claims: Claims) -> ActionResponse:
     incident = await _clicked(svc, req, claims)
-    await move_stage(svc, incident, req.user_id, step=-1, from_stage=_from(claims))
+    await ChecklistService.of(svc).move_stage(
+        incident, req.user_id, step=-1, from_stage=_from(claims)
+    )
     return ActionResponse()
 
 
 async def click_next(svc: Services, req: ActionRequest, claims: Claims) -> ActionResponse:
     incident = await _clicked(svc, req, claims)
-    await next_stage(svc, incident, req.user_id, req.trigger_id, from_stage=_from(claims))
+    await ChecklistService.of(svc).next_stage(
+        incident, req.user_id, req.trigger_id, from_stage=_from(claims)
+    )
     return ActionResponse()
 
 
@@ -107,49 +109,12 @@ def _from(claims: Claims) -> int:
     return value
 
 
-async def move_stage(
-    svc: Services, incident: Incident, actor_id: str, *, step: int, from_stage: int
-) -> None:
-    now = svc.clock.now_ms()
-    await ChecklistService.of(svc).change(
-        incident.id,
-        lambda cur: checklist.move_stage(
-            cur, from_stage=from_stage, step=step, actor_id=actor_id, now=now
-        ),
-    )
-
-
-async def next_stage(
-    svc: Services, incident: Incident, actor_id: str, trigger_id: str, *, from_stage: int
-) -> None:
-    """Move on now, or, while the stage has open tasks, ask first in a dialog."""
-    if incident.active_stage != from_stage:
-        return  # someone already moved the stage: this click's intent is stale
-    checklist.stage_target(incident, +1)
-    still_open = checklist.open_tasks(incident)
-    if not still_open:
-        await move_stage(svc, incident, actor_id, step=+1, from_stage=from_stage)
-        return
-    if not trigger_id:
-        raise InputError("stale_button")
-    state = svc.signer.sign(
-        "stagenext",
-        expires_at=svc.clock.now_ms() + CONFIRM_TTL_MS,
-        incident_id=incident.id,
-        user_id=actor_id,
-        one_shot=True,
-        params={"from": from_stage},
-    )
-    dialog = text.stage_dialog(
-        url=svc.urls.dialog, state=state, intro=text.confirm_next_intro(incident, still_open)
-    )
-    await svc.chat.open_dialog(trigger_id, dialog["url"], dialog["dialog"])
-
-
 async def submit_next(svc: Services, sub: DialogSubmission, claims: Claims) -> DialogResponse:
     incident = await svc.incidents.get(claims.i)
     await svc.directory.require_member(incident, sub.user_id)
-    await move_stage(svc, incident, sub.user_id, step=+1, from_stage=_from(claims))
+    await ChecklistService.of(svc).move_stage(
+        incident, sub.user_id, step=+1, from_stage=_from(claims)
+    )
     return DialogResponse()
 
 

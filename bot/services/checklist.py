@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from bot.clock import Clock
 from bot.domain import checklist
 from bot.domain.models import EventKind, Incident, Task, TimelineEvent
 from bot.domain.transitions import Transition
 from bot.errors import ChatUnavailable, InputError, InvalidTransition, WarroomError
+from bot.interactions.signing import Signer
 from bot.log import get_logger
 from bot.render import checklist as text
 from bot.services.container import Services
@@ -20,6 +22,7 @@ from bot.tasks import TaskTracker
 
 log = get_logger(__name__)
 
+CONFIRM_TTL_MS = 15 * 60 * 1000
 UNKNOWN_COMMAND = "api.command.execute_command.not_found.app_error"
 Change = Callable[[Incident], Transition]
 
@@ -36,6 +39,8 @@ class ChecklistService:
         notifier: Notifier,
         clock: Clock,
         tasks: TaskTracker,
+        signer: Signer,
+        dialog_url: str,
     ) -> None:
         self._incidents = incidents
         self._dir = directory
@@ -43,6 +48,8 @@ class ChecklistService:
         self._notify = notifier
         self._clock = clock
         self._tasks = tasks
+        self._signer = signer
+        self._dialog_url = dialog_url
 
     @classmethod
     def of(cls, svc: Services) -> ChecklistService:
@@ -53,6 +60,8 @@ class ChecklistService:
             notifier=svc.notifier,
             clock=svc.clock,
             tasks=svc.tasks,
+            signer=svc.signer,
+            dialog_url=svc.urls.dialog,
         )
 
     def now(self) -> int:
@@ -82,6 +91,64 @@ class ChecklistService:
             await self._chat.create_post(incident.channel_id, line)
         except (ChatRefused, ChatUnavailable):
             log.exception("checklist_line_failed", incident_id=incident.id)
+
+    def confirmation(
+        self, action: str, incident: Incident, actor_id: str, params: dict[str, Any]
+    ) -> str:
+        """A one-shot dialog state for ``action``, bound to the incident and the user."""
+        return self._signer.sign(
+            action,
+            expires_at=self.now() + CONFIRM_TTL_MS,
+            incident_id=incident.id,
+            user_id=actor_id,
+            one_shot=True,
+            params=params,
+        )
+
+    async def open_dialog(self, trigger_id: str, dialog: dict[str, Any]) -> None:
+        if not trigger_id:
+            raise InputError("stale_button")
+        await self._chat.open_dialog(trigger_id, dialog["url"], dialog["dialog"])
+
+    # ---- stages ---------------------------------------------------------------------------
+
+    async def move_stage(
+        self, incident: Incident, actor_id: str, *, step: int, from_stage: int
+    ) -> None:
+        now = self.now()
+        await self.change(
+            incident.id,
+            lambda cur: checklist.move_stage(
+                cur, from_stage=from_stage, step=step, actor_id=actor_id, now=now
+            ),
+        )
+
+    async def next_stage(
+        self, incident: Incident, actor_id: str, trigger_id: str, *, from_stage: int
+    ) -> None:
+        """Move on now, or, while the stage has open tasks, ask first in a dialog."""
+        if incident.active_stage != from_stage:
+            return  # someone already moved the stage: this intent is spent
+        checklist.stage_target(incident, +1)
+        still_open = checklist.open_tasks(incident)
+        if not still_open:
+            await self.move_stage(incident, actor_id, step=+1, from_stage=from_stage)
+            return
+        state = self.confirmation("stagenext", incident, actor_id, {"from": from_stage})
+        intro = text.confirm_next_intro(incident, still_open)
+        await self.open_dialog(
+            trigger_id, text.stage_dialog(url=self._dialog_url, state=state, intro=intro)
+        )
+
+    def task_dialog(
+        self, incident: Incident, actor_id: str, *, stage: int, task: Task | None = None
+    ) -> dict[str, Any]:
+        """The dialog that adds a task to ``stage`` or, given ``task``, edits it."""
+        params: dict[str, Any] = {"t": task.id} if task else {"stage": stage}
+        state = self.confirmation("taskedit", incident, actor_id, params)
+        return text.task_dialog(
+            url=self._dialog_url, state=state, stage=incident.stages[stage], task=task
+        )
 
     # ---- operations that need more than a transition --------------------------------------
 
