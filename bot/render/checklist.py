@@ -227,7 +227,7 @@ def change_line(event: TimelineEvent, names: Names) -> str:
             f" to {_stage(d['to'], d['to_title'])}."
         )
     if kind == "command_run":
-        return f"{who} ran `{d['command']}` for {_task(d)}. (It runs as the warroom bot.)"
+        return f"{who} ran `{d['command']}` for {_task(d)} (as the warroom bot)."
     op = d.get("op")
     where = _stage(d["stage"], d["stage_title"])
     if op == "added":
@@ -361,6 +361,5 @@ HELP: dict[str, str] = {
         " `task remove <stage#> <task#>`, `task move <stage#> <task#> <position>`,"
         " `task state <stage#> <task#> open|progress|done|skipped`,"
         " `task assign <stage#> <task#> @user|nobody`."
-        " Task commands run as the warroom bot."
     ),
 }

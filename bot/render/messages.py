@@ -35,7 +35,7 @@ USAGE: dict[str, str] = {
     "stats": "/incident stats [days]",
     "review": "/incident review",
     "export": "/incident export",
-    "task": "/incident task add|edit|remove|move …",
+    "task": "/incident task add|edit|remove|move|state|assign …",
     "playbook": "/incident playbook list|show|create|edit|delete|members|reload|import|export",
     "test": "/incident test create-incident|bulk-data …",
 }

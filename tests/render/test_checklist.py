@@ -130,7 +130,7 @@ def test_change_lines() -> None:
         == "@alice moved the incident from stage 1 **A** to stage 2 **B**."
     )
     assert line(EventKind.COMMAND_RUN, **about(command="/x")).startswith(
-        "@alice ran `/x` for task 1 **Ack**."
+        "@alice ran `/x` for task 1 **Ack** (as the warroom bot)."
     )
     assert line(EventKind.TASK_EDITED, **about(op="added")) == (
         "@alice added task 1 **Ack** to stage 1 **Triage**."

@@ -196,7 +196,11 @@ async def test_run_executes_the_command_as_the_bot_and_records_it(w: World) -> N
     posts = w.mm.posts(incident.channel_id)
     echoed = [p for p in posts if p["message"] == "incident under way"]
     assert echoed and echoed[0]["user_id"] == w.bot.id
-    assert lines(w, incident, "@bob ran `/echo incident under way` for task 3 **Announce**.")
+    assert lines(
+        w,
+        incident,
+        "@bob ran `/echo incident under way` for task 3 **Announce** (as the warroom bot).",
+    )
     ran = await task(w, incident, 1, 3)
     assert ran.last_run_at is not None
     runs = await events(w, incident, "command_run")
