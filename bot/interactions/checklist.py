@@ -76,7 +76,13 @@ async def click_assign(svc: Services, req: ActionRequest, claims: Claims) -> Act
 
 async def click_run(svc: Services, req: ActionRequest, claims: Claims) -> ActionResponse:
     incident = await _clicked(svc, req, claims)
-    await ChecklistService.of(svc).run(incident, actor_id=req.user_id, task_id=_task_id(claims))
+    ran = claims.p.get("ran")
+    await ChecklistService.of(svc).run(
+        incident,
+        actor_id=req.user_id,
+        task_id=_task_id(claims),
+        seen_run=ran if isinstance(ran, int) else None,
+    )
     return ActionResponse()
 
 

@@ -1,7 +1,7 @@
 """The interactive checklist post, and everything said about stages and tasks.
 
-Action ids carry the task's stable id and the intent (``check…`` / ``uncheck…``), and stage
-buttons the stage they move from (``next1``): Mattermost looks a clicked action up in the
+Action ids carry the task's stable id and the intent (``check…`` / ``uncheck…``), Run the
+task's last run, and stage buttons the stage they move from (``next1``): Mattermost looks a clicked action up in the
 post as it is *now*, so a stale or double click finds no action, or one meaning the same
 thing, never the opposite one.
 """
@@ -81,11 +81,11 @@ def _task_actions(task: Task, names: Names, buttons: ButtonMaker, incident_id: s
     if task.command:
         actions.append(
             buttons.button(
-                action_id="run" + task.id,
+                action_id=f"run{task.id}{task.last_run_at or ''}",
                 label="Run",
                 action="taskrun",
                 incident_id=incident_id,
-                params=t,
+                params={**t, "ran": task.last_run_at},
             )
         )
     if task.description:

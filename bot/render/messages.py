@@ -123,6 +123,8 @@ _REASONS: dict[str, str] = {
     "bad_task_command": "A command starts with / (e.g. `/echo hi`) and is one line.",
     "assignee_is_bot": "A bot can't be assigned a task.",
     "no_command": "That task has no command to run.",
+    "already_running": "That command is running already.",
+    "just_ran": "That command just ran; click Run on the updated checklist to run it again.",
 }
 
 

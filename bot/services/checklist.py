@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.clock import Clock
 from bot.domain import checklist
@@ -28,7 +28,10 @@ Change = Callable[[Incident], Transition]
 
 
 class ChecklistService:
-    """Stateless: built from the app's services whenever a handler needs it."""
+    """Built from the app's services whenever a handler needs it; only runs in flight persist."""
+
+    # "<incident id>:<task id>" of commands running now: a second click meanwhile runs nothing.
+    _running: ClassVar[set[str]] = set()
 
     def __init__(
         self,
@@ -170,32 +173,50 @@ class ChecklistService:
             ),
         )
 
-    async def run(self, incident: Incident, *, actor_id: str, task_id: str) -> None:
-        """Check the task has a command, then run it in the background (it may be slow)."""
+    async def run(
+        self, incident: Incident, *, actor_id: str, task_id: str, seen_run: int | None
+    ) -> None:
+        """Run the task's command in the background (it may be slow), once per click.
+
+        ``seen_run`` is the task's last run as the clicked button showed it: if the task ran
+        since, or is running now, this click is a repeat and runs nothing.
+        """
         task = checklist.locate(incident, task_id).task
         if not task.command:
             raise InvalidTransition("no_command")
-        self._tasks.spawn(f"taskrun-{task.id}", self._run(incident, actor_id, task))
+        key = f"{incident.id}:{task.id}"
+        if key in self._running:
+            raise InvalidTransition("already_running")
+        if task.last_run_at != seen_run:
+            raise InvalidTransition("just_ran")
+        self._running.add(key)
+        self._tasks.spawn(f"taskrun-{task.id}", self._run(incident, actor_id, task, key))
 
-    async def _run(self, incident: Incident, actor_id: str, task: Task) -> None:
-        why = ""
+    async def _run(self, incident: Incident, actor_id: str, task: Task, key: str) -> None:
         try:
-            await self._chat.execute_command(incident.channel_id, task.command)
-        except ChatRefused as exc:
-            why = "unknown" if exc.error_id == UNKNOWN_COMMAND else "refused"
-            log.info("task_command_refused", incident_id=incident.id, error_id=exc.error_id)
-        except ChatUnavailable:
-            why = "unavailable"
-        if why:
-            await self._notify.tell(
-                actor_id, incident.channel_id, text.run_failed(task.command, why)
-            )
-            return
-        now = self.now()
-        try:
+            why = await self._execute(incident, task)
+            if why:
+                await self._notify.tell(
+                    actor_id, incident.channel_id, text.run_failed(task.command, why)
+                )
+                return
+            now = self.now()
             await self.change(
                 incident.id,
                 lambda cur: checklist.record_run(cur, task_id=task.id, actor_id=actor_id, now=now),
             )
-        except WarroomError as exc:  # the task was removed while its command ran
+        except WarroomError as exc:  # e.g. the task was removed while its command ran
             log.info("task_run_not_recorded", incident_id=incident.id, detail=repr(exc))
+        finally:
+            self._running.discard(key)
+
+    async def _execute(self, incident: Incident, task: Task) -> str:
+        """Run the command as the bot; "" when it ran, else why not."""
+        try:
+            await self._chat.execute_command(incident.channel_id, task.command)
+        except ChatRefused as exc:
+            log.info("task_command_refused", incident_id=incident.id, error_id=exc.error_id)
+            return "unknown" if exc.error_id == UNKNOWN_COMMAND else "refused"
+        except ChatUnavailable:
+            return "unavailable"
+        return ""
