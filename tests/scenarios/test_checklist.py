@@ -343,9 +343,14 @@ async def test_stage_command_moves_with_the_same_confirmation_rule(w: World) -> 
     assert w.dialog(w.bob)["dialog"]["callback_id"] == "stagenext"
     await w.submit(w.bob, {}, w.dialog(w.bob))
     assert (await w.reload(incident)).active_stage == 1
+    assert lines(w, incident, "@bob moved the incident from stage 1 **Triage** to stage 2")
+    assert w.card_field(incident, "Stage") == "2/2 Resolution (0/1 done)"
     assert "already the last stage" in (await w.command(w.bob, "stage next", ch))["text"]
     await w.command(w.bob, "stage prev", ch)
     assert (await w.reload(incident)).active_stage == 0
+    assert lines(w, incident, "@bob moved the incident from stage 2 **Resolution** to stage 1")
+    assert checklist(w, incident)[0]["title"] == "Stage 1/2: Triage"
+    assert w.card_field(incident, "Stage") == "1/2 Triage (0/3 done)"
     assert len(await events(w, incident, "stage_changed")) == 2
 
 
@@ -403,6 +408,8 @@ async def test_task_add_edit_remove_move(w: World) -> None:
     titles = [t.title for t in (await w.reload(incident)).stages[0].tasks]
     assert titles == ["Acknowledge the alert", "Find the owner", "Announce"]
     assert lines(w, incident, "@bob removed task 1 **Page the DBA on call** from stage 1")
+    assert "**1.** ☐ Acknowledge the alert" in task_row(w, incident, 1)["text"]
+    assert len(checklist(w, incident)) == 5  # header, three tasks, stage buttons
     edits = await events(w, incident, "task_edited")
     assert [e.data["op"] for e in edits] == ["added", "moved", "edited", "removed"]
     assert all(e.actor_id in (w.alice.id, w.bob.id) for e in edits)
