@@ -42,6 +42,11 @@ STATE_WORDS = {
 }
 
 
+def code(text: str) -> str:
+    """``text`` as a code span (where Markdown escaping would show): backticks can't end it."""
+    return "`" + text.replace("`", "'") + "`"
+
+
 # ---- the post ---------------------------------------------------------------------------
 
 
@@ -52,7 +57,7 @@ def task_line(number: int, task: Task, names: Names) -> str:
     parts.append(names.at(task.assignee_id) if task.assignee_id else "_no assignee_")
     if task.command:
         ran = f" (last run {timestamp(task.last_run_at)})" if task.last_run_at else ""
-        parts.append(f"`{task.command}`{ran}")
+        parts.append(f"{code(task.command)}{ran}")
     if task.description:
         parts.append(":information_source: has notes")
     return " · ".join(parts)
@@ -227,7 +232,7 @@ def change_line(event: TimelineEvent, names: Names) -> str:
             f" to {_stage(d['to'], d['to_title'])}."
         )
     if kind == "command_run":
-        return f"{who} ran `{d['command']}` for {_task(d)} (as the warroom bot)."
+        return f"{who} ran {code(str(d['command']))} for {_task(d)} (as the warroom bot)."
     op = d.get("op")
     where = _stage(d["stage"], d["stage_title"])
     if op == "added":
@@ -247,7 +252,7 @@ def task_info(number: int, task: Task) -> str:
     lines = [f"**{number}. {escape(task.title)}**"]
     lines.append(task.description or "_No description._")
     if task.command:
-        lines.append(f"Command: `{task.command}` (runs as the warroom bot)")
+        lines.append(f"Command: {code(task.command)} (runs as the warroom bot)")
     return "\n".join(lines)
 
 
@@ -257,11 +262,11 @@ def run_failed(command: str, why: str) -> str:
         "refused": "Mattermost refused to run it",
         "unavailable": "Mattermost did not answer or failed running it",
     }.get(why, why)
-    return f"`{command}` did not run: {reason}. Nothing was recorded."
+    return f"{code(command)} did not run: {reason}. Nothing was recorded."
 
 
 def not_a_number(text: str) -> str:
-    return f"`{escape(text[:32])}`."
+    return code(text[:32]) + "."
 
 
 def stage_range(count: int) -> str:
@@ -272,11 +277,9 @@ def task_range(stage_number: int, stage: Stage) -> str:
     count = len(stage.tasks)
     if count == 0:
         return f"Stage {stage_number} has no tasks."
-    return (
-        f"Stage {stage_number} has tasks 1–{count}."
-        if count > 1
-        else (f"Stage {stage_number} has 1 task.")
-    )
+    if count == 1:
+        return f"Stage {stage_number} has 1 task."
+    return f"Stage {stage_number} has tasks 1–{count}."
 
 
 def confirm_next_intro(incident: Incident, open_tasks: Sequence[Task]) -> str:

@@ -142,5 +142,5 @@ def test_change_lines() -> None:
 def test_ranges_and_failures() -> None:
     assert checklist.stage_range(1) == "This incident has 1 stage."
     assert checklist.task_range(2, Stage(title="x")) == "Stage 2 has no tasks."
-    assert checklist.not_a_number("a_b") == "`a\\_b`."
+    assert checklist.not_a_number("a_`b") == "`a_'b`."
     assert "doesn't know" in checklist.run_failed("/x", "unknown")

@@ -322,7 +322,7 @@ async def test_check_command_toggles_and_reports_precise_errors(w: World) -> Non
         "check 1": "An argument is missing.",
         "check 1 2 3": "Too many arguments.",
         "check one 2": "That is not a number: `one`.",
-        "check 1 -2": "That is not a number: `\\-2`.",
+        "check 1 -2": "That is not a number: `-2`.",
         "check 3 1": "There is no such stage. This incident has stages 1–2.",
         "check 0 1": "There is no such stage.",
         "check 1 4": "There is no such task. Stage 1 has tasks 1–3.",
