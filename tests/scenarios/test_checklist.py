@@ -456,6 +456,33 @@ async def test_task_state_sets_in_progress_and_skipped(w: World) -> None:
     assert len(await events(w, incident, "task_state_changed")) == 2
 
 
+async def test_clicks_follow_their_task_through_moves_and_removals(w: World) -> None:
+    incident = await w.start_incident(w.alice, "Disk full")
+    ch = incident.channel_id
+    announce = action_id(w, incident, 3, "Check")
+    owner = action_id(w, incident, 2, "Check")
+    await w.command(w.bob, "task move 1 3 1", ch)
+    await w.command(w.bob, "task remove 1 3", ch)  # "Find the owner", now third
+    # a click from a checklist rendered before the move still checks "Announce"
+    assert (await click(w, w.alice, incident, announce)).status == 200
+    current = await w.reload(incident)
+    assert [(t.title, t.state) for t in current.stages[0].tasks] == [
+        ("Announce", TaskState.DONE),
+        ("Acknowledge the alert", TaskState.OPEN),
+    ]
+    assert lines(w, incident, "@alice checked off task 1 **Announce** (Triage).")
+    # the removed task's button is gone: the server finds nothing to call
+    assert (await click(w, w.alice, incident, owner)).status == 404
+    assert len(await events(w, incident, "task_checked")) == 1
+    # an edit dialog for a task removed meanwhile says so and changes nothing
+    await w.command(w.alice, "task edit 1 2", ch)
+    dialog = w.dialog(w.alice)
+    await w.command(w.bob, "task remove 1 2", ch)
+    reply = await w.submit(w.alice, {"title": "Ack it"}, dialog)
+    assert "no longer exists" in reply["error"]
+    assert [t.title for t in (await w.reload(incident)).stages[0].tasks] == ["Announce"]
+
+
 async def test_task_add_without_a_title_opens_the_dialog(w: World) -> None:
     incident = await w.start_incident(w.alice, "Disk full")
     await w.command(w.bob, "task add 2", incident.channel_id)
