@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
+from bot.commands import checklist as checklist_commands
 from bot.commands import incident as incident_commands
 from bot.commands import playbooks as playbook_commands
 from bot.commands import status as status_commands
 from bot.commands.router import CommandRouter
+from bot.interactions import checklist as checklist_interactions
 from bot.interactions import incident as incident_interactions
 from bot.interactions import playbooks as playbook_interactions
 from bot.interactions import start_flow
@@ -86,6 +88,8 @@ def build_routers() -> tuple[CommandRouter, InteractionRouter]:
     playbook_interactions.register(interactions)
     status_commands.register(commands)
     status_interactions.register(interactions)
+    checklist_commands.register(commands)
+    checklist_interactions.register(interactions)
     return commands, interactions
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class TaskState(StrEnum):
@@ -58,9 +59,15 @@ class Playbook(BaseModel):
         return is_admin or self.team_wide or user_id in self.member_ids
 
 
+def new_task_id() -> str:
+    """A short stable id for a task: buttons carry it, so moves and edits never misdirect."""
+    return secrets.token_hex(4)
+
+
 class Task(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    id: str = Field(default_factory=new_task_id)
     title: str
     description: str = ""
     command: str = ""
@@ -117,6 +124,23 @@ class Incident(BaseModel):
     card_post_id: str = ""
     checklist_post_id: str = ""
     version: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_task_ids(cls, data: Any) -> Any:
+        """Tasks saved before tasks had ids get one from their place, the same on every load."""
+        if not isinstance(data, dict) or not isinstance(data.get("stages"), list | tuple):
+            return data
+        stages = []
+        for s, stage in enumerate(data["stages"]):
+            if isinstance(stage, dict) and isinstance(stage.get("tasks"), list | tuple):
+                tasks = [
+                    {**t, "id": f"s{s}t{i}"} if isinstance(t, dict) and "id" not in t else t
+                    for i, t in enumerate(stage["tasks"])
+                ]
+                stage = {**stage, "tasks": tasks}
+            stages.append(stage)
+        return {**data, "stages": stages}
 
     @property
     def is_ongoing(self) -> bool:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.models import Incident
+from bot.render.checklist import checklist_post
 from bot.render.format import duration, escape, timestamp
-from bot.render.messages import STATE_MARK, stage_label, status_word
+from bot.render.messages import stage_label, status_word
 from bot.render.views import ButtonMaker, Names
 
 COLOR_ONGOING = "#e01e5a"
@@ -76,22 +77,9 @@ def summary_card(
     return "", {"attachments": [attachment]}
 
 
-def checklist(incident: Incident, names: Names) -> tuple[str, dict[str, Any]]:
-    """The checklist of the active stage (read-only here; tasks get buttons in a later step)."""
-    stage = incident.current_stage
-    if stage is None:
-        return "This playbook has no stages.", {}
-    lines = []
-    for n, task in enumerate(stage.tasks, start=1):
-        who = f" — {names.at(task.assignee_id)}" if task.assignee_id else ""
-        cmd = f" `{task.command}`" if task.command else ""
-        lines.append(f"{n}. {STATE_MARK[task.state]} {escape(task.title)}{cmd}{who}")
-    attachment = {
-        "fallback": f"Checklist: {stage.title}",
-        "title": f"Stage {incident.active_stage + 1}/{len(incident.stages)}: {stage.title}",
-        "text": "\n".join(lines) or "_No tasks in this stage._",
-    }
-    return "", {"attachments": [attachment]}
+def checklist(incident: Incident, names: Names, buttons: ButtonMaker) -> tuple[str, dict[str, Any]]:
+    """The interactive checklist of the active stage (see render/checklist.py)."""
+    return checklist_post(incident, names, buttons)
 
 
 def start_button(

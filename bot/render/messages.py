@@ -36,7 +36,7 @@ USAGE: dict[str, str] = {
     "stats": "/incident stats [days]",
     "review": "/incident review",
     "export": "/incident export",
-    "task": "/incident task add|edit|remove|move …",
+    "task": "/incident task add|edit|remove|move|state|assign …",
     "playbook": "/incident playbook list|show|create|edit|delete|members|reload|import|export",
     "test": "/incident test create-incident|bulk-data …",
 }
@@ -107,6 +107,26 @@ _REASONS: dict[str, str] = {
     "channel_create_failed": "Mattermost refused to create the incident channel.",
     "argument_too_long": "That argument is too long.",
     "dialog_too_slow": "Mattermost took too long to open the dialog. Please try again.",
+    # ---- stages and tasks (bot/render/checklist.py) ----
+    "not_a_number": "That is not a number:",
+    "stage_out_of_range": "There is no such stage.",
+    "task_out_of_range": "There is no such task.",
+    "position_out_of_range": "There is no such position.",
+    "no_stages": "This incident has no stages.",
+    "first_stage": "This is already the first stage.",
+    "last_stage": "This is already the last stage; end the incident when you are done.",
+    "task_gone": "That task no longer exists; use the newest checklist.",
+    "stage_gone": "That stage no longer exists.",
+    "position_gone": "That position no longer exists in the stage.",
+    "bad_stage_direction": "Say `next` or `prev`.",
+    "bad_task_subcommand": "Say `add`, `edit`, `remove`, `move`, `state` or `assign`.",
+    "bad_task_state": "Say `open`, `progress`, `done` or `skipped`.",
+    "title_length": "The title must be 1 to 128 characters.",
+    "bad_task_command": "A command starts with / (e.g. `/echo hi`) and is one line.",
+    "assignee_is_bot": "A bot can't be assigned a task.",
+    "no_command": "That task has no command to run.",
+    "already_running": "That command is running already.",
+    "just_ran": "That command just ran; click Run on the updated checklist to run it again.",
 }
 _REASONS.update(PLAYBOOK_REASONS)  # playbook management (render/playbooks.py)
 

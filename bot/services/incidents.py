@@ -222,7 +222,7 @@ class IncidentService:
         message, props = cards.summary_card(incident, names, self._buttons, now)
         card = await self._chat.create_post(incident.channel_id, message, props=props)
         pin = self._chat.pin_post(card.id)
-        text, list_props = cards.checklist(incident, names)
+        text, list_props = cards.checklist(incident, names, self._buttons)
         checklist_post, _ = await asyncio.gather(
             self._chat.create_post(incident.channel_id, text, props=list_props), pin
         )
@@ -352,5 +352,5 @@ class IncidentService:
                 message, props = cards.summary_card(incident, names, self._buttons, now, last)
                 await self._chat.update_post(incident.card_post_id, message, props)
             if incident.checklist_post_id:
-                text, props = cards.checklist(incident, names)
+                text, props = cards.checklist(incident, names, self._buttons)
                 await self._chat.update_post(incident.checklist_post_id, text, props)

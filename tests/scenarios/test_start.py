@@ -35,7 +35,7 @@ async def test_start_creates_the_channel_posts_card_and_tells_everyone(w: World)
     assert w.card_field(incident, "Stage").startswith("1/2 Triage (0/3 done)")
     checklist = w.mm.get_post(incident.checklist_post_id)
     assert checklist is not None
-    assert "Acknowledge the alert" in checklist["props"]["attachments"][0]["text"]
+    assert "Acknowledge the alert" in checklist["props"]["attachments"][1]["text"]
     assert "~disk-full" in w.told(w.alice)
     assert any("Disk full" in t and "~disk-full" in t for t in w.messages(w.ops.id))
     timeline = await w.app.services.incidents.store.timeline(incident.id)
