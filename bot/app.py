@@ -13,6 +13,8 @@ from aiohttp import web
 
 from bot.clock import Clock, SystemClock
 from bot.commands import incident as incident_commands
+from bot.commands import review as review_commands
+from bot.commands import testdata as testdata_commands
 from bot.commands.router import CommandRouter
 from bot.interactions import incident as incident_interactions
 from bot.interactions.buttons import Buttons
@@ -26,15 +28,20 @@ from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.playbook_file import PlaybookFileError
 from bot.services.playbooks import PlaybookService
+from bot.services.review import ReviewService
 from bot.services.sync import Resync
+from bot.services.testdata import TestData
+from bot.services.timeline import MemberTracker, Permalinks, TimelineCapture
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.incidents import IncidentStore
 from bot.store.installation import InstallationStore
 from bot.store.nonces import NonceStore
 from bot.store.playbooks import PlaybookStore
+from bot.store.review import ReviewStore
 from bot.tasks import TaskTracker
 from bot.transport.dispatcher import EventDispatcher
+from bot.transport.events import ReactionAdded, ReactionRemoved, UserAdded, UserRemoved
 from bot.transport.http import build_http_app
 from bot.transport.mattermost_client import MattermostClient
 from bot.transport.websocket import WebsocketListener, new_event_queue
@@ -69,6 +76,8 @@ def build_routers() -> tuple[CommandRouter, InteractionRouter]:
     interactions = InteractionRouter()
     incident_commands.register(commands)
     incident_interactions.register(interactions)
+    review_commands.register(commands)
+    testdata_commands.register(commands)
     return commands, interactions
 
 
@@ -145,6 +154,24 @@ async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
             clock=clock,
             file=settings.playbooks_file,
         )
+        review_store = ReviewStore(db)
+        members = MemberTracker(
+            chat=chat,
+            directory=directory,
+            incidents=IncidentStore(db),
+            store=review_store,
+            clock=clock,
+            bot_user_id=me.id,
+        )
+        incidents.hooks.started.append(members.started)
+        review = ReviewService(
+            chat=chat,
+            directory=directory,
+            incidents=incidents,
+            incident_store=IncidentStore(db),
+            store=review_store,
+            clock=clock,
+        )
         services = Services(
             settings=settings,
             db=db,
@@ -160,6 +187,8 @@ async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
             tasks=tasks,
             urls=urls,
             bot_user_id=me.id,
+            review=review,
+            testdata=TestData(incidents),
         )
         http_app = build_http_app(
             services=services,
@@ -178,6 +207,19 @@ async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
         resync = Resync(chat=chat, incidents=incidents, store=IncidentStore(db))
         queue = new_event_queue()
         events = EventDispatcher(queue, tasks)
+        capture = TimelineCapture(
+            chat=chat,
+            incidents=IncidentStore(db),
+            store=review_store,
+            links=Permalinks(chat, settings.mattermost_url),
+            bot_user_id=me.id,
+            emoji=settings.timeline_emoji,
+        )
+        events.register(ReactionAdded, capture.on_added)
+        events.register(ReactionRemoved, capture.on_removed)
+        events.register(UserAdded, members.on_added)
+        events.register(UserRemoved, members.on_removed)
+        resync.hooks.append(members.resync)
 
         async def on_connected(first: bool) -> None:
             # The listener waits for this before reading on: keep it short, re-sync aside.

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -40,8 +40,19 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     testing_enabled: bool = False
     request_timeout: float = Field(default=10.0, gt=0)
+    # ---- timeline capture, start by reaction, severity (issue 6) ----
+    timeline_emoji: str = Field(
+        default="pushpin", description="Reacting with this emoji adds a post to the timeline"
+    )
+    start_emoji: str = Field(
+        default="rotating_light", description="Reacting with this emoji offers to start an incident"
+    )
+    severity_levels: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["SEV1", "SEV2", "SEV3", "SEV4"],
+        description="Severity levels, most severe first (comma separated)",
+    )
 
-    @field_validator("command_tokens", mode="before")
+    @field_validator("command_tokens", "severity_levels", mode="before")
     @classmethod
     def _split_tokens(cls, value: object) -> object:
         if isinstance(value, str):

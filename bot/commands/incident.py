@@ -66,7 +66,12 @@ async def start(svc: Services, req: CommandRequest, args: list[str], rest: str) 
         params={"team": req.team_id, "channel": req.channel_id, "origin": origin},
     )
     dialog = dialogs.start_dialog(
-        url=svc.urls.dialog, state=state, playbooks=playbooks, name=name, description=description
+        url=svc.urls.dialog,
+        state=state,
+        playbooks=playbooks,
+        name=name,
+        description=description,
+        severities=svc.settings.severity_levels,
     )
     await svc.chat.open_dialog(req.trigger_id, dialog["url"], dialog["dialog"])
     return Reply()

@@ -30,11 +30,11 @@ USAGE: dict[str, str] = {
     "announce": "/incident announce ~channel [~channel…]",
     "list": "/incident list",
     "info": "/incident info",
-    "timeline": "/incident timeline",
+    "timeline": "/incident timeline [~incident-channel]",
     "severity": "/incident severity <level>",
     "stats": "/incident stats [days]",
-    "review": "/incident review",
-    "export": "/incident export",
+    "review": "/incident review [~incident-channel]",
+    "export": "/incident export [~incident-channel]",
     "task": "/incident task add|edit|remove|move …",
     "playbook": "/incident playbook list|show|create|edit|delete|members|reload|import|export",
     "test": "/incident test create-incident|bulk-data …",
@@ -105,6 +105,7 @@ _REASONS: dict[str, str] = {
     "post_not_visible": "I can't read that post, or you can't.",
     "channel_create_failed": "Mattermost refused to create the incident channel.",
     "argument_too_long": "That argument is too long.",
+    "unknown_severity": "Choose one of the listed severity levels.",
 }
 
 
@@ -282,11 +283,11 @@ def info(incident: Incident, names: Names, now: int, last_update: str = "") -> s
 def incident_list(incidents: Sequence[Incident], names: Names, now: int) -> str:
     if not incidents:
         return "You have no ongoing incidents in this team."
-    lines = ["| Incident | Stage | Duration | Commander |", "|---|---|---|---|"]
+    lines = ["| Incident | Severity | Stage | Duration | Commander |", "|---|---|---|---|---|"]
     for inc in incidents:
         stage = inc.current_stage.title if inc.current_stage else "—"
         lines.append(
-            f"| {channel_link(inc.channel_name)} | {escape(stage)} | "
+            f"| {channel_link(inc.channel_name)} | {escape(inc.severity) or '—'} | {escape(stage)} | "
             f"{duration(inc.duration_ms(now))} | {names.at(inc.commander_id)} |"
         )
     return "\n".join(lines)

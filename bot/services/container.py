@@ -12,6 +12,8 @@ from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.playbooks import PlaybookService
 from bot.services.ports import ChatClient
+from bot.services.review import ReviewService
+from bot.services.testdata import TestData
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.nonces import NonceStore
@@ -42,3 +44,6 @@ class Services:
     tasks: TaskTracker
     urls: Urls
     bot_user_id: str
+    # ---- review, export, stats, test data (issue 6) ----
+    review: ReviewService
+    testdata: TestData

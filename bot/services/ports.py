@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -75,6 +75,13 @@ class Post(ChatModel):
     file_ids: list[str] = Field(default_factory=list)
 
 
+class Reaction(ChatModel):
+    user_id: str
+    post_id: str
+    emoji_name: str
+    create_at: int = 0
+
+
 class PostsPage(ChatModel):
     order: list[str] = Field(default_factory=list)
     posts: dict[str, Post] = Field(default_factory=dict)
@@ -119,5 +126,8 @@ class ChatClient(Protocol):
     ) -> None: ...
     async def open_dialog(self, trigger_id: str, url: str, dialog: dict[str, Any]) -> None: ...
     async def execute_command(self, channel_id: str, command: str) -> None: ...
-    async def upload_file(self, channel_id: str, filename: str, data: bytes) -> str: ...
+    async def upload_file(self, channel_id: str, filename: str, data: bytes | IO[bytes]) -> str: ...
     async def channel_posts(self, channel_id: str, *, page: int, per_page: int) -> PostsPage: ...
+    async def post_reactions(self, post_id: str) -> list[Reaction]: ...
+    async def add_reaction(self, user_id: str, post_id: str, emoji: str) -> None: ...
+    async def remove_reaction(self, user_id: str, post_id: str, emoji: str) -> None: ...
