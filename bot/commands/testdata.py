@@ -97,7 +97,7 @@ async def _create_incident(svc: Services, req: CommandRequest, tail: str) -> Rep
     await svc.testdata.create(
         reporter_id=req.user_id, team_id=req.team_id, channel_id=req.channel_id, planned=planned
     )
-    return Reply(render.testdata_created([(name, created, _status(None))]))
+    return Reply(render.created_table([(name, created, _status(None))]))
 
 
 def _count(word: str) -> int:
@@ -137,4 +137,4 @@ async def _bulk_data(svc: Services, req: CommandRequest, args: list[str]) -> Rep
         reporter_id=req.user_id, team_id=req.team_id, channel_id=req.channel_id, planned=planned
     )
     rows = [(p.name, p.created_at, _status(p.ended_at)) for p in planned]
-    return Reply(render.testdata_created(rows, seed))
+    return Reply(render.created_table(rows, seed))

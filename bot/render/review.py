@@ -397,7 +397,7 @@ def test_usage() -> str:
     )
 
 
-def testdata_created(rows: Sequence[tuple[str, int, str]], seed: int | None = None) -> str:
+def created_table(rows: Sequence[tuple[str, int, str]], seed: int | None = None) -> str:
     lines = [
         f"Created {len(rows)} test incident{'s' if len(rows) != 1 else ''}"
         + (f" (seed {seed})" if seed is not None else "")

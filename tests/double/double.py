@@ -159,6 +159,29 @@ class MattermostDouble(UserSide):
             self._core.put_member(channel, user_id)
         return channel
 
+    def seed_member(self, channel_id: str, user_id: str) -> None:
+        """Make `user_id` a member quietly (no system post, no event): a join the bot missed."""
+        self._core.put_member(self.state.channel(channel_id), user_id)
+
+    def seed_posts(self, channel_id: str, user: User | str, messages: list[str]) -> list[str]:
+        """Store plain posts quietly (no events), oldest first, one ms apart; their ids."""
+        channel = self.state.channel(channel_id)
+        author = self._user(user)
+        ids: list[str] = []
+        for message in messages:
+            at = self._clock.tick()
+            post: Json = {
+                "id": new_id(), "create_at": at, "update_at": at, "edit_at": 0, "delete_at": 0,
+                "is_pinned": False, "user_id": author.id, "channel_id": channel.id, "root_id": "",
+                "message": message, "type": "", "props": {}, "pending_post_id": "",
+                "file_ids": [],
+            }  # fmt: skip
+            self.state.posts[post["id"]] = post
+            channel.total_msg_count += 1
+            channel.last_post_at = at
+            ids.append(post["id"])
+        return ids
+
     def register_command(
         self,
         team_id: str,
@@ -215,6 +238,20 @@ class MattermostDouble(UserSide):
     def events(self) -> list[Json]:
         """Every websocket event emitted (`event`, `data`, `broadcast`), in order."""
         return self._hub.events
+
+    def last_seq(self, user_id: str) -> int:
+        """The seq of the newest event queued for the user's newest connection (-1: none)."""
+        conns = [c for c in self._hub.connections if c.user_id == user_id]
+        return conns[-1].seq - 1 if conns else -1
+
+    def redeliver(self, event: Json) -> None:
+        """Send a recorded event (an entry of `events`) again, as a replay after a resume
+        does: at-least-once delivery."""
+        b = event.get("broadcast", {})
+        self._hub.emit(
+            str(event["event"]), dict(event["data"]), user_id=b.get("user_id", ""),
+            channel_id=b.get("channel_id", ""), team_id=b.get("team_id", ""),
+        )  # fmt: skip
 
     def connections(self, user_id: str | None = None) -> int:
         """Open websocket connections (of one user)."""
