@@ -40,6 +40,11 @@ _VERBS: dict[EventKind, str] = {
 _SPECIAL = {"from", "to", "message", "link", "post_id", "author_id", "user_id"}
 
 
+def _code(word: str, limit: int) -> str:
+    """User input shown as typed, in a code span (where Markdown escapes would show)."""
+    return "`" + word[:limit].replace("`", "'") + "`"
+
+
 # ---- events --------------------------------------------------------------------------------
 
 
@@ -128,7 +133,7 @@ def severity_same(level: str) -> str:
 
 
 def unknown_severity(word: str, levels: Sequence[str]) -> str:
-    return f"There is no severity `{escape(word[:32])}`: use one of {', '.join(levels)}."
+    return f"There is no severity {_code(word, 32)}: use one of {', '.join(levels)}."
 
 
 def severity_is(incident: Incident, levels: Sequence[str]) -> str:
@@ -329,7 +334,7 @@ def export_done(incident: Incident) -> str:
 
 
 def bad_days(word: str) -> str:
-    return f"`{escape(word[:32])}` is not a number of days: give a whole number from 1 to 3650."
+    return f"{_code(word, 32)} is not a number of days: give a whole number from 1 to 3650."
 
 
 def not_an_incident(name: str) -> str:
@@ -348,7 +353,7 @@ def admins_only() -> str:
 
 
 def bad_date(word: str) -> str:
-    return f"`{escape(word[:32])}` is not a date: write it as YYYY-MM-DD, e.g. 2026-01-31."
+    return f"{_code(word, 32)} is not a date: write it as YYYY-MM-DD, e.g. 2026-01-31."
 
 
 def future_date(word: str) -> str:
@@ -360,7 +365,7 @@ def end_before_begin() -> str:
 
 
 def bad_count(word: str, maximum: int) -> str:
-    return f"`{escape(word[:32])}` is not a count: give a whole number from 0 to {maximum}."
+    return f"{_code(word, 32)} is not a count: give a whole number from 0 to {maximum}."
 
 
 def too_many(total: int, maximum: int) -> str:
@@ -368,7 +373,7 @@ def too_many(total: int, maximum: int) -> str:
 
 
 def bad_seed(word: str) -> str:
-    return f"`{escape(word[:32])}` is not a seed: give a whole number."
+    return f"{_code(word, 32)} is not a seed: give a whole number."
 
 
 def nothing_to_do() -> str:
@@ -381,7 +386,7 @@ def no_usable_playbook() -> str:
 
 def unknown_playbook(word: str) -> str:
     return (
-        f"There is no playbook `{escape(word[:64])}` you may use: give its title (in quotes"
+        f"There is no playbook {_code(word, 64)} you may use: give its title (in quotes"
         " if it has spaces) or its id."
     )
 
