@@ -71,7 +71,7 @@ async def start(svc: Services, req: CommandRequest, args: list[str], rest: str) 
         playbooks=playbooks,
         name=name,
         description=description,
-        severities=svc.settings.severity_levels,
+        severities=svc.severity_levels(),
     )
     await svc.chat.open_dialog(req.trigger_id, dialog["url"], dialog["dialog"])
     return Reply()

@@ -87,7 +87,7 @@ async def export(svc: Services, req: CommandRequest, args: list[str], rest: str)
 
 
 async def severity(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
-    levels = svc.settings.severity_levels
+    levels = svc.severity_levels()
     if len(args) > 1:
         raise InputError("too_many_arguments", field="severity")
     incident = await svc.incidents.in_channel(req.channel_id)
@@ -111,6 +111,6 @@ async def stats(svc: Services, req: CommandRequest, args: list[str], rest: str) 
             return refuse(render.bad_days(args[0]), "stats")
         days = int(args[0])
     result = await svc.review.stats(
-        req.team_id, req.user_id, days, list(svc.settings.severity_levels)
+        req.team_id, req.user_id, days, svc.severity_levels()
     )
     return Reply(render.stats(result))

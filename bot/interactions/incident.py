@@ -37,7 +37,7 @@ async def submit_start(svc: Services, sub: DialogSubmission, claims: Claims) -> 
     if len(description) > dialogs.DESCRIPTION_MAX:
         errors["description"] = messages.field_error("description_length")
     severity = sub.text("severity")
-    if severity and severity not in svc.settings.severity_levels:
+    if severity and severity not in svc.severity_levels():
         errors["severity"] = messages.field_error("unknown_severity")
     playbook = await svc.playbooks.get_usable(team_id, sub.user_id, sub.text("playbook"))
     if playbook is None:

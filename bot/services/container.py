@@ -47,3 +47,7 @@ class Services:
     # ---- review, export, stats, test data (issue 6) ----
     review: ReviewService
     testdata: TestData
+
+    def severity_levels(self) -> list[str]:
+        """From ``playbooks.yaml`` if it names any, else from the settings."""
+        return self.playbooks.severity_levels or list(self.settings.severity_levels)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 import struct
+from pathlib import Path
 from typing import Any
 
 from bot.domain.models import EventKind, Incident, TaskState, TimelineEvent
-from tests.scenarios.harness import World
+from tests.scenarios.harness import PLAYBOOKS, World, world
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -293,3 +294,13 @@ async def test_stats_counts_what_the_caller_may_view(w: World) -> None:
         refused = (await w.command(w.alice, f"stats {word}"))["text"]
         assert "not a number of days" in refused and "Usage: `/incident stats [days]`" in refused
     assert "Too many arguments" in (await w.command(w.alice, "stats 1 2"))["text"]
+
+
+async def test_severity_levels_from_playbooks_yaml(tmp_path: Path) -> None:
+    playbooks = "severity_levels: [P1, P2]\n" + PLAYBOOKS
+    async with world(tmp_path, playbooks=playbooks) as w:
+        incident = await w.start_incident(w.alice, "Disk full")
+        ch = incident.channel_id
+        assert "one of P1, P2" in (await w.command(w.alice, "severity SEV1", ch))["text"]
+        await w.command(w.alice, "severity p2", ch)
+        assert (await w.reload(incident)).severity == "P2"
