@@ -110,7 +110,5 @@ async def stats(svc: Services, req: CommandRequest, args: list[str], rest: str) 
         if not DAYS.match(args[0]) or not 1 <= int(args[0]) <= MAX_DAYS:
             return refuse(render.bad_days(args[0]), "stats")
         days = int(args[0])
-    result = await svc.review.stats(
-        req.team_id, req.user_id, days, svc.severity_levels()
-    )
+    result = await svc.review.stats(req.team_id, req.user_id, days, svc.severity_levels())
     return Reply(render.stats(result))

@@ -26,6 +26,7 @@ log = get_logger(__name__)
 
 NAME_CLASH = "store.sql_channel.save_channel.exists.app_error"
 CHANNEL_NAME_ATTEMPTS = 4
+MEMBERSHIP_CHECKS = 16  # concurrent REST checks when filtering many incidents
 
 IncidentHook = Callable[[Incident], Awaitable[None]]
 Mutation = Callable[[Incident], transitions.Transition]
@@ -316,9 +317,13 @@ class IncidentService:
             return incidents
         # A bot may not list another user's channel memberships; ask per private channel.
         private = [i for i in incidents if i.private_channel]
-        member = await asyncio.gather(
-            *(self._chat.is_channel_member(i.channel_id, user_id) for i in private)
-        )
+        slots = asyncio.Semaphore(MEMBERSHIP_CHECKS)
+
+        async def is_member(incident: Incident) -> bool:
+            async with slots:
+                return await self._chat.is_channel_member(incident.channel_id, user_id)
+
+        member = await asyncio.gather(*(is_member(i) for i in private))
         mine = {i.id for i, is_member in zip(private, member, strict=True) if is_member}
         return [i for i in incidents if i.id in mine or not i.private_channel]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
@@ -89,8 +90,10 @@ class ReviewService:
             messages=channel.total_msg_count,
         )
 
-    async def _names(self, incident: Incident, events: list[TimelineEvent]) -> Names:
-        ids = render.event_user_ids(events) | {incident.commander_id, incident.reporter_id}
+    async def _names(
+        self, incident: Incident, events: list[TimelineEvent], extra: Iterable[str] = ()
+    ) -> Names:
+        ids = render.event_user_ids(events) | {incident.commander_id, incident.reporter_id, *extra}
         ids |= {t.assignee_id for s in incident.stages for t in s.tasks}
         ids |= {t.done_by for s in incident.stages for t in s.tasks}
         return await self._dir.names(ids)
@@ -125,9 +128,8 @@ class ReviewService:
         now = self._clock.now_ms()
         with tempfile.TemporaryFile() as spool, tempfile.TemporaryFile() as out:
             segments, count = await self._spool_messages(incident.channel_id, spool)
-            names = await self._names(incident, back.events)
             commanders = await self._incident_store.commanders(incident.id)
-            names = await self._dir.names([*names.by_id, *(uid for uid, _ in commanders)])
+            names = await self._names(incident, back.events, (uid for uid, _ in commanders))
             head = render.export_head(
                 incident,
                 names=names,
