@@ -56,7 +56,7 @@ async def measure(n: int) -> tuple[float, int, int]:
     tracemalloc.start()
     started = time.perf_counter()
     with tempfile.TemporaryFile() as spool, tempfile.TemporaryFile() as out:
-        segments, count = await svc._spool_messages("c" * 26, spool)
+        segments, count, _ = await svc._spool_messages("c" * 26, spool)
         _copy_reversed(spool, segments, out)
         size = out.tell()
     elapsed = time.perf_counter() - started

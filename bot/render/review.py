@@ -95,7 +95,8 @@ def event_text(event: TimelineEvent, names: Names) -> str:
 
 def event_line(event: TimelineEvent, incident: Incident, names: Names) -> str:
     offset = duration(event.at - incident.created_at) if event.at >= incident.created_at else "-"
-    return f"- {timestamp(event.at)} (+{offset}) {event_text(event, names)}"
+    text = event_text(event, names).replace("\n", "\n  ")  # quotes stay in the list item
+    return f"- {timestamp(event.at)} (+{offset}) {text}"
 
 
 def _fit_lines(lines: list[str], limit: int) -> tuple[list[str], int]:

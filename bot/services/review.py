@@ -127,7 +127,7 @@ class ReviewService:
         back = await self.look_back(incident)
         now = self._clock.now_ms()
         with tempfile.TemporaryFile() as spool, tempfile.TemporaryFile() as out:
-            segments, count = await self._spool_messages(incident.channel_id, spool)
+            segments, count, messages = await self._spool_messages(incident.channel_id, spool)
             commanders = await self._incident_store.commanders(incident.id)
             names = await self._names(incident, back.events, (uid for uid, _ in commanders))
             head = render.export_head(
@@ -136,7 +136,7 @@ class ReviewService:
                 now=now,
                 commanders=commanders,
                 members=back.members,
-                messages=count,
+                messages=messages,
                 events=back.events,
                 tasks=back.tasks,
             )
@@ -163,11 +163,15 @@ class ReviewService:
 
     async def _spool_messages(
         self, channel_id: str, spool: IO[bytes]
-    ) -> tuple[list[tuple[int, int]], int]:
-        """Walk the channel newest page first; each page becomes one oldest-first segment."""
+    ) -> tuple[list[tuple[int, int]], int, int]:
+        """Walk the channel newest page first; each page becomes one oldest-first segment.
+
+        Returns the segments, the number of posts and of messages (system posts left out,
+        as in Mattermost's own count).
+        """
         segments: list[tuple[int, int]] = []
         recent: deque[set[str]] = deque(maxlen=DEDUPE_PAGES)
-        count = 0
+        count = messages = 0
         page = 0
         while True:
             batch = await self._chat.channel_posts(channel_id, page=page, per_page=PER_PAGE)
@@ -179,8 +183,9 @@ class ReviewService:
             segments.append((spool.tell(), len(chunk)))
             spool.write(chunk)
             count += len(posts)
+            messages += sum(1 for p in posts if not p.type.startswith("system_"))
             if len(batch.order) < PER_PAGE:
-                return segments, count
+                return segments, count, messages
             page += 1
 
     # ---- stats ---------------------------------------------------------------------------

@@ -215,6 +215,9 @@ async def test_export_of_a_channel_with_thousands_of_messages(w: World) -> None:
     count = 3_500
     w.mm.seed_posts(ch, w.bob, [f"message-{n:05d}" for n in range(count)])
     total = len(w.mm.posts(ch))
+    channel = w.mm.channel(ch)
+    assert channel is not None
+    msg_count = channel.total_msg_count  # Mattermost's count: system posts left out
     w.mm.requests.clear()
     reply = await w.command(w.alice, "export", ch)
     assert f"~{incident.channel_name}" in reply["text"]
@@ -228,6 +231,7 @@ async def test_export_of_a_channel_with_thousands_of_messages(w: World) -> None:
         assert heading in doc, heading
     assert "Impact: checkout down" in doc
     assert "Commanders: @alice" in doc
+    assert f"Messages in the channel: {msg_count}\n" in doc and msg_count < total
     assert re.search(r"☑ Acknowledge the alert \(done\), done by @bob at .* \(\+10m\)", doc)
     numbers = [int(n) for n in re.findall(r"@bob: message-(\d{5})", doc)]
     assert numbers == list(range(count))  # all of them, oldest first, none twice

@@ -85,6 +85,7 @@ async def test_commander_history_follows_changes(db: Database) -> None:
 async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
     store = IncidentStore(db)
     inc, _ = incident()
+
     async def fail_midway() -> None:
         async with db.transaction() as tx:
             await store.insert(tx, inc)
