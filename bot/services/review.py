@@ -17,7 +17,6 @@ from typing import IO
 from bot.clock import Clock
 from bot.domain import review as domain
 from bot.domain.models import Incident, TimelineEvent
-from bot.errors import PermissionDenied
 from bot.log import get_logger
 from bot.render import chart
 from bot.render import review as render
@@ -62,11 +61,6 @@ class ReviewService:
         self._clock = clock
 
     # ---- finding the incident ------------------------------------------------------------
-
-    async def viewable(self, incident: Incident, user_id: str) -> Incident:
-        if not await self._dir.can_view(incident, user_id):
-            raise PermissionDenied("cannot_view")
-        return incident
 
     async def by_channel_name(self, team_id: str, name: str) -> Incident | None:
         return await self._store.by_channel_name(team_id, name)
