@@ -220,6 +220,7 @@ async def running(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
         events.register(UserAdded, members.on_added)
         events.register(UserRemoved, members.on_removed)
         resync.hooks.append(members.resync)
+        resync.hooks.append(capture.resync)
 
         async def on_connected(first: bool) -> None:
             # The listener waits for this before reading on: keep it short, re-sync aside.

@@ -60,6 +60,13 @@ class Channel(ChatModel):
         return self.type == "P"
 
 
+class Reaction(ChatModel):
+    user_id: str
+    post_id: str
+    emoji_name: str
+    create_at: int = 0
+
+
 class Post(ChatModel):
     id: str
     channel_id: str
@@ -73,13 +80,13 @@ class Post(ChatModel):
     type: str = ""
     props: dict[str, Any] = Field(default_factory=dict)
     file_ids: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)  # reactions, files, embeds
 
-
-class Reaction(ChatModel):
-    user_id: str
-    post_id: str
-    emoji_name: str
-    create_at: int = 0
+    @property
+    def reactions(self) -> list[Reaction]:
+        """The reactions the server sent with the post (lists of posts include them)."""
+        raw = self.metadata.get("reactions") or []
+        return [Reaction.model_validate(r) for r in raw if isinstance(r, dict)]
 
 
 class PostsPage(ChatModel):

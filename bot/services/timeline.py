@@ -3,7 +3,8 @@
 Pinning: a reaction with the configured emoji (default ``pushpin``) on any post in an incident
 channel records a ``post_pinned`` event stamped with the post's own time, quoting and linking
 it. The ``dedupe_key`` of the event (one per post) makes a second reaction or a second delivery
-of the same websocket event a no-op. When the last such reaction goes, the event goes.
+of the same websocket event a no-op. When the last such reaction goes, the event goes. After a
+reconnect the newest posts of each ongoing incident channel are re-read for missed changes.
 warroom acknowledges a capture quietly by adding its own ``white_check_mark`` reaction to the
 post (and removes it with the event): visible to everyone, no message, no notification.
 
@@ -20,7 +21,7 @@ from bot.clock import Clock
 from bot.domain.models import EventKind, Incident, TimelineEvent
 from bot.log import get_logger
 from bot.services.directory import Directory
-from bot.services.ports import ChatClient, ChatRefused
+from bot.services.ports import ChatClient, ChatRefused, Post
 from bot.store.incidents import IncidentStore
 from bot.store.review import ReviewStore
 from bot.transport.events import ReactionAdded, ReactionRemoved, UserAdded, UserRemoved
@@ -29,6 +30,7 @@ log = get_logger(__name__)
 
 ACK_EMOJI = "white_check_mark"
 QUOTE_MAX = 1000
+RESYNC_POSTS = 200  # newest posts per incident channel re-read after a reconnect
 
 
 class Permalinks:
@@ -87,10 +89,48 @@ class TimelineCapture:
             post = await self._chat.get_post(reaction.post_id)
         except ChatRefused:
             return  # deleted meanwhile
+        await self._pin(incident, post, reaction.user_id)
+
+    async def on_removed(self, event: ReactionRemoved) -> None:
+        reaction = event.reaction
+        if not self._ours(reaction.user_id, reaction.emoji_name):
+            return
+        incident = await self._incident(event.channel_id, reaction.post_id)
+        if incident is None:
+            return
+        try:
+            left = await self._chat.post_reactions(reaction.post_id)
+        except ChatRefused:
+            return
+        if any(self._ours(r.user_id, r.emoji_name) for r in left):
+            return  # someone else still pins it
+        await self._unpin(incident, reaction.post_id)
+
+    async def resync(self) -> None:
+        """Reactions made or removed while the websocket was down, on the newest posts of every
+        ongoing incident channel (Mattermost sends each post's reactions with the list)."""
+        for incident in await self._incidents.list_ongoing():
+            try:
+                page = await self._chat.channel_posts(
+                    incident.channel_id, page=0, per_page=RESYNC_POSTS
+                )
+            except ChatRefused:
+                continue
+            pinned = await self._store.pinned_post_ids(incident.id)
+            for post in (page.posts[i] for i in page.order if i in page.posts):
+                reactors = [
+                    r.user_id for r in post.reactions if self._ours(r.user_id, r.emoji_name)
+                ]
+                if reactors and post.id not in pinned:
+                    await self._pin(incident, post, reactors[0])
+                elif not reactors and post.id in pinned:
+                    await self._unpin(incident, post.id)
+
+    async def _pin(self, incident: Incident, post: Post, actor_id: str) -> None:
         pinned = TimelineEvent(
             kind=EventKind.POST_PINNED,
             at=post.create_at,
-            actor_id=reaction.user_id,
+            actor_id=actor_id,
             data={
                 "post_id": post.id,
                 "author_id": post.user_id,
@@ -106,26 +146,14 @@ class TimelineCapture:
         except Exception:
             log.warning("pin_ack_failed", incident_id=incident.id, post_id=post.id)
 
-    async def on_removed(self, event: ReactionRemoved) -> None:
-        reaction = event.reaction
-        if not self._ours(reaction.user_id, reaction.emoji_name):
+    async def _unpin(self, incident: Incident, post_id: str) -> None:
+        if not await self._store.unpin(incident.id, post_id):
             return
-        incident = await self._incident(event.channel_id, reaction.post_id)
-        if incident is None:
-            return
+        log.info("post_unpinned", incident_id=incident.id, post_id=post_id)
         try:
-            left = await self._chat.post_reactions(reaction.post_id)
-        except ChatRefused:
-            return
-        if any(self._ours(r.user_id, r.emoji_name) for r in left):
-            return  # someone else still pins it
-        if not await self._store.unpin(incident.id, reaction.post_id):
-            return
-        log.info("post_unpinned", incident_id=incident.id, post_id=reaction.post_id)
-        try:
-            await self._chat.remove_reaction(self._bot, reaction.post_id, ACK_EMOJI)
+            await self._chat.remove_reaction(self._bot, post_id, ACK_EMOJI)
         except Exception:
-            log.warning("pin_ack_removal_failed", incident_id=incident.id)
+            log.warning("pin_ack_removal_failed", incident_id=incident.id, post_id=post_id)
 
 
 class MemberTracker:

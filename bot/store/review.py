@@ -118,6 +118,13 @@ class ReviewStore:
             )
             return cur.rowcount == 1
 
+    async def pinned_post_ids(self, incident_id: str) -> set[str]:
+        async with self._db.conn.execute(
+            "SELECT dedupe_key FROM timeline_events WHERE incident_id = ? AND dedupe_key LIKE 'pin:%'",
+            (incident_id,),
+        ) as cur:
+            return {row[0].removeprefix("pin:") for row in await cur.fetchall()}
+
     async def unpin(self, incident_id: str, post_id: str) -> bool:
         async with self._db.transaction() as tx:
             cur = await tx.conn.execute(

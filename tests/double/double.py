@@ -15,7 +15,7 @@ from .channels import valid_channel_name
 from .commands import Core
 from .plumbing import Control
 from .server import build_app
-from .state import Channel, Command, FailRule, RequestRecord, State, Team, User
+from .state import Channel, Command, FailRule, Reaction, RequestRecord, State, Team, User
 from .users import UserSide
 from .util import Clock, Json, new_id, new_token, now_ms
 from .websocket import Hub
@@ -181,6 +181,14 @@ class MattermostDouble(UserSide):
             channel.last_post_at = at
             ids.append(post["id"])
         return ids
+
+    def seed_reaction(self, user: User | str, post_id: str, emoji: str, *, on: bool = True) -> None:
+        """Add (or with `on=False` remove) a reaction quietly: a change whose event was lost."""
+        who = self._user(user)
+        existing = self.state.reactions.setdefault(post_id, [])
+        existing[:] = [r for r in existing if (r.user_id, r.emoji_name) != (who.id, emoji)]
+        if on:
+            existing.append(Reaction(who.id, post_id, emoji, self._clock.tick()))
 
     def register_command(
         self,

@@ -30,3 +30,16 @@ async def test_seed_member_is_quiet_and_redeliver_repeats_an_event(seed: Seed) -
     assert mm.events[-1]["event"] == "reaction_added"
     assert mm.events[-1]["data"] == event["data"]
     assert mm.last_seq(seed.bot.id) == -1  # the bot has no websocket here
+
+
+async def test_seed_reaction_is_quiet_and_listed_with_the_post(seed: Seed) -> None:
+    mm = seed.mm
+    post = await mm.user_post(seed.alice, seed.town.id, "hi")
+    before = len(mm.events)
+    mm.seed_reaction(seed.bob, post["id"], "pushpin")
+    assert len(mm.events) == before
+    page = await seed.rest.call(seed.alice, "GET", f"/channels/{seed.town.id}/posts")
+    listed = page.body["posts"][post["id"]]["metadata"]["reactions"]
+    assert [(r["user_id"], r["emoji_name"]) for r in listed] == [(seed.bob.id, "pushpin")]
+    mm.seed_reaction(seed.bob, post["id"], "pushpin", on=False)
+    assert mm.state.reactions[post["id"]] == []

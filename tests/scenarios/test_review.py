@@ -308,3 +308,18 @@ async def test_severity_levels_from_playbooks_yaml(tmp_path: Path) -> None:
         assert "one of P1, P2" in (await w.command(w.alice, "severity SEV1", ch))["text"]
         await w.command(w.alice, "severity p2", ch)
         assert (await w.reload(incident)).severity == "P2"
+
+
+async def test_reactions_missed_while_disconnected_are_caught_up_after_reconnect(w: World) -> None:
+    incident = await w.start_incident(w.alice, "Disk full")
+    post = await w.mm.user_post(w.alice, incident.channel_id, "the graph")
+    w.mm.seed_reaction(w.bob, post["id"], "pushpin")  # its event never arrived
+    await w.app.resync.run()
+    pinned = kinds(await timeline(w, incident), EventKind.POST_PINNED)
+    assert [(e.actor_id, e.at) for e in pinned] == [(w.bob.id, post["create_at"])]
+    assert (w.bot.id, "white_check_mark") in reactions(w, post["id"])
+    await caught_up(w)  # the bot's own check mark is ignored
+    w.mm.seed_reaction(w.bob, post["id"], "pushpin", on=False)
+    await w.app.resync.run()
+    assert kinds(await timeline(w, incident), EventKind.POST_PINNED) == []
+    assert reactions(w, post["id"]) == []
