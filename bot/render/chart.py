@@ -6,6 +6,7 @@ a plotting stack: a horizontal bar per completed task is all the picture needs.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 
@@ -27,6 +28,7 @@ GRID = (222, 226, 230)
 BAR = (224, 30, 90)
 
 
+@functools.cache
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
 
@@ -82,5 +84,5 @@ def task_chart(title: str, tasks: Sequence[TaskDone]) -> bytes:
             draw.text((end + 6, y + 6), duration(task.after_ms), fill=INK, font=small)
         draw.line([(left, axis_y), (right, axis_y)], fill=INK)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG", compress_level=6)
     return out.getvalue()
