@@ -15,6 +15,7 @@ from bot.services.ports import Post
 
 TIMELINE_MAX_LINES = 60
 TEXT_MAX = 14_000
+REVIEW_MAX_TASKS = 30  # the review post must stay under Mattermost's 16383 characters
 CHART_FILE = "task-completion.png"
 
 _VERBS: dict[EventKind, str] = {
@@ -166,8 +167,10 @@ def review(
         f"**Members ever involved:** {members} · **Messages in the channel:** {messages}",
         f"**Tasks completed:** {len(tasks)} of {total}",
     ]
-    for task in tasks:
+    for task in tasks[:REVIEW_MAX_TASKS]:
         lines.append(f"- {escape(task.title)}: {duration(task.after_ms)} after the start")
+    if len(tasks) > REVIEW_MAX_TASKS:
+        lines.append(f"- … and {len(tasks) - REVIEW_MAX_TASKS} more (see the chart and the export)")
     lines.append("#### Timeline")
     body, left_out = _fit_lines([event_line(e, incident, names) for e in events], TEXT_MAX // 2)
     if left_out:

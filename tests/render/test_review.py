@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.domain.models import EventKind, TimelineEvent
-from bot.render.review import event_text, event_user_ids, timeline
+from bot.domain.review import TaskDone
+from bot.render.review import event_text, event_user_ids, review, timeline
 from bot.render.views import Names
 from tests.domain.test_review import make
 
@@ -49,3 +50,14 @@ def test_long_timelines_keep_the_newest_events() -> None:
     shown = timeline(inc, events, NAMES)
     assert "earlier events left out" in shown and "> u199" in shown and "> u0\n" not in shown
     assert len(shown) < 16_000
+
+
+def test_a_review_with_many_tasks_and_events_fits_in_one_post() -> None:
+    inc = make(1, created=0)
+    tasks = [TaskDone("S", "A long task title " * 5, n * 1000, A) for n in range(300)]
+    events = [
+        TimelineEvent(kind=EventKind.STATUS_UPDATED, at=n, actor_id=A, data={"message": "x" * 300})
+        for n in range(500)
+    ]
+    text = review(inc, events=events, names=NAMES, now=10**9, members=3, messages=9, tasks=tasks)
+    assert len(text) < 16_000 and "and 270 more" in text
