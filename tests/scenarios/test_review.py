@@ -118,6 +118,7 @@ async def test_members_joining_and_leaving_are_tracked_and_resynced(w: World) ->
     assert await store.present(incident.id) == {w.alice.id, w.bob.id}  # the bot is not counted
     assert kinds(await timeline(w, incident), EventKind.MEMBER_JOINED) == []  # part of the start
     await w.mm.add_to_channel(w.alice, ch, w.carol.id)
+    w.mm.redeliver(next(e for e in reversed(w.mm.events) if e["event"] == "user_added"))
     await caught_up(w)
     await w.mm.remove_from_channel(w.alice, ch, w.carol.id)
     await caught_up(w)
@@ -323,3 +324,17 @@ async def test_reactions_missed_while_disconnected_are_caught_up_after_reconnect
     await w.app.resync.run()
     assert kinds(await timeline(w, incident), EventKind.POST_PINNED) == []
     assert reactions(w, post["id"]) == []
+
+
+async def test_the_bots_own_reactions_never_count(tmp_path: Path) -> None:
+    async with world(tmp_path, timeline_emoji="white_check_mark") as w:  # same as the ack
+        incident = await w.start_incident(w.alice, "Disk full")
+        post = await w.mm.user_post(w.alice, incident.channel_id, "done")
+        await w.mm.react(w.alice, post["id"], "white_check_mark")
+        await caught_up(w)
+        assert len(kinds(await timeline(w, incident), EventKind.POST_PINNED)) == 1
+        assert (w.bot.id, "white_check_mark") in reactions(w, post["id"])
+        await w.mm.unreact(w.alice, post["id"], "white_check_mark")
+        await caught_up(w)  # the bot's own mark left on the post does not keep the pin
+        assert kinds(await timeline(w, incident), EventKind.POST_PINNED) == []
+        assert reactions(w, post["id"]) == []
