@@ -40,13 +40,8 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     testing_enabled: bool = False
     request_timeout: float = Field(default=10.0, gt=0)
-    # ---- timeline capture, start by reaction, severity (issue 6) ----
-    timeline_emoji: str = Field(
-        default="pushpin", description="Reacting with this emoji adds a post to the timeline"
-    )
-    start_emoji: str = Field(
-        default="rotating_light", description="Reacting with this emoji offers to start an incident"
-    )
+    # ---- timeline capture by reaction, severity levels (issue 6) ----
+    timeline_emoji: str = Field(default="pushpin", pattern=r"^[a-z0-9_+\-]{1,64}$")
     severity_levels: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["SEV1", "SEV2", "SEV3", "SEV4"],
         description="Severity levels, most severe first (comma separated)",

@@ -228,6 +228,7 @@ def export_head(
     messages: int,
     events: Sequence[TimelineEvent],
     tasks: Sequence[TaskDone],
+    updates: Sequence[tuple[TimelineEvent, str]],
 ) -> str:
     """Everything of the post-mortem document before the channel's messages."""
     end = timestamp(incident.ended_at) if incident.ended_at is not None else "ongoing"
@@ -252,14 +253,8 @@ def export_head(
     if incident.description:
         out += ["", quote(incident.description, 2000)]
     out += ["", "## Status updates", ""]
-    updates = [e for e in events if e.kind is EventKind.STATUS_UPDATED]
-    for e in updates:
-        out += [
-            f"### {timestamp(e.at)} by {names.at(e.actor_id)}",
-            "",
-            str(e.data.get("message", "")),
-            "",
-        ]
+    for e, text in updates:
+        out += [f"### {timestamp(e.at)} by {names.at(e.actor_id)}", "", text, ""]
     if not updates:
         out += ["No status updates.", ""]
     out += ["## Checklist", ""]
@@ -313,6 +308,10 @@ def export_post(post: Post, names: Names) -> str:
     body = text.replace("\n", "\n  ")
     files = f" _[{len(post.file_ids)} file(s)]_" if post.file_ids else ""
     return f"- **{timestamp(post.create_at)}**{reply} {who}: {body}{files}\n"
+
+
+def update_deleted() -> str:
+    return "_(this status update was deleted)_"
 
 
 def export_no_messages() -> str:

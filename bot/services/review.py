@@ -16,14 +16,14 @@ from typing import IO
 
 from bot.clock import Clock
 from bot.domain import review as domain
-from bot.domain.models import Incident, TimelineEvent
+from bot.domain.models import EventKind, Incident, TimelineEvent
 from bot.log import get_logger
 from bot.render import chart
 from bot.render import review as render
 from bot.render.views import Names
 from bot.services.directory import Directory
 from bot.services.incidents import IncidentService
-from bot.services.ports import ChatClient
+from bot.services.ports import ChatClient, ChatRefused
 from bot.store.incidents import IncidentStore
 from bot.store.review import ReviewStore
 
@@ -129,6 +129,7 @@ class ReviewService:
                 names=names,
                 now=now,
                 commanders=commanders,
+                updates=await self._status_updates(back.events),
                 members=back.members,
                 messages=messages,
                 events=back.events,
@@ -154,6 +155,23 @@ class ReviewService:
         )
         log.info("incident_exported", incident_id=incident.id, messages=count)
         return count
+
+    async def _status_updates(self, events: list[TimelineEvent]) -> list[tuple[TimelineEvent, str]]:
+        """Each status update with its text: from the event, else from its post (which shows
+        edits, and is gone if the update was deleted)."""
+        updates: list[tuple[TimelineEvent, str]] = []
+        for event in events:
+            if event.kind is not EventKind.STATUS_UPDATED:
+                continue
+            text = str(event.data.get("message", ""))
+            post_id = str(event.data.get("post_id", ""))
+            if not text and post_id:
+                try:
+                    text = (await self._chat.get_post(post_id)).message
+                except ChatRefused:
+                    text = render.update_deleted()
+            updates.append((event, text))
+        return updates
 
     async def _spool_messages(
         self, channel_id: str, spool: IO[bytes]

@@ -210,15 +210,29 @@ async def test_export_of_a_channel_with_thousands_of_messages(w: World) -> None:
     incident = await w.start_incident(w.alice, "Disk full")
     ch = incident.channel_id
     await complete_task(w, incident, 0, 0, 10 * 60_000)
-    update = TimelineEvent(kind=EventKind.STATUS_UPDATED, at=incident.created_at + 2,
-                           actor_id=w.bob.id, data={"message": "Impact: checkout down"})  # fmt: skip
-    await w.app.services.incidents.mutate(incident.id, lambda cur: (cur, [update]))
+    # Status updates as recorded with their text, or (status module) with their post only.
+    chat = w.app.services.chat
+    live = await chat.create_post(ch, "Status update by @bob: Impact: checkout down")
+    gone = await chat.create_post(ch, "Status update by @bob: wrong")
+    await chat.delete_post(gone.id)
+    updates = [
+        TimelineEvent(
+            kind=EventKind.STATUS_UPDATED, at=incident.created_at + n, actor_id=w.bob.id, data=data
+        )
+        for n, data in enumerate(
+            [
+                {"message": "Impact: unknown"},
+                {"post_id": live.id, "reminder_seconds": 0},
+                {"post_id": gone.id, "reminder_seconds": 0},
+            ],
+            start=2,
+        )
+    ]
+    await w.app.services.incidents.mutate(incident.id, lambda cur: (cur, updates))
     count = 3_500
     w.mm.seed_posts(ch, w.bob, [f"message-{n:05d}" for n in range(count)])
     total = len(w.mm.posts(ch))
-    channel = w.mm.channel(ch)
-    assert channel is not None
-    msg_count = channel.total_msg_count  # Mattermost's count: system posts left out
+    msg_count = sum(1 for p in w.mm.posts(ch) if not p["type"].startswith("system_"))
     w.mm.requests.clear()
     reply = await w.command(w.alice, "export", ch)
     assert f"~{incident.channel_name}" in reply["text"]
@@ -230,7 +244,9 @@ async def test_export_of_a_channel_with_thousands_of_messages(w: World) -> None:
     for heading in ("# Post-mortem: Disk full", "## Summary", "## Status updates",
                     "## Checklist", "## Timeline", "## Channel messages"):  # fmt: skip
         assert heading in doc, heading
-    assert "Impact: checkout down" in doc
+    section = doc[doc.index("## Status updates") : doc.index("## Checklist")]
+    assert "Impact: unknown" in section and "Impact: checkout down" in section
+    assert "this status update was deleted" in section and "wrong" not in section
     assert "Commanders: @alice" in doc
     assert f"Messages in the channel: {msg_count}\n" in doc and msg_count < total
     assert re.search(r"☑ Acknowledge the alert \(done\), done by @bob at .* \(\+10m\)", doc)
