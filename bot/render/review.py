@@ -228,7 +228,6 @@ def export_head(
     messages: int,
     events: Sequence[TimelineEvent],
     tasks: Sequence[TaskDone],
-    updates: Sequence[tuple[TimelineEvent, str]],
 ) -> str:
     """Everything of the post-mortem document before the channel's messages."""
     end = timestamp(incident.ended_at) if incident.ended_at is not None else "ongoing"
@@ -253,7 +252,9 @@ def export_head(
     if incident.description:
         out += ["", quote(incident.description, 2000)]
     out += ["", "## Status updates", ""]
-    for e, text in updates:
+    updates = [e for e in events if e.kind is EventKind.STATUS_UPDATED]
+    for e in updates:
+        text = str(e.data.get("message", ""))
         out += [f"### {timestamp(e.at)} by {names.at(e.actor_id)}", "", text, ""]
     if not updates:
         out += ["No status updates.", ""]

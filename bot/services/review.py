@@ -68,11 +68,11 @@ class ReviewService:
     # ---- reading -------------------------------------------------------------------------
 
     async def timeline(self, incident: Incident) -> list[TimelineEvent]:
-        return await self._incident_store.timeline(incident.id)
+        return await self._with_update_texts(await self._incident_store.timeline(incident.id))
 
     async def look_back(self, incident: Incident) -> Lookback:
         events, members, channel = await asyncio.gather(
-            self._incident_store.timeline(incident.id),
+            self.timeline(incident),
             self._store.ever_involved(incident.id),
             self._chat.get_channel(incident.channel_id),
         )
@@ -129,7 +129,6 @@ class ReviewService:
                 names=names,
                 now=now,
                 commanders=commanders,
-                updates=await self._status_updates(back.events),
                 members=back.members,
                 messages=messages,
                 events=back.events,
@@ -156,22 +155,20 @@ class ReviewService:
         log.info("incident_exported", incident_id=incident.id, messages=count)
         return count
 
-    async def _status_updates(self, events: list[TimelineEvent]) -> list[tuple[TimelineEvent, str]]:
-        """Each status update with its text: from the event, else from its post (which shows
-        edits, and is gone if the update was deleted)."""
-        updates: list[tuple[TimelineEvent, str]] = []
+    async def _with_update_texts(self, events: list[TimelineEvent]) -> list[TimelineEvent]:
+        """Status updates recorded with their post only (the status module's way) get the post's
+        current text, which follows edits; a deleted update says so."""
+        out: list[TimelineEvent] = []
         for event in events:
-            if event.kind is not EventKind.STATUS_UPDATED:
-                continue
-            text = str(event.data.get("message", ""))
             post_id = str(event.data.get("post_id", ""))
-            if not text and post_id:
+            if event.kind is EventKind.STATUS_UPDATED and post_id and not event.data.get("message"):
                 try:
                     text = (await self._chat.get_post(post_id)).message
                 except ChatRefused:
                     text = render.update_deleted()
-            updates.append((event, text))
-        return updates
+                event = event.model_copy(update={"data": {**event.data, "message": text}})
+            out.append(event)
+        return out
 
     async def _spool_messages(
         self, channel_id: str, spool: IO[bytes]

@@ -247,6 +247,8 @@ async def test_export_of_a_channel_with_thousands_of_messages(w: World) -> None:
     section = doc[doc.index("## Status updates") : doc.index("## Checklist")]
     assert "Impact: unknown" in section and "Impact: checkout down" in section
     assert "this status update was deleted" in section and "wrong" not in section
+    shown = (await w.command(w.bob, "timeline", ch))["text"]
+    assert "> Status update by @bob: Impact: checkout down" in shown
     assert "Commanders: @alice" in doc
     assert f"Messages in the channel: {msg_count}\n" in doc and msg_count < total
     assert re.search(r"☑ Acknowledge the alert \(done\), done by @bob at .* \(\+10m\)", doc)
