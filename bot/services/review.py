@@ -158,16 +158,24 @@ class ReviewService:
     async def _with_update_texts(self, events: list[TimelineEvent]) -> list[TimelineEvent]:
         """Status updates recorded with their post only (the status module's way) get the post's
         current text, which follows edits; a deleted update says so."""
-        out: list[TimelineEvent] = []
-        for event in events:
-            post_id = str(event.data.get("post_id", ""))
-            if event.kind is EventKind.STATUS_UPDATED and post_id and not event.data.get("message"):
-                try:
-                    text = (await self._chat.get_post(post_id)).message
-                except ChatRefused:
-                    text = render.update_deleted()
-                event = event.model_copy(update={"data": {**event.data, "message": text}})
-            out.append(event)
+
+        async def text_of(post_id: str) -> str:
+            try:
+                return (await self._chat.get_post(post_id)).message
+            except ChatRefused:
+                return render.update_deleted()
+
+        wanted = [
+            n
+            for n, e in enumerate(events)
+            if e.kind is EventKind.STATUS_UPDATED
+            and e.data.get("post_id")
+            and not e.data.get("message")
+        ]
+        texts = await asyncio.gather(*(text_of(str(events[n].data["post_id"])) for n in wanted))
+        out = list(events)
+        for n, text in zip(wanted, texts, strict=True):
+            out[n] = events[n].model_copy(update={"data": {**events[n].data, "message": text}})
         return out
 
     async def _spool_messages(
