@@ -15,7 +15,9 @@ from bot.clock import Clock, SystemClock
 from bot.commands import checklist as checklist_commands
 from bot.commands import incident as incident_commands
 from bot.commands import playbooks as playbook_commands
+from bot.commands import review as review_commands
 from bot.commands import status as status_commands
+from bot.commands import testdata as testdata_commands
 from bot.commands.router import CommandRouter
 from bot.interactions import checklist as checklist_interactions
 from bot.interactions import incident as incident_interactions
@@ -37,18 +39,29 @@ from bot.services.notify import Notifier
 from bot.services.playbook_file import PlaybookFileError
 from bot.services.playbooks import PlaybookService
 from bot.services.ports import Timer
+from bot.services.review import ReviewService
 from bot.services.status import ReminderPosts, StatusService
 from bot.services.sync import Resync
+from bot.services.testdata import TestData
+from bot.services.timeline import MemberTracker, Permalinks, TimelineCapture
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.incidents import IncidentStore
 from bot.store.installation import InstallationStore
 from bot.store.nonces import NonceStore
 from bot.store.playbooks import PlaybookStore
+from bot.store.review import ReviewStore
 from bot.store.status import StatusStore
 from bot.tasks import TaskTracker
 from bot.transport.dispatcher import EventDispatcher
-from bot.transport.events import PostDeleted, PostEdited, ReactionAdded
+from bot.transport.events import (
+    PostDeleted,
+    PostEdited,
+    ReactionAdded,
+    ReactionRemoved,
+    UserAdded,
+    UserRemoved,
+)
 from bot.transport.http import build_http_app
 from bot.transport.mattermost_client import MattermostClient
 from bot.transport.websocket import WebsocketListener, new_event_queue
@@ -90,6 +103,8 @@ def build_routers() -> tuple[CommandRouter, InteractionRouter]:
     status_interactions.register(interactions)
     checklist_commands.register(commands)
     checklist_interactions.register(interactions)
+    review_commands.register(commands)
+    testdata_commands.register(commands)
     return commands, interactions
 
 
@@ -199,6 +214,24 @@ async def running(
         incidents.hooks.last_update = status.last_update
         incidents.hooks.ended.append(status.on_ended)
         # ---- end of status updates and reminders ----
+        review_store = ReviewStore(db)
+        members = MemberTracker(
+            chat=chat,
+            directory=directory,
+            incidents=IncidentStore(db),
+            store=review_store,
+            clock=clock,
+            bot_user_id=me.id,
+        )
+        incidents.hooks.started.append(members.started)
+        review = ReviewService(
+            chat=chat,
+            directory=directory,
+            incidents=incidents,
+            incident_store=IncidentStore(db),
+            store=review_store,
+            clock=clock,
+        )
         services = Services(
             settings=settings,
             db=db,
@@ -215,6 +248,8 @@ async def running(
             urls=urls,
             bot_user_id=me.id,
             status=status,
+            review=review,
+            testdata=TestData(incidents),
         )
         http_app = build_http_app(
             services=services,
@@ -234,6 +269,20 @@ async def running(
         queue = new_event_queue()
         events = EventDispatcher(queue, tasks)
         events.register(ReactionAdded, lambda event: start_flow.on_reaction(services, event))
+        capture = TimelineCapture(
+            chat=chat,
+            incidents=IncidentStore(db),
+            store=review_store,
+            links=Permalinks(chat, settings.mattermost_url),
+            bot_user_id=me.id,
+            emoji=settings.timeline_emoji,
+        )
+        events.register(ReactionAdded, capture.on_added)
+        events.register(ReactionRemoved, capture.on_removed)
+        events.register(UserAdded, members.on_added)
+        events.register(UserRemoved, members.on_removed)
+        resync.hooks.append(members.resync)
+        resync.hooks.append(capture.resync)
 
         async def on_connected(first: bool) -> None:
             # The listener waits for this before reading on: keep it short, re-sync aside.

@@ -42,8 +42,14 @@ class Settings(BaseSettings):
     testing_enabled: bool = False
     start_emoji: str = Field(default="rotating_light", pattern=r"^[a-z0-9_+\-]{1,64}$")
     request_timeout: float = Field(default=10.0, gt=0)
+    # ---- timeline capture by reaction, severity levels (issue 6) ----
+    timeline_emoji: str = Field(default="pushpin", pattern=r"^[a-z0-9_+\-]{1,64}$")
+    severity_levels: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["SEV1", "SEV2", "SEV3", "SEV4"],
+        description="Severity levels, most severe first (comma separated)",
+    )
 
-    @field_validator("command_tokens", mode="before")
+    @field_validator("command_tokens", "severity_levels", mode="before")
     @classmethod
     def _split_tokens(cls, value: object) -> object:
         if isinstance(value, str):

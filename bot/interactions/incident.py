@@ -36,6 +36,9 @@ async def submit_start(svc: Services, sub: DialogSubmission, claims: Claims) -> 
         errors["name"] = messages.field_error("name_length")
     if len(description) > dialogs.DESCRIPTION_MAX:
         errors["description"] = messages.field_error("description_length")
+    severity = sub.text("severity")
+    if severity and severity not in svc.severity_levels():
+        errors["severity"] = messages.field_error("unknown_severity")
     playbook = await svc.playbooks.get_usable(team_id, sub.user_id, sub.text("playbook"))
     if playbook is None:
         errors["playbook"] = messages.field_error("playbook_not_usable")
@@ -56,6 +59,7 @@ async def submit_start(svc: Services, sub: DialogSubmission, claims: Claims) -> 
             description=description,
             origin_post_id=origin,
             origin_link=origin_link,
+            severity=severity,
         )
     )
     return DialogResponse()

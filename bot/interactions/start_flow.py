@@ -49,6 +49,7 @@ async def open_start_dialog(
         playbooks=playbooks,
         name=name[: dialogs.NAME_MAX],
         description=description,
+        severities=svc.severity_levels(),
     )
     await svc.chat.open_dialog(trigger_id, dialog["url"], dialog["dialog"])
     return ""

@@ -19,9 +19,10 @@ def start_dialog(
     playbooks: Sequence[Playbook],
     name: str = "",
     description: str = "",
+    severities: Sequence[str] = (),
 ) -> dict[str, Any]:
     options = [{"text": pb.title, "value": pb.id} for pb in playbooks]
-    return {
+    dialog: dict[str, Any] = {
         "url": url,
         "dialog": {
             "callback_id": "start",
@@ -59,6 +60,18 @@ def start_dialog(
             ],
         },
     }
+    if severities:  # optional; /incident severity changes it later
+        dialog["dialog"]["elements"].append(
+            {
+                "display_name": "Severity",
+                "name": "severity",
+                "type": "select",
+                "optional": True,
+                "options": [{"text": level, "value": level} for level in severities],
+                "default": "",
+            }
+        )
+    return dialog
 
 
 def end_dialog(*, url: str, state: str, incident: Incident) -> dict[str, Any]:

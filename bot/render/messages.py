@@ -31,11 +31,11 @@ USAGE: dict[str, str] = {
     "announce": "/incident announce ~channel [~channel…]",
     "list": "/incident list",
     "info": "/incident info",
-    "timeline": "/incident timeline",
+    "timeline": "/incident timeline [~incident-channel]",
     "severity": "/incident severity <level>",
     "stats": "/incident stats [days]",
-    "review": "/incident review",
-    "export": "/incident export",
+    "review": "/incident review [~incident-channel]",
+    "export": "/incident export [~incident-channel]",
     "task": "/incident task add|edit|remove|move|state|assign …",
     "playbook": "/incident playbook list|show|create|edit|delete|members|reload|import|export",
     "test": "/incident test create-incident|bulk-data …",
@@ -127,6 +127,7 @@ _REASONS: dict[str, str] = {
     "no_command": "That task has no command to run.",
     "already_running": "That command is running already.",
     "just_ran": "That command just ran; click Run on the updated checklist to run it again.",
+    "unknown_severity": "Choose one of the listed severity levels.",
 }
 _REASONS.update(PLAYBOOK_REASONS)  # playbook management (render/playbooks.py)
 
@@ -306,11 +307,11 @@ def info(incident: Incident, names: Names, now: int, last_update: str = "") -> s
 def incident_list(incidents: Sequence[Incident], names: Names, now: int) -> str:
     if not incidents:
         return "You have no ongoing incidents in this team."
-    lines = ["| Incident | Stage | Duration | Commander |", "|---|---|---|---|"]
+    lines = ["| Incident | Severity | Stage | Duration | Commander |", "|---|---|---|---|---|"]
     for inc in incidents:
         stage = inc.current_stage.title if inc.current_stage else "—"
         lines.append(
-            f"| {channel_link(inc.channel_name)} | {escape(stage)} | "
+            f"| {channel_link(inc.channel_name)} | {escape(inc.severity) or '—'} | {escape(stage)} | "
             f"{duration(inc.duration_ms(now))} | {names.at(inc.commander_id)} |"
         )
     return "\n".join(lines)

@@ -12,7 +12,9 @@ from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.playbooks import PlaybookService
 from bot.services.ports import ChatClient
+from bot.services.review import ReviewService
 from bot.services.status import StatusService
+from bot.services.testdata import TestData
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.nonces import NonceStore
@@ -44,3 +46,10 @@ class Services:
     urls: Urls
     bot_user_id: str
     status: StatusService
+    # ---- review, export, stats, test data (issue 6) ----
+    review: ReviewService
+    testdata: TestData
+
+    def severity_levels(self) -> list[str]:
+        """From ``playbooks.yaml`` if it names any, else from the settings."""
+        return self.playbooks.severity_levels or list(self.settings.severity_levels)

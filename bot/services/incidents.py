@@ -26,6 +26,7 @@ log = get_logger(__name__)
 
 NAME_CLASH = "store.sql_channel.save_channel.exists.app_error"
 CHANNEL_NAME_ATTEMPTS = 4
+MEMBERSHIP_CHECKS = 16  # concurrent REST checks when filtering many incidents
 
 IncidentHook = Callable[[Incident], Awaitable[None]]
 Mutation = Callable[[Incident], transitions.Transition]
@@ -42,6 +43,7 @@ class StartRequest:
     origin_post_id: str = ""
     origin_link: str = ""
     severity: str = ""
+    created_at: int | None = None  # backdated test incidents only; None = now
 
 
 @dataclass
@@ -134,7 +136,7 @@ class IncidentService:
         if reporter.is_guest:
             raise PermissionDenied("guest_cannot_create")
         channel = await self._create_channel(req)
-        now = self._clock.now_ms()
+        now = self._clock.now_ms() if req.created_at is None else req.created_at
         incident, events = transitions.new_incident(
             incident_id=new_id(),
             playbook=req.playbook,
@@ -245,8 +247,8 @@ class IncidentService:
 
     # ---- lifecycle ------------------------------------------------------------------
 
-    async def end(self, incident_id: str, actor_id: str) -> Incident:
-        now = self._clock.now_ms()
+    async def end(self, incident_id: str, actor_id: str, *, at: int | None = None) -> Incident:
+        now = self._clock.now_ms() if at is None else at  # ``at``: backdated test data only
         saved, _ = await self.mutate(
             incident_id, lambda cur: transitions.end(cur, actor_id=actor_id, now=now)
         )
@@ -311,16 +313,23 @@ class IncidentService:
         ongoing = await self._store.list_team(team_id, status=IncidentStatus.ONGOING)
         if not ongoing:
             return []
-        if await self._dir.is_admin(user_id):
-            return ongoing[:limit]
+        return (await self.visible_to(ongoing, user_id))[:limit]
+
+    async def visible_to(self, incidents: list[Incident], user_id: str) -> list[Incident]:
+        """Those of ``incidents`` that ``user_id`` may view (same order)."""
+        if not incidents or await self._dir.is_admin(user_id):
+            return incidents
         # A bot may not list another user's channel memberships; ask per private channel.
-        private = [i for i in ongoing if i.private_channel]
-        member = await asyncio.gather(
-            *(self._chat.is_channel_member(i.channel_id, user_id) for i in private)
-        )
+        private = [i for i in incidents if i.private_channel]
+        slots = asyncio.Semaphore(MEMBERSHIP_CHECKS)
+
+        async def is_member(incident: Incident) -> bool:
+            async with slots:
+                return await self._chat.is_channel_member(incident.channel_id, user_id)
+
+        member = await asyncio.gather(*(is_member(i) for i in private))
         mine = {i.id for i, is_member in zip(private, member, strict=True) if is_member}
-        visible = [i for i in ongoing if i.id in mine or not i.private_channel]
-        return visible[:limit]
+        return [i for i in incidents if i.id in mine or not i.private_channel]
 
     # ---- effects --------------------------------------------------------------------
 

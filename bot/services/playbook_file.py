@@ -87,6 +87,20 @@ class PlaybookSpec(_Strict):
 
 class PlaybookFile(_Strict):
     playbooks: list[PlaybookSpec] = Field(default_factory=list)
+    # Severity levels, most severe first; empty = WARROOM_SEVERITY_LEVELS (default SEV1–SEV4).
+    severity_levels: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        default_factory=list, max_length=12
+    )
+
+    @field_validator("severity_levels")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        lowered = [v.lower() for v in value]
+        if len(set(lowered)) != len(lowered):
+            raise ValueError("levels must be distinct (case does not count)")
+        if any(" " in v for v in value):
+            raise ValueError("a level is one word, e.g. SEV1")
+        return value
 
 
 def location(loc: tuple[int | str, ...]) -> str:

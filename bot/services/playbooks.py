@@ -47,6 +47,7 @@ class PlaybookService:
         self._clock = clock
         self.file = file
         self._reload_lock = asyncio.Lock()
+        self.severity_levels: list[str] = []  # from the file; empty: the settings' levels
 
     async def reload(self) -> list[Playbook]:
         """Read, validate and resolve the file; replace the file's playbooks only if all is well.
@@ -66,6 +67,7 @@ class PlaybookService:
             if problems:
                 raise PlaybookFileError(self.file, problems)
             await self._store.replace_file_playbooks(resolved, self._clock.now_ms())
+            self.severity_levels = list(spec.severity_levels)
             log.info("playbooks_loaded", file=str(self.file), count=len(resolved))
             return resolved
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,6 +60,13 @@ class Channel(ChatModel):
         return self.type == "P"
 
 
+class Reaction(ChatModel):
+    user_id: str
+    post_id: str
+    emoji_name: str
+    create_at: int = 0
+
+
 class Post(ChatModel):
     id: str
     channel_id: str
@@ -73,6 +80,13 @@ class Post(ChatModel):
     type: str = ""
     props: dict[str, Any] = Field(default_factory=dict)
     file_ids: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)  # reactions, files, embeds
+
+    @property
+    def reactions(self) -> list[Reaction]:
+        """The reactions the server sent with the post (lists of posts include them)."""
+        raw = self.metadata.get("reactions") or []
+        return [Reaction.model_validate(r) for r in raw if isinstance(r, dict)]
 
 
 class FileInfo(ChatModel):
@@ -130,10 +144,13 @@ class ChatClient(Protocol):
     ) -> None: ...
     async def open_dialog(self, trigger_id: str, url: str, dialog: dict[str, Any]) -> None: ...
     async def execute_command(self, channel_id: str, command: str) -> None: ...
-    async def upload_file(self, channel_id: str, filename: str, data: bytes) -> str: ...
+    async def upload_file(self, channel_id: str, filename: str, data: bytes | IO[bytes]) -> str: ...
     async def get_file_info(self, file_id: str) -> FileInfo: ...
     async def get_file(self, file_id: str) -> bytes: ...
     async def channel_posts(self, channel_id: str, *, page: int, per_page: int) -> PostsPage: ...
+    async def post_reactions(self, post_id: str) -> list[Reaction]: ...
+    async def add_reaction(self, user_id: str, post_id: str, emoji: str) -> None: ...
+    async def remove_reaction(self, user_id: str, post_id: str, emoji: str) -> None: ...
 
 
 class Timer(Protocol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -13,7 +13,16 @@ from pydantic import BaseModel
 
 from bot.errors import ChatUnavailable, InputError
 from bot.log import get_logger
-from bot.services.ports import Channel, ChatRefused, FileInfo, Post, PostsPage, Team, User
+from bot.services.ports import (
+    Channel,
+    ChatRefused,
+    FileInfo,
+    Post,
+    PostsPage,
+    Reaction,
+    Team,
+    User,
+)
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -260,7 +269,7 @@ class MattermostClient:
             lambda: self._driver.commands.execute_command(channel_id=channel_id, command=command),
         )
 
-    async def upload_file(self, channel_id: str, filename: str, data: bytes) -> str:
+    async def upload_file(self, channel_id: str, filename: str, data: bytes | IO[bytes]) -> str:
         result = await self._call(
             "upload_file",
             lambda: self._driver.client.post(
@@ -292,5 +301,28 @@ class MattermostClient:
             "get_posts_for_channel",
             lambda: self._driver.posts.get_posts_for_channel(
                 channel_id=channel_id, page=page, per_page=per_page
+            ),
+        )
+
+    # reactions
+    async def post_reactions(self, post_id: str) -> list[Reaction]:
+        data = await self._call(
+            "get_reactions", lambda: self._driver.reactions.get_reactions(post_id=post_id)
+        )
+        return [Reaction.model_validate(r) for r in data or []]
+
+    async def add_reaction(self, user_id: str, post_id: str, emoji: str) -> None:
+        await self._call(
+            "save_reaction",
+            lambda: self._driver.reactions.save_reaction(
+                options={"user_id": user_id, "post_id": post_id, "emoji_name": emoji}
+            ),
+        )
+
+    async def remove_reaction(self, user_id: str, post_id: str, emoji: str) -> None:
+        await self._call(
+            "delete_reaction",
+            lambda: self._driver.reactions.delete_reaction(
+                user_id=user_id, post_id=post_id, emoji_name=emoji
             ),
         )

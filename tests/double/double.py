@@ -15,7 +15,7 @@ from .channels import valid_channel_name
 from .commands import Core
 from .plumbing import Control
 from .server import build_app
-from .state import Channel, Command, FailRule, RequestRecord, State, Team, User
+from .state import Channel, Command, FailRule, Reaction, RequestRecord, State, Team, User
 from .users import UserSide
 from .util import Clock, Json, new_id, new_token, now_ms
 from .websocket import Hub
@@ -172,6 +172,37 @@ class MattermostDouble(UserSide):
             self._core.put_member(channel, user_id)
         return channel
 
+    def seed_member(self, channel_id: str, user_id: str) -> None:
+        """Make `user_id` a member quietly (no system post, no event): a join the bot missed."""
+        self._core.put_member(self.state.channel(channel_id), user_id)
+
+    def seed_posts(self, channel_id: str, user: User | str, messages: list[str]) -> list[str]:
+        """Store plain posts quietly (no events), oldest first, one ms apart; their ids."""
+        channel = self.state.channel(channel_id)
+        author = self._user(user)
+        ids: list[str] = []
+        for message in messages:
+            at = self._clock.tick()
+            post: Json = {
+                "id": new_id(), "create_at": at, "update_at": at, "edit_at": 0, "delete_at": 0,
+                "is_pinned": False, "user_id": author.id, "channel_id": channel.id, "root_id": "",
+                "message": message, "type": "", "props": {}, "pending_post_id": "",
+                "file_ids": [],
+            }  # fmt: skip
+            self.state.posts[post["id"]] = post
+            channel.total_msg_count += 1
+            channel.last_post_at = at
+            ids.append(post["id"])
+        return ids
+
+    def seed_reaction(self, user: User | str, post_id: str, emoji: str, *, on: bool = True) -> None:
+        """Add (or with `on=False` remove) a reaction quietly: a change whose event was lost."""
+        who = self._user(user)
+        existing = self.state.reactions.setdefault(post_id, [])
+        existing[:] = [r for r in existing if (r.user_id, r.emoji_name) != (who.id, emoji)]
+        if on:
+            existing.append(Reaction(who.id, post_id, emoji, self._clock.tick()))
+
     def register_command(
         self,
         team_id: str,
@@ -234,6 +265,20 @@ class MattermostDouble(UserSide):
     def events(self) -> list[Json]:
         """Every websocket event emitted (`event`, `data`, `broadcast`), in order."""
         return self._hub.events
+
+    def last_seq(self, user_id: str) -> int:
+        """The seq of the newest event queued for the user's newest connection (-1: none)."""
+        conns = [c for c in self._hub.connections if c.user_id == user_id]
+        return conns[-1].seq - 1 if conns else -1
+
+    def redeliver(self, event: Json) -> None:
+        """Send a recorded event (an entry of `events`) again, as a replay after a resume
+        does: at-least-once delivery."""
+        b = event.get("broadcast", {})
+        self._hub.emit(
+            str(event["event"]), dict(event["data"]), user_id=b.get("user_id", ""),
+            channel_id=b.get("channel_id", ""), team_id=b.get("team_id", ""),
+        )  # fmt: skip
 
     def connections(self, user_id: str | None = None) -> int:
         """Open websocket connections (of one user)."""

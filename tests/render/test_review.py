@@ -1,0 +1,63 @@
+"""Timeline sentences for every event kind, including data written by other modules."""
+
+from __future__ import annotations
+
+from bot.domain.models import EventKind, TimelineEvent
+from bot.domain.review import TaskDone
+from bot.render.review import event_text, event_user_ids, review, timeline
+from bot.render.views import Names
+from tests.domain.test_review import make
+
+A, B = "a" * 26, "b" * 26
+NAMES = Names({A: "alice", B: "bob"})
+
+
+def text(kind: EventKind, **data: object) -> str:
+    return event_text(TimelineEvent(kind=kind, at=0, actor_id=A, data=data), NAMES)
+
+
+def test_every_kind_has_a_sentence() -> None:
+    for kind in EventKind:
+        assert text(kind).startswith("@alice "), kind
+
+
+def test_data_is_rendered_generically() -> None:
+    assert text(EventKind.COMMANDER_CHANGED, **{"from": A, "to": B}).endswith(
+        "changed the commander from @alice to @bob"
+    )
+    assigned = text(EventKind.TASK_ASSIGNED, task="Ack *now*", stage=1, **{"from": "", "to": B})
+    assert "task: Ack \\*now\\*" in assigned and "stage: 1" in assigned
+    assert assigned.endswith("from none to @bob")
+    update = text(EventKind.STATUS_UPDATED, message="All good\nreally")
+    assert update.endswith(":\n> All good\n> really")
+    pinned = text(EventKind.POST_PINNED, message="hi", link="http://x/pl/1", author_id=B)
+    assert "[post by @bob](http://x/pl/1)" in pinned and pinned.endswith("> hi")
+
+
+def test_user_ids_in_data_are_collected() -> None:
+    event = TimelineEvent(kind=EventKind.TASK_ASSIGNED, at=0, actor_id=A, data={"to": B, "x": 1})
+    assert event_user_ids([event]) == {A, B}
+
+
+def test_long_timelines_keep_the_newest_events() -> None:
+    inc = make(1, created=0)
+    events = [
+        TimelineEvent(
+            kind=EventKind.STATUS_UPDATED, at=n * 60_000, actor_id=A, data={"message": f"u{n}"}
+        )
+        for n in range(200)
+    ]
+    shown = timeline(inc, events, NAMES)
+    assert "earlier events left out" in shown and "> u199" in shown and "> u0\n" not in shown
+    assert len(shown) < 16_000
+
+
+def test_a_review_with_many_tasks_and_events_fits_in_one_post() -> None:
+    inc = make(1, created=0)
+    tasks = [TaskDone("S", "A long task title " * 5, n * 1000, A) for n in range(300)]
+    events = [
+        TimelineEvent(kind=EventKind.STATUS_UPDATED, at=n, actor_id=A, data={"message": "x" * 300})
+        for n in range(500)
+    ]
+    text = review(inc, events=events, names=NAMES, now=10**9, members=3, messages=9, tasks=tasks)
+    assert len(text) < 16_000 and "and 270 more" in text
