@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bot.domain.ids import is_mm_id
@@ -68,9 +68,67 @@ def _value(value: Any, names: Names) -> str:
     return escape(str(value))
 
 
+def _task(data: dict[str, Any]) -> str:
+    stage = f" ({escape(str(data['stage_title']))})" if data.get("stage_title") else ""
+    return f"**{escape(str(data.get('title', 'a task')))}**{stage}"
+
+
+def _user(value: Any, names: Names) -> str:
+    return names.at(value) if isinstance(value, str) and value else "nobody"
+
+
+def _reminder(data: dict[str, Any]) -> str:
+    seconds = data.get("reminder_seconds")
+    if not isinstance(seconds, int) or seconds <= 0:
+        return ""
+    return f" (next update due in {duration(seconds * 1000)})"
+
+
+_Sentence = Callable[[dict[str, Any], Names], str]
+# Known kinds read as sentences; kinds added later fall back to the generic form below.
+_SENTENCES: dict[EventKind, _Sentence] = {
+    EventKind.CREATED: lambda d, n: (
+        f"started the incident **{escape(str(d.get('name', '')))}**"
+        + (f" with playbook _{escape(str(d['playbook']))}_" if d.get("playbook") else "")
+    ),
+    EventKind.COMMANDER_CHANGED: lambda d, n: (
+        f"changed the commander from {_user(d.get('from'), n)} to {_user(d.get('to'), n)}"
+    ),
+    EventKind.STAGE_CHANGED: lambda d, n: (
+        f"moved the stage from **{escape(str(d.get('from_title', d.get('from', ''))))}**"
+        f" to **{escape(str(d.get('to_title', d.get('to', ''))))}**"
+    ),
+    EventKind.TASK_CHECKED: lambda d, n: f"checked off {_task(d)}",
+    EventKind.TASK_UNCHECKED: lambda d, n: f"unchecked {_task(d)}",
+    EventKind.TASK_STATE_CHANGED: lambda d, n: (
+        f"set {_task(d)} from {escape(str(d.get('from', '')).replace('_', ' '))}"
+        f" to {escape(str(d.get('to', '')).replace('_', ' '))}"
+    ),
+    EventKind.TASK_ASSIGNED: lambda d, n: (
+        f"changed the assignee of {_task(d)} from {_user(d.get('from'), n)}"
+        f" to {_user(d.get('to'), n)}"
+    ),
+    EventKind.TASK_EDITED: lambda d, n: f"{escape(str(d.get('op', 'edited')))} the task {_task(d)}",
+    EventKind.COMMAND_RUN: lambda d, n: (
+        f"ran {_code(str(d.get('command', '')), 200)} for {_task(d)}"
+    ),
+    EventKind.STATUS_UPDATED: lambda d, n: f"posted a status update{_reminder(d)}",
+    EventKind.SEVERITY_CHANGED: lambda d, n: (
+        f"changed the severity from {escape(str(d.get('from') or 'none'))}"
+        f" to {escape(str(d.get('to') or 'none'))}"
+    ),
+}
+
+
 def event_text(event: TimelineEvent, names: Names) -> str:
     """One sentence for any event, known kinds and kinds added later alike."""
     who = names.at(event.actor_id) if event.actor_id else "warroom"
+    sentence = _SENTENCES.get(event.kind)
+    if sentence is not None:
+        text = f"{who} {sentence(event.data, names)}"
+        if event.data.get("message"):
+            text += ":\n" + quote(str(event.data["message"]), 300)
+        return text
     verb = _VERBS.get(event.kind, event.kind.value.replace("_", " "))
     data = event.data
     text = f"{who} {verb}"

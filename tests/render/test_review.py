@@ -21,13 +21,29 @@ def test_every_kind_has_a_sentence() -> None:
         assert text(kind).startswith("@alice "), kind
 
 
-def test_data_is_rendered_generically() -> None:
+def test_known_kinds_read_as_sentences() -> None:
     assert text(EventKind.COMMANDER_CHANGED, **{"from": A, "to": B}).endswith(
         "changed the commander from @alice to @bob"
     )
-    assigned = text(EventKind.TASK_ASSIGNED, task="Ack *now*", stage=1, **{"from": "", "to": B})
-    assert "task: Ack \\*now\\*" in assigned and "stage: 1" in assigned
-    assert assigned.endswith("from none to @bob")
+    task = {"task_id": "t1", "title": "Ack *now*", "stage": 0, "stage_title": "Triage"}
+    assigned = text(EventKind.TASK_ASSIGNED, **task, **{"from": "", "to": B})
+    assert (
+        assigned == "@alice changed the assignee of **Ack \\*now\\*** (Triage) from nobody to @bob"
+    )
+    assert text(EventKind.TASK_CHECKED, **task) == "@alice checked off **Ack \\*now\\*** (Triage)"
+    moved = text(
+        EventKind.STAGE_CHANGED, **{"from": 0, "to": 1, "from_title": "A", "to_title": "B"}
+    )
+    assert moved == "@alice moved the stage from **A** to **B**"
+    ran = text(EventKind.COMMAND_RUN, **task, command="/echo hi")
+    assert ran == "@alice ran `/echo hi` for **Ack \\*now\\*** (Triage)"
+    reminder = text(EventKind.STATUS_UPDATED, post_id="p", reminder_seconds=3600)
+    assert reminder == "@alice posted a status update (next update due in 1h)"
+
+
+def test_other_data_is_rendered_generically() -> None:
+    announced = text(EventKind.ANNOUNCED, channels=["ops", "town"], count=2)
+    assert announced == "@alice announced the incident (channels: ops, town; count: 2)"
     update = text(EventKind.STATUS_UPDATED, message="All good\nreally")
     assert update.endswith(":\n> All good\n> really")
     pinned = text(EventKind.POST_PINNED, message="hi", link="http://x/pl/1", author_id=B)

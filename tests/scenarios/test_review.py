@@ -8,7 +8,8 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from bot.domain.models import EventKind, Incident, TaskState, TimelineEvent
+from bot.domain import checklist
+from bot.domain.models import EventKind, Incident, TimelineEvent
 from tests.scenarios.harness import PLAYBOOKS, World, world
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -44,22 +45,16 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 async def complete_task(w: World, incident: Incident, stage: int, task: int, at: int) -> None:
-    """Stand-in for `/incident check` (another module): a task done ``at`` ms after the start."""
+    """What `/incident check` records, stamped ``at`` ms after the start (no clock to move)."""
 
     def done(cur: Incident) -> tuple[Incident, list[TimelineEvent]]:
-        stages = list(cur.stages)
-        tasks = list(stages[stage].tasks)
-        tasks[task] = tasks[task].model_copy(
-            update={"state": TaskState.DONE, "done_at": cur.created_at + at, "done_by": w.bob.id}
-        )
-        stages[stage] = stages[stage].model_copy(update={"tasks": tuple(tasks)})
-        event = TimelineEvent(
-            kind=EventKind.TASK_CHECKED,
-            at=cur.created_at + at,
+        return checklist.set_done(
+            cur,
+            task_id=cur.stages[stage].tasks[task].id,
+            done=True,
             actor_id=w.bob.id,
-            data={"stage": stage, "task": tasks[task].title},
+            now=cur.created_at + at,
         )
-        return cur.model_copy(update={"stages": tuple(stages)}), [event]
 
     await w.app.services.incidents.mutate(incident.id, done)
 
@@ -181,7 +176,7 @@ async def test_review_posts_summary_and_a_valid_chart(w: World) -> None:
         "**Tasks completed:** 2 of 4",
         "Find the owner: 5m after the start",
         "Acknowledge the alert: 1h 30m after the start",
-        "@bob checked off a task",
+        "@bob checked off **Acknowledge the alert** (Triage)",
     ):
         assert expected in text, expected
     assert len(post["file_ids"]) == 1
