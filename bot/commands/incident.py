@@ -6,14 +6,14 @@ import re
 
 from bot.domain.ids import is_mm_id
 from bot.domain.models import Incident
-from bot.errors import InputError, InvalidTransition
+from bot.errors import InputError
+from bot.interactions.incident import open_end_dialog
 from bot.interactions.start_flow import open_start_dialog
-from bot.render import cards, dialogs, messages
+from bot.render import cards, messages
 from bot.services.container import Services
 
 from .router import CommandRequest, CommandRouter, Reply
 
-CONFIRM_TTL_MS = 15 * 60 * 1000
 POST_LINK = re.compile(r"/pl/([a-z0-9]{26})\b")
 USERNAME = re.compile(r"^@?[a-z0-9][a-z0-9._\-]{0,63}$")
 CHANNEL = re.compile(r"^~?[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -74,17 +74,7 @@ async def _member_incident(svc: Services, req: CommandRequest) -> Incident:
 async def end(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
     no_args("end", args)
     incident = await _member_incident(svc, req)
-    if not incident.is_ongoing:
-        raise InvalidTransition("already_ended")
-    state = svc.signer.sign(
-        "end",
-        expires_at=svc.clock.now_ms() + CONFIRM_TTL_MS,
-        incident_id=incident.id,
-        user_id=req.user_id,
-        one_shot=True,
-    )
-    dialog = dialogs.end_dialog(url=svc.urls.dialog, state=state, incident=incident)
-    await svc.chat.open_dialog(req.trigger_id, dialog["url"], dialog["dialog"])
+    await open_end_dialog(svc, incident, user_id=req.user_id, trigger_id=req.trigger_id)
     return Reply()
 
 

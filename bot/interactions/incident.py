@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.models import Incident
 from bot.errors import InputError, InvalidTransition, NotFound
 from bot.interactions.router import (
     ActionRequest,
@@ -72,24 +73,31 @@ async def submit_end(svc: Services, sub: DialogSubmission, claims: Claims) -> Di
     return DialogResponse()
 
 
+async def open_end_dialog(
+    svc: Services, incident: Incident, *, user_id: str, trigger_id: str
+) -> None:
+    """Ask to confirm ending (the /incident end command and the End button alike)."""
+    if not incident.is_ongoing:
+        raise InvalidTransition("already_ended")
+    if not trigger_id:
+        raise InputError("stale_button")
+    state = svc.signer.sign(
+        "end",
+        expires_at=svc.clock.now_ms() + END_CONFIRM_TTL_MS,
+        incident_id=incident.id,
+        user_id=user_id,
+        one_shot=True,
+    )
+    dialog = dialogs.end_dialog(url=svc.urls.dialog, state=state, incident=incident)
+    await svc.chat.open_dialog(trigger_id, dialog["url"], dialog["dialog"])
+
+
 async def click_end(svc: Services, req: ActionRequest, claims: Claims) -> ActionResponse:
     incident = await svc.incidents.get(claims.i)
     if incident.channel_id != req.channel_id:
         raise NotFound("incident")
     await svc.directory.require_member(incident, req.user_id)
-    if not incident.is_ongoing:
-        raise InvalidTransition("already_ended")
-    state = svc.signer.sign(
-        "end",
-        expires_at=svc.clock.now_ms() + END_CONFIRM_TTL_MS,
-        incident_id=incident.id,
-        user_id=req.user_id,
-        one_shot=True,
-    )
-    dialog = dialogs.end_dialog(url=svc.urls.dialog, state=state, incident=incident)
-    if not req.trigger_id:
-        raise InputError("stale_button")
-    await svc.chat.open_dialog(req.trigger_id, dialog["url"], dialog["dialog"])
+    await open_end_dialog(svc, incident, user_id=req.user_id, trigger_id=req.trigger_id)
     return ActionResponse()
 
 

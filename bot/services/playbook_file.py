@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.domain.models import StageTemplate, TaskTemplate
+
 USERNAME = re.compile(r"^@?[a-z0-9][a-z0-9._\-]{0,63}$")
 CHANNEL = re.compile(r"^~?[a-z0-9][a-z0-9_\-]{0,63}$")
 REMINDER_CHOICES = (0, 15, 30, 60, 240, 1440)
@@ -83,6 +85,20 @@ class PlaybookSpec(_Strict):
         if value not in REMINDER_CHOICES:
             raise ValueError(f"must be one of {', '.join(map(str, REMINDER_CHOICES))}")
         return value
+
+
+def stage_templates(stages: list[StageSpec]) -> tuple[StageTemplate, ...]:
+    """The domain's stage templates for validated stage specs."""
+    return tuple(
+        StageTemplate(
+            title=s.title,
+            tasks=tuple(
+                TaskTemplate(title=t.title, description=t.description, command=t.command)
+                for t in s.tasks
+            ),
+        )
+        for s in stages
+    )
 
 
 class PlaybookFile(_Strict):

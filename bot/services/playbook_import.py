@@ -19,7 +19,13 @@ from typing import Any
 import yaml
 
 from bot.domain.models import StageTemplate, TaskTemplate
-from bot.services.playbook_file import REMINDER_CHOICES, PlaybookFileError, PlaybookSpec, parse
+from bot.services.playbook_file import (
+    REMINDER_CHOICES,
+    PlaybookFileError,
+    PlaybookSpec,
+    parse,
+    stage_templates,
+)
 from bot.services.playbook_text import COMMAND_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 TEXT_MAX = 512 * 1024
@@ -123,16 +129,7 @@ def _warroom(text: str) -> ImportDraft:
         team_wide=spec.team_wide,
         reminder_minutes=spec.reminder_minutes,
         status_template=spec.status_template,
-        stages=tuple(
-            StageTemplate(
-                title=s.title,
-                tasks=tuple(
-                    TaskTemplate(title=t.title, description=t.description, command=t.command)
-                    for t in s.tasks
-                ),
-            )
-            for s in spec.stages
-        ),
+        stages=stage_templates(spec.stages),
         spec=spec,
     )
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.domain.ids import is_mm_id, new_id
-from bot.domain.models import Playbook, StageTemplate, TaskTemplate
+from bot.domain.models import Playbook
 from bot.errors import InputError, NotFound, PermissionDenied
 from bot.log import get_logger
 from bot.services.directory import Directory
 from bot.services.playbook_export import to_yaml
-from bot.services.playbook_file import PlaybookFileError, PlaybookSpec, read
+from bot.services.playbook_file import PlaybookFileError, PlaybookSpec, read, stage_templates
 from bot.services.playbook_import import ImportDraft, NotImportable
 from bot.services.playbook_rules import Caller, PlaybookDraft, match
 from bot.services.ports import ChatClient, ChatRefused
@@ -123,16 +123,7 @@ class PlaybookService:
             title=pb.title,
             team_id=team_id,
             description=pb.description,
-            stages=tuple(
-                StageTemplate(
-                    title=s.title,
-                    tasks=tuple(
-                        TaskTemplate(title=t.title, description=t.description, command=t.command)
-                        for t in s.tasks
-                    ),
-                )
-                for s in pb.stages
-            ),
+            stages=stage_templates(pb.stages),
             private_channel=pb.private,
             broadcast_channel_id=broadcast,
             reminder_minutes=pb.reminder_minutes or None,
