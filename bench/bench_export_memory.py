@@ -1,6 +1,6 @@
 """Post-mortem export: time and peak Python memory of walking a channel of N messages.
 
-Run: ``.venv/bin/python -m bench.export_memory``. The peak should stay flat as N grows (one page
+Run: ``.venv/bin/python -m bench.bench_export_memory``. The peak should stay flat as N grows (one page
 of 200 posts in memory at a time); the time should grow linearly.
 """
 
