@@ -119,6 +119,8 @@ class IncidentService:
             for _ in range(3):
                 current = await self.get(incident_id)
                 updated, events = change(current)
+                if not events and updated == current:
+                    return current, []  # nothing to do (e.g. a double click): no save
                 try:
                     async with self._db.transaction() as tx:
                         saved = await self._store.update(tx, updated)

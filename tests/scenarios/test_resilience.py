@@ -41,3 +41,11 @@ async def test_a_failing_card_refresh_does_not_undo_the_change(w: World) -> None
     # the next refresh brings the card up to date
     await w.app.services.incidents.refresh_posts(incident.id)
     assert w.card_field(incident, "Commander") == "@bob"
+
+
+async def test_a_change_that_changes_nothing_is_not_saved(w: World) -> None:
+    incident = await w.start_incident(w.alice, "Disk full")
+    before = await w.reload(incident)
+    same, events = await w.app.services.incidents.mutate(incident.id, lambda cur: (cur, []))
+    assert events == [] and same.version == before.version
+    assert (await w.reload(incident)).version == before.version
