@@ -78,7 +78,7 @@ def playbook_dialog(
             max_length=TEXTAREA_MAX, default=pb.status_template if pb else "",
         ),
         _element(
-            "invite", "Invite when an incident starts", "text", optional=True,
+            "invite", "Invite at start", "text", optional=True,
             max_length=TEXT_MAX, default=invite, placeholder="@alice @bob",
         ),
         _element(

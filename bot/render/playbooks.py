@@ -109,10 +109,8 @@ _LINE_REASONS = {
     ),
 }
 
-FORMAT_HELP = (
-    "One `## Stage title` line per stage; one `- Task title | /optional-command` line per task;"
-    " indented lines under a task are its description. 3000 characters at most."
-)
+# Mattermost shows at most 150 bytes of help text under a dialog field.
+FORMAT_HELP = "`## Stage` per stage, `- Task | /command` per task, indented lines describe it."
 
 
 def text_problems(problems: Sequence[LineProblem]) -> str:

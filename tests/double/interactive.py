@@ -18,6 +18,7 @@ from collections.abc import Callable
 import aiohttp
 
 from .channels import ChannelOps
+from .dialog_rules import dialog_problems
 from .errors import MattermostHTTPError, invalid_body, permission_error
 from .payloads import iter_actions, normalise_dialog, normalise_props
 from .state import State, Trigger, User
@@ -115,6 +116,9 @@ class InteractiveOps(ChannelOps):
         if not isinstance(url, str) or not url:
             raise invalid_body("url")
         trigger = self.decode_trigger(str(body.get("trigger_id") or ""))
+        problems = dialog_problems(body.get("dialog"))
+        if problems:  # newer servers only warn; tests fail on any (see scenario harness)
+            self.state.dialog_problems.extend(problems)
         payload: Json = {
             "trigger_id": trigger.client_id,
             "url": url,

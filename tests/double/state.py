@@ -176,6 +176,7 @@ class State:
         self.posts: dict[str, Json] = {}  # full internal posts, integration kept
         self.ephemerals: dict[str, list[Json]] = {}
         self.dialogs: dict[str, list[Json]] = {}
+        self.dialog_problems: list[str] = []  # what a current server would warn about
         self.dialog_context: dict[str, Trigger] = {}
         self.reactions: dict[str, list[Reaction]] = {}
         self.files: dict[str, FileRecord] = {}

@@ -269,6 +269,8 @@ async def world(
         try:
             await built.listening()
             yield built
+            # Every dialog warroom opened must pass a current server's validation.
+            assert mm.state.dialog_problems == [], mm.state.dialog_problems
         finally:
             await built.apps.aclose()
     finally:
