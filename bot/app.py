@@ -158,7 +158,9 @@ async def running(
 
         listener_holder: list[WebsocketListener] = []
         base_url = await _bind_probe(settings)
-        public = (settings.public_url or base_url).rstrip("/")
+        # The URL Mattermost reaches warroom at: the setting, else what `warroom setup`
+        # registered the slash command with, else the address bound here.
+        public = (settings.public_url or installation.public_url or base_url).rstrip("/")
         urls = Urls(
             command=f"{public}/mattermost/command",
             action=f"{public}/mattermost/action",

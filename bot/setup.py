@@ -116,6 +116,7 @@ async def run_setup(
                 bot_token=token,
                 signing_key=signing_key,
                 command_tokens=command_tokens,
+                public_url=public_url.rstrip("/"),
             )
         )
         did(f"saved the installation to {db_path}")

@@ -66,7 +66,7 @@ async def test_setup_then_run_then_sigterm(tmp_path: Path) -> None:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")},
             "WARROOM_MATTERMOST_URL": mm.url,
-            "WARROOM_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "WARROOM_PUBLIC_URL": f"http://localhost:{port}",
             "WARROOM_LISTEN_HOST": "127.0.0.1",
             "WARROOM_LISTEN_PORT": str(port),
             "WARROOM_DB_PATH": str(tmp_path / "warroom.db"),
@@ -98,6 +98,7 @@ async def test_setup_then_run_then_sigterm(tmp_path: Path) -> None:
             await wait_ready(f"http://127.0.0.1:{port}", proc)
             await mm.run_command(alice, town.id, "start", trigger="incident")
             dialog = mm.dialogs(alice.id)[-1]
+            assert dialog["url"] == f"http://localhost:{port}/mattermost/dialog"
             playbook = dialog["dialog"]["elements"][0]["options"][0]["value"]
             result = await mm.submit_dialog(
                 alice,

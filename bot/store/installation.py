@@ -13,6 +13,8 @@ class Installation(BaseModel):
     bot_user_id: str = ""
     bot_token: str = ""
     signing_key: str = ""
+    # where Mattermost was told to reach warroom (the registered command's URL base)
+    public_url: str = ""
     # team id -> slash command token
     command_tokens: dict[str, str] = Field(default_factory=dict)
 
