@@ -23,6 +23,8 @@ from bot.services.ports import ChatClient, ChatRefused
 from bot.store.playbooks import PlaybookStore
 
 log = get_logger(__name__)
+
+ALL_TEAMS = "*"  # `team: "*"` in playbooks.yaml: every team the bot belongs to
 USERNAME = re.compile(r"^@?[a-z0-9][a-z0-9._\-]{0,63}$")
 
 
@@ -58,11 +60,22 @@ class PlaybookService:
             spec = await asyncio.to_thread(read, self.file)
             resolved: list[Playbook] = []
             problems: list[str] = []
+            seen: dict[tuple[str, str], int] = {}
             for n, pb in enumerate(spec.playbooks):
                 try:
-                    resolved.append(await self._resolve(pb))
+                    playbooks = await self._resolve(pb)
                 except PlaybookFileError as exc:
                     problems.extend(f"playbooks[{n}].{p}" for p in exc.problems)
+                    continue
+                for playbook in playbooks:
+                    key = (playbook.team_id, playbook.title.lower())
+                    if key in seen:  # e.g. a `team: "*"` playbook and one of the same title
+                        problems.append(
+                            f"playbooks[{n}].title: same title as playbooks[{seen[key]}]"
+                            " in one of the teams"
+                        )
+                    seen.setdefault(key, n)
+                    resolved.append(playbook)
             problems += await self._clashes_with_chat(resolved)
             if problems:
                 raise PlaybookFileError(self.file, problems)
@@ -87,12 +100,19 @@ class PlaybookService:
                 )
         return problems
 
-    async def _resolve(self, pb: PlaybookSpec) -> Playbook:
-        try:
-            team = await self._chat.get_team_by_name(pb.team)
-        except ChatRefused:
-            raise PlaybookFileError(self.file, [f"team: no team named {pb.team!r}"]) from None
-        return await self._resolve_in(pb, team.id, playbook_id=file_playbook_id(team.id, pb.title))
+    async def _resolve(self, pb: PlaybookSpec) -> list[Playbook]:
+        """The playbook in its team, or in every team the bot is in for ``team: "*"``."""
+        if pb.team == ALL_TEAMS:
+            teams = await self._chat.my_teams()
+        else:
+            try:
+                teams = [await self._chat.get_team_by_name(pb.team)]
+            except ChatRefused:
+                raise PlaybookFileError(self.file, [f"team: no team named {pb.team!r}"]) from None
+        return [
+            await self._resolve_in(pb, team.id, playbook_id=file_playbook_id(team.id, pb.title))
+            for team in teams
+        ]
 
     async def _resolve_in(
         self, pb: PlaybookSpec, team_id: str, *, playbook_id: str, source: str = "file"

@@ -111,6 +111,12 @@ class MattermostClient:
             Team, "get_team_by_name", lambda: self._driver.teams.get_team_by_name(team_name=name)
         )
 
+    async def my_teams(self) -> list[Team]:
+        data = await self._call(
+            "get_teams_for_user", lambda: self._driver.teams.get_teams_for_user(user_id="me")
+        )
+        return [Team.model_validate(t) for t in data]
+
     async def is_team_member(self, team_id: str, user_id: str) -> bool:
         try:
             member = await self._call(

@@ -11,7 +11,7 @@ import pytest
 
 from bot.services.playbook_file import parse
 from tests.double import MattermostHTTPError
-from tests.scenarios.harness import World
+from tests.scenarios.harness import World, world
 
 STAGES = """\
 ## Detect
@@ -432,3 +432,28 @@ async def test_guests_may_not_create_or_import_playbooks(w: World) -> None:
         reply = (await w.command(guest, text))["text"]
         assert "Guests can't create or import playbooks" in reply
     assert not w.mm.dialogs(guest.id)
+
+
+async def test_a_playbook_for_all_teams_is_offered_in_every_team_of_the_bot(tmp_path: Path) -> None:
+    yaml = (
+        "playbooks:\n"
+        "  - title: Everywhere\n    team: '*'\n    team_wide: true\n"
+        "    stages: [{title: Triage, tasks: [{title: Ack}]}]\n"
+    )
+    async with world(tmp_path, playbooks=yaml) as w:
+        other = w.mm.add_team("beta")
+        w.mm.add_team_member(other.id, w.bot.id)
+        w.mm.add_team_member(other.id, w.alice.id)
+        await w.app.services.playbooks.reload()
+        for team in (w.team, other):
+            titles = [p.title for p in await w.app.services.playbooks.usable(team.id, w.alice.id)]
+            assert titles == ["Everywhere"]
+        incident = await w.start_incident(w.alice, "Anywhere", playbook="Everywhere")
+        assert incident.team_id == w.team.id
+        # the same title named for one team as well is a clash, and the last good set stays
+        (tmp_path / "playbooks.yaml").write_text(
+            yaml + "  - title: everywhere\n    team: acme\n    stages: []\n"
+        )
+        reply = await w.command(w.admin, "playbook reload")
+        assert "playbooks[1].title: same title as playbooks[0]" in reply["text"]
+        assert len(await w.app.services.playbooks.usable(other.id, w.alice.id)) == 1

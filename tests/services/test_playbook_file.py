@@ -73,3 +73,9 @@ def test_the_readme_example_is_a_valid_file_and_line_format() -> None:
     assert lines is not None
     stages = playbook_text.parse(lines.group(1))
     assert [s.title for s in stages] == ["Triage", "Resolution"]
+
+
+def test_the_shipped_playbooks_yaml_is_valid_and_offered_in_every_team() -> None:
+    shipped = Path(__file__).resolve().parents[2] / "playbooks.yaml"
+    parsed = parse(shipped.read_text(), shipped)
+    assert parsed.playbooks and all(pb.team == "*" for pb in parsed.playbooks)
