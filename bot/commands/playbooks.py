@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.domain.models import Playbook
 from bot.errors import InputError, PermissionDenied
+from bot.render import messages
 from bot.render import playbook_dialogs as dialogs
 from bot.render import playbooks as render
 from bot.services import playbook_text
@@ -37,7 +38,7 @@ def register(router: CommandRouter) -> None:
     router.add(
         "playbook",
         playbook,
-        help="Playbooks: list, show, create, edit, delete, members, import, export, reload.",
+        help=messages.SUBCOMMAND_HELP["playbook"],
     )
 
 

@@ -20,11 +20,11 @@ MAX_DAYS = 3650
 
 
 def register(router: CommandRouter) -> None:
-    router.add("timeline", timeline, help="Show the timeline of this (or another) incident.")
-    router.add("review", review, help="Review an incident: duration, people, messages, chart.")
-    router.add("export", export, help="Upload a Markdown post-mortem document to the channel.")
-    router.add("severity", severity, help="Show or change the severity of this incident.")
-    router.add("stats", stats, help="Team-wide incident numbers of the last days.")
+    router.add("timeline", timeline, help=messages.SUBCOMMAND_HELP["timeline"])
+    router.add("review", review, help=messages.SUBCOMMAND_HELP["review"])
+    router.add("export", export, help=messages.SUBCOMMAND_HELP["export"])
+    router.add("severity", severity, help=messages.SUBCOMMAND_HELP["severity"])
+    router.add("stats", stats, help=messages.SUBCOMMAND_HELP["stats"])
 
 
 def refuse(text: str, command: str) -> Reply:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.interactions.status import open_status_dialog
+from bot.render import messages
 from bot.services.container import Services
 
 from .incident import no_args
@@ -10,7 +11,7 @@ from .router import CommandRequest, CommandRouter, Reply
 
 
 def register(router: CommandRouter) -> None:
-    router.add("update", update, help="Post a status update and set a reminder for the next.")
+    router.add("update", update, help=messages.SUBCOMMAND_HELP["update"])
 
 
 async def update(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from bot.domain.models import IncidentStatus, Playbook
 from bot.domain.testdata import MAX_PER_CALL, Planned, plan
-from bot.render import dialogs
+from bot.render import dialogs, messages
 from bot.render import review as render
 from bot.services.container import Services
 
@@ -30,7 +30,7 @@ class Refusal(Exception):
 
 
 def register(router: CommandRouter) -> None:
-    router.add("test", test, help="Create test incidents (admins, when testing is enabled).")
+    router.add("test", test, help=messages.SUBCOMMAND_HELP["test"])
 
 
 async def test(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:

@@ -52,6 +52,18 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
     ("help", "Show this help."),
 )
 
+# One line per subcommand in `/incident help` (besides HELP_LINES).
+SUBCOMMAND_HELP: dict[str, str] = {
+    "playbook": "Playbooks: list, show, create, edit, delete, members, import, export, reload.",
+    "timeline": "Show the timeline of this (or another) incident.",
+    "review": "Review an incident: duration, people, messages, chart.",
+    "export": "Upload a Markdown post-mortem document to the channel.",
+    "severity": "Show or change the severity of this incident.",
+    "stats": "Team-wide incident numbers of the last days.",
+    "update": "Post a status update and set a reminder for the next.",
+    "test": "Create test incidents (admins, when testing is enabled).",
+}
+
 STATE_MARK = {
     TaskState.OPEN: "☐",
     TaskState.IN_PROGRESS: "◐",
