@@ -221,8 +221,9 @@ def invite_failures(usernames: Sequence[str]) -> str:
 
 def start_failed() -> str:
     return (
-        "The incident channel was created but I could not finish setting it up; "
-        "check the channel and try `/incident info`."
+        "The incident channel was created, but Mattermost failed while I was setting it up: "
+        "I could not finish setting it up yet. The summary card and checklist will be posted "
+        "as soon as Mattermost answers again."
     )
 
 

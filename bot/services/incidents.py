@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ log = get_logger(__name__)
 
 NAME_CLASH = "store.sql_channel.save_channel.exists.app_error"
 CHANNEL_NAME_ATTEMPTS = 4
+REPAIR_DELAYS_S = (1.0, 5.0, 30.0, 120.0, 600.0)
 MEMBERSHIP_CHECKS = 16  # concurrent REST checks when filtering many incidents
 
 IncidentHook = Callable[[Incident], Awaitable[None]]
@@ -191,13 +193,16 @@ class IncidentService:
                 incident.channel_id,
                 messages.incident_started(incident, names, req.origin_link),
             )
-            incident = await self._post_card_and_checklist(incident)
+            incident = await self.ensure_posts(incident)
         except Exception:
+            # The re-sync after the next reconnect posts what is missing (Resync._catch_up).
             log.exception("incident_setup_failed", incident_id=incident.id)
-            await self._notify.tell(
-                incident.reporter_id, req.origin_channel_id, messages.start_failed()
-            )
+            self._spawn(f"incident-repair-{incident.id}", self._repair_posts(incident.id))
             await adds
+            with contextlib.suppress(Exception):
+                await self._notify.tell(
+                    incident.reporter_id, req.origin_channel_id, messages.start_failed()
+                )
             return
         results = await adds
         failed = [uid for uid, r in zip(invitees, results, strict=True) if isinstance(r, Exception)]
@@ -220,25 +225,42 @@ class IncidentService:
                     "incident_setup_step_failed", incident_id=incident.id, error=repr(result)
                 )
 
-    async def _post_card_and_checklist(self, incident: Incident) -> Incident:
+    async def ensure_posts(self, incident: Incident) -> Incident:
+        """Post the summary card (pinned) and the checklist where they are missing.
+
+        At start, and again from the re-sync after an outage cut the start short. Each id is
+        saved as soon as its post exists, so a failure in between never posts a card twice.
+        """
         now = self._clock.now_ms()
         names = await self._dir.names([incident.commander_id])
-        message, props = cards.summary_card(incident, names, self._buttons, now)
-        card = await self._chat.create_post(incident.channel_id, message, props=props)
-        pin = self._chat.pin_post(card.id)
-        text, list_props = cards.checklist(incident, names, self._buttons)
-        checklist_post, _ = await asyncio.gather(
-            self._chat.create_post(incident.channel_id, text, props=list_props), pin
-        )
-        saved, _ = await self.mutate(
-            incident.id,
-            lambda cur: (
-                cur.model_copy(
-                    update={"card_post_id": card.id, "checklist_post_id": checklist_post.id}
-                ),
-                [],
-            ),
-        )
+        if not incident.card_post_id:
+            message, props = cards.summary_card(incident, names, self._buttons, now)
+            card = await self._chat.create_post(incident.channel_id, message, props=props)
+            incident = await self._set_post_ids(incident.id, card_post_id=card.id)
+            await self._chat.pin_post(card.id)
+        if not incident.checklist_post_id:
+            text, list_props = cards.checklist(incident, names, self._buttons)
+            post = await self._chat.create_post(incident.channel_id, text, props=list_props)
+            incident = await self._set_post_ids(incident.id, checklist_post_id=post.id)
+        return incident
+
+    async def _repair_posts(self, incident_id: str) -> None:
+        """Retry posting a cut-short start's card and checklist a few times, backing off."""
+        for delay in REPAIR_DELAYS_S:
+            await asyncio.sleep(delay)
+            try:
+                incident = await self.get(incident_id)
+                if incident.card_post_id and incident.checklist_post_id:
+                    return  # done meanwhile (e.g. by the re-sync after a reconnect)
+                await self.ensure_posts(incident)
+            except Exception as exc:
+                log.warning("incident_repair_failed", incident_id=incident_id, error=repr(exc))
+            else:
+                log.info("incident_repaired", incident_id=incident_id)
+                return
+
+    async def _set_post_ids(self, incident_id: str, **ids: str) -> Incident:
+        saved, _ = await self.mutate(incident_id, lambda cur: (cur.model_copy(update=ids), []))
         return saved
 
     async def _broadcast_start(self, incident: Incident) -> None:

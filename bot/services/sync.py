@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from bot.domain.models import Incident
 from bot.log import get_logger
 from bot.services.incidents import IncidentService
 from bot.services.ports import ChatClient, ChatRefused
@@ -41,19 +42,23 @@ class Resync:
             log.info("resync_done", hooks=len(self.hooks))
 
     async def _channels(self) -> None:
-        """Follow renamed incident channels and refresh the cards of ongoing incidents."""
+        """Follow renamed incident channels, finish cut-short starts, refresh the cards."""
         for incident in await self._store.list_ongoing():
             try:
-                channel = await self._chat.get_channel(incident.channel_id)
+                await self._catch_up(incident)
             except ChatRefused:
                 log.warning("incident_channel_unreadable", incident_id=incident.id)
-                continue
-            if channel.name != incident.channel_name:
-                await self._incidents.mutate(
-                    incident.id,
-                    lambda cur, name=channel.name: (  # type: ignore[misc]
-                        cur.model_copy(update={"channel_name": name}),
-                        [],
-                    ),
-                )
-            await self._incidents.refresh_posts(incident.id)
+            except Exception:
+                log.exception("incident_resync_failed", incident_id=incident.id)
+
+    async def _catch_up(self, incident: Incident) -> None:
+        channel = await self._chat.get_channel(incident.channel_id)
+        if channel.name != incident.channel_name:
+            await self._incidents.mutate(
+                incident.id,
+                lambda cur: (cur.model_copy(update={"channel_name": channel.name}), []),
+            )
+        if not (incident.card_post_id and incident.checklist_post_id):
+            # The start was cut short (e.g. Mattermost went away): finish it now.
+            await self._incidents.ensure_posts(await self._incidents.get(incident.id))
+        await self._incidents.refresh_posts(incident.id)

@@ -1,5 +1,8 @@
 """Reconnects, restarts and outages: warroom catches up over REST and loses nothing."""
 
+import pytest
+
+import bot.services.incidents as incidents_module
 from tests.scenarios.harness import World
 
 
@@ -49,3 +52,41 @@ async def test_a_change_that_changes_nothing_is_not_saved(w: World) -> None:
     same, events = await w.app.services.incidents.mutate(incident.id, lambda cur: (cur, []))
     assert events == [] and same.version == before.version
     assert (await w.reload(incident)).version == before.version
+
+
+async def test_a_start_cut_short_by_mattermost_is_finished_after_reconnect(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(incidents_module, "REPAIR_DELAYS_S", ())  # only the re-sync repairs
+    # The channel is created, then Mattermost fails the first post of the setup.
+    w.mm.fail_next("POST", r"/api/v4/posts$", status=503, times=1)
+    incident = await w.start_incident(w.alice, "Cut short")
+    assert "could not finish setting it up" in w.told(w.alice)
+    assert not (await w.reload(incident)).card_post_id
+    runs = w.app.resync.runs
+    await w.mm.drop_websockets()
+    await w.mm.wait_until(lambda: w.app.resync.runs > runs)
+    await w.settle()
+    repaired = await w.reload(incident)
+    assert repaired.card_post_id and repaired.checklist_post_id
+    card = w.mm.get_post(repaired.card_post_id)
+    assert card is not None and card["is_pinned"]
+    assert w.card_field(repaired, "Commander") == "@alice"
+    # a second re-sync does not post them again
+    posts = len(w.mm.posts(incident.channel_id))
+    await w.app.resync.run()
+    assert len(w.mm.posts(incident.channel_id)) == posts
+
+
+async def test_a_start_cut_short_is_retried_without_a_reconnect(w: World) -> None:
+    w.mm.fail_next("POST", r"/api/v4/posts$", status=503, times=1)
+    incident = await w.start_incident(w.alice, "Retried")
+    await w.mm.wait_until(
+        lambda: (
+            bool(w.mm.channel(incident.channel_id))
+            and len([p for p in w.mm.posts(incident.channel_id) if p["is_pinned"]]) == 1
+        ),
+        within=5,
+    )
+    repaired = await w.reload(incident)
+    assert repaired.card_post_id and repaired.checklist_post_id
