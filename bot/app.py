@@ -38,7 +38,7 @@ from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.playbook_file import PlaybookFileError
 from bot.services.playbooks import PlaybookService
-from bot.services.ports import Timer
+from bot.services.ports import Timer, User
 from bot.services.review import ReviewService
 from bot.services.status import ReminderPosts, StatusService
 from bot.services.sync import Resync
@@ -47,7 +47,7 @@ from bot.services.timeline import MemberTracker, Permalinks, TimelineCapture
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.incidents import IncidentStore
-from bot.store.installation import InstallationStore
+from bot.store.installation import Installation, InstallationStore
 from bot.store.nonces import NonceStore
 from bot.store.playbooks import PlaybookStore
 from bot.store.review import ReviewStore
@@ -108,6 +108,15 @@ def build_routers() -> tuple[CommandRouter, InteractionRouter]:
     return commands, interactions
 
 
+@dataclass
+class _Features:
+    """What the composition builds beside :class:`Services` and wires to events below."""
+
+    reminders: ReminderScheduler
+    members: MemberTracker
+    capture: TimelineCapture
+
+
 @asynccontextmanager
 async def running(
     settings: Settings, *, clock: Clock | None = None, timer: Timer | None = None
@@ -122,23 +131,10 @@ async def running(
         db = Database(settings.db_path)
         await db.open()
         stack.push_async_callback(db.close)
-
-        installation_store = InstallationStore(db)
-        installation = await installation_store.load()
+        installation = await _installation(settings, db)
         token = (
             settings.bot_token.get_secret_value() if settings.bot_token else installation.bot_token
         )
-        if not token:
-            raise ConfigError("No bot token: set WARROOM_BOT_TOKEN or run `warroom setup` first.")
-        signing_key = (
-            settings.signing_key.get_secret_value()
-            if settings.signing_key
-            else installation.signing_key
-        )
-        if not signing_key:
-            signing_key = secrets.token_urlsafe(32)
-            installation.signing_key = signing_key
-            await installation_store.save(installation)
 
         def command_tokens() -> list[str]:
             return [t.get_secret_value() for t in settings.command_tokens] + list(
@@ -149,14 +145,9 @@ async def running(
         stack.push_async_callback(chat.close)
         me = await chat.me()
         log.info("bot_identity", user_id=me.id, username=me.username)
-
         tasks = TaskTracker()
         stack.push_async_callback(tasks.close)
-        metrics = Metrics()
-        metrics.gauge("warroom_background_tasks", "Background tasks in flight", lambda: len(tasks))
-        commands, interactions = build_routers()
 
-        listener_holder: list[WebsocketListener] = []
         base_url = await _bind_probe(settings)
         # The URL Mattermost reaches warroom at: the setting, else what `warroom setup`
         # registered the slash command with, else the address bound here.
@@ -167,143 +158,33 @@ async def running(
             dialog=f"{public}/mattermost/dialog",
             mattermost=settings.mattermost_url,
         )
-        signer = Signer(signing_key.encode())
-        buttons = Buttons(signer, urls.action, clock)
-        directory = Directory(chat)
-        directory.remember(me)
-        notifier = Notifier(chat, me.id)
-        incidents = IncidentService(
-            db=db,
-            incidents=IncidentStore(db),
-            chat=chat,
-            directory=directory,
-            notifier=notifier,
-            buttons=buttons,
-            clock=clock,
-            tasks=tasks.spawn,
-        )
-        playbooks = PlaybookService(
-            store=PlaybookStore(db),
-            chat=chat,
-            directory=directory,
-            clock=clock,
-            file=settings.playbooks_file,
-        )
-        # ---- status updates and reminders: services and hooks (issue 5) ----
-        reminders = ReminderScheduler(
-            db=db,
-            store=ReminderStore(db),
-            clock=clock,
-            timer=timer,
-            poster=ReminderPosts(
-                chat=chat, incidents=incidents, directory=directory, buttons=buttons
-            ),
-        )
-        status = StatusService(
-            db=db,
-            store=StatusStore(db),
-            incident_store=IncidentStore(db),
-            incidents=incidents,
-            chat=chat,
-            directory=directory,
-            notifier=notifier,
-            clock=clock,
-            scheduler=reminders,
-            tasks=tasks.spawn,
-            mattermost_url=settings.mattermost_url,
-            testing=settings.testing_enabled,
-        )
-        incidents.hooks.last_update = status.last_update
-        incidents.hooks.ended.append(status.on_ended)
-        # ---- end of status updates and reminders ----
-        review_store = ReviewStore(db)
-        members = MemberTracker(
-            chat=chat,
-            directory=directory,
-            incidents=IncidentStore(db),
-            store=review_store,
-            clock=clock,
-            bot_user_id=me.id,
-        )
-        incidents.hooks.started.append(members.started)
-        review = ReviewService(
-            chat=chat,
-            directory=directory,
-            incidents=incidents,
-            incident_store=IncidentStore(db),
-            store=review_store,
-            clock=clock,
-        )
-        services = Services(
+        services, features = _build_services(
             settings=settings,
             db=db,
             chat=chat,
+            me=me,
             clock=clock,
-            signer=signer,
-            buttons=buttons,
-            directory=directory,
-            notifier=notifier,
-            incidents=incidents,
-            playbooks=playbooks,
-            nonces=NonceStore(db),
+            timer=timer,
             tasks=tasks,
             urls=urls,
-            bot_user_id=me.id,
-            status=status,
-            review=review,
-            testdata=TestData(incidents),
+            signing_key=installation.signing_key,
         )
+        commands, interactions = build_routers()
+        events, resync, listener = _wire_events(services, features, token=token)
+        metrics = _metrics(tasks, listener, features.reminders)
         http_app = build_http_app(
             services=services,
             commands=commands,
             interactions=interactions,
             metrics_registry=metrics,
             tokens=command_tokens,
-            ready=lambda: bool(listener_holder) and listener_holder[0].connected,
+            ready=lambda: listener.connected,
         )
         runner = web.AppRunner(http_app, access_log=None, handle_signals=False)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, settings.listen_host, _port_of(base_url))
-        await site.start()
+        await web.TCPSite(runner, settings.listen_host, _port_of(base_url)).start()
 
-        resync = Resync(chat=chat, incidents=incidents, store=IncidentStore(db))
-        queue = new_event_queue()
-        events = EventDispatcher(queue, tasks)
-        events.register(ReactionAdded, lambda event: start_flow.on_reaction(services, event))
-        capture = TimelineCapture(
-            chat=chat,
-            incidents=IncidentStore(db),
-            store=review_store,
-            links=Permalinks(chat, settings.mattermost_url),
-            bot_user_id=me.id,
-            emoji=settings.timeline_emoji,
-        )
-        events.register(ReactionAdded, capture.on_added)
-        events.register(ReactionRemoved, capture.on_removed)
-        events.register(UserAdded, members.on_added)
-        events.register(UserRemoved, members.on_removed)
-        resync.hooks.append(members.resync)
-        resync.hooks.append(capture.resync)
-
-        async def on_connected(first: bool) -> None:
-            # The listener waits for this before reading on: keep it short, re-sync aside.
-            tasks.spawn("resync", resync.run())
-
-        listener = WebsocketListener(
-            url=settings.mattermost_url, token=token, queue=queue, on_connected=on_connected
-        )
-        listener_holder.append(listener)
-        metrics.gauge(
-            "warroom_websocket_connected",
-            "1 when the event stream is up",
-            lambda: float(listener.connected),
-        )
-        metrics.gauge(
-            "warroom_events_dropped",
-            "Events dropped on a full queue",
-            lambda: float(listener.dropped),
-        )
         warroom = Warroom(
             services=services,
             commands=commands,
@@ -314,26 +195,11 @@ async def running(
             listener=listener,
             resync=resync,
         )
-
-        # ---- status updates and reminders: following posts, the scheduler (issue 5) ----
-        async def status_edited(event: PostEdited) -> None:
-            await status.post_edited(event.post)
-
-        async def status_deleted(event: PostDeleted) -> None:
-            await status.post_deleted(event.post)
-
-        events.register(PostEdited, status_edited)
-        events.register(PostDeleted, status_deleted)
-        resync.hooks.append(status.resync)
-        metrics.gauge(
-            "warroom_reminders_fired", "Reminders posted since start", lambda: reminders.fired
-        )
-        # ---- end of status updates and reminders ----
         await warroom.reload_playbooks()
         background = [
             asyncio.create_task(listener.run(), name="websocket"),
             asyncio.create_task(events.run(), name="dispatcher"),
-            asyncio.create_task(reminders.run(), name="reminders"),  # status updates (issue 5)
+            asyncio.create_task(features.reminders.run(), name="reminders"),
         ]
 
         async def stop_background() -> None:
@@ -347,6 +213,188 @@ async def running(
         log.info("warroom_started", url=base_url, public_url=public)
         yield warroom
         log.info("warroom_stopping", in_flight=len(tasks))
+
+
+async def _installation(settings: Settings, db: Database) -> Installation:
+    """What `warroom setup` stored, with the settings' token and key taking precedence."""
+    store = InstallationStore(db)
+    installation = await store.load()
+    if settings.bot_token:
+        installation.bot_token = settings.bot_token.get_secret_value()
+    if not installation.bot_token:
+        raise ConfigError("No bot token: set WARROOM_BOT_TOKEN or run `warroom setup` first.")
+    if settings.signing_key:
+        installation.signing_key = settings.signing_key.get_secret_value()
+    elif not installation.signing_key:
+        installation.signing_key = secrets.token_urlsafe(32)
+        await store.save(installation)
+    return installation
+
+
+def _build_services(
+    *,
+    settings: Settings,
+    db: Database,
+    chat: MattermostClient,
+    me: User,
+    clock: Clock,
+    timer: Timer,
+    tasks: TaskTracker,
+    urls: Urls,
+    signing_key: str,
+) -> tuple[Services, _Features]:
+    incident_store = IncidentStore(db)
+    signer = Signer(signing_key.encode())
+    buttons = Buttons(signer, urls.action, clock)
+    directory = Directory(chat)
+    directory.remember(me)
+    notifier = Notifier(chat, me.id)
+    incidents = IncidentService(
+        db=db,
+        incidents=incident_store,
+        chat=chat,
+        directory=directory,
+        notifier=notifier,
+        buttons=buttons,
+        clock=clock,
+        tasks=tasks.spawn,
+    )
+    playbooks = PlaybookService(
+        store=PlaybookStore(db),
+        chat=chat,
+        directory=directory,
+        clock=clock,
+        file=settings.playbooks_file,
+    )
+    # Status updates and their durable reminders.
+    reminders = ReminderScheduler(
+        db=db,
+        store=ReminderStore(db),
+        clock=clock,
+        timer=timer,
+        poster=ReminderPosts(chat=chat, incidents=incidents, directory=directory, buttons=buttons),
+    )
+    status = StatusService(
+        db=db,
+        store=StatusStore(db),
+        incident_store=incident_store,
+        incidents=incidents,
+        chat=chat,
+        directory=directory,
+        notifier=notifier,
+        clock=clock,
+        scheduler=reminders,
+        tasks=tasks.spawn,
+        mattermost_url=settings.mattermost_url,
+        testing=settings.testing_enabled,
+    )
+    incidents.hooks.last_update = status.last_update
+    incidents.hooks.ended.append(status.on_ended)
+    # Members ever involved, timeline capture by reaction, review and export.
+    review_store = ReviewStore(db)
+    members = MemberTracker(
+        chat=chat,
+        directory=directory,
+        incidents=incident_store,
+        store=review_store,
+        clock=clock,
+        bot_user_id=me.id,
+    )
+    incidents.hooks.started.append(members.started)
+    capture = TimelineCapture(
+        chat=chat,
+        incidents=incident_store,
+        store=review_store,
+        links=Permalinks(chat, settings.mattermost_url),
+        bot_user_id=me.id,
+        emoji=settings.timeline_emoji,
+    )
+    review = ReviewService(
+        chat=chat,
+        directory=directory,
+        incidents=incidents,
+        incident_store=incident_store,
+        store=review_store,
+        clock=clock,
+    )
+    services = Services(
+        settings=settings,
+        db=db,
+        chat=chat,
+        clock=clock,
+        signer=signer,
+        buttons=buttons,
+        directory=directory,
+        notifier=notifier,
+        incidents=incidents,
+        playbooks=playbooks,
+        nonces=NonceStore(db),
+        tasks=tasks,
+        urls=urls,
+        bot_user_id=me.id,
+        status=status,
+        review=review,
+        testdata=TestData(incidents),
+    )
+    return services, _Features(reminders=reminders, members=members, capture=capture)
+
+
+def _wire_events(
+    services: Services, features: _Features, *, token: str
+) -> tuple[EventDispatcher, Resync, WebsocketListener]:
+    """The event stream: who handles which websocket event, and what re-syncs after a gap."""
+    status = services.status
+    resync = Resync(
+        chat=services.chat, incidents=services.incidents, store=services.incidents.store
+    )
+    queue = new_event_queue()
+    events = EventDispatcher(queue, services.tasks)
+
+    async def start_offer(event: ReactionAdded) -> None:
+        await start_flow.on_reaction(services, event)
+
+    async def status_edited(event: PostEdited) -> None:
+        await status.post_edited(event.post)
+
+    async def status_deleted(event: PostDeleted) -> None:
+        await status.post_deleted(event.post)
+
+    events.register(ReactionAdded, start_offer)
+    events.register(ReactionAdded, features.capture.on_added)
+    events.register(ReactionRemoved, features.capture.on_removed)
+    events.register(UserAdded, features.members.on_added)
+    events.register(UserRemoved, features.members.on_removed)
+    events.register(PostEdited, status_edited)
+    events.register(PostDeleted, status_deleted)
+    resync.hooks += [features.members.resync, features.capture.resync, status.resync]
+
+    async def on_connected(first: bool) -> None:
+        # The listener waits for this before reading on: keep it short, re-sync aside.
+        services.tasks.spawn("resync", resync.run())
+
+    listener = WebsocketListener(
+        url=services.settings.mattermost_url, token=token, queue=queue, on_connected=on_connected
+    )
+    return events, resync, listener
+
+
+def _metrics(
+    tasks: TaskTracker, listener: WebsocketListener, reminders: ReminderScheduler
+) -> Metrics:
+    metrics = Metrics()
+    metrics.gauge("warroom_background_tasks", "Background tasks in flight", lambda: len(tasks))
+    metrics.gauge(
+        "warroom_websocket_connected",
+        "1 when the event stream is up",
+        lambda: float(listener.connected),
+    )
+    metrics.gauge(
+        "warroom_events_dropped", "Events dropped on a full queue", lambda: float(listener.dropped)
+    )
+    metrics.gauge(
+        "warroom_reminders_fired", "Reminders posted since start", lambda: reminders.fired
+    )
+    return metrics
 
 
 def _port_of(url: str) -> int:
