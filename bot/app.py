@@ -141,6 +141,11 @@ async def running(
                 installation.command_tokens.values()
             )
 
+        if not command_tokens():
+            log.warning(
+                "no_command_tokens",
+                hint="run `warroom setup` or set WARROOM_COMMAND_TOKENS: /incident is refused",
+            )
         chat = MattermostClient(settings.mattermost_url, token, timeout=settings.request_timeout)
         stack.push_async_callback(chat.close)
         me = await chat.me()

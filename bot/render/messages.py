@@ -336,3 +336,10 @@ def still_working() -> str:
 
 def start_from_post_prompt() -> str:
     return "Start an incident from this post? The post will be quoted as its origin."
+
+
+def unknown_command_token() -> str:
+    return (
+        "warroom does not recognise this slash command's token. An administrator should run "
+        "`warroom setup` for this team (or add the token to WARROOM_COMMAND_TOKENS)."
+    )

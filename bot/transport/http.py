@@ -63,7 +63,8 @@ async def handle_command(request: web.Request) -> web.Response:
     if not token_ok(presented, app[TOKENS]()):
         metrics.inc("warroom_callbacks_rejected_total", "Callbacks refused", kind="command")
         log.warning("command_token_rejected", remote=request.remote)
-        return _json({"response_type": "ephemeral", "text": messages.bad_callback()}, 401)
+        # 200, so that Mattermost shows the reason instead of a bare "command failed".
+        return _json({"response_type": "ephemeral", "text": messages.unknown_command_token()})
     try:
         req = CommandRequest.model_validate({k: str(v) for k, v in form.items()})
     except ValidationError as exc:
