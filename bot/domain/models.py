@@ -55,9 +55,6 @@ class Playbook(BaseModel):
     team_wide: bool = False
     source: str = "file"
 
-    def usable_by(self, user_id: str, *, is_admin: bool) -> bool:
-        return is_admin or self.team_wide or user_id in self.member_ids
-
 
 def new_task_id() -> str:
     """A short stable id for a task: buttons carry it, so moves and edits never misdirect."""

@@ -28,10 +28,6 @@ def timestamp(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def mention(username: str) -> str:
-    return f"@{username}" if username else "nobody"
-
-
 def channel_link(channel_name: str) -> str:
     return f"~{channel_name}"
 

@@ -1,0 +1,432 @@
+"""The composition root: builds every component, owns every lifetime, closes in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import signal
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.clock import Clock, SystemClock
+from bot.commands import checklist as checklist_commands
+from bot.commands import incident as incident_commands
+from bot.commands import playbooks as playbook_commands
+from bot.commands import review as review_commands
+from bot.commands import status as status_commands
+from bot.commands import testdata as testdata_commands
+from bot.commands.router import CommandRouter
+from bot.interactions import checklist as checklist_interactions
+from bot.interactions import incident as incident_interactions
+from bot.interactions import playbooks as playbook_interactions
+from bot.interactions import start_flow
+from bot.interactions import status as status_interactions
+from bot.interactions.buttons import Buttons
+from bot.interactions.router import InteractionRouter
+from bot.interactions.signing import Signer
+from bot.log import get_logger
+from bot.metrics import Metrics
+from bot.scheduler.scheduler import ReminderScheduler
+from bot.scheduler.store import ReminderStore
+from bot.scheduler.timer import SystemTimer
+from bot.services.container import Services, Urls
+from bot.services.directory import Directory
+from bot.services.incidents import IncidentService
+from bot.services.notify import Notifier
+from bot.services.playbook_file import PlaybookFileError
+from bot.services.playbooks import PlaybookService
+from bot.services.ports import Timer, User
+from bot.services.review import ReviewService
+from bot.services.status import ReminderPosts, StatusService
+from bot.services.sync import Resync
+from bot.services.testdata import TestData
+from bot.services.timeline import MemberTracker, Permalinks, TimelineCapture
+from bot.settings import Settings
+from bot.store.db import Database
+from bot.store.incidents import IncidentStore
+from bot.store.installation import Installation, InstallationStore
+from bot.store.nonces import NonceStore
+from bot.store.playbooks import PlaybookStore
+from bot.store.review import ReviewStore
+from bot.store.status import StatusStore
+from bot.tasks import TaskTracker
+from bot.transport.dispatcher import EventDispatcher
+from bot.transport.events import (
+    PostDeleted,
+    PostEdited,
+    ReactionAdded,
+    ReactionRemoved,
+    UserAdded,
+    UserRemoved,
+)
+from bot.transport.http import build_http_app
+from bot.transport.mattermost_client import MattermostClient
+from bot.transport.websocket import WebsocketListener, new_event_queue
+
+log = get_logger(__name__)
+
+
+class ConfigError(Exception):
+    """warroom cannot start with this configuration; the message says what to do."""
+
+
+@dataclass
+class Warroom:
+    services: Services
+    commands: CommandRouter
+    interactions: InteractionRouter
+    metrics: Metrics
+    url: str  # where warroom's HTTP server listens
+    events: EventDispatcher
+    listener: WebsocketListener
+    resync: Resync
+
+    async def reload_playbooks(self) -> None:
+        try:
+            await self.services.playbooks.reload()
+        except PlaybookFileError as exc:
+            log.error("playbooks_rejected", file=str(exc.file), problems=exc.problems)
+
+
+def build_routers() -> tuple[CommandRouter, InteractionRouter]:
+    commands = CommandRouter()
+    interactions = InteractionRouter()
+    incident_commands.register(commands)
+    incident_interactions.register(interactions)
+    start_flow.register(interactions)
+    playbook_commands.register(commands)
+    playbook_interactions.register(interactions)
+    status_commands.register(commands)
+    status_interactions.register(interactions)
+    checklist_commands.register(commands)
+    checklist_interactions.register(interactions)
+    review_commands.register(commands)
+    testdata_commands.register(commands)
+    return commands, interactions
+
+
+@dataclass
+class _Features:
+    """What the composition builds beside :class:`Services` and wires to events below."""
+
+    reminders: ReminderScheduler
+    members: MemberTracker
+    capture: TimelineCapture
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings, *, clock: Clock | None = None, timer: Timer | None = None
+) -> AsyncIterator[Warroom]:
+    """Start warroom: database, Mattermost client, HTTP server, listeners. Stop on exit.
+
+    Tests pass a fake ``clock`` and a ``timer`` that waits for it (often the same object).
+    """
+    clock = clock or SystemClock()
+    timer = timer or SystemTimer(clock)
+    async with AsyncExitStack() as stack:
+        db = Database(settings.db_path)
+        await db.open()
+        stack.push_async_callback(db.close)
+        installation = await _installation(settings, db)
+        token = (
+            settings.bot_token.get_secret_value() if settings.bot_token else installation.bot_token
+        )
+
+        def command_tokens() -> list[str]:
+            return [t.get_secret_value() for t in settings.command_tokens] + list(
+                installation.command_tokens.values()
+            )
+
+        if not command_tokens():
+            log.warning(
+                "no_command_tokens",
+                hint="run `warroom setup` or set WARROOM_COMMAND_TOKENS: /incident is refused",
+            )
+        chat = MattermostClient(settings.mattermost_url, token, timeout=settings.request_timeout)
+        stack.push_async_callback(chat.close)
+        me = await chat.me()
+        log.info("bot_identity", user_id=me.id, username=me.username)
+        tasks = TaskTracker()
+        stack.push_async_callback(tasks.close)
+
+        base_url = await _bind_probe(settings)
+        # The URL Mattermost reaches warroom at: the setting, else what `warroom setup`
+        # registered the slash command with, else the address bound here.
+        public = (settings.public_url or installation.public_url or base_url).rstrip("/")
+        urls = Urls(
+            command=f"{public}/mattermost/command",
+            action=f"{public}/mattermost/action",
+            dialog=f"{public}/mattermost/dialog",
+            mattermost=settings.mattermost_url,
+        )
+        services, features = _build_services(
+            settings=settings,
+            db=db,
+            chat=chat,
+            me=me,
+            clock=clock,
+            timer=timer,
+            tasks=tasks,
+            urls=urls,
+            signing_key=installation.signing_key,
+        )
+        commands, interactions = build_routers()
+        events, resync, listener = _wire_events(services, features, token=token)
+        metrics = _metrics(tasks, listener, features.reminders)
+        http_app = build_http_app(
+            services=services,
+            commands=commands,
+            interactions=interactions,
+            metrics_registry=metrics,
+            tokens=command_tokens,
+            ready=lambda: listener.connected,
+        )
+        runner = web.AppRunner(http_app, access_log=None, handle_signals=False)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, settings.listen_host, _port_of(base_url)).start()
+
+        warroom = Warroom(
+            services=services,
+            commands=commands,
+            interactions=interactions,
+            metrics=metrics,
+            url=base_url,
+            events=events,
+            listener=listener,
+            resync=resync,
+        )
+        await warroom.reload_playbooks()
+        background = [
+            asyncio.create_task(listener.run(), name="websocket"),
+            asyncio.create_task(events.run(), name="dispatcher"),
+            asyncio.create_task(features.reminders.run(), name="reminders"),
+        ]
+
+        async def stop_background() -> None:
+            await listener.stop()
+            await events.close()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+
+        stack.push_async_callback(stop_background)
+        log.info("warroom_started", url=base_url, public_url=public)
+        yield warroom
+        log.info("warroom_stopping", in_flight=len(tasks))
+
+
+async def _installation(settings: Settings, db: Database) -> Installation:
+    """What `warroom setup` stored, with the settings' token and key taking precedence."""
+    store = InstallationStore(db)
+    installation = await store.load()
+    if settings.bot_token:
+        installation.bot_token = settings.bot_token.get_secret_value()
+    if not installation.bot_token:
+        raise ConfigError("No bot token: set WARROOM_BOT_TOKEN or run `warroom setup` first.")
+    if settings.signing_key:
+        installation.signing_key = settings.signing_key.get_secret_value()
+    elif not installation.signing_key:
+        installation.signing_key = secrets.token_urlsafe(32)
+        await store.save(installation)
+    return installation
+
+
+def _build_services(
+    *,
+    settings: Settings,
+    db: Database,
+    chat: MattermostClient,
+    me: User,
+    clock: Clock,
+    timer: Timer,
+    tasks: TaskTracker,
+    urls: Urls,
+    signing_key: str,
+) -> tuple[Services, _Features]:
+    incident_store = IncidentStore(db)
+    signer = Signer(signing_key.encode())
+    buttons = Buttons(signer, urls.action, clock)
+    directory = Directory(chat)
+    directory.remember(me)
+    notifier = Notifier(chat, me.id)
+    incidents = IncidentService(
+        db=db,
+        incidents=incident_store,
+        chat=chat,
+        directory=directory,
+        notifier=notifier,
+        buttons=buttons,
+        clock=clock,
+        tasks=tasks.spawn,
+    )
+    playbooks = PlaybookService(
+        store=PlaybookStore(db),
+        chat=chat,
+        directory=directory,
+        clock=clock,
+        file=settings.playbooks_file,
+    )
+    # Status updates and their durable reminders.
+    reminders = ReminderScheduler(
+        db=db,
+        store=ReminderStore(db),
+        clock=clock,
+        timer=timer,
+        poster=ReminderPosts(chat=chat, incidents=incidents, directory=directory, buttons=buttons),
+    )
+    status = StatusService(
+        db=db,
+        store=StatusStore(db),
+        incident_store=incident_store,
+        incidents=incidents,
+        chat=chat,
+        directory=directory,
+        notifier=notifier,
+        clock=clock,
+        scheduler=reminders,
+        tasks=tasks.spawn,
+        mattermost_url=settings.mattermost_url,
+        testing=settings.testing_enabled,
+    )
+    incidents.hooks.last_update = status.last_update
+    incidents.hooks.ended.append(status.on_ended)
+    # Members ever involved, timeline capture by reaction, review and export.
+    review_store = ReviewStore(db)
+    members = MemberTracker(
+        chat=chat,
+        directory=directory,
+        incidents=incident_store,
+        store=review_store,
+        clock=clock,
+        bot_user_id=me.id,
+    )
+    incidents.hooks.started.append(members.started)
+    capture = TimelineCapture(
+        chat=chat,
+        incidents=incident_store,
+        store=review_store,
+        links=Permalinks(chat, settings.mattermost_url),
+        bot_user_id=me.id,
+        emoji=settings.timeline_emoji,
+    )
+    review = ReviewService(
+        chat=chat,
+        directory=directory,
+        incidents=incidents,
+        incident_store=incident_store,
+        store=review_store,
+        clock=clock,
+    )
+    services = Services(
+        settings=settings,
+        db=db,
+        chat=chat,
+        clock=clock,
+        signer=signer,
+        buttons=buttons,
+        directory=directory,
+        notifier=notifier,
+        incidents=incidents,
+        playbooks=playbooks,
+        nonces=NonceStore(db),
+        tasks=tasks,
+        urls=urls,
+        bot_user_id=me.id,
+        status=status,
+        review=review,
+        testdata=TestData(incidents),
+    )
+    return services, _Features(reminders=reminders, members=members, capture=capture)
+
+
+def _wire_events(
+    services: Services, features: _Features, *, token: str
+) -> tuple[EventDispatcher, Resync, WebsocketListener]:
+    """The event stream: who handles which websocket event, and what re-syncs after a gap."""
+    status = services.status
+    resync = Resync(
+        chat=services.chat, incidents=services.incidents, store=services.incidents.store
+    )
+    queue = new_event_queue()
+    events = EventDispatcher(queue, services.tasks)
+
+    async def start_offer(event: ReactionAdded) -> None:
+        await start_flow.on_reaction(services, event)
+
+    async def status_edited(event: PostEdited) -> None:
+        await status.post_edited(event.post)
+
+    async def status_deleted(event: PostDeleted) -> None:
+        await status.post_deleted(event.post)
+
+    events.register(ReactionAdded, start_offer)
+    events.register(ReactionAdded, features.capture.on_added)
+    events.register(ReactionRemoved, features.capture.on_removed)
+    events.register(UserAdded, features.members.on_added)
+    events.register(UserRemoved, features.members.on_removed)
+    events.register(PostEdited, status_edited)
+    events.register(PostDeleted, status_deleted)
+    resync.hooks += [features.members.resync, features.capture.resync, status.resync]
+
+    async def on_connected(first: bool) -> None:
+        # The listener waits for this before reading on: keep it short, re-sync aside.
+        services.tasks.spawn("resync", resync.run())
+
+    listener = WebsocketListener(
+        url=services.settings.mattermost_url, token=token, queue=queue, on_connected=on_connected
+    )
+    return events, resync, listener
+
+
+def _metrics(
+    tasks: TaskTracker, listener: WebsocketListener, reminders: ReminderScheduler
+) -> Metrics:
+    metrics = Metrics()
+    metrics.gauge("warroom_background_tasks", "Background tasks in flight", lambda: len(tasks))
+    metrics.gauge(
+        "warroom_websocket_connected",
+        "1 when the event stream is up",
+        lambda: float(listener.connected),
+    )
+    metrics.gauge(
+        "warroom_events_dropped", "Events dropped on a full queue", lambda: float(listener.dropped)
+    )
+    metrics.gauge(
+        "warroom_reminders_fired", "Reminders posted since start", lambda: reminders.fired
+    )
+    return metrics
+
+
+def _port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+async def _bind_probe(settings: Settings) -> str:
+    """The address the HTTP server will listen on; port 0 picks a free port now."""
+    port = settings.listen_port
+    if port == 0:
+        server = await asyncio.start_server(lambda r, w: None, settings.listen_host, 0)
+        port = server.sockets[0].getsockname()[1]
+        server.close()
+        await server.wait_closed()
+    host = settings.listen_host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104
+    return f"http://{shown}:{port}"
+
+
+async def run_forever(settings: Settings) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    async with running(settings) as warroom:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(
+            signal.SIGHUP,
+            lambda: warroom.services.tasks.spawn("reload-playbooks", warroom.reload_playbooks()),
+        )
+        await stop.wait()

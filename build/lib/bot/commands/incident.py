@@ -1,0 +1,128 @@
+"""The incident subcommands: help, start, end, restart, info, list, commander, announce."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.ids import is_mm_id
+from bot.domain.models import Incident
+from bot.errors import InputError
+from bot.interactions.incident import open_end_dialog
+from bot.interactions.start_flow import open_start_dialog
+from bot.render import cards, messages
+from bot.services.container import Services
+
+from .router import CommandRequest, CommandRouter, Reply
+
+POST_LINK = re.compile(r"/pl/([a-z0-9]{26})\b")
+USERNAME = re.compile(r"^@?[a-z0-9][a-z0-9._\-]{0,63}$")
+CHANNEL = re.compile(r"^~?[a-z0-9][a-z0-9_\-]{0,63}$")
+CORE = {"help", "start", "end", "restart", "info", "list", "commander", "announce"}
+
+
+def register(router: CommandRouter) -> None:
+    async def help_(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+        return Reply(
+            messages.help_text(router.extra_help(CORE)),
+            attachments=cards.start_button(svc.buttons, params={"team": req.team_id}),
+        )
+
+    router.add("help", help_)
+    router.add("start", start)
+    router.add("end", end)
+    router.add("restart", restart)
+    router.add("info", info)
+    router.add("list", list_)
+    router.add("commander", commander)
+    router.add("announce", announce)
+
+
+def no_args(command: str, args: list[str]) -> None:
+    if args:
+        raise InputError("too_many_arguments", field=command)
+
+
+def post_ref(text: str) -> str | None:
+    """A post id from a permalink (``…/pl/<id>``) or a bare id; None if ``text`` is neither."""
+    match = POST_LINK.search(text)
+    if match:
+        return match.group(1)
+    return text if is_mm_id(text) else None
+
+
+async def start(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+    ref = post_ref(rest) if rest else None
+    text = await open_start_dialog(
+        svc,
+        user_id=req.user_id,
+        team_id=req.team_id,
+        team_name=req.team_domain,
+        channel_id=req.channel_id,
+        trigger_id=req.trigger_id,
+        name="" if ref else rest,
+        origin_post_id=ref or "",
+    )
+    return Reply(text)
+
+
+async def _member_incident(svc: Services, req: CommandRequest) -> Incident:
+    incident = await svc.incidents.in_channel(req.channel_id)
+    await svc.directory.require_member(incident, req.user_id)
+    return incident
+
+
+async def end(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+    no_args("end", args)
+    incident = await _member_incident(svc, req)
+    await open_end_dialog(svc, incident, user_id=req.user_id, trigger_id=req.trigger_id)
+    return Reply()
+
+
+async def restart(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+    no_args("restart", args)
+    incident = await _member_incident(svc, req)
+    await svc.incidents.restart(incident.id, req.user_id)
+    return Reply()
+
+
+async def info(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+    no_args("info", args)
+    # Mattermost only runs a command in a channel the caller may read, and the incident channel
+    # is in the caller's team: whoever runs it here may view the incident.
+    incident = await svc.incidents.in_channel(req.channel_id)
+    ids = [incident.commander_id, *(t.assignee_id for s in incident.stages for t in s.tasks)]
+    names = await svc.directory.names(ids)
+    last = await svc.incidents.last_update(incident)
+    return Reply(messages.info(incident, names, svc.clock.now_ms(), last))
+
+
+async def list_(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+    no_args("list", args)
+    incidents = await svc.incidents.list_for(req.team_id, req.user_id)
+    names = await svc.directory.names(i.commander_id for i in incidents)
+    return Reply(messages.incident_list(incidents, names, svc.clock.now_ms()))
+
+
+async def commander(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+    if len(args) > 1:
+        raise InputError("too_many_arguments", field="commander")
+    if not args:
+        incident = await svc.incidents.in_channel(req.channel_id)
+        names = await svc.directory.names([incident.commander_id])
+        return Reply(messages.commander_is(incident, names))
+    if not USERNAME.match(args[0].lower()):
+        raise InputError("bad_username", field="commander")
+    incident = await _member_incident(svc, req)
+    await svc.incidents.change_commander(incident.id, req.user_id, args[0])
+    return Reply()
+
+
+async def announce(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+    if not args:
+        raise InputError("missing_argument", field="announce")
+    bad = [a for a in args if not CHANNEL.match(a.lower())]
+    if bad:
+        raise InputError("bad_channel", field="announce", detail=f"`{bad[0][:64]}`")
+    incident = await _member_incident(svc, req)
+    text = await svc.incidents.announce(incident, [a.lower().lstrip("~") for a in args])
+    return Reply(text)

@@ -1,0 +1,188 @@
+"""Pure domain models: incidents, their stages and tasks, playbooks, timeline events."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class TaskState(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+class IncidentStatus(StrEnum):
+    ONGOING = "ongoing"
+    ENDED = "ended"
+
+
+class TaskTemplate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    description: str = ""
+    command: str = ""
+
+
+class StageTemplate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    tasks: tuple[TaskTemplate, ...] = ()
+
+
+class Playbook(BaseModel):
+    """A playbook as warroom uses it: every user and channel already resolved to ids."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    team_id: str
+    description: str = ""
+    stages: tuple[StageTemplate, ...] = ()
+    private_channel: bool = True
+    broadcast_channel_id: str = ""
+    reminder_minutes: int | None = None
+    status_template: str = ""
+    invite_user_ids: tuple[str, ...] = ()
+    member_ids: tuple[str, ...] = ()
+    team_wide: bool = False
+    source: str = "file"
+
+    def usable_by(self, user_id: str, *, is_admin: bool) -> bool:
+        return is_admin or self.team_wide or user_id in self.member_ids
+
+
+def new_task_id() -> str:
+    """A short stable id for a task: buttons carry it, so moves and edits never misdirect."""
+    return secrets.token_hex(4)
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(default_factory=new_task_id)
+    title: str
+    description: str = ""
+    command: str = ""
+    state: TaskState = TaskState.OPEN
+    assignee_id: str = ""
+    done_at: int | None = None
+    done_by: str = ""
+    last_run_at: int | None = None
+
+    @classmethod
+    def from_template(cls, template: TaskTemplate) -> Task:
+        return cls(title=template.title, description=template.description, command=template.command)
+
+
+class Stage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    tasks: tuple[Task, ...] = ()
+
+    @classmethod
+    def from_template(cls, template: StageTemplate) -> Stage:
+        return cls(title=template.title, tasks=tuple(Task.from_template(t) for t in template.tasks))
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for t in self.tasks if t.state in (TaskState.DONE, TaskState.SKIPPED))
+
+
+class Incident(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    team_id: str
+    channel_id: str
+    channel_name: str
+    name: str
+    description: str = ""
+    playbook_id: str = ""
+    playbook_title: str = ""
+    reporter_id: str
+    commander_id: str
+    status: IncidentStatus = IncidentStatus.ONGOING
+    created_at: int
+    ended_at: int | None = None
+    stages: tuple[Stage, ...] = ()
+    active_stage: int = 0
+    private_channel: bool = True
+    broadcast_channel_id: str = ""
+    reminder_minutes: int | None = None
+    status_template: str = ""
+    severity: str = ""
+    origin_post_id: str = ""
+    card_post_id: str = ""
+    checklist_post_id: str = ""
+    version: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_task_ids(cls, data: Any) -> Any:
+        """Tasks saved before tasks had ids get one from their place, the same on every load."""
+        if not isinstance(data, dict) or not isinstance(data.get("stages"), list | tuple):
+            return data
+        stages = []
+        for s, stage in enumerate(data["stages"]):
+            if isinstance(stage, dict) and isinstance(stage.get("tasks"), list | tuple):
+                tasks = [
+                    {**t, "id": f"s{s}t{i}"} if isinstance(t, dict) and "id" not in t else t
+                    for i, t in enumerate(stage["tasks"])
+                ]
+                stage = {**stage, "tasks": tasks}
+            stages.append(stage)
+        return {**data, "stages": stages}
+
+    @property
+    def is_ongoing(self) -> bool:
+        return self.status is IncidentStatus.ONGOING
+
+    @property
+    def current_stage(self) -> Stage | None:
+        if not self.stages:
+            return None
+        return self.stages[self.active_stage]
+
+    def duration_ms(self, now_ms: int) -> int:
+        end = self.ended_at if self.ended_at is not None else now_ms
+        return max(0, end - self.created_at)
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    ENDED = "ended"
+    RESTARTED = "restarted"
+    COMMANDER_CHANGED = "commander_changed"
+    ANNOUNCED = "announced"
+    STAGE_CHANGED = "stage_changed"
+    TASK_CHECKED = "task_checked"
+    TASK_UNCHECKED = "task_unchecked"
+    TASK_ASSIGNED = "task_assigned"
+    TASK_STATE_CHANGED = "task_state_changed"
+    TASK_EDITED = "task_edited"
+    COMMAND_RUN = "command_run"
+    STATUS_UPDATED = "status_updated"
+    MEMBER_JOINED = "member_joined"
+    MEMBER_LEFT = "member_left"
+    POST_PINNED = "post_pinned"
+    SEVERITY_CHANGED = "severity_changed"
+
+
+class TimelineEvent(BaseModel):
+    """Something that happened to an incident, as recorded on its timeline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: EventKind
+    at: int
+    actor_id: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)

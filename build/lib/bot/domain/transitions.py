@@ -1,0 +1,87 @@
+"""Incident transitions: plain functions of (incident, actor, now) -> (incident, events)."""
+
+from __future__ import annotations
+
+from bot.domain.models import (
+    EventKind,
+    Incident,
+    IncidentStatus,
+    Playbook,
+    Stage,
+    TimelineEvent,
+)
+from bot.errors import InvalidTransition
+
+Transition = tuple[Incident, list[TimelineEvent]]
+
+
+def new_incident(
+    *,
+    incident_id: str,
+    playbook: Playbook,
+    team_id: str,
+    channel_id: str,
+    channel_name: str,
+    name: str,
+    description: str,
+    reporter_id: str,
+    now: int,
+    origin_post_id: str = "",
+    severity: str = "",
+) -> Transition:
+    incident = Incident(
+        id=incident_id,
+        team_id=team_id,
+        channel_id=channel_id,
+        channel_name=channel_name,
+        name=name,
+        description=description,
+        playbook_id=playbook.id,
+        playbook_title=playbook.title,
+        reporter_id=reporter_id,
+        commander_id=reporter_id,
+        created_at=now,
+        stages=tuple(Stage.from_template(s) for s in playbook.stages),
+        private_channel=playbook.private_channel,
+        broadcast_channel_id=playbook.broadcast_channel_id,
+        reminder_minutes=playbook.reminder_minutes,
+        status_template=playbook.status_template,
+        origin_post_id=origin_post_id,
+        severity=severity,
+    )
+    event = TimelineEvent(
+        kind=EventKind.CREATED,
+        at=now,
+        actor_id=reporter_id,
+        data={"name": name, "playbook": playbook.title},
+    )
+    return incident, [event]
+
+
+def end(incident: Incident, *, actor_id: str, now: int) -> Transition:
+    if not incident.is_ongoing:
+        raise InvalidTransition("already_ended")
+    ended = incident.model_copy(update={"status": IncidentStatus.ENDED, "ended_at": now})
+    return ended, [TimelineEvent(kind=EventKind.ENDED, at=now, actor_id=actor_id)]
+
+
+def restart(incident: Incident, *, actor_id: str, now: int) -> Transition:
+    if incident.is_ongoing:
+        raise InvalidTransition("not_ended")
+    restarted = incident.model_copy(update={"status": IncidentStatus.ONGOING, "ended_at": None})
+    return restarted, [TimelineEvent(kind=EventKind.RESTARTED, at=now, actor_id=actor_id)]
+
+
+def change_commander(
+    incident: Incident, *, actor_id: str, new_commander_id: str, now: int
+) -> Transition:
+    if incident.commander_id == new_commander_id:
+        raise InvalidTransition("already_commander")
+    changed = incident.model_copy(update={"commander_id": new_commander_id})
+    event = TimelineEvent(
+        kind=EventKind.COMMANDER_CHANGED,
+        at=now,
+        actor_id=actor_id,
+        data={"from": incident.commander_id, "to": new_commander_id},
+    )
+    return changed, [event]

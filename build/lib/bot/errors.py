@@ -1,0 +1,47 @@
+"""The closed set of domain errors. They are mapped to user-visible text at the edge only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class WarroomError(Exception):
+    """Base of every error warroom expects and answers with a short message."""
+
+
+@dataclass(eq=False)
+class NotFound(WarroomError):
+    """Something the user named does not exist (or is not visible to them)."""
+
+    what: str
+    name: str = ""
+
+
+@dataclass(eq=False)
+class PermissionDenied(WarroomError):
+    """The acting user may not do this. ``reason`` is a key understood by render."""
+
+    reason: str
+
+
+@dataclass(eq=False)
+class InvalidTransition(WarroomError):
+    """The incident is not in a state that allows this (e.g. ending an ended incident)."""
+
+    reason: str
+
+
+@dataclass(eq=False)
+class InputError(WarroomError):
+    """Bad input. ``field`` names the dialog field or command argument, ``reason`` the key."""
+
+    reason: str
+    field: str = ""
+    detail: str = ""
+
+
+@dataclass(eq=False)
+class ChatUnavailable(WarroomError):
+    """Mattermost could not be reached or answered with an unexpected error."""
+
+    operation: str

@@ -1,0 +1,76 @@
+"""Buttons whose context is a signed token, pointing at warroom's action endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.clock import Clock
+from bot.interactions.signing import Signer
+
+# Buttons on persistent posts (card, checklist) live as long as an incident may.
+PERSISTENT_TTL_MS = 365 * 24 * 3600 * 1000
+
+
+class Buttons:
+    def __init__(self, signer: Signer, url: str, clock: Clock) -> None:
+        self._signer = signer
+        self._url = url
+        self._clock = clock
+
+    def _context(
+        self, action: str, incident_id: str, params: dict[str, Any] | None, user_id: str
+    ) -> str:
+        return self._signer.sign(
+            action,
+            expires_at=self._clock.now_ms() + PERSISTENT_TTL_MS,
+            incident_id=incident_id,
+            user_id=user_id,
+            params=params,
+        )
+
+    def button(
+        self,
+        *,
+        action_id: str,
+        label: str,
+        action: str,
+        incident_id: str,
+        style: str = "default",
+        params: dict[str, Any] | None = None,
+        user_id: str = "",
+    ) -> dict[str, Any]:
+        if not action_id.isalnum() or not action_id.isascii():
+            raise ValueError(f"action id must be letters and digits only: {action_id!r}")
+        return {
+            "id": action_id,
+            "name": label,
+            "type": "button",
+            "style": style,
+            "integration": {
+                "url": self._url,
+                "context": {"token": self._context(action, incident_id, params, user_id)},
+            },
+        }
+
+    def user_select(
+        self,
+        *,
+        action_id: str,
+        label: str,
+        action: str,
+        incident_id: str,
+        params: dict[str, Any] | None = None,
+        user_id: str = "",
+    ) -> dict[str, Any]:
+        if not action_id.isalnum() or not action_id.isascii():
+            raise ValueError(f"action id must be letters and digits only: {action_id!r}")
+        return {
+            "id": action_id,
+            "name": label,
+            "type": "select",
+            "data_source": "users",
+            "integration": {
+                "url": self._url,
+                "context": {"token": self._context(action, incident_id, params, user_id)},
+            },
+        }

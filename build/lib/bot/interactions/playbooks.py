@@ -1,0 +1,146 @@
+"""The playbook dialogs: create, edit, delete (confirmation) and import (pasted text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.models import StageTemplate
+from bot.errors import InputError
+from bot.interactions.router import DialogResponse, DialogSubmission, InteractionRouter
+from bot.interactions.signing import Claims
+from bot.render import messages
+from bot.render import playbooks as render
+from bot.services import playbook_text
+from bot.services.container import Services
+from bot.services.playbook_file import REMINDER_CHOICES
+from bot.services.playbook_import import NotImportable, read
+from bot.services.playbook_rules import PlaybookDraft
+
+TEXTAREAS = ("description", "stages", "status_template")
+
+
+def register(router: InteractionRouter) -> None:
+    router.dialog("pb_create", submit_create)
+    router.dialog("pb_edit", submit_edit)
+    router.dialog("pb_delete", submit_delete)
+    router.dialog("pb_import", submit_import)
+
+
+def _flag(value: Any, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() == "true"
+
+
+def _field_error(exc: InputError) -> str:
+    text = messages.field_error(exc.reason)
+    return f"{text} {exc.detail}" if exc.detail else text
+
+
+async def _draft(
+    svc: Services, sub: DialogSubmission, team_id: str, *, creating: bool
+) -> tuple[PlaybookDraft | None, dict[str, str]]:
+    """The dialog's fields, checked; every problem becomes an error on its field."""
+    errors: dict[str, str] = {}
+    template = creating and sub.text("start_from") == render.TEMPLATE_VALUE
+    title = sub.text("title")
+    if not 1 <= len(title) <= render.TITLE_MAX:
+        errors["title"] = messages.field_error("title_length")
+    for name in TEXTAREAS:
+        if len(sub.text(name)) > render.TEXTAREA_MAX:
+            errors[name] = messages.field_error("textarea_too_long")
+    if len(sub.text("invite")) > render.TEXT_MAX:
+        errors["invite"] = messages.field_error("text_too_long")
+    stages_text = str(sub.submission.get("stages") or "").rstrip()
+    if not stages_text.strip() and template:
+        stages_text = render.TEMPLATE_STAGES
+    stages: tuple[StageTemplate, ...] = ()
+    if "stages" not in errors:
+        try:
+            stages = playbook_text.parse(stages_text)
+        except playbook_text.PlaybookTextError as exc:
+            errors["stages"] = render.text_problems(exc.problems)
+    reminder = sub.text("reminder") or "0"
+    if not reminder.isdigit() or int(reminder) not in REMINDER_CHOICES:
+        errors["reminder"] = messages.field_error("bad_reminder")
+    invite: list[str] = []
+    broadcast = ""
+    try:
+        names = sub.text("invite").replace(",", " ").split()
+        invite = await svc.playbooks.team_users(team_id, names, field="invite")
+    except InputError as exc:
+        errors.setdefault("invite", _field_error(exc))
+    try:
+        broadcast = await svc.playbooks.team_channel(
+            team_id, sub.text("broadcast"), field="broadcast"
+        )
+    except InputError as exc:
+        errors["broadcast"] = _field_error(exc)
+    if errors:
+        return None, errors
+    draft = PlaybookDraft(
+        title=title,
+        description=sub.text("description") or (render.TEMPLATE_DESCRIPTION if template else ""),
+        private=_flag(sub.submission.get("private"), True),
+        broadcast_channel_id=broadcast,
+        reminder_minutes=int(reminder),
+        status_template=sub.text("status_template") or (render.TEMPLATE_STATUS if template else ""),
+        invite_user_ids=tuple(invite),
+        team_wide=_flag(sub.submission.get("team_wide"), False),
+        stages=stages,
+    )
+    return draft, {}
+
+
+def _where(claims: Claims) -> tuple[str, str]:
+    return str(claims.p.get("team", "")), str(claims.p.get("channel", ""))
+
+
+async def submit_create(svc: Services, sub: DialogSubmission, claims: Claims) -> DialogResponse:
+    team_id, channel_id = _where(claims)
+    caller = await svc.playbooks.caller(team_id, sub.user_id)
+    draft, errors = await _draft(svc, sub, team_id, creating=True)
+    if draft is None:
+        return DialogResponse(errors=errors)
+    pb = await svc.playbooks.create(caller, draft)
+    await svc.notifier.tell(sub.user_id, channel_id, render.created(pb))
+    return DialogResponse()
+
+
+async def submit_edit(svc: Services, sub: DialogSubmission, claims: Claims) -> DialogResponse:
+    team_id, channel_id = _where(claims)
+    caller = await svc.playbooks.caller(team_id, sub.user_id)
+    draft, errors = await _draft(svc, sub, team_id, creating=False)
+    if draft is None:
+        return DialogResponse(errors=errors)
+    pb = await svc.playbooks.update(caller, str(claims.p.get("playbook", "")), draft)
+    await svc.notifier.tell(sub.user_id, channel_id, render.updated(pb))
+    return DialogResponse()
+
+
+async def submit_delete(svc: Services, sub: DialogSubmission, claims: Claims) -> DialogResponse:
+    team_id, channel_id = _where(claims)
+    caller = await svc.playbooks.caller(team_id, sub.user_id)
+    pb = await svc.playbooks.delete(caller, str(claims.p.get("playbook", "")))
+    await svc.notifier.tell(sub.user_id, channel_id, render.deleted(pb))
+    return DialogResponse()
+
+
+async def submit_import(svc: Services, sub: DialogSubmission, claims: Claims) -> DialogResponse:
+    team_id, channel_id = _where(claims)
+    caller = await svc.playbooks.caller(team_id, sub.user_id)
+    text = str(sub.submission.get("export") or "")
+    if len(text) > render.TEXTAREA_MAX:
+        return DialogResponse(errors={"export": messages.field_error("textarea_too_long")})
+    try:
+        report = await svc.playbooks.import_draft(caller, read(text))
+    except NotImportable as exc:
+        return DialogResponse(
+            errors={"export": render.import_field_error(exc.reason, exc.problems)}
+        )
+    except InputError as exc:
+        return DialogResponse(errors={"export": _field_error(exc)})
+    await svc.notifier.tell(sub.user_id, channel_id, render.imported(report))
+    return DialogResponse()

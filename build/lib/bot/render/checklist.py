@@ -1,0 +1,368 @@
+"""The interactive checklist post, and everything said about stages and tasks.
+
+Action ids carry the task's stable id and the intent (``check…`` / ``uncheck…``), Run the
+task's last run, and stage buttons the stage they move from (``next1``): Mattermost looks a clicked action up in the
+post as it is *now*, so a stale or double click finds no action, or one meaning the same
+thing, never the opposite one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.domain.models import Incident, Stage, Task, TaskState, TimelineEvent
+from bot.render.format import escape, timestamp
+from bot.render.messages import STATE_MARK
+from bot.render.views import ButtonMaker, Names
+
+COLOR_STAGE = "#1c58d9"
+COLOR_DONE = "#3db887"
+COLOR_OPEN = "#c5c5c5"
+TITLE_MAX = 128
+DESCRIPTION_MAX = 2000
+COMMAND_MAX = 256
+
+STATE_WORD = {
+    TaskState.OPEN: "",
+    TaskState.IN_PROGRESS: "in progress",
+    TaskState.DONE: "",
+    TaskState.SKIPPED: "skipped",
+}
+
+STATE_NAME = {"open": "open", "in_progress": "in progress", "done": "done", "skipped": "skipped"}
+STATE_WORDS = {
+    "open": TaskState.OPEN,
+    "progress": TaskState.IN_PROGRESS,
+    "in-progress": TaskState.IN_PROGRESS,
+    "started": TaskState.IN_PROGRESS,
+    "done": TaskState.DONE,
+    "skip": TaskState.SKIPPED,
+    "skipped": TaskState.SKIPPED,
+}
+
+
+def code(text: str) -> str:
+    """``text`` as a code span (where Markdown escaping would show): backticks can't end it."""
+    return "`" + text.replace("`", "'") + "`"
+
+
+# ---- the post ---------------------------------------------------------------------------
+
+
+def task_line(number: int, task: Task, names: Names) -> str:
+    parts = [f"**{number}.** {STATE_MARK[task.state]} {escape(task.title)}"]
+    if STATE_WORD[task.state]:
+        parts.append(f"_{STATE_WORD[task.state]}_")
+    parts.append(names.at(task.assignee_id) if task.assignee_id else "_no assignee_")
+    if task.command:
+        ran = f" (last run {timestamp(task.last_run_at)})" if task.last_run_at else ""
+        parts.append(f"{code(task.command)}{ran}")
+    if task.description:
+        parts.append(":information_source: has notes")
+    return " · ".join(parts)
+
+
+def _task_actions(task: Task, names: Names, buttons: ButtonMaker, incident_id: str) -> list[Any]:
+    done = task.state in (TaskState.DONE, TaskState.SKIPPED)
+    t = {"t": task.id}
+    actions = [
+        buttons.button(
+            action_id=("uncheck" if done else "check") + task.id,
+            label="Uncheck" if done else "Check",
+            action="taskcheck",
+            incident_id=incident_id,
+            style="default" if done else "primary",
+            params={**t, "to": "open" if done else "done"},
+        ),
+        buttons.user_select(
+            action_id="assign" + task.id,
+            label=names.at(task.assignee_id) if task.assignee_id else "Assign",
+            action="taskassign",
+            incident_id=incident_id,
+            params=t,
+        ),
+    ]
+    if task.command:
+        actions.append(
+            buttons.button(
+                action_id=f"run{task.id}{task.last_run_at or ''}",
+                label="Run",
+                action="taskrun",
+                incident_id=incident_id,
+                params={**t, "ran": task.last_run_at},
+            )
+        )
+    if task.description:
+        actions.append(
+            buttons.button(
+                action_id="info" + task.id,
+                label="Info",
+                action="taskinfo",
+                incident_id=incident_id,
+                params=t,
+            )
+        )
+    return actions
+
+
+def _stage_actions(incident: Incident, buttons: ButtonMaker) -> list[dict[str, Any]]:
+    actions: list[dict[str, Any]] = []
+    n = incident.active_stage + 1
+    at = {"from": incident.active_stage}
+    if incident.stages and incident.active_stage > 0:
+        actions.append(
+            buttons.button(
+                action_id=f"prev{n}",
+                label="Previous stage",
+                action="stageprev",
+                incident_id=incident.id,
+                params=at,
+            )
+        )
+    if incident.active_stage + 1 < len(incident.stages):
+        actions.append(
+            buttons.button(
+                action_id=f"next{n}",
+                label="Next stage",
+                action="stagenext",
+                incident_id=incident.id,
+                style="primary",
+                params=at,
+            )
+        )
+    if incident.is_ongoing:
+        actions.append(
+            buttons.button(
+                action_id="end",
+                label="End incident",
+                action="end",
+                incident_id=incident.id,
+                style="danger",
+            )
+        )
+    else:
+        actions.append(
+            buttons.button(
+                action_id="restart",
+                label="Restart incident",
+                action="restart",
+                incident_id=incident.id,
+            )
+        )
+    return actions
+
+
+def checklist_post(
+    incident: Incident, names: Names, buttons: ButtonMaker
+) -> tuple[str, dict[str, Any]]:
+    """The active stage: a header, one attachment per task, then the stage buttons."""
+    stage = incident.current_stage
+    attachments: list[dict[str, Any]] = []
+    if stage is None:
+        header = {"fallback": "Checklist", "text": "This playbook has no stages."}
+    else:
+        header = {
+            "fallback": f"Checklist: {stage.title}",
+            "color": COLOR_STAGE,
+            "title": f"Stage {incident.active_stage + 1}/{len(incident.stages)}: {stage.title}",
+            "text": progress(stage) if stage.tasks else "_No tasks in this stage._",
+        }
+    attachments.append(header)
+    for n, task in enumerate(stage.tasks if stage else (), start=1):
+        done = task.state in (TaskState.DONE, TaskState.SKIPPED)
+        attachments.append(
+            {
+                "fallback": f"{n}. {task.title}",
+                "color": COLOR_DONE if done else COLOR_OPEN,
+                "text": task_line(n, task, names),
+                "actions": _task_actions(task, names, buttons, incident.id),
+            }
+        )
+    attachments.append(
+        {
+            "fallback": "Stage actions",
+            "text": _next_hint(incident),
+            "actions": _stage_actions(incident, buttons),
+        }
+    )
+    return "", {"attachments": attachments}
+
+
+def progress(stage: Stage) -> str:
+    return f"{stage.done_count}/{len(stage.tasks)} done"
+
+
+def _next_hint(incident: Incident) -> str:
+    if incident.active_stage + 1 < len(incident.stages):
+        return f"Next: {escape(incident.stages[incident.active_stage + 1].title)}"
+    return "This is the last stage." if incident.stages else ""
+
+
+# ---- lines in the channel ---------------------------------------------------------------
+
+
+def _task(data: dict[str, Any]) -> str:
+    return f"task {int(data['position']) + 1} **{escape(str(data['title']))}**"
+
+
+def _stage(index: int, title: str) -> str:
+    return f"stage {index + 1} **{escape(title)}**"
+
+
+def change_line(event: TimelineEvent, names: Names) -> str:
+    """One short sentence in the channel for a checklist event."""
+    d = event.data
+    who = names.at(event.actor_id)
+    kind = event.kind.value
+    if kind == "task_checked":
+        return f"{who} checked off {_task(d)} ({escape(d['stage_title'])})."
+    if kind == "task_unchecked":
+        return f"{who} unchecked {_task(d)} ({escape(d['stage_title'])})."
+    if kind == "task_assigned":
+        return (
+            f"{who} changed the assignee of {_task(d)} from {names.at(d['from'])}"
+            f" to {names.at(d['to'])}."
+        )
+    if kind == "task_state_changed":
+        return f"{who} set {_task(d)} to {STATE_NAME[d['to']]} (was {STATE_NAME[d['from']]})."
+    if kind == "stage_changed":
+        return (
+            f"{who} moved the incident from {_stage(d['from'], d['from_title'])}"
+            f" to {_stage(d['to'], d['to_title'])}."
+        )
+    if kind == "command_run":
+        return f"{who} ran {code(str(d['command']))} for {_task(d)} (as the warroom bot)."
+    op = d.get("op")
+    where = _stage(d["stage"], d["stage_title"])
+    if op == "added":
+        return f"{who} added {_task(d)} to {where}."
+    if op == "removed":
+        return f"{who} removed {_task(d)} from {where}."
+    if op == "moved":
+        return f"{who} moved {_task(d)} of {where} to position {int(d['to']) + 1}."
+    changed = ", ".join(d.get("changed", ()))
+    return f"{who} edited {_task(d)} of {where} ({changed})."
+
+
+# ---- replies to one person --------------------------------------------------------------
+
+
+def task_info(number: int, task: Task) -> str:
+    lines = [f"**{number}. {escape(task.title)}**"]
+    lines.append(task.description or "_No description._")
+    if task.command:
+        lines.append(f"Command: {code(task.command)} (runs as the warroom bot)")
+    return "\n".join(lines)
+
+
+def run_failed(command: str, why: str) -> str:
+    reason = {
+        "unknown": "Mattermost doesn't know this command",
+        "refused": "Mattermost refused to run it",
+        "unavailable": "Mattermost did not answer or failed running it",
+    }.get(why, why)
+    return f"{code(command)} did not run: {reason}. Nothing was recorded."
+
+
+def not_a_number(text: str) -> str:
+    return code(text[:32]) + "."
+
+
+def stage_range(count: int) -> str:
+    return f"This incident has stages 1–{count}." if count > 1 else "This incident has 1 stage."
+
+
+def task_range(stage_number: int, stage: Stage) -> str:
+    count = len(stage.tasks)
+    if count == 0:
+        return f"Stage {stage_number} has no tasks."
+    if count == 1:
+        return f"Stage {stage_number} has 1 task."
+    return f"Stage {stage_number} has tasks 1–{count}."
+
+
+def confirm_next_intro(incident: Incident, open_tasks: Sequence[Task]) -> str:
+    stage = incident.current_stage
+    title = stage.title if stage else ""
+    target = incident.stages[incident.active_stage + 1].title
+    listed = "\n".join(f"- {escape(t.title)}" for t in open_tasks[:10])
+    more = f"\n- … and {len(open_tasks) - 10} more" if len(open_tasks) > 10 else ""
+    return (
+        f"**{escape(title)}** still has {len(open_tasks)} open task(s):\n{listed}{more}\n\n"
+        f"Move on to **{escape(target)}** anyway?"
+    )
+
+
+# ---- dialogs ----------------------------------------------------------------------------
+
+
+def stage_dialog(*, url: str, state: str, intro: str) -> dict[str, Any]:
+    return {
+        "url": url,
+        "dialog": {
+            "callback_id": "stagenext",
+            "title": "Next stage",
+            "introduction_text": intro,
+            "submit_label": "Move on",
+            "notify_on_cancel": False,
+            "state": state,
+            "elements": [],
+        },
+    }
+
+
+def task_dialog(*, url: str, state: str, stage: Stage, task: Task | None = None) -> dict[str, Any]:
+    """Add a task to ``stage`` (no ``task``) or edit ``task``."""
+    return {
+        "url": url,
+        "dialog": {
+            "callback_id": "taskedit",
+            "title": "Edit task" if task else "Add task",
+            "introduction_text": f"Stage: {escape(stage.title)}. Changes apply to this incident only.",
+            "submit_label": "Save" if task else "Add",
+            "notify_on_cancel": False,
+            "state": state,
+            "elements": [
+                {
+                    "display_name": "Title",
+                    "name": "title",
+                    "type": "text",
+                    "min_length": 1,
+                    "max_length": TITLE_MAX,
+                    "default": task.title if task else "",
+                },
+                {
+                    "display_name": "Description",
+                    "name": "description",
+                    "type": "textarea",
+                    "optional": True,
+                    "max_length": DESCRIPTION_MAX,
+                    "default": task.description if task else "",
+                    "help_text": "Markdown, shown by the Info button.",
+                },
+                {
+                    "display_name": "Slash command",
+                    "name": "command",
+                    "type": "text",
+                    "optional": True,
+                    "max_length": COMMAND_MAX,
+                    "default": task.command if task else "",
+                    "placeholder": "/echo hello",
+                    "help_text": "Run by the Run button, as the warroom bot.",
+                },
+            ],
+        },
+    }
+
+
+HELP: dict[str, str] = {
+    "check": "Check off a task of the checklist, or uncheck it (numbers as shown).",
+    "stage": "Move to the next stage (asks to confirm while tasks are open) or back.",
+    "task": (
+        "`task add <stage#> [title]` (no title: a dialog), `task edit <stage#> <task#>`,"
+        " `task remove <stage#> <task#>`, `task move <stage#> <task#> <position>`,"
+        " `task state <stage#> <task#> open|progress|done|skipped`,"
+        " `task assign <stage#> <task#> @user|nobody`."
+    ),
+}

@@ -1,0 +1,345 @@
+"""Every sentence warroom says, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.domain.models import Incident, TaskState
+from bot.errors import (
+    ChatUnavailable,
+    InputError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    WarroomError,
+)
+from bot.render.format import channel_link, duration, escape, quote, timestamp
+from bot.render.playbooks import REASONS as PLAYBOOK_REASONS
+from bot.render.views import Names
+
+PRODUCT = "warroom"
+
+USAGE: dict[str, str] = {
+    "help": "/incident help",
+    "start": "/incident start [name | post link]",
+    "end": "/incident end",
+    "restart": "/incident restart",
+    "update": "/incident update",
+    "check": "/incident check <stage#> <task#>",
+    "stage": "/incident stage next|prev",
+    "commander": "/incident commander [@user]",
+    "announce": "/incident announce ~channel [~channel…]",
+    "list": "/incident list",
+    "info": "/incident info",
+    "timeline": "/incident timeline [~incident-channel]",
+    "severity": "/incident severity <level>",
+    "stats": "/incident stats [days]",
+    "review": "/incident review [~incident-channel]",
+    "export": "/incident export [~incident-channel]",
+    "task": "/incident task add|edit|remove|move|state|assign …",
+    "playbook": "/incident playbook list|show|create|edit|delete|members|reload|import|export",
+    "test": "/incident test create-incident|bulk-data …",
+}
+
+HELP_LINES: tuple[tuple[str, str], ...] = (
+    ("start", "Open the dialog that starts an incident and its channel."),
+    ("end", "End the incident of this channel (asks to confirm)."),
+    ("restart", "Re-open the ended incident of this channel."),
+    ("info", "Show a summary of the incident of this channel."),
+    ("list", "List your ongoing incidents in this team."),
+    ("commander", "Show the commander, or hand the role to another channel member."),
+    ("announce", "Announce the incident in other channels."),
+    ("help", "Show this help."),
+)
+
+# One line per subcommand in `/incident help` (besides HELP_LINES).
+SUBCOMMAND_HELP: dict[str, str] = {
+    "playbook": "Playbooks: list, show, create, edit, delete, members, import, export, reload.",
+    "timeline": "Show the timeline of this (or another) incident.",
+    "review": "Review an incident: duration, people, messages, chart.",
+    "export": "Upload a Markdown post-mortem document to the channel.",
+    "severity": "Show or change the severity of this incident.",
+    "stats": "Team-wide incident numbers of the last days.",
+    "update": "Post a status update and set a reminder for the next.",
+    "test": "Create test incidents (admins, when testing is enabled).",
+}
+
+STATE_MARK = {
+    TaskState.OPEN: "☐",
+    TaskState.IN_PROGRESS: "◐",
+    TaskState.DONE: "☑",
+    TaskState.SKIPPED: "⊘",
+}
+
+
+def help_text(extra: Sequence[tuple[str, str]] = ()) -> str:
+    lines = [f"**{PRODUCT}** — incident management. Commands:"]
+    for key, text in (*HELP_LINES, *extra):
+        lines.append(f"- `{USAGE[key]}` — {text}")
+    lines.append(
+        "Task commands run as the warroom bot, not as you: Mattermost lets a bot run"
+        " slash commands only as itself."
+    )
+    return "\n".join(lines)
+
+
+def usage(command: str) -> str:
+    return f"Usage: `{USAGE.get(command, USAGE['help'])}`"
+
+
+def unknown_subcommand(word: str) -> str:
+    return f"I don't know `{escape(word)}`. " + help_text()
+
+
+# ---- errors -----------------------------------------------------------------------------
+
+_REASONS: dict[str, str] = {
+    "not_incident_channel": "This channel is not an incident channel. Run it in one.",
+    "not_channel_member": "Only members of the incident channel can do that.",
+    "cannot_view": "You can't see that incident.",
+    "not_team_member": "You are not a member of this team.",
+    "no_playbook": "You have no playbook you may use in this team.",
+    "playbook_not_usable": "You may not use that playbook.",
+    "already_ended": "This incident has already ended.",
+    "not_ended": "This incident is ongoing; only an ended incident can be restarted.",
+    "already_commander": "That user is already the commander.",
+    "guest_cannot_create": "Guests can't start incidents: ask a team member.",
+    "name_length": "The name must be 2 to 64 characters.",
+    "description_length": "The description must be at most 1024 characters.",
+    "too_many_arguments": "Too many arguments.",
+    "missing_argument": "An argument is missing.",
+    "bad_username": "That is not a username: write it as @name.",
+    "bad_channel": "That is not a channel: write it as ~channel-name.",
+    "bad_post": "That is not a post link or post id.",
+    "not_in_channel": "That user is not a member of the incident channel; add them first.",
+    "is_bot": "A bot can't be the commander.",
+    "stale_dialog": "This dialog has expired or was already submitted. Start again.",
+    "stale_button": "This button has expired. Use the newest post, or the slash command.",
+    "post_not_visible": "I can't read that post, or you can't.",
+    "channel_create_failed": "Mattermost refused to create the incident channel.",
+    "argument_too_long": "That argument is too long.",
+    "dialog_too_slow": "Mattermost took too long to open the dialog. Please try again.",
+    # ---- stages and tasks (bot/render/checklist.py) ----
+    "not_a_number": "That is not a number:",
+    "stage_out_of_range": "There is no such stage.",
+    "task_out_of_range": "There is no such task.",
+    "position_out_of_range": "There is no such position.",
+    "no_stages": "This incident has no stages.",
+    "first_stage": "This is already the first stage.",
+    "last_stage": "This is already the last stage; end the incident when you are done.",
+    "task_gone": "That task no longer exists; use the newest checklist.",
+    "stage_gone": "That stage no longer exists.",
+    "position_gone": "That position no longer exists in the stage.",
+    "bad_stage_direction": "Say `next` or `prev`.",
+    "bad_task_subcommand": "Say `add`, `edit`, `remove`, `move`, `state` or `assign`.",
+    "bad_task_state": "Say `open`, `progress`, `done` or `skipped`.",
+    "title_length": "The title must be 1 to 128 characters.",
+    "bad_task_command": "A command starts with / (e.g. `/echo hi`) and is one line.",
+    "assignee_is_bot": "A bot can't be assigned a task.",
+    "no_command": "That task has no command to run.",
+    "already_running": "That command is running already.",
+    "just_ran": "That command just ran; click Run on the updated checklist to run it again.",
+    "unknown_severity": "Choose one of the listed severity levels.",
+}
+_REASONS.update(PLAYBOOK_REASONS)  # playbook management (render/playbooks.py)
+
+
+def error_text(error: WarroomError, command: str = "") -> str:
+    """One short sentence for the user, with the usage line where it helps."""
+    text: str
+    if isinstance(error, NotFound):
+        named = f" `{escape(error.name)}`" if error.name else ""
+        text = {
+            "user": f"There is no user{named}.",
+            "channel": f"There is no channel{named} that I can see.",
+            "incident": "There is no incident here.",
+            "playbook": f"There is no playbook{named} you may use.",
+            "post": "I can't find that post.",
+        }.get(error.what, f"Not found: {error.what}{named}.")
+    elif isinstance(error, PermissionDenied | InvalidTransition):
+        text = _REASONS.get(error.reason, "You can't do that here.")
+    elif isinstance(error, InputError):
+        text = _REASONS.get(error.reason, "That input is not valid.")
+        if error.detail:
+            text = f"{text} {error.detail}"
+    elif isinstance(error, ChatUnavailable):
+        text = "Mattermost did not answer in time; nothing was changed. Try again in a moment."
+    else:
+        text = "Something went wrong; nothing was changed."
+    if command and isinstance(error, InputError):
+        text = f"{text}\n{usage(command)}"
+    return text
+
+
+def field_error(reason: str) -> str:
+    return _REASONS.get(reason, "Not valid.")
+
+
+def unexpected_error() -> str:
+    return "Sorry, something went wrong on my side. It has been logged; nothing was changed."
+
+
+def bad_callback() -> str:
+    return _REASONS["stale_button"]
+
+
+# ---- starting ---------------------------------------------------------------------------
+
+
+def no_playbook(team_name: str) -> str:
+    return (
+        "You have no playbook you may use in this team. Create one with"
+        " `/incident playbook create` (the built-in template is a good start), ask a playbook"
+        " member to share one with you, or ask an admin to add one for team"
+        f" `{escape(team_name)}` to `playbooks.yaml`."
+    )
+
+
+def origin_description(post_message: str, link: str) -> str:
+    return f"Started from {link}:\n{quote(post_message, 700)}"
+
+
+def incident_started(incident: Incident, names: Names, origin_link: str = "") -> str:
+    text = f"{names.at(incident.reporter_id)} started the incident **{escape(incident.name)}**"
+    text += f" with playbook _{escape(incident.playbook_title)}_."
+    if incident.description:
+        text += "\n" + quote(incident.description)
+    if origin_link:
+        text += f"\nOrigin: {origin_link}"
+    return text
+
+
+def tell_reporter(incident: Incident) -> str:
+    return f"Incident **{escape(incident.name)}** is open in {channel_link(incident.channel_name)}."
+
+
+def invite_failures(usernames: Sequence[str]) -> str:
+    return "I could not add these members to the incident channel: " + ", ".join(
+        f"@{u}" for u in usernames
+    )
+
+
+def start_failed() -> str:
+    return (
+        "The incident channel was created, but Mattermost failed while I was setting it up: "
+        "I could not finish setting it up yet. The summary card and checklist will be posted "
+        "as soon as Mattermost answers again."
+    )
+
+
+def announcement(incident: Incident, names: Names) -> str:
+    return (
+        f"#### :rotating_light: Incident: {escape(incident.name)}\n"
+        f"Commander {names.at(incident.commander_id)} · "
+        f"join {channel_link(incident.channel_name)} to follow or help."
+    )
+
+
+def announce_results(ok: Sequence[str], failed: Sequence[tuple[str, str]]) -> str:
+    lines = []
+    if ok:
+        lines.append("Announced in " + ", ".join(channel_link(c) for c in ok) + ".")
+    for name, why in failed:
+        reason = {
+            "unknown": "no such channel that I can see",
+            "forbidden": "I may not post there",
+            "error": "Mattermost refused the post",
+        }.get(why, why)
+        lines.append(f"Not announced in ~{escape(name)}: {reason}.")
+    return "\n".join(lines)
+
+
+# ---- lifecycle --------------------------------------------------------------------------
+
+
+def ended(incident: Incident, names: Names, actor_id: str, now: int) -> str:
+    return (
+        f"{names.at(actor_id)} ended the incident after "
+        f"{duration(incident.duration_ms(now))}. `/incident restart` re-opens it."
+    )
+
+
+def restarted(names: Names, actor_id: str) -> str:
+    return f"{names.at(actor_id)} restarted the incident."
+
+
+def end_dialog_intro(incident: Incident) -> str:
+    return (
+        f"End **{incident.name}**? The duration clock stops and pending reminders are "
+        "cancelled. You can restart it later."
+    )
+
+
+def commander_is(incident: Incident, names: Names) -> str:
+    return f"The commander is {names.at(incident.commander_id)}."
+
+
+def commander_changed(names: Names, actor_id: str, old_id: str, new_id: str) -> str:
+    return (
+        f"{names.at(actor_id)} changed the commander from {names.at(old_id)} to {names.at(new_id)}."
+    )
+
+
+# ---- info and list ----------------------------------------------------------------------
+
+
+def status_word(incident: Incident) -> str:
+    return "Ongoing" if incident.is_ongoing else "Ended"
+
+
+def stage_label(incident: Incident) -> str:
+    stage = incident.current_stage
+    if stage is None:
+        return "no stages"
+    return (
+        f"{incident.active_stage + 1}/{len(incident.stages)} {stage.title}"
+        f" ({stage.done_count}/{len(stage.tasks)} done)"
+    )
+
+
+def info(incident: Incident, names: Names, now: int, last_update: str = "") -> str:
+    lines = [
+        f"### {escape(incident.name)}",
+        f"**Commander:** {names.at(incident.commander_id)}",
+        f"**Status:** {status_word(incident)}",
+        f"**Stage:** {stage_label(incident)}",
+        f"**Duration:** {duration(incident.duration_ms(now))} (started {timestamp(incident.created_at)})",
+        f"**Last status update:** {escape(last_update) if last_update else 'none yet'}",
+    ]
+    if incident.severity:
+        lines.insert(3, f"**Severity:** {escape(incident.severity)}")
+    stage = incident.current_stage
+    if stage is not None and stage.tasks:
+        lines.append(f"**Tasks of {escape(stage.title)}:**")
+        for n, task in enumerate(stage.tasks, start=1):
+            who = f" — {names.at(task.assignee_id)}" if task.assignee_id else ""
+            lines.append(f"{n}. {STATE_MARK[task.state]} {escape(task.title)}{who}")
+    return "\n".join(lines)
+
+
+def incident_list(incidents: Sequence[Incident], names: Names, now: int) -> str:
+    if not incidents:
+        return "You have no ongoing incidents in this team."
+    lines = ["| Incident | Severity | Stage | Duration | Commander |", "|---|---|---|---|---|"]
+    for inc in incidents:
+        stage = inc.current_stage.title if inc.current_stage else "—"
+        lines.append(
+            f"| {channel_link(inc.channel_name)} | {escape(inc.severity) or '—'} | {escape(stage)} | "
+            f"{duration(inc.duration_ms(now))} | {names.at(inc.commander_id)} |"
+        )
+    return "\n".join(lines)
+
+
+def still_working() -> str:
+    return "Still working on it; I'll post the answer here when it's done."
+
+
+def start_from_post_prompt() -> str:
+    return "Start an incident from this post? The post will be quoted as its origin."
+
+
+def unknown_command_token() -> str:
+    return (
+        "warroom does not recognise this slash command's token. An administrator should run "
+        "`warroom setup` for this team (or add the token to WARROOM_COMMAND_TOKENS)."
+    )

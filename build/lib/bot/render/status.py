@@ -1,0 +1,145 @@
+"""Status updates and reminders: the dialog, the posts, the broadcast copy, their sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.domain.models import Incident
+from bot.render.format import duration, escape, timestamp
+from bot.render.messages import status_word
+from bot.render.views import ButtonMaker, Names
+
+MESSAGE_MAX = 3000  # Mattermost's limit for a dialog textarea
+# The props key that marks a reminder post with its reminder's id (found again after a kill).
+REMINDER_MARK = "warroom_reminder"
+_HEADING = "##### :speech_balloon: Status update by "
+
+REMINDER_LABELS: dict[int, str] = {
+    0: "No reminder",
+    10: "10 seconds (testing)",
+    15 * 60: "15 minutes",
+    30 * 60: "30 minutes",
+    60 * 60: "60 minutes",
+    4 * 3600: "4 hours",
+    24 * 3600: "24 hours",
+}
+
+_FIELD_ERRORS = {
+    "message_required": "Write the update.",
+    "message_too_long": f"The update must be at most {MESSAGE_MAX} characters.",
+    "bad_reminder": "Choose one of the listed reminders.",
+}
+
+
+def field_error(reason: str) -> str:
+    return _FIELD_ERRORS.get(reason, "Not valid.")
+
+
+def status_dialog(
+    *,
+    url: str,
+    state: str,
+    incident: Incident,
+    message: str,
+    reminder_seconds: int,
+    choices: Sequence[int],
+) -> dict[str, Any]:
+    options = [{"text": REMINDER_LABELS[s], "value": str(s)} for s in choices]
+    return {
+        "url": url,
+        "dialog": {
+            "callback_id": "status",
+            "title": "Update status",
+            "introduction_text": (
+                f"Posted in the incident channel of **{escape(incident.name)}** as coming"
+                " from you, and copied to its broadcast channel if it has one."
+            ),
+            "submit_label": "Post update",
+            "notify_on_cancel": False,
+            "state": state,
+            "elements": [
+                {
+                    "display_name": "Status update",
+                    "name": "message",
+                    "type": "textarea",
+                    "max_length": MESSAGE_MAX,
+                    "default": message[:MESSAGE_MAX],
+                    "help_text": "Markdown. Where things stand, what is next.",
+                },
+                {
+                    "display_name": "Reminder for next update",
+                    "name": "reminder",
+                    "type": "select",
+                    "options": options,
+                    "default": str(reminder_seconds),
+                },
+            ],
+        },
+    }
+
+
+def update_post(names: Names, author_id: str, message: str) -> str:
+    """The update as posted in the incident channel (a bot posts it: the author is named)."""
+    return f"{_HEADING}{names.at(author_id)}\n\n{message}"
+
+
+def body_of(post_message: str) -> str:
+    """The update written in a status post, without the heading warroom put above it."""
+    if post_message.startswith(_HEADING):
+        _, _, rest = post_message.partition("\n")
+        return rest.strip("\n")
+    return post_message
+
+
+def last_update(message: str, author: str, at: int) -> str:
+    """What the summary card and ``info`` show as the last status update."""
+    return f"{message}\n— {author}, {timestamp(at)}"
+
+
+def broadcast(
+    incident: Incident, names: Names, *, author_id: str, link: str, now: int, message: str
+) -> str:
+    return (
+        f"#### [{escape(incident.name)}]({link})\n"
+        f"Status update by {names.at(author_id)} · {duration(incident.duration_ms(now))}"
+        f" · {status_word(incident)}\n\n{message}"
+    )
+
+
+def broadcast_failed() -> str:
+    return (
+        "Your status update is posted in the incident channel, but I could not copy it to"
+        " the broadcast channel."
+    )
+
+
+def reminder_post(
+    incident: Incident, names: Names, buttons: ButtonMaker, reminder_id: int
+) -> tuple[str, dict[str, Any]]:
+    text = (
+        f"{names.at(incident.commander_id)}, a status update for **{escape(incident.name)}**"
+        " is due."
+    )
+    params = {"r": reminder_id}
+    attachment = {
+        "fallback": "A status update is due.",
+        "text": "Any member of this channel may write it.",
+        "actions": [
+            buttons.button(
+                action_id="update",
+                label="Update status",
+                action="status",
+                incident_id=incident.id,
+                style="primary",
+            ),
+            buttons.button(
+                action_id="dismiss",
+                label="Dismiss",
+                action="dismiss",
+                incident_id=incident.id,
+                params=params,
+            ),
+        ],
+    }
+    return text, {"attachments": [attachment], REMINDER_MARK: str(reminder_id)}

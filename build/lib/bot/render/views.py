@@ -1,0 +1,50 @@
+"""Data the renderers need besides the incident: usernames, the clock, buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class ButtonMaker(Protocol):
+    """Builds a Mattermost action whose context is a signed token (see interactions/buttons)."""
+
+    def button(
+        self,
+        *,
+        action_id: str,
+        label: str,
+        action: str,
+        incident_id: str,
+        style: str = "default",
+        params: dict[str, Any] | None = None,
+        user_id: str = "",
+    ) -> dict[str, Any]: ...
+
+    def user_select(
+        self,
+        *,
+        action_id: str,
+        label: str,
+        action: str,
+        incident_id: str,
+        params: dict[str, Any] | None = None,
+        user_id: str = "",
+    ) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Names:
+    """user id -> username, for everyone a view mentions. Unknown ids render as ``unknown``."""
+
+    by_id: Mapping[str, str] = field(default_factory=dict)
+
+    def __call__(self, user_id: str) -> str:
+        if not user_id:
+            return ""
+        return self.by_id.get(user_id, "unknown-user")
+
+    def at(self, user_id: str) -> str:
+        name = self(user_id)
+        return f"@{name}" if name else "nobody"

@@ -1,0 +1,295 @@
+"""Durable reminders: rows with a due time, one sleeping coroutine, exactly-once posts.
+
+One coroutine (:meth:`ReminderScheduler.run`) sleeps until the earliest pending due time
+(``min(due_at)`` from an index) and is woken early when a nearer reminder is added. Idle,
+it costs one sleeping task whatever the number of pending reminders; nothing polls rows.
+
+Exactly once, also across a SIGKILL:
+
+1. Due rows are claimed ``pending -> firing`` in a transaction before anything is posted.
+2. Under the incident's lock the reminder is posted; its post carries the reminder id in
+   its props (``warroom_reminder``); then ``firing -> posted`` records the post id.
+3. A kill between 1 and 2 leaves a ``firing`` row. At start every ``firing`` row goes back
+   to ``pending`` *marked as attempted*; before posting an attempted reminder the poster
+   looks for a post carrying its id among the channel's newest posts and records it instead
+   of posting again. So a reminder whose post was made (even if warroom died before the
+   answer arrived) is never posted twice, and one whose post was not made fires once,
+   promptly after start. The same check guards the retry after a failed post whose answer
+   was lost (timeout).
+
+The one gap: a reminder post made in the kill window and then deleted, or pushed out of
+the searched window (the newest 200 posts) before warroom comes back, is posted again.
+
+Cancelling (an update, the end of the incident, Dismiss) takes the same per-incident lock,
+so it never interleaves with a firing: pending/firing rows close without a post; posted
+ones go ``posted -> closing``, their post is deleted, then ``closed`` (a kill in between
+is finished at the next start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Protocol
+
+from bot.clock import Clock
+from bot.log import get_logger
+from bot.scheduler.locks import KeyedLocks
+from bot.scheduler.store import Reminder, ReminderState, ReminderStore
+from bot.services.ports import Timer
+from bot.store.db import Database
+
+log = get_logger(__name__)
+
+BATCH = 256
+CONCURRENCY = 32
+RETRY_MS = 30_000
+MAX_ATTEMPTS = 6
+
+
+class GiveUp(Exception):
+    """The reminder can never be posted (its channel is gone, the bot was removed…)."""
+
+
+class ReminderPoster(Protocol):
+    """What a fired reminder does in chat; the scheduler decides when and how often."""
+
+    async def post(self, reminder: Reminder) -> str | None:
+        """Post the reminder; its post id, or None when there is nothing to remind of."""
+
+    async def find(self, reminder: Reminder) -> str | None:
+        """The post an earlier, interrupted attempt made for this reminder, if any."""
+
+    async def remove(self, reminder: Reminder) -> None:
+        """Delete the reminder's post (already gone is fine)."""
+
+
+class ReminderScheduler:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        store: ReminderStore,
+        clock: Clock,
+        timer: Timer,
+        poster: ReminderPoster,
+        concurrency: int = CONCURRENCY,
+    ) -> None:
+        self._db = db
+        self.store = store
+        self._clock = clock
+        self._timer = timer
+        self._poster = poster
+        self._locks = KeyedLocks()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._armed: int | None = None  # the due time the sleeping loop waits for
+        self._claimed: set[int] = set()  # rows this process moved to firing, not yet handled
+        self._records: list[tuple[int, str | None, asyncio.Future[None]]] = []
+        self._flushing = asyncio.Lock()
+        self.fired = 0
+
+    # ---- what the services call -------------------------------------------------------
+
+    async def replace(self, *, incident_id: str, channel_id: str, due_at: int | None) -> None:
+        """Close the incident's open reminder (and its post); schedule ``due_at`` if given."""
+        async with self._locks.hold(incident_id):
+            await self._close_open(incident_id)
+            if due_at is None:
+                return
+            async with self._db.transaction() as tx:
+                await self.store.add(
+                    tx,
+                    incident_id=incident_id,
+                    channel_id=channel_id,
+                    due_at=due_at,
+                    now=self._clock.now_ms(),
+                )
+        self._nearer(due_at)
+
+    async def cancel(self, incident_id: str) -> None:
+        await self.replace(incident_id=incident_id, channel_id="", due_at=None)
+
+    async def dismiss(self, reminder_id: int) -> bool:
+        """Remove a posted reminder (its post); False if it was no longer posted."""
+        reminder = await self.store.get(reminder_id)
+        if reminder is None:
+            return False
+        async with self._locks.hold(reminder.incident_id):
+            current = await self.store.get(reminder_id)
+            if current is None or current.state is not ReminderState.POSTED:
+                return False
+            await self._close_posted(current)
+            return True
+
+    def wake(self) -> None:
+        """Re-read the earliest due time now (a nearer reminder was added, tests moved time)."""
+        self._idle.clear()
+        self._wake.set()
+
+    async def caught_up(self) -> None:
+        """Wait until everything due by the clock's current time has been handled."""
+        self.wake()
+        await self._idle.wait()
+
+    # ---- the loop ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            await self._recover()
+        except Exception:
+            log.exception("reminder_recovery_failed")  # the rows stay as they are for next time
+        while True:
+            try:
+                await self._step()
+            except Exception:
+                log.exception("reminder_loop_failed")
+                await asyncio.sleep(1.0)
+
+    async def _step(self) -> None:
+        self._wake.clear()
+        batch = await self.store.due(self._clock.now_ms(), BATCH)
+        if batch:
+            self._armed = None
+            await self._fire_batch(batch)
+            return
+        self._armed = await self.store.next_due()
+        self._idle.set()
+        await self._sleep(self._armed)
+
+    async def _sleep(self, until: int | None) -> None:
+        waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._wake.wait())}
+        if until is not None:
+            waits.add(asyncio.ensure_future(self._timer.sleep_until(until)))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+
+    def _nearer(self, due_at: int) -> None:
+        if self._armed is None or due_at < self._armed:
+            self.wake()
+
+    async def _recover(self) -> None:
+        """Settle rows a stop or a kill interrupted. Needs no Mattermost call for firing rows."""
+        for reminder in await self.store.unsettled():
+            if reminder.state is ReminderState.FIRING:
+                async with self._db.transaction() as tx:
+                    await self.store.move(
+                        tx, reminder.id, ReminderState.FIRING, ReminderState.PENDING, attempt=True
+                    )
+                log.info("reminder_rearmed_after_interruption", reminder_id=reminder.id)
+            else:
+                async with self._locks.hold(reminder.incident_id):
+                    await self._finish_closing(reminder)
+
+    async def _fire_batch(self, batch: list[Reminder]) -> None:
+        async with self._db.transaction() as tx:
+            claimed = set(await self.store.claim(tx, [r.id for r in batch]))
+        # Every firing row at run time was claimed here (start turns old ones back to pending),
+        # so this set, kept under the incident locks, says whether a cancel overtook a claim.
+        self._claimed |= claimed
+        results = await asyncio.gather(
+            *(self._fire(r) for r in batch if r.id in claimed), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, Exception):
+                log.error("reminder_fire_failed", exc_info=result)
+
+    async def _fire(self, reminder: Reminder) -> None:
+        async with self._slots, self._locks.hold(reminder.incident_id):
+            if reminder.id not in self._claimed:
+                return  # cancelled between the claim and now
+            try:
+                post_id = await self._deliver(reminder)
+            except GiveUp as exc:
+                log.warning("reminder_given_up", reminder_id=reminder.id, reason=str(exc))
+                post_id = None
+            except Exception:
+                log.exception("reminder_post_failed", reminder_id=reminder.id)
+                await self._retry_later(reminder)
+                return
+            finally:
+                self._claimed.discard(reminder.id)
+            await self._record(reminder.id, post_id)
+            if post_id is not None:
+                self.fired += 1
+                log.info(
+                    "reminder_fired", reminder_id=reminder.id, incident_id=reminder.incident_id
+                )
+
+    async def _record(self, reminder_id: int, post_id: str | None) -> None:
+        """firing -> posted (or closed), committed together with the others waiting (one
+        transaction for many reminders under load); returns once this one is committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._records.append((reminder_id, post_id, done))
+        async with self._flushing:
+            if not done.done():
+                batch, self._records = self._records, []
+                try:
+                    async with self._db.transaction() as tx:
+                        for rid, pid, _ in batch:
+                            new = ReminderState.CLOSED if pid is None else ReminderState.POSTED
+                            await self.store.move(tx, rid, ReminderState.FIRING, new, post_id=pid)
+                except Exception as exc:
+                    for _, _, waiting in batch:
+                        waiting.set_exception(exc)
+                else:
+                    for _, _, waiting in batch:
+                        waiting.set_result(None)
+        await done
+
+    async def _deliver(self, reminder: Reminder) -> str | None:
+        if reminder.attempts:
+            earlier = await self._poster.find(reminder)
+            if earlier:
+                log.info("reminder_post_found", reminder_id=reminder.id, post_id=earlier)
+                return earlier
+        return await self._poster.post(reminder)
+
+    async def _retry_later(self, reminder: Reminder) -> None:
+        give_up = reminder.attempts + 1 >= MAX_ATTEMPTS
+        due = self._clock.now_ms() + RETRY_MS * 2**reminder.attempts
+        self._claimed.discard(reminder.id)
+        async with self._db.transaction() as tx:
+            await self.store.move(
+                tx,
+                reminder.id,
+                ReminderState.FIRING,
+                ReminderState.CLOSED if give_up else ReminderState.PENDING,
+                due_at=None if give_up else due,
+                attempt=True,
+            )
+        if not give_up:
+            self._nearer(due)
+
+    # ---- closing (callers hold the incident's lock) -----------------------------------------
+
+    async def _close_open(self, incident_id: str) -> None:
+        for reminder in await self.store.open_for(incident_id):
+            if reminder.state in (ReminderState.PENDING, ReminderState.FIRING):
+                async with self._db.transaction() as tx:
+                    await self.store.move(tx, reminder.id, reminder.state, ReminderState.CLOSED)
+                self._claimed.discard(reminder.id)
+                if reminder.due_at == self._armed:
+                    self.wake()  # the loop slept for this one: let it sleep for the next instead
+            elif reminder.state is ReminderState.POSTED:
+                await self._close_posted(reminder)
+            else:
+                await self._finish_closing(reminder)
+
+    async def _close_posted(self, reminder: Reminder) -> None:
+        async with self._db.transaction() as tx:
+            await self.store.move(tx, reminder.id, ReminderState.POSTED, ReminderState.CLOSING)
+        await self._finish_closing(reminder)
+
+    async def _finish_closing(self, reminder: Reminder) -> None:
+        try:
+            await self._poster.remove(reminder)
+        except Exception:
+            log.exception("reminder_post_not_removed", reminder_id=reminder.id)
+            return  # stays closing: the next start or change of the incident tries again
+        async with self._db.transaction() as tx:
+            await self.store.move(tx, reminder.id, ReminderState.CLOSING, ReminderState.CLOSED)

@@ -1,0 +1,222 @@
+"""Stages and tasks use-cases: apply a checklist transition, then say it and refresh the posts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from bot.clock import Clock
+from bot.domain import checklist
+from bot.domain.models import EventKind, Incident, Task, TimelineEvent
+from bot.domain.transitions import Transition
+from bot.errors import ChatUnavailable, InputError, InvalidTransition, WarroomError
+from bot.interactions.signing import Signer
+from bot.log import get_logger
+from bot.render import checklist as text
+from bot.services.container import Services
+from bot.services.directory import Directory
+from bot.services.incidents import IncidentService
+from bot.services.notify import Notifier
+from bot.services.ports import ChatClient, ChatRefused
+from bot.tasks import TaskTracker
+
+log = get_logger(__name__)
+
+CONFIRM_TTL_MS = 15 * 60 * 1000
+UNKNOWN_COMMAND = "api.command.execute_command.not_found.app_error"
+Change = Callable[[Incident], Transition]
+
+
+class ChecklistService:
+    """Built from the app's services whenever a handler needs it; only runs in flight persist."""
+
+    # "<incident id>:<task id>" of commands running now: a second click meanwhile runs nothing.
+    _running: ClassVar[set[str]] = set()
+
+    def __init__(
+        self,
+        *,
+        incidents: IncidentService,
+        directory: Directory,
+        chat: ChatClient,
+        notifier: Notifier,
+        clock: Clock,
+        tasks: TaskTracker,
+        signer: Signer,
+        dialog_url: str,
+    ) -> None:
+        self._incidents = incidents
+        self._dir = directory
+        self._chat = chat
+        self._notify = notifier
+        self._clock = clock
+        self._tasks = tasks
+        self._signer = signer
+        self._dialog_url = dialog_url
+
+    @classmethod
+    def of(cls, svc: Services) -> ChecklistService:
+        return cls(
+            incidents=svc.incidents,
+            directory=svc.directory,
+            chat=svc.chat,
+            notifier=svc.notifier,
+            clock=svc.clock,
+            tasks=svc.tasks,
+            signer=svc.signer,
+            dialog_url=svc.urls.dialog,
+        )
+
+    def now(self) -> int:
+        return self._clock.now_ms()
+
+    async def change(
+        self, incident_id: str, change: Change
+    ) -> tuple[Incident, list[TimelineEvent]]:
+        """Apply ``change`` to the current state; if anything changed, say so and refresh."""
+        saved, events = await self._incidents.mutate(incident_id, change)
+        if events:
+            ids = [e.actor_id for e in events]
+            ids += [
+                str(e.data[k])
+                for e in events
+                if e.kind is EventKind.TASK_ASSIGNED
+                for k in ("from", "to")
+            ]
+            names = await self._dir.names(ids)
+            for event in events:
+                await self._say(saved, text.change_line(event, names))
+            self._incidents.refresh_later(saved)
+        return saved, events
+
+    async def _say(self, incident: Incident, line: str) -> None:
+        try:
+            await self._chat.create_post(incident.channel_id, line)
+        except (ChatRefused, ChatUnavailable):
+            log.exception("checklist_line_failed", incident_id=incident.id)
+
+    def confirmation(
+        self, action: str, incident: Incident, actor_id: str, params: dict[str, Any]
+    ) -> str:
+        """A one-shot dialog state for ``action``, bound to the incident and the user."""
+        return self._signer.sign(
+            action,
+            expires_at=self.now() + CONFIRM_TTL_MS,
+            incident_id=incident.id,
+            user_id=actor_id,
+            one_shot=True,
+            params=params,
+        )
+
+    async def open_dialog(self, trigger_id: str, dialog: dict[str, Any]) -> None:
+        if not trigger_id:
+            raise InputError("stale_button")
+        await self._chat.open_dialog(trigger_id, dialog["url"], dialog["dialog"])
+
+    # ---- stages ---------------------------------------------------------------------------
+
+    async def move_stage(
+        self, incident: Incident, actor_id: str, *, step: int, from_stage: int
+    ) -> None:
+        now = self.now()
+        await self.change(
+            incident.id,
+            lambda cur: checklist.move_stage(
+                cur, from_stage=from_stage, step=step, actor_id=actor_id, now=now
+            ),
+        )
+
+    async def next_stage(
+        self, incident: Incident, actor_id: str, trigger_id: str, *, from_stage: int
+    ) -> None:
+        """Move on now, or, while the stage has open tasks, ask first in a dialog."""
+        if incident.active_stage != from_stage:
+            return  # someone already moved the stage: this intent is spent
+        checklist.stage_target(incident, +1)
+        still_open = checklist.open_tasks(incident)
+        if not still_open:
+            await self.move_stage(incident, actor_id, step=+1, from_stage=from_stage)
+            return
+        state = self.confirmation("stagenext", incident, actor_id, {"from": from_stage})
+        intro = text.confirm_next_intro(incident, still_open)
+        await self.open_dialog(
+            trigger_id, text.stage_dialog(url=self._dialog_url, state=state, intro=intro)
+        )
+
+    def task_dialog(
+        self, incident: Incident, actor_id: str, *, stage: int, task: Task | None = None
+    ) -> dict[str, Any]:
+        """The dialog that adds a task to ``stage`` or, given ``task``, edits it."""
+        params: dict[str, Any] = {"t": task.id} if task else {"stage": stage}
+        state = self.confirmation("taskedit", incident, actor_id, params)
+        return text.task_dialog(
+            url=self._dialog_url, state=state, stage=incident.stages[stage], task=task
+        )
+
+    # ---- operations that need more than a transition --------------------------------------
+
+    async def assign(
+        self, incident: Incident, *, actor_id: str, task_id: str, user_id: str
+    ) -> None:
+        """Assign the task to a member of the incident channel; ``user_id=""`` unassigns."""
+        if user_id:
+            user = await self._dir.user(user_id)
+            if user.is_bot:
+                raise InputError("assignee_is_bot")
+            if not await self._chat.is_channel_member(incident.channel_id, user.id):
+                raise InputError("not_in_channel")
+        now = self.now()
+        await self.change(
+            incident.id,
+            lambda cur: checklist.assign(
+                cur, task_id=task_id, assignee_id=user_id, actor_id=actor_id, now=now
+            ),
+        )
+
+    async def run(
+        self, incident: Incident, *, actor_id: str, task_id: str, seen_run: int | None
+    ) -> None:
+        """Run the task's command in the background (it may be slow), once per click.
+
+        ``seen_run`` is the task's last run as the clicked button showed it: if the task ran
+        since, or is running now, this click is a repeat and runs nothing.
+        """
+        task = checklist.locate(incident, task_id).task
+        if not task.command:
+            raise InvalidTransition("no_command")
+        key = f"{incident.id}:{task.id}"
+        if key in self._running:
+            raise InvalidTransition("already_running")
+        if task.last_run_at != seen_run:
+            raise InvalidTransition("just_ran")
+        self._running.add(key)
+        self._tasks.spawn(f"taskrun-{task.id}", self._run(incident, actor_id, task, key))
+
+    async def _run(self, incident: Incident, actor_id: str, task: Task, key: str) -> None:
+        try:
+            why = await self._execute(incident, task)
+            if why:
+                await self._notify.tell(
+                    actor_id, incident.channel_id, text.run_failed(task.command, why)
+                )
+                return
+            now = self.now()
+            await self.change(
+                incident.id,
+                lambda cur: checklist.record_run(cur, task_id=task.id, actor_id=actor_id, now=now),
+            )
+        except WarroomError as exc:  # e.g. the task was removed while its command ran
+            log.info("task_run_not_recorded", incident_id=incident.id, detail=repr(exc))
+        finally:
+            self._running.discard(key)
+
+    async def _execute(self, incident: Incident, task: Task) -> str:
+        """Run the command as the bot; "" when it ran, else why not."""
+        try:
+            await self._chat.execute_command(incident.channel_id, task.command)
+        except ChatRefused as exc:
+            log.info("task_command_refused", incident_id=incident.id, error_id=exc.error_id)
+            return "unknown" if exc.error_id == UNKNOWN_COMMAND else "refused"
+        except ChatUnavailable:
+            return "unavailable"
+        return ""

@@ -1,0 +1,55 @@
+"""Everything a command, button or dialog handler may use, built once by the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.interactions.buttons import Buttons
+from bot.interactions.signing import Signer
+from bot.services.directory import Directory
+from bot.services.incidents import IncidentService
+from bot.services.notify import Notifier
+from bot.services.playbooks import PlaybookService
+from bot.services.ports import ChatClient
+from bot.services.review import ReviewService
+from bot.services.status import StatusService
+from bot.services.testdata import TestData
+from bot.settings import Settings
+from bot.store.db import Database
+from bot.store.nonces import NonceStore
+from bot.tasks import TaskTracker
+
+
+@dataclass
+class Urls:
+    command: str
+    action: str
+    dialog: str
+    mattermost: str
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    chat: ChatClient
+    clock: Clock
+    signer: Signer
+    buttons: Buttons
+    directory: Directory
+    notifier: Notifier
+    incidents: IncidentService
+    playbooks: PlaybookService
+    nonces: NonceStore
+    tasks: TaskTracker
+    urls: Urls
+    bot_user_id: str
+    status: StatusService
+    # ---- review, export, stats, test data (issue 6) ----
+    review: ReviewService
+    testdata: TestData
+
+    def severity_levels(self) -> list[str]:
+        """From ``playbooks.yaml`` if it names any, else from the settings."""
+        return self.playbooks.severity_levels or list(self.settings.severity_levels)

@@ -1,0 +1,168 @@
+"""``playbooks.yaml``: the schema, strict validation, and errors that name the exact path."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.domain.models import StageTemplate, TaskTemplate
+
+USERNAME = re.compile(r"^@?[a-z0-9][a-z0-9._\-]{0,63}$")
+CHANNEL = re.compile(r"^~?[a-z0-9][a-z0-9_\-]{0,63}$")
+REMINDER_CHOICES = (0, 15, 30, 60, 240, 1440)
+
+
+class PlaybookFileError(Exception):
+    """The file could not be used. ``problems`` are ``path: reason`` lines."""
+
+    def __init__(self, file: Path, problems: list[str]) -> None:
+        super().__init__(f"{file}: " + "; ".join(problems))
+        self.file = file
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TaskSpec(_Strict):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=4000)] = ""
+    command: Annotated[str, Field(max_length=1000)] = ""
+
+    @field_validator("command")
+    @classmethod
+    def _slash(cls, value: str) -> str:
+        if value and not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
+
+
+class StageSpec(_Strict):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    tasks: list[TaskSpec] = Field(default_factory=list)
+
+
+def _names(pattern: re.Pattern[str], what: str, values: list[str]) -> list[str]:
+    for v in values:
+        if not pattern.match(v.lower()):
+            raise ValueError(f"{v!r} is not a {what}")
+    return [v.lower().lstrip("@~") for v in values]
+
+
+class PlaybookSpec(_Strict):
+    title: Annotated[str, Field(min_length=1, max_length=128)]
+    team: Annotated[str, Field(min_length=1, max_length=64)]
+    description: Annotated[str, Field(max_length=4000)] = ""
+    private: bool = True
+    broadcast_channel: str = ""
+    reminder_minutes: int = 0
+    status_template: Annotated[str, Field(max_length=3000)] = ""
+    invite: list[str] = Field(default_factory=list)
+    members: list[str] = Field(default_factory=list)
+    team_wide: bool = False
+    stages: list[StageSpec] = Field(default_factory=list)
+
+    @field_validator("invite", "members")
+    @classmethod
+    def _users(cls, value: list[str]) -> list[str]:
+        return _names(USERNAME, "username like @alice", value)
+
+    @field_validator("broadcast_channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if not value:
+            return ""
+        return _names(CHANNEL, "channel name like ~ops-alerts", [value])[0]
+
+    @field_validator("reminder_minutes")
+    @classmethod
+    def _reminder(cls, value: int) -> int:
+        if value not in REMINDER_CHOICES:
+            raise ValueError(f"must be one of {', '.join(map(str, REMINDER_CHOICES))}")
+        return value
+
+
+def stage_templates(stages: list[StageSpec]) -> tuple[StageTemplate, ...]:
+    """The domain's stage templates for validated stage specs."""
+    return tuple(
+        StageTemplate(
+            title=s.title,
+            tasks=tuple(
+                TaskTemplate(title=t.title, description=t.description, command=t.command)
+                for t in s.tasks
+            ),
+        )
+        for s in stages
+    )
+
+
+class PlaybookFile(_Strict):
+    playbooks: list[PlaybookSpec] = Field(default_factory=list)
+    # Severity levels, most severe first; empty = WARROOM_SEVERITY_LEVELS (default SEV1–SEV4).
+    severity_levels: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        default_factory=list, max_length=12
+    )
+
+    @field_validator("severity_levels")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        lowered = [v.lower() for v in value]
+        if len(set(lowered)) != len(lowered):
+            raise ValueError("levels must be distinct (case does not count)")
+        if any(" " in v for v in value):
+            raise ValueError("a level is one word, e.g. SEV1")
+        return value
+
+
+def location(loc: tuple[int | str, ...]) -> str:
+    """``('playbooks', 2, 'title')`` -> ``playbooks[2].title``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse(text: str, file: Path) -> PlaybookFile:
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise PlaybookFileError(file, [f"{where}{problem}"]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise PlaybookFileError(file, ["the top level must be a mapping with a `playbooks:` list"])
+    try:
+        parsed = PlaybookFile.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{location(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+        ]
+        raise PlaybookFileError(file, problems) from None
+    seen: dict[tuple[str, str], int] = {}
+    for n, pb in enumerate(parsed.playbooks):
+        key = (pb.team.lower(), pb.title.lower())
+        if key in seen:
+            raise PlaybookFileError(
+                file,
+                [f"playbooks[{n}].title: duplicate of playbooks[{seen[key]}] in team {pb.team}"],
+            )
+        seen[key] = n
+    return parsed
+
+
+def read(file: Path) -> PlaybookFile:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlaybookFileError(file, ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlaybookFileError(file, [f"cannot read: {exc}"]) from None
+    return parse(text, file)

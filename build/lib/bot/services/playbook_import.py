@@ -1,0 +1,250 @@
+"""Reading a playbook someone brings: Mattermost's Playbooks JSON, or warroom's own YAML export.
+
+Mattermost's Incident Management plugin (1.x, ``create_public_incident``,
+``broadcast_channel_id``, ``member_ids``) and its successor Playbooks (the ``version: 1``
+export, or a playbook as its API returns it: ``create_public_playbook_run``,
+``broadcast_channel_ids``, ``members``) all share ``title``, ``description`` and
+``checklists[{title, items[{title, description, command}]}]``. Checklists become stages,
+items tasks; what has no equivalent in warroom is listed in :attr:`ImportDraft.unmapped`.
+Nothing here does I/O: user and channel ids are resolved by the playbook service.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.domain.models import StageTemplate, TaskTemplate
+from bot.services.playbook_file import (
+    REMINDER_CHOICES,
+    PlaybookFileError,
+    PlaybookSpec,
+    parse,
+    stage_templates,
+)
+from bot.services.playbook_text import COMMAND_MAX, DESCRIPTION_MAX, TITLE_MAX
+
+TEXT_MAX = 512 * 1024
+PLAYBOOK_TITLE_MAX = 128
+_MAPPED = {
+    "title", "description", "checklists", "create_public_incident", "create_public_playbook_run",
+    "reminder_timer_default_seconds", "reminder_message_template", "invited_user_ids",
+    "invite_users_enabled", "member_ids", "members", "broadcast_channel_id",
+    "broadcast_channel_ids", "broadcast_enabled", "announcement_channel_id",
+    "announcement_channel_enabled", "public",
+}  # fmt: skip
+# Server bookkeeping, not part of what a playbook *is*: dropped silently.
+_BOOKKEEPING = {
+    "id", "team_id", "create_at", "update_at", "delete_at", "num_stages", "num_steps",
+    "num_runs", "num_actions", "last_run_at", "version", "active_runs", "status_update_enabled",
+    "default_playbook_admin_role", "default_playbook_member_role", "default_run_admin_role",
+    "default_run_member_role", "is_favorite",
+}  # fmt: skip
+_ITEM_MAPPED = {"title", "description", "command"}
+_ITEM_RUN_STATE = {
+    "id", "state", "state_modified", "state_modified_post_id", "assignee_id",
+    "assignee_modified", "assignee_modified_post_id", "command_last_run", "delete_at",
+}  # fmt: skip
+
+
+class NotImportable(Exception):
+    """The text is not something warroom can import. ``reason`` is a render key."""
+
+    def __init__(self, reason: str, problems: list[str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.problems = problems or []
+
+
+@dataclass
+class ImportDraft:
+    """A playbook read from an export; ids and names still to be resolved."""
+
+    kind: str  # "mattermost" | "warroom"
+    title: str
+    description: str = ""
+    private: bool = True
+    team_wide: bool = False
+    reminder_minutes: int = 0
+    status_template: str = ""
+    stages: tuple[StageTemplate, ...] = ()
+    member_ids: list[str] = field(default_factory=list)
+    invite_ids: list[str] = field(default_factory=list)
+    broadcast_ids: list[str] = field(default_factory=list)
+    spec: PlaybookSpec | None = None  # the warroom YAML entry, names unresolved
+    unmapped: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (render key, detail)
+
+
+def read(text: str) -> ImportDraft:
+    if len(text) > TEXT_MAX:
+        raise NotImportable("import_too_big")
+    stripped = text.strip()
+    if not stripped:
+        raise NotImportable("import_empty")
+    data: Any
+    try:
+        data = json.loads(stripped)
+    except RecursionError:
+        raise NotImportable("import_bad_json", ["nested too deeply"]) from None
+    except json.JSONDecodeError as exc:
+        if stripped.startswith(("{", "[")):
+            raise NotImportable("import_bad_json", [f"line {exc.lineno}: {exc.msg}"]) from None
+        data = _yaml(stripped)
+    if isinstance(data, dict) and "playbooks" in data:
+        return _warroom(stripped)
+    if not isinstance(data, dict) or not isinstance(data.get("checklists"), list):
+        raise NotImportable("import_not_playbook")
+    return _mattermost(data)
+
+
+def _yaml(text: str) -> Any:
+    """Text that is not JSON may still be warroom's own YAML export."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise NotImportable("import_bad_json") from None
+    if not isinstance(data, dict) or "playbooks" not in data:
+        raise NotImportable("import_bad_json")
+    return data
+
+
+def _warroom(text: str) -> ImportDraft:
+    try:
+        parsed = parse(text, Path("import"))
+    except PlaybookFileError as exc:
+        raise NotImportable("import_invalid", exc.problems) from None
+    if len(parsed.playbooks) != 1:
+        raise NotImportable("import_one_playbook")
+    spec = parsed.playbooks[0]
+    return ImportDraft(
+        kind="warroom",
+        title=spec.title,
+        description=spec.description,
+        private=spec.private,
+        team_wide=spec.team_wide,
+        reminder_minutes=spec.reminder_minutes,
+        status_template=spec.status_template,
+        stages=stage_templates(spec.stages),
+        spec=spec,
+    )
+
+
+def _text(data: dict[str, Any], key: str, where: str, problems: list[str], limit: int) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        problems.append(f"{where}{key}: must be text")
+        return ""
+    value = value.strip()
+    if len(value) > limit:
+        problems.append(f"{where}{key}: longer than {limit} characters")
+    return value
+
+
+def _ids(data: dict[str, Any], key: str) -> list[str]:
+    value = data.get(key)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    return [v for v in value if isinstance(v, str) and v]
+
+
+def _extra(data: dict[str, Any], known: set[str], prefix: str, out: list[str]) -> None:
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if key not in known and value not in (None, "", 0, False, [], {}) and name not in out:
+            out.append(name)
+
+
+def _stages(checklists: list[Any], problems: list[str], unmapped: list[str]) -> list[StageTemplate]:
+    stages: list[StageTemplate] = []
+    for i, checklist in enumerate(checklists):
+        where = f"checklists[{i}]."
+        if not isinstance(checklist, dict):
+            problems.append(f"checklists[{i}]: must be an object")
+            continue
+        title = _text(checklist, "title", where, problems, TITLE_MAX)
+        if not title:
+            problems.append(f"{where}title: missing")
+        _extra(checklist, {"id", "title", "items"}, "checklists.", unmapped)
+        items = checklist.get("items") or []
+        if not isinstance(items, list):
+            problems.append(f"{where}items: must be a list")
+            items = []
+        tasks = []
+        for j, item in enumerate(items):
+            at = f"{where}items[{j}]."
+            if not isinstance(item, dict):
+                problems.append(f"{where}items[{j}]: must be an object")
+                continue
+            task_title = _text(item, "title", at, problems, TITLE_MAX)
+            if not task_title:
+                problems.append(f"{at}title: missing")
+            command = _text(item, "command", at, problems, COMMAND_MAX)
+            if command and not command.startswith("/"):
+                problems.append(f"{at}command: must start with /")
+            description = _text(item, "description", at, problems, DESCRIPTION_MAX)
+            _extra(item, _ITEM_MAPPED | _ITEM_RUN_STATE, "checklists.items.", unmapped)
+            tasks.append(TaskTemplate(title=task_title, description=description, command=command))
+        stages.append(StageTemplate(title=title, tasks=tuple(tasks)))
+    return stages
+
+
+def _reminder(seconds: Any, notes: list[tuple[str, str]]) -> int:
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds <= 0:
+        return 0
+    minutes = seconds / 60
+    choices = [c for c in REMINDER_CHOICES if c]
+    best = min(choices, key=lambda c: abs(c - minutes))
+    if best != minutes:
+        notes.append(("reminder_rounded", f"{minutes:g}|{best}"))
+    return best
+
+
+def _mattermost(data: dict[str, Any]) -> ImportDraft:
+    problems: list[str] = []
+    unmapped: list[str] = []
+    notes: list[tuple[str, str]] = []
+    title = _text(data, "title", "", problems, PLAYBOOK_TITLE_MAX)
+    if not title:
+        problems.append("title: missing")
+    description = _text(data, "description", "", problems, 4000)
+    stages = _stages(data["checklists"], problems, unmapped)
+    if not stages:
+        problems.append("checklists: empty, a playbook needs at least one stage")
+    template = _text(data, "reminder_message_template", "", problems, 3000)
+    if problems:
+        raise NotImportable("import_invalid", problems)
+    _extra(data, _MAPPED | _BOOKKEEPING, "", unmapped)
+    public_run = data.get("create_public_playbook_run", data.get("create_public_incident"))
+    members = _ids(data, "member_ids") + [
+        m["user_id"]
+        for m in data.get("members") or []
+        if isinstance(m, dict) and isinstance(m.get("user_id"), str)
+    ]
+    invite_enabled = data.get("invite_users_enabled")
+    broadcast_enabled = data.get("broadcast_enabled", data.get("announcement_channel_enabled"))
+    broadcast = _ids(data, "broadcast_channel_id") + _ids(data, "broadcast_channel_ids")
+    broadcast += _ids(data, "announcement_channel_id")
+    return ImportDraft(
+        kind="mattermost",
+        title=title,
+        description=description,
+        private=not bool(public_run),
+        team_wide=bool(data.get("public")),
+        reminder_minutes=_reminder(data.get("reminder_timer_default_seconds"), notes),
+        status_template=template,
+        stages=tuple(stages),
+        member_ids=list(dict.fromkeys(members)),
+        invite_ids=[] if invite_enabled is False else _ids(data, "invited_user_ids"),
+        broadcast_ids=[] if broadcast_enabled is False else list(dict.fromkeys(broadcast)),
+        unmapped=unmapped,
+        notes=notes,
+    )

@@ -1,0 +1,160 @@
+"""What the services need from the outside world. Adapters implement these Protocols."""
+
+from __future__ import annotations
+
+from typing import IO, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ChatRefused(Exception):
+    """Mattermost refused a request (a 4xx answer): ``status`` and the server's ``error_id``."""
+
+    def __init__(self, status: int, error_id: str, message: str = "") -> None:
+        super().__init__(f"{status} {error_id}: {message}")
+        self.status = status
+        self.error_id = error_id
+        self.message = message
+
+
+class ChatModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class User(ChatModel):
+    id: str
+    username: str
+    roles: str = ""
+    is_bot: bool = False
+    delete_at: int = 0
+    first_name: str = ""
+    last_name: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return "system_admin" in self.roles.split()
+
+    @property
+    def is_guest(self) -> bool:
+        return "system_guest" in self.roles.split()
+
+
+class Team(ChatModel):
+    id: str
+    name: str
+    display_name: str = ""
+
+
+class Channel(ChatModel):
+    id: str
+    team_id: str = ""
+    name: str
+    display_name: str = ""
+    type: str = "O"
+    header: str = ""
+    delete_at: int = 0
+    total_msg_count: int = 0
+
+    @property
+    def is_private(self) -> bool:
+        return self.type == "P"
+
+
+class Reaction(ChatModel):
+    user_id: str
+    post_id: str
+    emoji_name: str
+    create_at: int = 0
+
+
+class Post(ChatModel):
+    id: str
+    channel_id: str
+    user_id: str = ""
+    message: str = ""
+    create_at: int = 0
+    update_at: int = 0
+    edit_at: int = 0
+    delete_at: int = 0
+    root_id: str = ""
+    type: str = ""
+    props: dict[str, Any] = Field(default_factory=dict)
+    file_ids: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)  # reactions, files, embeds
+
+    @property
+    def reactions(self) -> list[Reaction]:
+        """The reactions the server sent with the post (lists of posts include them)."""
+        raw = self.metadata.get("reactions") or []
+        return [Reaction.model_validate(r) for r in raw if isinstance(r, dict)]
+
+
+class FileInfo(ChatModel):
+    id: str
+    name: str = ""
+    extension: str = ""
+    mime_type: str = ""
+    size: int = 0
+    user_id: str = ""
+    post_id: str = ""
+    create_at: int = 0
+
+
+class PostsPage(ChatModel):
+    order: list[str] = Field(default_factory=list)
+    posts: dict[str, Post] = Field(default_factory=dict)
+    next_post_id: str = ""
+    prev_post_id: str = ""
+
+
+class ChatClient(Protocol):
+    """The Mattermost REST operations warroom uses, as the bot."""
+
+    async def me(self) -> User: ...
+    async def get_user(self, user_id: str) -> User: ...
+    async def get_user_by_username(self, username: str) -> User: ...
+    async def get_users(self, user_ids: list[str]) -> list[User]: ...
+    async def get_team(self, team_id: str) -> Team: ...
+    async def get_team_by_name(self, name: str) -> Team: ...
+    async def my_teams(self) -> list[Team]: ...
+    async def is_team_member(self, team_id: str, user_id: str) -> bool: ...
+    async def create_channel(
+        self, *, team_id: str, name: str, display_name: str, private: bool, header: str
+    ) -> Channel: ...
+    async def get_channel(self, channel_id: str) -> Channel: ...
+    async def get_channel_by_name(self, team_id: str, name: str) -> Channel: ...
+    async def add_channel_member(self, channel_id: str, user_id: str) -> None: ...
+    async def is_channel_member(self, channel_id: str, user_id: str) -> bool: ...
+    async def channel_member_ids(self, channel_id: str) -> list[str]: ...
+    async def direct_channel(self, user_a: str, user_b: str) -> Channel: ...
+    async def create_post(
+        self,
+        channel_id: str,
+        message: str,
+        *,
+        props: dict[str, Any] | None = None,
+        root_id: str = "",
+        file_ids: list[str] | None = None,
+    ) -> Post: ...
+    async def update_post(self, post_id: str, message: str, props: dict[str, Any]) -> Post: ...
+    async def get_post(self, post_id: str) -> Post: ...
+    async def delete_post(self, post_id: str) -> None: ...
+    async def pin_post(self, post_id: str) -> None: ...
+    async def post_ephemeral(
+        self, user_id: str, channel_id: str, message: str, props: dict[str, Any] | None = None
+    ) -> None: ...
+    async def open_dialog(self, trigger_id: str, url: str, dialog: dict[str, Any]) -> None: ...
+    async def execute_command(self, channel_id: str, command: str) -> None: ...
+    async def upload_file(self, channel_id: str, filename: str, data: bytes | IO[bytes]) -> str: ...
+    async def get_file_info(self, file_id: str) -> FileInfo: ...
+    async def get_file(self, file_id: str) -> bytes: ...
+    async def channel_posts(self, channel_id: str, *, page: int, per_page: int) -> PostsPage: ...
+    async def post_reactions(self, post_id: str) -> list[Reaction]: ...
+    async def add_reaction(self, user_id: str, post_id: str, emoji: str) -> None: ...
+    async def remove_reaction(self, user_id: str, post_id: str, emoji: str) -> None: ...
+
+
+class Timer(Protocol):
+    """Waits until a time of the injected clock; tests move a fake clock instead of sleeping."""
+
+    async def sleep_until(self, when_ms: int) -> None: ...

@@ -1,0 +1,224 @@
+"""Following an incident channel: posts pinned to the timeline by reaction, members ever involved.
+
+Pinning: a reaction with the configured emoji (default ``pushpin``) on any post in an incident
+channel records a ``post_pinned`` event stamped with the post's own time, quoting and linking
+it. The ``dedupe_key`` of the event (one per post) makes a second reaction or a second delivery
+of the same websocket event a no-op. When the last such reaction goes, the event goes. After a
+reconnect the newest posts of each ongoing incident channel are re-read for missed changes.
+warroom acknowledges a capture quietly by adding its own ``white_check_mark`` reaction to the
+post (and removes it with the event): visible to everyone, no message, no notification.
+
+Members: everyone (bots excepted) who was ever in the channel, from the members at the start,
+``user_added``/``user_removed`` events and a re-check over REST after every reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from bot.clock import Clock
+from bot.domain.models import EventKind, Incident, TimelineEvent
+from bot.log import get_logger
+from bot.services.directory import Directory
+from bot.services.ports import ChatClient, ChatRefused, Post
+from bot.store.incidents import IncidentStore
+from bot.store.review import ReviewStore
+from bot.transport.events import ReactionAdded, ReactionRemoved, UserAdded, UserRemoved
+
+log = get_logger(__name__)
+
+ACK_EMOJI = "white_check_mark"
+QUOTE_MAX = 1000
+RESYNC_POSTS = 200  # newest posts per incident channel re-read after a reconnect
+
+
+class Permalinks:
+    """``<server>/<team name>/pl/<post id>``; team names are read once."""
+
+    def __init__(self, chat: ChatClient, base_url: str) -> None:
+        self._chat = chat
+        self._base = base_url.rstrip("/")
+        self._teams: dict[str, str] = {}
+
+    async def link(self, team_id: str, post_id: str) -> str:
+        name = self._teams.get(team_id)
+        if name is None:
+            name = (await self._chat.get_team(team_id)).name
+            self._teams[team_id] = name
+        return f"{self._base}/{name}/pl/{post_id}"
+
+
+class TimelineCapture:
+    def __init__(
+        self,
+        *,
+        chat: ChatClient,
+        incidents: IncidentStore,
+        store: ReviewStore,
+        links: Permalinks,
+        bot_user_id: str,
+        emoji: str,
+    ) -> None:
+        self._chat = chat
+        self._incidents = incidents
+        self._store = store
+        self._links = links
+        self._bot = bot_user_id
+        self._emoji = emoji
+
+    def _ours(self, user_id: str, emoji: str) -> bool:
+        return emoji == self._emoji and user_id != self._bot
+
+    async def _incident(self, channel_id: str, post_id: str) -> Incident | None:
+        if not channel_id:
+            try:
+                channel_id = (await self._chat.get_post(post_id)).channel_id
+            except ChatRefused:
+                return None
+        return await self._incidents.by_channel(channel_id)
+
+    async def on_added(self, event: ReactionAdded) -> None:
+        reaction = event.reaction
+        if not self._ours(reaction.user_id, reaction.emoji_name):
+            return
+        incident = await self._incident(event.channel_id, reaction.post_id)
+        if incident is None:
+            return
+        try:
+            post = await self._chat.get_post(reaction.post_id)
+        except ChatRefused:
+            return  # deleted meanwhile
+        await self._pin(incident, post, reaction.user_id)
+
+    async def on_removed(self, event: ReactionRemoved) -> None:
+        reaction = event.reaction
+        if not self._ours(reaction.user_id, reaction.emoji_name):
+            return
+        incident = await self._incident(event.channel_id, reaction.post_id)
+        if incident is None:
+            return
+        try:
+            left = await self._chat.post_reactions(reaction.post_id)
+        except ChatRefused:
+            return
+        if any(self._ours(r.user_id, r.emoji_name) for r in left):
+            return  # someone else still pins it
+        await self._unpin(incident, reaction.post_id)
+
+    async def resync(self) -> None:
+        """Reactions made or removed while the websocket was down, on the newest posts of every
+        ongoing incident channel (Mattermost sends each post's reactions with the list)."""
+        for incident in await self._incidents.list_ongoing():
+            try:
+                page = await self._chat.channel_posts(
+                    incident.channel_id, page=0, per_page=RESYNC_POSTS
+                )
+            except ChatRefused:
+                continue
+            pinned = await self._store.pinned_post_ids(incident.id)
+            for post in (page.posts[i] for i in page.order if i in page.posts):
+                reactors = [
+                    r.user_id for r in post.reactions if self._ours(r.user_id, r.emoji_name)
+                ]
+                if reactors and post.id not in pinned:
+                    await self._pin(incident, post, reactors[0])
+                elif not reactors and post.id in pinned:
+                    await self._unpin(incident, post.id)
+
+    async def _pin(self, incident: Incident, post: Post, actor_id: str) -> None:
+        pinned = TimelineEvent(
+            kind=EventKind.POST_PINNED,
+            at=post.create_at,
+            actor_id=actor_id,
+            data={
+                "post_id": post.id,
+                "author_id": post.user_id,
+                "message": post.message[:QUOTE_MAX],
+                "link": await self._links.link(incident.team_id, post.id),
+            },
+        )
+        if not await self._store.pin(incident.id, pinned, post.id):
+            return
+        log.info("post_pinned", incident_id=incident.id, post_id=post.id)
+        try:
+            await self._chat.add_reaction(self._bot, post.id, ACK_EMOJI)
+        except Exception:
+            log.warning("pin_ack_failed", incident_id=incident.id, post_id=post.id)
+
+    async def _unpin(self, incident: Incident, post_id: str) -> None:
+        if not await self._store.unpin(incident.id, post_id):
+            return
+        log.info("post_unpinned", incident_id=incident.id, post_id=post_id)
+        try:
+            await self._chat.remove_reaction(self._bot, post_id, ACK_EMOJI)
+        except Exception:
+            log.warning("pin_ack_removal_failed", incident_id=incident.id, post_id=post_id)
+
+
+class MemberTracker:
+    def __init__(
+        self,
+        *,
+        chat: ChatClient,
+        directory: Directory,
+        incidents: IncidentStore,
+        store: ReviewStore,
+        clock: Clock,
+        bot_user_id: str,
+    ) -> None:
+        self._chat = chat
+        self._dir = directory
+        self._incidents = incidents
+        self._store = store
+        self._clock = clock
+        self._bot = bot_user_id
+
+    async def _humans(self, user_ids: Iterable[str]) -> list[str]:
+        ids = [u for u in dict.fromkeys(user_ids) if u and u != self._bot]
+        users = await asyncio.gather(*(self._dir.user(u) for u in ids), return_exceptions=True)
+        return [u.id for u in users if not isinstance(u, BaseException) and not u.is_bot]
+
+    async def started(self, incident: Incident) -> None:
+        """The members once the channel is set up: part of the start, not timeline events."""
+        members = await self._chat.channel_member_ids(incident.channel_id)
+        humans = await self._humans(members)
+        await self._store.join(incident.id, humans, incident.created_at, events=False)
+
+    async def _followed(self, channel_id: str) -> Incident | None:
+        """The incident of the channel once its first members are recorded (joins before
+        that are the setup's own, which :meth:`started` records)."""
+        incident = await self._incidents.by_channel(channel_id)
+        if incident is None or not await self._store.tracked(incident.id):
+            return None
+        return incident
+
+    async def on_added(self, event: UserAdded) -> None:
+        incident = await self._followed(event.channel_id)
+        if incident is None:
+            return
+        humans = await self._humans([event.user_id])
+        await self._store.join(incident.id, humans, self._clock.now_ms())
+
+    async def on_removed(self, event: UserRemoved) -> None:
+        incident = await self._followed(event.channel_id)
+        if incident is None or event.user_id == self._bot:
+            return
+        await self._store.leave(incident.id, [event.user_id], self._clock.now_ms())
+
+    async def resync(self) -> None:
+        """Re-read the members of every ongoing incident channel (events may have been lost)."""
+        for incident in await self._incidents.list_ongoing():
+            try:
+                members = set(
+                    await self._humans(await self._chat.channel_member_ids(incident.channel_id))
+                )
+            except ChatRefused:
+                continue
+            known = await self._store.present(incident.id)
+            tracked = await self._store.tracked(incident.id)
+            now = self._clock.now_ms()
+            if members - known:  # the first snapshot of an incident is its start
+                await self._store.join(incident.id, sorted(members - known), now, events=tracked)
+            if known - members:
+                await self._store.leave(incident.id, sorted(known - members), now)

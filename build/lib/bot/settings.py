@@ -1,0 +1,76 @@
+"""Configuration from environment variables (prefix ``WARROOM_``). No I/O here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything warroom reads from its environment.
+
+    ``bot_token``, ``command_tokens`` and ``signing_key`` may be left unset: ``warroom setup``
+    stores them in the database and ``warroom run`` reads them from there.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="WARROOM_", extra="ignore")
+
+    mattermost_url: str = Field(
+        default="http://localhost:8065",
+        description="Base URL of the Mattermost server, e.g. https://chat.example.com",
+    )
+    bot_token: SecretStr | None = Field(default=None, description="The bot account's token")
+    command_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="Slash-command tokens (comma separated)"
+    )
+    signing_key: SecretStr | None = Field(default=None, description="HMAC key for callbacks")
+    listen_host: str = "0.0.0.0"  # noqa: S104 - a sidecar listens on its pod address
+    listen_port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = Field(
+        default=None,
+        description="URL at which the Mattermost server reaches warroom (default: the bound address)",
+    )
+    db_path: Path = Path("warroom.db")
+    playbooks_file: Path = Path("playbooks.yaml")
+    log_format: Literal["json", "console", "auto"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    testing_enabled: bool = False
+    start_emoji: str = Field(default="rotating_light", pattern=r"^[a-z0-9_+\-]{1,64}$")
+    request_timeout: float = Field(default=10.0, gt=0)
+    # ---- timeline capture by reaction, severity levels (issue 6) ----
+    timeline_emoji: str = Field(default="pushpin", pattern=r"^[a-z0-9_+\-]{1,64}$")
+    severity_levels: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["SEV1", "SEV2", "SEV3", "SEV4"],
+        description="Severity levels, most severe first (comma separated)",
+    )
+
+    @field_validator("command_tokens", "severity_levels", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)  # a JSON list works too
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("mattermost_url")
+    @classmethod
+    def _no_subpath(cls, value: str) -> str:
+        if urlsplit(value).path not in ("", "/"):
+            raise ValueError("must not have a path: serve Mattermost at the root of its host")
+        return value
+
+    @field_validator("mattermost_url", "public_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://chat.example.com")
+        return value.rstrip("/")

@@ -1,0 +1,454 @@
+"""``warroom setup``: provision the bot, its token and ``/incident`` with an admin's token.
+
+Idempotent: a second run finds the bot, keeps a token that still works, updates the
+command instead of creating a duplicate, and keeps the signing key. Expected failures
+raise :class:`SetupError` with a one-line message; nothing here prints a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import secrets
+import sqlite3
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from mattermostautodriver import AsyncTypedDriver
+from mattermostautodriver.exceptions import InvalidMattermostError, MattermostError
+
+from bot.log import get_logger
+from bot.store.db import Database
+from bot.store.installation import Installation, InstallationStore
+from bot.transport.mattermost_client import driver_options
+
+log = get_logger(__name__)
+
+TRIGGER = "incident"
+ADMIN_ROLE = "system_admin"
+HTTP_TIMEOUT = 10.0
+ALLOW_INTERNAL = (
+    "ServiceSettings.AllowedUntrustedInternalConnections"
+    " (System Console > Environment > Developer > Allow untrusted internal connections)"
+)
+
+
+class SetupError(Exception):
+    """An expected failure, with a one-line message for the admin."""
+
+
+@dataclass
+class SetupReport:
+    bot_user_id: str = ""
+    bot_username: str = ""
+    bot_created: bool = False
+    token_created: bool = False
+    team_ids: dict[str, str] = field(default_factory=dict)  # team name -> id
+    commands: dict[str, str] = field(default_factory=dict)  # team name -> created | updated
+    ephemeral: bool = False  # the bot holds system_admin and may post ephemeral messages
+    done: list[str] = field(default_factory=list)
+    todo: list[str] = field(default_factory=list)
+
+
+async def run_setup(
+    *,
+    mattermost_url: str,
+    admin_token: str,
+    teams: list[str],
+    public_url: str,
+    db_path: Path,
+    bot_username: str = "warroom",
+    grant_ephemeral: bool | None,
+    out: Callable[[str], None],
+) -> SetupReport:
+    if not teams:
+        raise SetupError("name at least one team (--team NAME)")
+    try:
+        options = driver_options(mattermost_url, admin_token, timeout=HTTP_TIMEOUT)
+    except ValueError as exc:
+        raise SetupError(str(exc)) from None
+    report = SetupReport(bot_username=bot_username)
+
+    def did(line: str) -> None:
+        report.done.append(line)
+        out(line)
+
+    driver = AsyncTypedDriver(options)
+    db = Database(db_path)
+    try:
+        api = _Api(driver, mattermost_url)
+        await _check_admin(api)
+        team_ids = await _resolve_teams(api, teams)
+        report.team_ids = team_ids
+        try:
+            await db.open()
+            store = InstallationStore(db)
+            installation = await store.load()
+        except (OSError, sqlite3.Error) as exc:
+            raise SetupError(f"cannot open the database {db_path}: {exc}") from None
+
+        bot = await _ensure_bot(api, bot_username, report, did)
+        report.bot_user_id = bot["user_id"]
+        token = await _ensure_token(api, bot["user_id"], installation, mattermost_url, did)
+        report.token_created = token != installation.bot_token
+        command_tokens = dict(installation.command_tokens)
+        for name, team_id in team_ids.items():
+            await _ensure_team_member(api, team_id, name, bot["user_id"], bot_username, did)
+            cmd = await _ensure_command(
+                api, team_id, name, public_url=public_url, bot_username=bot_username, did=did
+            )
+            report.commands[name] = cmd.action
+            command_tokens[team_id] = cmd.token
+        report.ephemeral = await _ensure_roles(
+            api, bot["user_id"], bot_username, grant_ephemeral, did
+        )
+        signing_key = installation.signing_key
+        if not signing_key:
+            signing_key = secrets.token_urlsafe(32)
+            did("generated a signing key for buttons and dialogs")
+        await store.save(
+            Installation(
+                bot_user_id=bot["user_id"],
+                bot_token=token,
+                signing_key=signing_key,
+                command_tokens=command_tokens,
+                public_url=public_url.rstrip("/"),
+            )
+        )
+        did(f"saved the installation to {db_path}")
+    finally:
+        await db.close()
+        await driver.close()
+
+    report.todo = await _todo(report, public_url, grant_ephemeral)
+    if report.todo:
+        out("")
+        out("Still to do / to know:")
+        for line in report.todo:
+            out(f"  - {line}")
+    log.info(
+        "setup_done",
+        bot_user_id=report.bot_user_id,
+        bot_created=report.bot_created,
+        token_created=report.token_created,
+        teams=sorted(report.team_ids),
+    )
+    return report
+
+
+# ---- REST calls with errors turned into SetupError ----------------------------------
+class _Api:
+    def __init__(self, driver: Any, url: str) -> None:
+        self.driver = driver
+        self.url = url
+
+    async def call(
+        self, what: str, fn: Callable[[], Awaitable[Any]], *, expect: Collection[int] = ()
+    ) -> Any:
+        """Run one REST call. MattermostErrors with a status in ``expect`` are re-raised."""
+        try:
+            return await fn()
+        except MattermostError as exc:
+            if exc.status_code in expect:
+                raise
+            raise SetupError(
+                f"Mattermost refused to {what}: {exc.status_code} {exc.error_id or ''}".rstrip()
+            ) from None
+        except InvalidMattermostError as exc:
+            raise SetupError(
+                f"{self.url} did not answer like a Mattermost server"
+                f" (HTTP {exc.status_code} when trying to {what})"
+            ) from None
+        except (httpx.HTTPError, OSError) as exc:
+            raise SetupError(
+                f"cannot reach Mattermost at {self.url}: {type(exc).__name__} {exc}".rstrip()
+            ) from None
+
+
+async def _check_admin(api: _Api) -> None:
+    try:
+        me = await api.call("check the admin token", api.driver.login, expect=(401,))
+    except MattermostError:
+        raise SetupError(
+            "the admin token was rejected (401): use a valid personal access token"
+            " of a system admin"
+        ) from None
+    if ADMIN_ROLE not in str(me.get("roles", "")).split():
+        raise SetupError(
+            f"the admin token belongs to @{me.get('username', '?')}, who is not a system admin"
+        )
+
+
+async def _resolve_teams(api: _Api, names: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name in dict.fromkeys(names):
+        try:
+            team = await api.call(
+                f"look up team {name!r}",
+                lambda n=name: api.driver.teams.get_team_by_name(team_name=n),  # type: ignore[misc]
+                expect=(404,),
+            )
+        except MattermostError:
+            raise SetupError(f"unknown team {name!r} (use the team's URL name)") from None
+        found[name] = str(team["id"])
+    return found
+
+
+async def _ensure_bot(
+    api: _Api, username: str, report: SetupReport, did: Callable[[str], None]
+) -> dict[str, Any]:
+    bot = await _find_bot(api, username)
+    if bot is None:
+        try:
+            bot = await api.call(
+                f"create the bot @{username}",
+                lambda: api.driver.bots.create_bot(
+                    username=username,
+                    display_name="warroom",
+                    description="Incident management",
+                ),
+                expect=(400, 501),
+            )
+        except MattermostError as exc:
+            if exc.status_code == 501:
+                raise SetupError(
+                    "bot account creation is disabled: set ServiceSettings."
+                    "EnableBotAccountCreation (System Console > Integrations > Bot Accounts)"
+                    " and run setup again"
+                ) from None
+            if exc.error_id == "app.user.save.username_exists.app_error":
+                raise SetupError(
+                    f"@{username} is taken by a user that is not a bot:"
+                    " pick another name with --bot-username"
+                ) from None
+            raise SetupError(f"Mattermost refused to create the bot: 400 {exc.error_id}") from None
+        report.bot_created = True
+        did(f"created bot @{username}")
+        return dict(bot)
+    if bot.get("delete_at"):
+        await api.call(
+            f"enable the bot @{username}",
+            lambda: api.driver.bots.enable_bot(bot_user_id=bot["user_id"]),
+        )
+        did(f"re-enabled the disabled bot @{username}")
+    else:
+        did(f"found bot @{username}")
+    return bot
+
+
+async def _find_bot(api: _Api, username: str) -> dict[str, Any] | None:
+    page = 0
+    while True:
+        batch = await api.call(
+            "list bots",
+            lambda p=page: api.driver.bots.get_bots(  # type: ignore[misc]
+                page=p, per_page=200, include_deleted=True
+            ),
+        )
+        for bot in batch:
+            if str(bot.get("username", "")).lower() == username.lower():
+                return dict(bot)
+        if len(batch) < 200:
+            return None
+        page += 1
+
+
+async def _ensure_token(
+    api: _Api,
+    bot_id: str,
+    installation: Installation,
+    url: str,
+    did: Callable[[str], None],
+) -> str:
+    stored = installation.bot_token
+    if stored and installation.bot_user_id == bot_id and await _token_works(url, stored, bot_id):
+        did("kept the stored bot token (it still works)")
+        return stored
+    try:
+        created = await api.call(
+            "create an access token for the bot",
+            lambda: api.driver.users.create_user_access_token(
+                user_id=bot_id, description="warroom"
+            ),
+            expect=(501,),
+        )
+    except MattermostError:
+        raise SetupError(
+            "access tokens are disabled: set ServiceSettings.EnableUserAccessTokens"
+            " (System Console > Integrations > Integration Management) and run setup again"
+        ) from None
+    did("created a new bot access token" + (" (the stored one no longer works)" if stored else ""))
+    return str(created["token"])
+
+
+async def _token_works(url: str, token: str, bot_id: str) -> bool:
+    driver = AsyncTypedDriver(driver_options(url, token, timeout=HTTP_TIMEOUT))
+    try:
+        me = await _Api(driver, url).call("check the stored bot token", driver.login, expect=(401,))
+    except MattermostError:
+        return False
+    finally:
+        await driver.close()
+    return bool(me.get("id") == bot_id)
+
+
+async def _ensure_team_member(
+    api: _Api,
+    team_id: str,
+    team_name: str,
+    bot_id: str,
+    bot_username: str,
+    did: Callable[[str], None],
+) -> None:
+    try:
+        member = await api.call(
+            f"read the bot's membership in team {team_name}",
+            lambda: api.driver.teams.get_team_member(team_id=team_id, user_id=bot_id),
+            expect=(404,),
+        )
+    except MattermostError:
+        member = None
+    if member is not None and not member.get("delete_at"):
+        return
+    await api.call(
+        f"add the bot to team {team_name}",
+        lambda: api.driver.teams.add_team_member(team_id=team_id, user_id=bot_id),
+    )
+    did(f"added @{bot_username} to team {team_name}")
+
+
+@dataclass(frozen=True)
+class _Command:
+    action: str
+    token: str
+
+
+async def _ensure_command(
+    api: _Api,
+    team_id: str,
+    team_name: str,
+    *,
+    public_url: str,
+    bot_username: str,
+    did: Callable[[str], None],
+) -> _Command:
+    wanted = {
+        "team_id": team_id,
+        "trigger": TRIGGER,
+        "method": "P",
+        "url": public_url.rstrip("/") + "/mattermost/command",
+        "auto_complete": True,
+        "auto_complete_desc": "Declare, run and wrap up incidents",
+        "auto_complete_hint": "[start|end|update|info|list|help…]",
+        "display_name": "warroom",
+        "description": "Incident management by warroom",
+        "username": bot_username,
+    }
+    existing = await api.call(
+        f"list the slash commands of team {team_name}",
+        lambda: api.driver.commands.list_commands(team_id=team_id, custom_only=True),
+    )
+    current = next((c for c in existing if c.get("trigger") == TRIGGER), None)
+    if current is not None:
+        updated = await api.call(
+            f"update /{TRIGGER} on team {team_name}",
+            lambda: api.driver.client.put(
+                f"/api/v4/commands/{current['id']}", options={**current, **wanted}
+            ),
+        )
+        did(f"updated /{TRIGGER} on team {team_name}")
+        return _Command("updated", str(updated.get("token") or current.get("token", "")))
+    try:
+        created = await api.call(
+            f"create /{TRIGGER} on team {team_name}",
+            lambda: api.driver.client.post("/api/v4/commands", options=wanted),
+            expect=(501,),
+        )
+    except MattermostError:
+        raise SetupError(
+            "custom slash commands are disabled: set ServiceSettings.EnableCommands"
+            " (System Console > Integrations > Integration Management) and run setup again"
+        ) from None
+    did(f"created /{TRIGGER} on team {team_name}")
+    return _Command("created", str(created["token"]))
+
+
+async def _ensure_roles(
+    api: _Api,
+    bot_id: str,
+    bot_username: str,
+    grant: bool | None,
+    did: Callable[[str], None],
+) -> bool:
+    user = await api.call(
+        f"read @{bot_username}", lambda: api.driver.users.get_user(user_id=bot_id)
+    )
+    roles = str(user.get("roles", "")).split()
+    has_admin = ADMIN_ROLE in roles
+    if grant is None or grant == has_admin:
+        return has_admin
+    new_roles = "system_user system_admin" if grant else "system_user"
+    await api.call(
+        f"change the roles of @{bot_username}",
+        lambda: api.driver.users.update_user_roles(user_id=bot_id, roles=new_roles),
+    )
+    if grant:
+        did(f"gave @{bot_username} the system_admin role (to post ephemeral messages)")
+    else:
+        did(f"removed the system_admin role from @{bot_username}")
+    return grant
+
+
+# ---- what the admin still has to do -------------------------------------------------
+async def _todo(report: SetupReport, public_url: str, grant: bool | None) -> list[str]:
+    todo: list[str] = []
+    host = urlsplit(public_url).hostname or ""
+    internal = await _is_internal(host)
+    if internal is True:
+        todo.append(
+            f"{host} is a private or loopback address: add it to {ALLOW_INTERNAL},"
+            " or Mattermost will refuse to call warroom"
+        )
+    elif internal is None:
+        todo.append(
+            f"could not resolve {host} from here; if it is a private address for the"
+            f" Mattermost server, add it to {ALLOW_INTERNAL}"
+        )
+    if not report.ephemeral:
+        todo.append(
+            "without the system_admin role the bot cannot post ephemeral messages: warroom"
+            " answers privately through direct messages instead"
+            + (" (run setup with --grant-ephemeral to change that)" if grant is None else "")
+        )
+    todo.append(
+        f"Mattermost must reach {public_url.rstrip('/')}/mattermost/… (slash command,"
+        " buttons, dialogs)"
+    )
+    todo.append("EnablePostUsernameOverride and EnablePostIconOverride are not needed")
+    todo.append(
+        "start warroom with the same WARROOM_DB_PATH: the bot token, command tokens and"
+        " signing key are stored there"
+    )
+    return todo
+
+
+async def _is_internal(host: str) -> bool | None:
+    """True for loopback/private/link-local hosts, None when the name does not resolve."""
+    if not host:
+        return None
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        pass
+    try:
+        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(host, None), 3)
+    except (OSError, TimeoutError):
+        return None
+    addresses = {ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos}
+    return any(not address.is_global for address in addresses) if addresses else None

@@ -1,0 +1,130 @@
+"""Incidents, their commander history and timeline, in SQLite."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from bot.domain.models import EventKind, Incident, IncidentStatus, TimelineEvent
+from bot.store.db import Database, Tx
+
+
+class StaleIncident(Exception):
+    """The incident changed since it was read (optimistic concurrency)."""
+
+
+class IncidentStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, incident_id: str) -> Incident | None:
+        return await self._one("SELECT body FROM incidents WHERE id = ?", (incident_id,))
+
+    async def by_channel(self, channel_id: str) -> Incident | None:
+        return await self._one("SELECT body FROM incidents WHERE channel_id = ?", (channel_id,))
+
+    async def list_team(
+        self, team_id: str, *, status: IncidentStatus | None = None, limit: int = 1000
+    ) -> list[Incident]:
+        sql = "SELECT body FROM incidents WHERE team_id = ?"
+        args: list[object] = [team_id]
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status.value)
+        sql += " ORDER BY created_at DESC, id LIMIT ?"
+        args.append(limit)
+        async with self._db.conn.execute(sql, args) as cur:
+            rows = await cur.fetchall()
+        return [Incident.model_validate_json(row[0]) for row in rows]
+
+    async def list_ongoing(self) -> list[Incident]:
+        async with self._db.conn.execute(
+            "SELECT body FROM incidents WHERE status = 'ongoing' ORDER BY created_at"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [Incident.model_validate_json(row[0]) for row in rows]
+
+    async def _one(self, sql: str, args: Sequence[object]) -> Incident | None:
+        async with self._db.conn.execute(sql, args) as cur:
+            row = await cur.fetchone()
+        return None if row is None else Incident.model_validate_json(row[0])
+
+    async def insert(self, tx: Tx, incident: Incident) -> None:
+        await tx.conn.execute(
+            "INSERT INTO incidents (id, team_id, channel_id, name, status, commander_id,"
+            " playbook_id, created_at, ended_at, version, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                incident.id,
+                incident.team_id,
+                incident.channel_id,
+                incident.name,
+                incident.status.value,
+                incident.commander_id,
+                incident.playbook_id,
+                incident.created_at,
+                incident.ended_at,
+                incident.version,
+                incident.model_dump_json(),
+            ),
+        )
+        await tx.conn.execute(
+            "INSERT INTO commander_history (incident_id, user_id, since, set_by)"
+            " VALUES (?, ?, ?, ?)",
+            (incident.id, incident.commander_id, incident.created_at, incident.reporter_id),
+        )
+
+    async def update(self, tx: Tx, incident: Incident) -> Incident:
+        """Save ``incident`` if nobody saved it since it was read; returns it with version + 1."""
+        saved = incident.model_copy(update={"version": incident.version + 1})
+        cur = await tx.conn.execute(
+            "UPDATE incidents SET name = ?, status = ?, commander_id = ?, ended_at = ?,"
+            " version = ?, body = ? WHERE id = ? AND version = ?",
+            (
+                saved.name,
+                saved.status.value,
+                saved.commander_id,
+                saved.ended_at,
+                saved.version,
+                saved.model_dump_json(),
+                saved.id,
+                incident.version,
+            ),
+        )
+        if cur.rowcount != 1:
+            raise StaleIncident(incident.id)
+        return saved
+
+    async def add_events(self, tx: Tx, incident_id: str, events: Sequence[TimelineEvent]) -> None:
+        for event in events:
+            await tx.conn.execute(
+                "INSERT INTO timeline_events (incident_id, kind, at, actor_id, data)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (incident_id, event.kind.value, event.at, event.actor_id, json.dumps(event.data)),
+            )
+            if event.kind is EventKind.COMMANDER_CHANGED:
+                await tx.conn.execute(
+                    "INSERT INTO commander_history (incident_id, user_id, since, set_by)"
+                    " VALUES (?, ?, ?, ?)",
+                    (incident_id, event.data["to"], event.at, event.actor_id),
+                )
+
+    async def timeline(self, incident_id: str) -> list[TimelineEvent]:
+        async with self._db.conn.execute(
+            "SELECT kind, at, actor_id, data FROM timeline_events"
+            " WHERE incident_id = ? ORDER BY at, id",
+            (incident_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            TimelineEvent(kind=EventKind(r[0]), at=r[1], actor_id=r[2], data=json.loads(r[3]))
+            for r in rows
+        ]
+
+    async def commanders(self, incident_id: str) -> list[tuple[str, int]]:
+        async with self._db.conn.execute(
+            "SELECT user_id, since FROM commander_history WHERE incident_id = ? ORDER BY since, id",
+            (incident_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(r[0], r[1]) for r in rows]

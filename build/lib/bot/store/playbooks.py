@@ -1,0 +1,58 @@
+"""Playbooks in SQLite: the file's set is replaced as a whole on (re)load."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.domain.models import Playbook
+from bot.store.db import Database
+
+
+class PlaybookStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def replace_file_playbooks(self, playbooks: Sequence[Playbook], now: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.conn.execute("DELETE FROM playbooks WHERE source = 'file'")
+            for pb in playbooks:
+                await tx.conn.execute(
+                    "INSERT INTO playbooks (id, team_id, title, source, body, updated_at)"
+                    " VALUES (?, ?, ?, 'file', ?, ?)",
+                    (pb.id, pb.team_id, pb.title, pb.model_dump_json(), now),
+                )
+
+    async def upsert(self, playbook: Playbook, now: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.conn.execute(
+                "INSERT INTO playbooks (id, team_id, title, source, body, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " team_id = excluded.team_id, title = excluded.title, body = excluded.body,"
+                " updated_at = excluded.updated_at",
+                (
+                    playbook.id,
+                    playbook.team_id,
+                    playbook.title,
+                    playbook.source,
+                    playbook.model_dump_json(),
+                    now,
+                ),
+            )
+
+    async def delete(self, playbook_id: str) -> None:
+        async with self._db.transaction() as tx:
+            await tx.conn.execute("DELETE FROM playbooks WHERE id = ?", (playbook_id,))
+
+    async def get(self, playbook_id: str) -> Playbook | None:
+        async with self._db.conn.execute(
+            "SELECT body FROM playbooks WHERE id = ?", (playbook_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else Playbook.model_validate_json(row[0])
+
+    async def for_team(self, team_id: str) -> list[Playbook]:
+        async with self._db.conn.execute(
+            "SELECT body FROM playbooks WHERE team_id = ? ORDER BY lower(title)", (team_id,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return [Playbook.model_validate_json(r[0]) for r in rows]

@@ -1,0 +1,269 @@
+"""Websocket events, parsed once at the edge into frozen models.
+
+Frames look like ``{"event", "data", "broadcast": {channel_id, team_id, user_id}, "seq"}``;
+``data.post`` and ``data.reaction`` arrive as JSON *strings* and are decoded here. Events
+warroom does not use (``typing``, ``status_change`` …) and replies to our own requests
+(``seq_reply``) parse to ``None``; so does anything malformed, with one warning logged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.log import get_logger
+from bot.services.ports import Post
+
+log = get_logger(__name__)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class WsEvent(_Model):
+    """Base of every event: the connection's sequence number and the wire event name."""
+
+    name: ClassVar[str] = ""
+    seq: int
+
+    def log_ids(self) -> dict[str, str]:
+        """The ids worth binding to a log line about this event."""
+        return {}
+
+
+class Hello(WsEvent):
+    name: ClassVar[str] = "hello"
+    connection_id: str = ""
+    server_version: str = ""
+
+    @property
+    def channel_id(self) -> str:
+        return ""
+
+
+class _PostEvent(WsEvent):
+    post: Post
+
+    @property
+    def channel_id(self) -> str:
+        return self.post.channel_id
+
+    def log_ids(self) -> dict[str, str]:
+        return {"channel_id": self.post.channel_id, "post_id": self.post.id}
+
+
+class Posted(_PostEvent):
+    name: ClassVar[str] = "posted"
+    channel_type: str = ""
+    channel_name: str = ""
+    team_id: str = ""
+    sender_name: str = ""
+    mentions: tuple[str, ...] = ()
+
+
+class PostEdited(_PostEvent):
+    name: ClassVar[str] = "post_edited"
+
+
+class PostDeleted(_PostEvent):
+    name: ClassVar[str] = "post_deleted"
+
+
+class Reaction(_Model):
+    user_id: str
+    post_id: str
+    emoji_name: str
+    create_at: int = 0
+
+
+class _ReactionEvent(WsEvent):
+    reaction: Reaction
+    channel_id: str = ""  # from the broadcast: a reaction does not name its channel
+
+    def log_ids(self) -> dict[str, str]:
+        return {
+            "channel_id": self.channel_id,
+            "post_id": self.reaction.post_id,
+            "user_id": self.reaction.user_id,
+        }
+
+
+class ReactionAdded(_ReactionEvent):
+    name: ClassVar[str] = "reaction_added"
+
+
+class ReactionRemoved(_ReactionEvent):
+    name: ClassVar[str] = "reaction_removed"
+
+
+class _MembershipEvent(WsEvent):
+    user_id: str
+    channel_id: str
+
+    def log_ids(self) -> dict[str, str]:
+        return {"channel_id": self.channel_id, "user_id": self.user_id}
+
+
+class UserAdded(_MembershipEvent):
+    """Someone joined a channel the bot is in (``channel_id`` comes from the broadcast)."""
+
+    name: ClassVar[str] = "user_added"
+    team_id: str = ""
+
+
+class UserRemoved(_MembershipEvent):
+    """Someone left or was removed from a channel; ``remover_id`` is "" when they left."""
+
+    name: ClassVar[str] = "user_removed"
+    remover_id: str = ""
+
+
+class ChannelCreated(WsEvent):
+    name: ClassVar[str] = "channel_created"
+    channel_id: str
+    team_id: str = ""
+
+    def log_ids(self) -> dict[str, str]:
+        return {"channel_id": self.channel_id, "team_id": self.team_id}
+
+
+Event = (
+    Hello
+    | Posted
+    | PostEdited
+    | PostDeleted
+    | ReactionAdded
+    | ReactionRemoved
+    | UserAdded
+    | UserRemoved
+    | ChannelCreated
+)
+
+EVENT_TYPES: tuple[type[WsEvent], ...] = (
+    Hello,
+    Posted,
+    PostEdited,
+    PostDeleted,
+    ReactionAdded,
+    ReactionRemoved,
+    UserAdded,
+    UserRemoved,
+    ChannelCreated,
+)
+
+
+class _Envelope(_Model):
+    event: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+    broadcast: dict[str, Any] = Field(default_factory=dict)
+    seq: int | None = None
+    seq_reply: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One websocket frame: its ``seq`` (None for replies and garbage) and the event, if any.
+
+    The listener needs the seq of ignored events too, to notice gaps.
+    """
+
+    seq: int | None
+    event: Event | None
+
+
+def _nested(data: dict[str, Any], key: str) -> Any:
+    """A nested object that the server sends as a JSON string (decoded copies are accepted)."""
+    value = data.get(key)
+    if isinstance(value, str | bytes):
+        return json.loads(value)
+    return value
+
+
+def _mentions(data: dict[str, Any]) -> list[str]:
+    value = data.get("mentions")
+    if value is None or value == "":
+        return []
+    decoded = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(decoded, list):
+        raise ValueError("mentions is not a list")
+    return [str(v) for v in decoded]
+
+
+def _fields(env: _Envelope) -> dict[str, Any] | None:
+    """The flat fields of the model for ``env.event``, or None for an ignored event."""
+    data, broadcast, name = env.data, env.broadcast, env.event
+    if name == Hello.name:
+        return {
+            "connection_id": data.get("connection_id", ""),
+            "server_version": data.get("server_version", ""),
+        }
+    if name == Posted.name:
+        return {
+            "post": _nested(data, "post"),
+            "channel_type": data.get("channel_type", ""),
+            "channel_name": data.get("channel_name", ""),
+            "team_id": data.get("team_id", ""),
+            "sender_name": data.get("sender_name", ""),
+            "mentions": _mentions(data),
+        }
+    if name in (PostEdited.name, PostDeleted.name):
+        return {"post": _nested(data, "post")}
+    if name in (ReactionAdded.name, ReactionRemoved.name):
+        return {
+            "reaction": _nested(data, "reaction"),
+            "channel_id": broadcast.get("channel_id", ""),
+        }
+    if name == UserAdded.name:
+        return {
+            "user_id": data.get("user_id"),
+            "team_id": data.get("team_id", ""),
+            "channel_id": data.get("channel_id") or broadcast.get("channel_id"),
+        }
+    if name == UserRemoved.name:
+        # To the channel: broadcast.channel_id + data.user_id; to the removed user's own
+        # connections: data.channel_id + broadcast.user_id.
+        return {
+            "user_id": data.get("user_id") or broadcast.get("user_id"),
+            "channel_id": data.get("channel_id") or broadcast.get("channel_id"),
+            "remover_id": data.get("remover_id", ""),
+        }
+    if name == ChannelCreated.name:
+        return {"channel_id": data.get("channel_id"), "team_id": data.get("team_id", "")}
+    return None
+
+
+_BY_NAME: dict[str, type[WsEvent]] = {cls.name: cls for cls in EVENT_TYPES}
+
+
+def decode_frame(raw: str | bytes) -> Frame:
+    """Parse one frame. Never raises; a malformed frame gives ``Frame(seq, None)``."""
+    try:
+        env = _Envelope.model_validate_json(raw)
+    except ValidationError as exc:
+        log.warning("ws_frame_malformed", error=_short(exc), size=len(raw))
+        return Frame(None, None)
+    if env.seq_reply is not None or env.seq is None:
+        return Frame(env.seq, None)
+    try:
+        fields = _fields(env)
+        if fields is None:
+            return Frame(env.seq, None)
+        event = _BY_NAME[env.event].model_validate({"seq": env.seq, **fields})
+    except (ValueError, TypeError) as exc:  # JSONDecodeError and ValidationError included
+        log.warning("ws_event_malformed", ws_event=env.event, seq=env.seq, error=_short(exc))
+        return Frame(env.seq, None)
+    return Frame(env.seq, event)  # type: ignore[arg-type]
+
+
+def parse_frame(raw: str | bytes) -> Event | None:
+    """The event in one frame, or None for ignored events, replies and malformed frames."""
+    return decode_frame(raw).event
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()
+    return text[0][:200] if text else type(exc).__name__

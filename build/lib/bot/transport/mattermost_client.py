@@ -1,0 +1,334 @@
+"""The Mattermost REST client: mattermostautodriver underneath, typed models and errors on top."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import IO, Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from mattermostautodriver import AsyncTypedDriver
+from mattermostautodriver.exceptions import InvalidMattermostError, MattermostError
+from pydantic import BaseModel
+
+from bot.errors import ChatUnavailable, InputError
+from bot.log import get_logger
+from bot.services.ports import (
+    Channel,
+    ChatRefused,
+    FileInfo,
+    Post,
+    PostsPage,
+    Reaction,
+    Team,
+    User,
+)
+
+log = get_logger(__name__)
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+def driver_options(url: str, token: str, *, timeout: float) -> dict[str, Any]:
+    parts = urlsplit(url)
+    scheme = parts.scheme or "http"
+    port = parts.port or (443 if scheme == "https" else 80)
+    if parts.path not in ("", "/"):
+        raise ValueError("the Mattermost URL must not have a path (sub-path installs unsupported)")
+    return {
+        "url": parts.hostname,
+        "port": port,
+        "scheme": scheme,
+        "token": token,
+        "request_timeout": timeout,
+        "max_retries": 2,
+        "retry_max_sleep": 5,
+        "verify": True,
+    }
+
+
+class MattermostClient:
+    """Implements :class:`bot.services.ports.ChatClient`."""
+
+    def __init__(self, url: str, token: str, *, timeout: float = 10.0) -> None:
+        self._driver = AsyncTypedDriver(driver_options(url, token, timeout=timeout))
+        # The driver sets the Authorization header only in login(); set the token up front.
+        self._driver.client.token = token
+        self.base_url = url.rstrip("/")
+
+    async def close(self) -> None:
+        await self._driver.close()
+
+    async def _call(self, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await fn()
+        except MattermostError as exc:
+            if 400 <= exc.status_code < 500:
+                raise ChatRefused(exc.status_code, exc.error_id, str(exc)) from None
+            log.warning("mattermost_error", operation=operation, status=exc.status_code)
+            raise ChatUnavailable(operation) from exc
+        except (httpx.HTTPError, InvalidMattermostError, ValueError) as exc:
+            log.warning("mattermost_unreachable", operation=operation, error=repr(exc))
+            raise ChatUnavailable(operation) from exc
+
+    async def _model(self, model: type[M], operation: str, fn: Callable[[], Awaitable[Any]]) -> M:
+        data = await self._call(operation, fn)
+        if not isinstance(data, dict):
+            raise ChatUnavailable(operation)
+        return model.model_validate(data)
+
+    # users and teams
+    async def me(self) -> User:
+        return await self._model(User, "get_me", lambda: self._driver.users.get_user(user_id="me"))
+
+    async def get_user(self, user_id: str) -> User:
+        return await self._model(
+            User, "get_user", lambda: self._driver.users.get_user(user_id=user_id)
+        )
+
+    async def get_user_by_username(self, username: str) -> User:
+        return await self._model(
+            User,
+            "get_user_by_username",
+            lambda: self._driver.users.get_user_by_username(username=username),
+        )
+
+    async def get_users(self, user_ids: list[str]) -> list[User]:
+        if not user_ids:
+            return []
+        data = await self._call(
+            "get_users", lambda: self._driver.users.get_users_by_ids(options=user_ids)
+        )
+        return [User.model_validate(u) for u in data]
+
+    async def get_team(self, team_id: str) -> Team:
+        return await self._model(
+            Team, "get_team", lambda: self._driver.teams.get_team(team_id=team_id)
+        )
+
+    async def get_team_by_name(self, name: str) -> Team:
+        return await self._model(
+            Team, "get_team_by_name", lambda: self._driver.teams.get_team_by_name(team_name=name)
+        )
+
+    async def my_teams(self) -> list[Team]:
+        data = await self._call(
+            "get_teams_for_user", lambda: self._driver.teams.get_teams_for_user(user_id="me")
+        )
+        return [Team.model_validate(t) for t in data]
+
+    async def is_team_member(self, team_id: str, user_id: str) -> bool:
+        try:
+            member = await self._call(
+                "get_team_member",
+                lambda: self._driver.teams.get_team_member(team_id=team_id, user_id=user_id),
+            )
+        except ChatRefused as exc:
+            if exc.status in (403, 404):
+                return False
+            raise
+        return isinstance(member, dict) and not member.get("delete_at")
+
+    # channels
+    async def create_channel(
+        self, *, team_id: str, name: str, display_name: str, private: bool, header: str
+    ) -> Channel:
+        return await self._model(
+            Channel,
+            "create_channel",
+            lambda: self._driver.channels.create_channel(
+                team_id=team_id,
+                name=name,
+                display_name=display_name,
+                type="P" if private else "O",
+                header=header or None,
+            ),
+        )
+
+    async def get_channel(self, channel_id: str) -> Channel:
+        return await self._model(
+            Channel, "get_channel", lambda: self._driver.channels.get_channel(channel_id=channel_id)
+        )
+
+    async def get_channel_by_name(self, team_id: str, name: str) -> Channel:
+        return await self._model(
+            Channel,
+            "get_channel_by_name",
+            lambda: self._driver.channels.get_channel_by_name(team_id=team_id, channel_name=name),
+        )
+
+    async def add_channel_member(self, channel_id: str, user_id: str) -> None:
+        await self._call(
+            "add_channel_member",
+            lambda: self._driver.channels.add_channel_member(
+                channel_id=channel_id, user_id=user_id
+            ),
+        )
+
+    async def is_channel_member(self, channel_id: str, user_id: str) -> bool:
+        try:
+            await self._call(
+                "get_channel_member",
+                lambda: self._driver.channels.get_channel_member(
+                    channel_id=channel_id, user_id=user_id
+                ),
+            )
+        except ChatRefused as exc:
+            if exc.status in (403, 404):
+                return False
+            raise
+        return True
+
+    async def channel_member_ids(self, channel_id: str) -> list[str]:
+        ids: list[str] = []
+        page = 0
+        while True:
+            batch = await self._call(
+                "get_channel_members",
+                lambda p=page: self._driver.channels.get_channel_members(  # type: ignore[misc]
+                    channel_id=channel_id, page=p, per_page=200
+                ),
+            )
+            ids.extend(m["user_id"] for m in batch)
+            if len(batch) < 200:
+                return ids
+            page += 1
+
+    async def direct_channel(self, user_a: str, user_b: str) -> Channel:
+        return await self._model(
+            Channel,
+            "create_direct_channel",
+            lambda: self._driver.channels.create_direct_channel(options=[user_a, user_b]),
+        )
+
+    # posts
+    async def create_post(
+        self,
+        channel_id: str,
+        message: str,
+        *,
+        props: dict[str, Any] | None = None,
+        root_id: str = "",
+        file_ids: list[str] | None = None,
+    ) -> Post:
+        return await self._model(
+            Post,
+            "create_post",
+            lambda: self._driver.posts.create_post(
+                channel_id=channel_id,
+                message=message,
+                props=props or None,
+                root_id=root_id or None,
+                file_ids=file_ids or None,
+            ),
+        )
+
+    async def update_post(self, post_id: str, message: str, props: dict[str, Any]) -> Post:
+        # PATCH, not PUT: a PUT resets every field it is not given (the card would be unpinned).
+        return await self._model(
+            Post,
+            "patch_post",
+            lambda: self._driver.client.put(
+                f"/api/v4/posts/{post_id}/patch", options={"message": message, "props": props}
+            ),
+        )
+
+    async def get_post(self, post_id: str) -> Post:
+        return await self._model(
+            Post, "get_post", lambda: self._driver.posts.get_post(post_id=post_id)
+        )
+
+    async def delete_post(self, post_id: str) -> None:
+        await self._call("delete_post", lambda: self._driver.posts.delete_post(post_id=post_id))
+
+    async def pin_post(self, post_id: str) -> None:
+        await self._call("pin_post", lambda: self._driver.posts.pin_post(post_id=post_id))
+
+    async def post_ephemeral(
+        self, user_id: str, channel_id: str, message: str, props: dict[str, Any] | None = None
+    ) -> None:
+        post: dict[str, Any] = {"channel_id": channel_id, "message": message}
+        if props:
+            post["props"] = props
+        await self._call(
+            "create_post_ephemeral",
+            lambda: self._driver.posts.create_post_ephemeral(user_id=user_id, post=post),
+        )
+
+    async def open_dialog(self, trigger_id: str, url: str, dialog: dict[str, Any]) -> None:
+        try:
+            await self._call(
+                "open_dialog",
+                lambda: self._driver.integration_actions.open_interactive_dialog(
+                    trigger_id=trigger_id, url=url, dialog=dialog
+                ),
+            )
+        except ChatRefused as exc:
+            if exc.error_id.startswith("interactive_message.decode_trigger_id"):
+                # Trigger ids live 3 s on 5.36: the user has to ask again.
+                raise InputError("dialog_too_slow") from None
+            raise
+
+    async def execute_command(self, channel_id: str, command: str) -> None:
+        await self._call(
+            "execute_command",
+            lambda: self._driver.commands.execute_command(channel_id=channel_id, command=command),
+        )
+
+    async def upload_file(self, channel_id: str, filename: str, data: bytes | IO[bytes]) -> str:
+        result = await self._call(
+            "upload_file",
+            lambda: self._driver.client.post(
+                "/api/v4/files",
+                data={"channel_id": channel_id},
+                files={"files": (filename, data)},
+            ),
+        )
+        return str(result["file_infos"][0]["id"])
+
+    async def get_file_info(self, file_id: str) -> FileInfo:
+        return await self._model(
+            FileInfo,
+            "get_file_info",
+            lambda: self._driver.client.get(f"/api/v4/files/{file_id}/info"),
+        )
+
+    async def get_file(self, file_id: str) -> bytes:
+        # The raw response: the driver's get() would decode a JSON file's content itself.
+        response = await self._call(
+            "get_file",
+            lambda: self._driver.client.make_request("get", f"/api/v4/files/{file_id}"),
+        )
+        return bytes(response.content)
+
+    async def channel_posts(self, channel_id: str, *, page: int, per_page: int) -> PostsPage:
+        return await self._model(
+            PostsPage,
+            "get_posts_for_channel",
+            lambda: self._driver.posts.get_posts_for_channel(
+                channel_id=channel_id, page=page, per_page=per_page
+            ),
+        )
+
+    # reactions
+    async def post_reactions(self, post_id: str) -> list[Reaction]:
+        data = await self._call(
+            "get_reactions", lambda: self._driver.reactions.get_reactions(post_id=post_id)
+        )
+        return [Reaction.model_validate(r) for r in data or []]
+
+    async def add_reaction(self, user_id: str, post_id: str, emoji: str) -> None:
+        await self._call(
+            "save_reaction",
+            lambda: self._driver.reactions.save_reaction(
+                options={"user_id": user_id, "post_id": post_id, "emoji_name": emoji}
+            ),
+        )
+
+    async def remove_reaction(self, user_id: str, post_id: str, emoji: str) -> None:
+        await self._call(
+            "delete_reaction",
+            lambda: self._driver.reactions.delete_reaction(
+                user_id=user_id, post_id=post_id, emoji_name=emoji
+            ),
+        )
