@@ -49,7 +49,6 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
     ("list", "List your ongoing incidents in this team."),
     ("commander", "Show the commander, or hand the role to another channel member."),
     ("announce", "Announce the incident in other channels."),
-    ("help", "Show this help."),
 )
 
 # One line per subcommand in `/incident help` (besides HELP_LINES).
@@ -74,7 +73,7 @@ STATE_MARK = {
 
 def help_text(extra: Sequence[tuple[str, str]] = ()) -> str:
     lines = [f"**{PRODUCT}** — incident management. Commands:"]
-    for key, text in (*HELP_LINES, *extra):
+    for key, text in (*HELP_LINES, *extra, ("help", "Show this help.")):
         lines.append(f"- `{USAGE[key]}` — {text}")
     lines.append(
         "Task commands run as the warroom bot, not as you: Mattermost lets a bot run"
