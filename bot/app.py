@@ -55,6 +55,7 @@ from bot.store.status import StatusStore
 from bot.tasks import TaskTracker
 from bot.transport.dispatcher import EventDispatcher
 from bot.transport.events import (
+    AddedToTeam,
     PostDeleted,
     PostEdited,
     ReactionAdded,
@@ -85,10 +86,15 @@ class Warroom:
     resync: Resync
 
     async def reload_playbooks(self) -> None:
-        try:
-            await self.services.playbooks.reload()
-        except PlaybookFileError as exc:
-            log.error("playbooks_rejected", file=str(exc.file), problems=exc.problems)
+        await reload_playbooks(self.services)
+
+
+async def reload_playbooks(services: Services) -> None:
+    """Reload playbooks.yaml; a bad file is logged and the last good set stays in force."""
+    try:
+        await services.playbooks.reload()
+    except PlaybookFileError as exc:
+        log.error("playbooks_rejected", file=str(exc.file), problems=exc.problems)
 
 
 def build_routers() -> tuple[CommandRouter, InteractionRouter]:
@@ -369,6 +375,12 @@ def _wire_events(
     events.register(ReactionRemoved, features.capture.on_removed)
     events.register(UserAdded, features.members.on_added)
     events.register(UserRemoved, features.members.on_removed)
+
+    async def bot_joined_team(event: AddedToTeam) -> None:
+        if event.user_id == services.bot_user_id:  # `team: "*"` playbooks now cover it too
+            await reload_playbooks(services)
+
+    events.register(AddedToTeam, bot_joined_team)
     events.register(PostEdited, status_edited)
     events.register(PostDeleted, status_deleted)
     resync.hooks += [features.members.resync, features.capture.resync, status.resync]

@@ -131,6 +131,21 @@ class ChannelCreated(WsEvent):
         return {"channel_id": self.channel_id, "team_id": self.team_id}
 
 
+class AddedToTeam(WsEvent):
+    """Sent to the user who was added (the bot joining a team, for instance)."""
+
+    name: ClassVar[str] = "added_to_team"
+    team_id: str
+    user_id: str
+
+    @property
+    def channel_id(self) -> str:
+        return ""
+
+    def log_ids(self) -> dict[str, str]:
+        return {"team_id": self.team_id, "user_id": self.user_id}
+
+
 Event = (
     Hello
     | Posted
@@ -141,6 +156,7 @@ Event = (
     | UserAdded
     | UserRemoved
     | ChannelCreated
+    | AddedToTeam
 )
 
 EVENT_TYPES: tuple[type[WsEvent], ...] = (
@@ -153,6 +169,7 @@ EVENT_TYPES: tuple[type[WsEvent], ...] = (
     UserAdded,
     UserRemoved,
     ChannelCreated,
+    AddedToTeam,
 )
 
 
@@ -230,6 +247,11 @@ def _fields(env: _Envelope) -> dict[str, Any] | None:
             "user_id": data.get("user_id") or broadcast.get("user_id"),
             "channel_id": data.get("channel_id") or broadcast.get("channel_id"),
             "remover_id": data.get("remover_id", ""),
+        }
+    if name == AddedToTeam.name:
+        return {
+            "team_id": data.get("team_id"),
+            "user_id": data.get("user_id") or broadcast.get("user_id"),
         }
     if name == ChannelCreated.name:
         return {"channel_id": data.get("channel_id"), "team_id": data.get("team_id", "")}

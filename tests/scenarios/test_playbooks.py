@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.services.playbook_file import parse
@@ -442,9 +444,24 @@ async def test_a_playbook_for_all_teams_is_offered_in_every_team_of_the_bot(tmp_
     )
     async with world(tmp_path, playbooks=yaml) as w:
         other = w.mm.add_team("beta")
-        w.mm.add_team_member(other.id, w.bot.id)
         w.mm.add_team_member(other.id, w.alice.id)
-        await w.app.services.playbooks.reload()
+        # an admin adds the bot to the team (as `warroom setup --team beta` does): warroom
+        # hears it on its event stream and offers the playbook there without a restart
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"{w.mm.url}/api/v4/teams/{other.id}/members",
+                json={"team_id": other.id, "user_id": w.bot.id},
+                headers={"Authorization": f"Bearer {w.admin.token}"},
+            ) as resp,
+        ):
+            assert resp.status == 201
+        await w.mm.wait_until(lambda: (w.app.services.tasks and False) or True)
+        await w.settle()
+        for _ in range(100):
+            if await w.app.services.playbooks.usable(other.id, w.alice.id):
+                break
+            await asyncio.sleep(0.02)
         for team in (w.team, other):
             titles = [p.title for p in await w.app.services.playbooks.usable(team.id, w.alice.id)]
             assert titles == ["Everywhere"]

@@ -10,6 +10,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from bot.transport.events import (
+    AddedToTeam,
     ChannelCreated,
     Event,
     Hello,
@@ -248,3 +249,23 @@ def test_events_are_frozen() -> None:
     assert event is not None
     with pytest.raises(ValueError, match="frozen"):
         event.seq = 99  # type: ignore[misc]
+
+
+def test_added_to_team_names_the_team_and_the_user() -> None:
+    frame = (
+        '{"event":"added_to_team","data":{"team_id":"'
+        + "t" * 26
+        + '","user_id":"'
+        + "u" * 26
+        + '"},"broadcast":{"omit_users":null,"user_id":"'
+        + "u" * 26
+        + '","channel_id":"","team_id":""},"seq":7}'
+    )
+    event = parse_frame(frame)
+    assert isinstance(event, AddedToTeam)
+    assert (event.team_id, event.user_id, event.seq, event.channel_id) == (
+        "t" * 26,
+        "u" * 26,
+        7,
+        "",
+    )
