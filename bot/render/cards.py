@@ -8,6 +8,7 @@ from bot.domain.models import Incident
 from bot.render.checklist import checklist_post
 from bot.render.format import duration, escape, timestamp
 from bot.render.messages import stage_label, status_word
+from bot.render.status import update_button
 from bot.render.views import ButtonMaker, Names
 
 COLOR_ONGOING = "#e01e5a"
@@ -41,13 +42,7 @@ def summary_card(
     )
     if incident.is_ongoing:
         actions = [
-            buttons.button(
-                action_id="update",
-                label="Update status",
-                action="status",
-                incident_id=incident.id,
-                style="primary",
-            ),
+            update_button(buttons, incident.id),
             buttons.button(
                 action_id="end",
                 label="End incident",

@@ -126,13 +126,7 @@ def reminder_post(
         "fallback": "A status update is due.",
         "text": "Any member of this channel may write it.",
         "actions": [
-            buttons.button(
-                action_id="update",
-                label="Update status",
-                action="status",
-                incident_id=incident.id,
-                style="primary",
-            ),
+            update_button(buttons, incident.id),
             buttons.button(
                 action_id="dismiss",
                 label="Dismiss",
@@ -143,3 +137,14 @@ def reminder_post(
         ],
     }
     return text, {"attachments": [attachment], REMINDER_MARK: str(reminder_id)}
+
+
+def update_button(buttons: ButtonMaker, incident_id: str) -> dict[str, Any]:
+    """The "Update status" button (summary card and reminder posts)."""
+    return buttons.button(
+        action_id="update",
+        label="Update status",
+        action="status",
+        incident_id=incident_id,
+        style="primary",
+    )
