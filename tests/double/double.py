@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .channels import valid_channel_name
 from .commands import Core
+from .faults import Faults
 from .plumbing import Control
 from .server import build_app
 from .state import Channel, Command, FailRule, Reaction, RequestRecord, State, Team, User
@@ -35,6 +36,7 @@ class MattermostDouble(UserSide):
         self._core.integration_timeout = integration_timeout
         self._control = Control()
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self._url = ""
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -44,10 +46,27 @@ class MattermostDouble(UserSide):
             build_app(self._core, self._control), access_log=None, shutdown_timeout=1.0
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
+        self._site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await self._site.start()
         host, port = self._runner.addresses[0][:2]
         self._url = f"http://{host}:{port}"
+        self._control.faults.bind(self._go_offline)
+
+    async def _go_offline(self, offline: bool) -> None:
+        runner = self._runner
+        assert runner is not None, "the double is not started"
+        if offline and self._site is not None:
+            await self._site.stop()
+            self._site = None
+            await self._hub.drop_all()
+            for connection in list(runner.server.connections if runner.server else []):
+                if connection.transport is not None:
+                    connection.transport.close()
+            for _ in range(2):  # the sockets close in callbacks the loop runs next
+                await asyncio.sleep(0)
+        elif not offline and self._site is None:
+            self._site = web.TCPSite(runner, "127.0.0.1", self.port)
+            await self._site.start()
 
     async def close(self) -> None:
         await self._hub.drop_all()
@@ -285,6 +304,12 @@ class MattermostDouble(UserSide):
         return sum(1 for c in self._hub.connections if user_id in (None, c.user_id))
 
     # ---- faults ----------------------------------------------------------------------
+    @property
+    def faults(self) -> Faults:
+        """Fault injection (429/5xx before acting, acted-then-failed, lost and held
+        answers, unreachable): see :mod:`tests.double.faults`."""
+        return self._control.faults
+
     def fail_next(
         self,
         method: str = "*",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from aiohttp import web
 
 from .commands import Core
 from .errors import MattermostHTTPError, invalid_body
+from .faults import ConnectionDropped, Faults
 from .state import FailRule, RequestRecord, User
 from .util import VERSION_HEADER, Json, dumps, new_id
 from .wire import route_not_found_body
@@ -21,6 +23,7 @@ class Control:
 
     outage: bool = False
     fail_rules: list[FailRule] = field(default_factory=list)
+    faults: Faults = field(default_factory=Faults)
     requests: list[RequestRecord] = field(default_factory=list)
 
     def take_failure(self, method: str, path: str) -> FailRule | None:
@@ -128,24 +131,37 @@ def authenticate(request: web.Request) -> User:
 @web.middleware
 async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     control = request.app[CONTROL]
-    try:
-        response = await _guarded(request, handler, control)
-    except MattermostHTTPError as err:
-        response = error_response(err)
-    if not request.get(RECORDED):
-        user = request.get(USER)
-        control.requests.append(
-            RequestRecord(
-                request.method,
-                request.path,
-                user.id if isinstance(user, User) else None,
-                response.status,
-            )
-        )
+
+    async def answer() -> web.StreamResponse:
+        try:
+            return await _guarded(request, handler, control)
+        except MattermostHTTPError as err:
+            return error_response(err)
+
+    rule = None if control.outage else control.faults.take(request.method, request.path)
+    if rule is None:
+        response = await answer()
+    else:
+        await request.read()  # kept for the handler, which may run after the client left
+        try:
+            response = await control.faults.serve(rule, answer)
+        except ConnectionDropped:
+            _record(request, control, 0)
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError from None  # aiohttp: the client went away
+    _record(request, control, response.status)
     if not response.prepared:
         response.headers.setdefault("X-Request-Id", new_id())
         response.headers["X-Version-Id"] = VERSION_HEADER
     return response
+
+
+def _record(request: web.Request, control: Control, status: int) -> None:
+    if not request.get(RECORDED):
+        user = request.get(USER)
+        user_id = user.id if isinstance(user, User) else None
+        control.requests.append(RequestRecord(request.method, request.path, user_id, status))
 
 
 async def _guarded(request: web.Request, handler: Any, control: Control) -> web.StreamResponse:
