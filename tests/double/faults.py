@@ -276,13 +276,9 @@ class Faults:
 
     async def serve(self, rule: FaultRule, answer: Answer) -> web.StreamResponse:
         """Serve a request under ``rule``; raises :class:`ConnectionDropped` to drop it."""
-        try:
-            response, happened = await rule.kind.serve(answer)
-        except ConnectionDropped:
-            rule.fired += 1
-            raise
-        if happened:
-            rule.fired += 1
-        else:  # the server refused by itself: the rule stays armed for the next request
+        rule.fired += 1  # counted from the start: a held request has fired while it waits
+        response, happened = await rule.kind.serve(answer)
+        if not happened:  # the server refused by itself: the rule stays armed for the next
+            rule.fired -= 1
             rule.seen -= 1
         return response
