@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 import signal
 from collections.abc import AsyncIterator
@@ -152,7 +153,13 @@ async def running(
                 "no_command_tokens",
                 hint="run `warroom setup` or set WARROOM_COMMAND_TOKENS: /incident is refused",
             )
-        chat = MattermostClient(settings.mattermost_url, token, timeout=settings.request_timeout)
+
+        async def sleep(seconds: float) -> None:  # retry waits, measured by the app's clock
+            await timer.sleep_until(clock.now_ms() + math.ceil(seconds * 1000))
+
+        chat = MattermostClient(
+            settings.mattermost_url, token, timeout=settings.request_timeout, sleep=sleep
+        )
         stack.push_async_callback(chat.close)
         me = await chat.me()
         log.info("bot_identity", user_id=me.id, username=me.username)
@@ -283,7 +290,14 @@ def _build_services(
         store=ReminderStore(db),
         clock=clock,
         timer=timer,
-        poster=ReminderPosts(chat=chat, incidents=incidents, directory=directory, buttons=buttons),
+        poster=ReminderPosts(
+            chat=chat,
+            once=chat.single_attempt(),  # the scheduler retries on its own, durable schedule
+            incidents=incidents,
+            directory=directory,
+            buttons=buttons,
+            notifier=notifier,
+        ),
     )
     status = StatusService(
         db=db,

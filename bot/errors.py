@@ -42,6 +42,14 @@ class InputError(WarroomError):
 
 @dataclass(eq=False)
 class ChatUnavailable(WarroomError):
-    """Mattermost could not be reached or answered with an unexpected error."""
+    """Mattermost could not be reached or failed transiently (429, 5xx, timeout), also
+    after the client's own retries: worth trying again later.
+
+    ``retry_after``: seconds Mattermost asked to wait (a 429's ``Retry-After``), if any.
+    ``outcome_unknown``: the request may have been acted on (a timeout, a lost answer, a
+    500 …); a create must be looked for before it is made again.
+    """
 
     operation: str
+    retry_after: float | None = None
+    outcome_unknown: bool = False

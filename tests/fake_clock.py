@@ -8,10 +8,15 @@ import itertools
 
 
 class FakeClock:
-    """``now_ms()`` for every component; ``sleep_until()`` for the reminder scheduler."""
+    """``now_ms()`` for every component; ``sleep_until()`` for the reminder scheduler and
+    the Mattermost client's retry waits."""
 
-    def __init__(self, start_ms: int = 1_790_000_000_000) -> None:
+    def __init__(self, start_ms: int = 1_790_000_000_000, *, autojump_s: float = 0.0) -> None:
+        """``autojump_s``: a sleep that ends at most this many seconds ahead moves the clock
+        there at once (as if the time passed with nothing else happening), so short waits,
+        such as retry backoffs, need no test to move the clock; longer ones still do."""
         self._now = start_ms
+        self._autojump_ms = int(autojump_s * 1000)
         self._sleepers: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
 
@@ -20,6 +25,9 @@ class FakeClock:
 
     async def sleep_until(self, when_ms: int) -> None:
         if when_ms <= self._now:
+            return
+        if when_ms - self._now <= self._autojump_ms:
+            self.set(when_ms)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (when_ms, next(self._order), future))

@@ -17,6 +17,10 @@ Exactly once, also across a SIGKILL:
    promptly after start. The same check guards the retry after a failed post whose answer
    was lost (timeout).
 
+A transient failure (Mattermost unreachable, a 429, a 5xx) leaves the row pending with a
+later due time (backoff with jitter, at least the ``Retry-After`` asked for), however long
+the outage lasts; only a refusal closes it, and the poster tells the commander.
+
 The one gap: a reminder post made in the kill window and then deleted, or pushed out of
 the searched window (the newest 200 posts) before warroom comes back, is posted again.
 
@@ -29,9 +33,11 @@ is finished at the next start).
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import Any, Protocol
 
 from bot.clock import Clock
+from bot.errors import ChatUnavailable
 from bot.log import get_logger
 from bot.scheduler.locks import KeyedLocks
 from bot.scheduler.store import Reminder, ReminderState, ReminderStore
@@ -42,12 +48,21 @@ log = get_logger(__name__)
 
 BATCH = 256
 CONCURRENCY = 32
+# After a transient failure (Mattermost unreachable, 429, 5xx) a reminder stays pending and
+# is tried again after RETRY_MIN_MS plus a random part of a window that doubles per attempt
+# (RETRY_MS, 2*RETRY_MS, ... up to RETRY_CAP_MS), and never before the Retry-After
+# Mattermost asked for (honoured up to RETRY_AFTER_CAP_MS). It is never closed for that.
+RETRY_MIN_MS = 5_000
 RETRY_MS = 30_000
-MAX_ATTEMPTS = 6
+RETRY_CAP_MS = 10 * 60_000
+RETRY_AFTER_CAP_MS = 15 * 60_000
+MAX_ATTEMPTS = 6  # unexpected errors (bugs) only: then the reminder is closed and logged
 
 
 class GiveUp(Exception):
-    """The reminder can never be posted (its channel is gone, the bot was removed…)."""
+    """The reminder can never be posted (its channel is gone, the bot was removed…): the
+    poster told someone who can act; the reminder is closed. A transient failure is
+    :class:`bot.errors.ChatUnavailable` instead: the reminder is tried again later."""
 
 
 class ReminderPoster(Protocol):
@@ -73,12 +88,14 @@ class ReminderScheduler:
         timer: Timer,
         poster: ReminderPoster,
         concurrency: int = CONCURRENCY,
+        rng: random.Random | None = None,
     ) -> None:
         self._db = db
         self.store = store
         self._clock = clock
         self._timer = timer
         self._poster = poster
+        self._rng = rng or random.Random()
         self._locks = KeyedLocks()
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
@@ -207,9 +224,18 @@ class ReminderScheduler:
             except GiveUp as exc:
                 log.warning("reminder_given_up", reminder_id=reminder.id, reason=str(exc))
                 post_id = None
+            except ChatUnavailable as exc:
+                log.warning(
+                    "reminder_post_failed_transiently",
+                    reminder_id=reminder.id,
+                    operation=exc.operation,
+                    retry_after=exc.retry_after,
+                )
+                await self._retry_later(reminder, transient=True, retry_after=exc.retry_after)
+                return
             except Exception:
                 log.exception("reminder_post_failed", reminder_id=reminder.id)
-                await self._retry_later(reminder)
+                await self._retry_later(reminder, transient=False)
                 return
             finally:
                 self._claimed.discard(reminder.id)
@@ -249,9 +275,15 @@ class ReminderScheduler:
                 return earlier
         return await self._poster.post(reminder)
 
-    async def _retry_later(self, reminder: Reminder) -> None:
-        give_up = reminder.attempts + 1 >= MAX_ATTEMPTS
-        due = self._clock.now_ms() + RETRY_MS * 2**reminder.attempts
+    async def _retry_later(
+        self, reminder: Reminder, *, transient: bool, retry_after: float | None = None
+    ) -> None:
+        """firing -> pending with the next attempt's due time; after MAX_ATTEMPTS failures
+        that were not transient (bugs), closed instead."""
+        give_up = not transient and reminder.attempts + 1 >= MAX_ATTEMPTS
+        due = self._clock.now_ms() + self._retry_delay_ms(reminder.attempts, retry_after)
+        if give_up:
+            log.error("reminder_closed_after_failures", reminder_id=reminder.id)
         self._claimed.discard(reminder.id)
         async with self._db.transaction() as tx:
             await self.store.move(
@@ -264,6 +296,12 @@ class ReminderScheduler:
             )
         if not give_up:
             self._nearer(due)
+
+    def _retry_delay_ms(self, attempts: int, retry_after: float | None) -> int:
+        window = min(RETRY_CAP_MS, RETRY_MS * 2 ** min(attempts, 16))
+        jittered = RETRY_MIN_MS + int(self._rng.uniform(0, window))
+        asked = min(RETRY_AFTER_CAP_MS, int((retry_after or 0) * 1000))
+        return max(jittered, asked)
 
     # ---- closing (callers hold the incident's lock) -----------------------------------------
 

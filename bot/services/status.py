@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.domain.models import EventKind, Incident, TimelineEvent
-from bot.errors import InvalidTransition, NotFound
+from bot.errors import ChatUnavailable, InvalidTransition, NotFound
 from bot.log import get_logger
 from bot.render import status as render
 from bot.render.views import ButtonMaker
@@ -37,16 +37,26 @@ class ReminderPosts:
         self,
         *,
         chat: ChatClient,
+        once: ChatClient,
         incidents: IncidentService,
         directory: Directory,
         buttons: ButtonMaker,
+        notifier: Notifier,
     ) -> None:
+        """``once``: the chat client making one attempt per call, for posting and finding
+        (the scheduler retries a transient failure later, durably); ``chat`` retries in-call
+        (removing a post)."""
         self._chat = chat
+        self._once = once
         self._incidents = incidents
         self._dir = directory
         self._buttons = buttons
+        self._notify = notifier
 
     async def post(self, reminder: Reminder) -> str | None:
+        """Post the reminder. Raises :class:`bot.errors.ChatUnavailable` on a transient
+        failure (the scheduler tries again later) and :class:`GiveUp` on a refusal, after
+        telling the commander, who can still post the update."""
         try:
             incident = await self._incidents.get(reminder.incident_id)
         except NotFound:
@@ -56,16 +66,28 @@ class ReminderPosts:
         names = await self._dir.names([incident.commander_id])
         text, props = render.reminder_post(incident, names, self._buttons, reminder.id)
         try:
-            post = await self._chat.create_post(reminder.channel_id, text, props=props)
+            post = await self._once.create_post(reminder.channel_id, text, props=props)
         except ChatRefused as exc:
+            await self._tell_refused(incident, exc)
             raise GiveUp(f"{exc.status} {exc.error_id}") from None
         return post.id
 
+    async def _tell_refused(self, incident: Incident, exc: ChatRefused) -> None:
+        try:  # a direct message: the incident channel is what refused
+            await self._notify.tell(
+                incident.commander_id, "", render.reminder_refused(incident, exc.status)
+            )
+        except (ChatRefused, ChatUnavailable):
+            log.warning("reminder_refusal_not_told", incident_id=incident.id, exc_info=True)
+
     async def find(self, reminder: Reminder) -> str | None:
         for page in range(FIND_PAGES):
-            found = await self._chat.channel_posts(
-                reminder.channel_id, page=page, per_page=FIND_PER_PAGE
-            )
+            try:
+                found = await self._once.channel_posts(
+                    reminder.channel_id, page=page, per_page=FIND_PER_PAGE
+                )
+            except ChatRefused:
+                return None  # the channel is out of reach: posting will say so, and tell
             for post in found.posts.values():
                 if post.props.get(render.REMINDER_MARK) == str(reminder.id) and not post.delete_at:
                     return post.id

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import random
 from collections.abc import Awaitable, Callable
 from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 from mattermostautodriver import AsyncTypedDriver
-from mattermostautodriver.exceptions import InvalidMattermostError, MattermostError
+from mattermostautodriver.exceptions import (
+    InvalidMattermostError,
+    MattermostError,
+    TooManyRequests,
+)
 from pydantic import BaseModel
 
 from bot.errors import ChatUnavailable, InputError
@@ -23,10 +30,48 @@ from bot.services.ports import (
     Team,
     User,
 )
+from bot.transport.retry import ONE_ATTEMPT, Failure, RetryPolicy, Safety
 
 log = get_logger(__name__)
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+Sleep = Callable[[float], Awaitable[None]]
+
+# Every operation and what repeating it does (see bot/transport/retry.py). A create is
+# repeated only when Mattermost surely did not act on it.
+IDEMPOTENT, CREATE = Safety.IDEMPOTENT, Safety.CREATE
+OPERATIONS: dict[str, Safety] = {
+    "get_me": IDEMPOTENT,
+    "get_user": IDEMPOTENT,
+    "get_user_by_username": IDEMPOTENT,
+    "get_users": IDEMPOTENT,  # a POST that only reads
+    "get_team": IDEMPOTENT,
+    "get_team_by_name": IDEMPOTENT,
+    "get_teams_for_user": IDEMPOTENT,
+    "get_team_member": IDEMPOTENT,
+    "create_channel": CREATE,
+    "get_channel": IDEMPOTENT,
+    "get_channel_by_name": IDEMPOTENT,
+    "add_channel_member": IDEMPOTENT,  # an existing member is answered as added
+    "get_channel_member": IDEMPOTENT,
+    "get_channel_members": IDEMPOTENT,
+    "create_direct_channel": IDEMPOTENT,  # answers the existing direct channel
+    "create_post": CREATE,
+    "patch_post": IDEMPOTENT,
+    "get_post": IDEMPOTENT,
+    "delete_post": IDEMPOTENT,
+    "pin_post": IDEMPOTENT,
+    "create_post_ephemeral": CREATE,
+    "open_dialog": CREATE,
+    "execute_command": CREATE,
+    "upload_file": CREATE,
+    "get_file_info": IDEMPOTENT,
+    "get_file": IDEMPOTENT,
+    "get_posts_for_channel": IDEMPOTENT,
+    "get_reactions": IDEMPOTENT,
+    "save_reaction": IDEMPOTENT,  # saving the same reaction again changes nothing
+    "delete_reaction": IDEMPOTENT,
+}
 
 
 def driver_options(url: str, token: str, *, timeout: float) -> dict[str, Any]:
@@ -41,35 +86,103 @@ def driver_options(url: str, token: str, *, timeout: float) -> dict[str, Any]:
         "scheme": scheme,
         "token": token,
         "request_timeout": timeout,
-        "max_retries": 2,
-        "retry_max_sleep": 5,
+        # Retries are decided in one place, MattermostClient._call: the driver's own would
+        # sleep outside the injected clock, skip 500 and POSTs that are safe to repeat, and
+        # give up on a Retry-After above its cap.
+        "max_retries": 0,
         "verify": True,
     }
 
 
-class MattermostClient:
-    """Implements :class:`bot.services.ports.ChatClient`."""
+def _failure(exc: Exception) -> Failure:
+    if isinstance(exc, TooManyRequests):
+        return Failure(429, exc, retry_after=exc.retry_after)
+    if isinstance(exc, (MattermostError, InvalidMattermostError)):
+        return Failure(exc.status_code, exc)
+    return Failure(None, exc)
 
-    def __init__(self, url: str, token: str, *, timeout: float = 10.0) -> None:
+
+class MattermostClient:
+    """Implements :class:`bot.services.ports.ChatClient`.
+
+    Every call is retried as :mod:`bot.transport.retry` decides for its operation
+    (:data:`OPERATIONS`), waiting with ``sleep`` (seconds; the app passes one measured by
+    its clock). Raises :class:`ChatRefused` for a refusal (final) and
+    :class:`bot.errors.ChatUnavailable` for a transient failure that outlived the retries.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        policy: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
         self._driver = AsyncTypedDriver(driver_options(url, token, timeout=timeout))
         # The driver sets the Authorization header only in login(); set the token up front.
         self._driver.client.token = token
         self.base_url = url.rstrip("/")
+        self._policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    def single_attempt(self) -> MattermostClient:
+        """The same client (same connection) making one attempt per call, for a caller
+        that retries durably on its own schedule (the reminder scheduler). Close only the
+        original."""
+        view = copy.copy(self)
+        view._policy = ONE_ATTEMPT
+        return view
 
     async def close(self) -> None:
         await self._driver.close()
 
     async def _call(self, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await fn()
-        except MattermostError as exc:
-            if 400 <= exc.status_code < 500:
-                raise ChatRefused(exc.status_code, exc.error_id, str(exc)) from None
-            log.warning("mattermost_error", operation=operation, status=exc.status_code)
-            raise ChatUnavailable(operation) from exc
-        except (httpx.HTTPError, InvalidMattermostError, ValueError) as exc:
-            log.warning("mattermost_unreachable", operation=operation, error=repr(exc))
-            raise ChatUnavailable(operation) from exc
+        safety = OPERATIONS[operation]
+        attempt = 1
+        while True:
+            try:
+                return await fn()
+            except (httpx.HTTPError, InvalidMattermostError) as exc:  # MattermostError too
+                failure = _failure(exc)
+            except ValueError as exc:  # an answer that is not the JSON it should be
+                log.warning("mattermost_bad_answer", operation=operation, error=repr(exc))
+                raise ChatUnavailable(operation, outcome_unknown=True) from exc
+            wait = self._policy.wait_before_retry(
+                safety=safety, failure=failure, attempt=attempt, rng=self._rng
+            )
+            if wait is None:
+                raise self._final(operation, failure) from failure.error
+            log.info(
+                "mattermost_retry",
+                operation=operation,
+                status=failure.status,
+                error=None if failure.status else repr(failure.error),
+                attempt=attempt,
+                wait_s=round(wait, 3),
+            )
+            await self._sleep(wait)
+            attempt += 1
+
+    @staticmethod
+    def _final(operation: str, failure: Failure) -> Exception:
+        exc = failure.error
+        if not failure.transient and isinstance(exc, MattermostError):
+            return ChatRefused(exc.status_code, exc.error_id or "", str(exc))
+        if not failure.transient and failure.status is not None:
+            return ChatRefused(failure.status, "", str(exc))
+        log.warning(
+            "mattermost_unavailable",
+            operation=operation,
+            status=failure.status,
+            error=None if failure.status else repr(exc),
+        )
+        return ChatUnavailable(
+            operation, retry_after=failure.retry_after, outcome_unknown=not failure.not_acted
+        )
 
     async def _model(self, model: type[M], operation: str, fn: Callable[[], Awaitable[Any]]) -> M:
         data = await self._call(operation, fn)
@@ -276,6 +389,8 @@ class MattermostClient:
         )
 
     async def upload_file(self, channel_id: str, filename: str, data: bytes | IO[bytes]) -> str:
+        if not isinstance(data, bytes):
+            data = data.read()  # a stream could be sent only once; bytes can be sent again
         result = await self._call(
             "upload_file",
             lambda: self._driver.client.post(

@@ -12,7 +12,15 @@ import pytest
 from bot.domain import transitions
 from bot.domain.models import Playbook
 from bot.errors import ChatUnavailable
-from bot.scheduler.scheduler import RETRY_MS, GiveUp, ReminderScheduler
+from bot.scheduler.scheduler import (
+    MAX_ATTEMPTS,
+    RETRY_AFTER_CAP_MS,
+    RETRY_CAP_MS,
+    RETRY_MIN_MS,
+    RETRY_MS,
+    GiveUp,
+    ReminderScheduler,
+)
 from bot.scheduler.store import Reminder, ReminderState, ReminderStore
 from bot.store.db import Database
 from bot.store.incidents import IncidentStore
@@ -185,16 +193,40 @@ async def test_kill_while_removing_a_post_is_finished_at_start(rig: Rig) -> None
 
 async def test_a_failed_post_is_retried_later_and_looked_for_first(rig: Rig) -> None:
     rid = await rig.add(0, minutes=1)
-    rig.poster.failures.append(ChatUnavailable("create_post"))
+    rig.poster.failures.append(ChatUnavailable("create_post", outcome_unknown=True))
     rig.start()
     await rig.tick(minutes=1)
     retry = await rig.state(rid)
     assert (retry.state, retry.attempts) == (ReminderState.PENDING, 1)
-    await rig.tick(seconds=RETRY_MS / 1000 - 1)
-    assert rig.poster.posted == []
-    await rig.tick(seconds=1)
+    assert retry.due_at >= rig.clock.now_ms() + RETRY_MIN_MS
+    await rig.tick(seconds=(RETRY_MIN_MS + RETRY_MS) / 1000)
     assert rig.poster.looked_for == [rid]
     assert rig.poster.posted == [rid]
+
+
+async def test_a_transient_failure_never_closes_a_reminder_however_long_it_lasts(
+    rig: Rig,
+) -> None:
+    rid = await rig.add(0, minutes=1)
+    rig.poster.failures.extend(ChatUnavailable("create_post") for _ in range(3 * MAX_ATTEMPTS))
+    rig.start()
+    for _ in range(3 * MAX_ATTEMPTS):
+        await rig.tick(seconds=(RETRY_MIN_MS + RETRY_CAP_MS) / 1000)
+        assert (await rig.state(rid)).state is ReminderState.PENDING
+    await rig.tick(seconds=(RETRY_MIN_MS + RETRY_CAP_MS) / 1000)
+    assert rig.poster.posted == [rid]
+    assert (await rig.state(rid)).state is ReminderState.POSTED
+
+
+async def test_a_retry_waits_at_least_the_retry_after_mattermost_asked_for(rig: Rig) -> None:
+    rid = await rig.add(0, minutes=1)
+    rig.poster.failures.append(ChatUnavailable("create_post", retry_after=3600))
+    rig.start()
+    await rig.tick(minutes=1)
+    retry = await rig.state(rid)
+    assert retry.state is ReminderState.PENDING
+    assert retry.due_at >= rig.clock.now_ms() + min(3600_000, RETRY_AFTER_CAP_MS)
+    assert retry.due_at <= rig.clock.now_ms() + max(RETRY_CAP_MS, RETRY_AFTER_CAP_MS) + RETRY_MIN_MS
 
 
 async def test_a_reminder_that_can_never_be_posted_is_given_up(rig: Rig) -> None:
