@@ -142,7 +142,7 @@ class MattermostClient:
 
     async def _call(self, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
         safety = OPERATIONS[operation]
-        attempt = 1
+        attempt, waited = 1, 0.0
         while True:
             try:
                 return await fn()
@@ -152,7 +152,7 @@ class MattermostClient:
                 log.warning("mattermost_bad_answer", operation=operation, error=repr(exc))
                 raise ChatUnavailable(operation, outcome_unknown=True) from exc
             wait = self._policy.wait_before_retry(
-                safety=safety, failure=failure, attempt=attempt, rng=self._rng
+                safety=safety, failure=failure, attempt=attempt, waited=waited, rng=self._rng
             )
             if wait is None:
                 raise self._final(operation, failure) from failure.error
@@ -165,7 +165,7 @@ class MattermostClient:
                 wait_s=round(wait, 3),
             )
             await self._sleep(wait)
-            attempt += 1
+            attempt, waited = attempt + 1, waited + wait
 
     @staticmethod
     def _final(operation: str, failure: Failure) -> Exception:

@@ -87,23 +87,34 @@ class Backoff:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How one call is retried: ``attempts`` tries in all (1 = never retried)."""
+    """How one call is retried: ``attempts`` tries in all (1 = never retried), waiting
+    at most ``budget_s`` seconds in all, so that a call made while answering a callback
+    still ends within Mattermost's integration timeout."""
 
     attempts: int = 4
     backoff: Backoff = Backoff()
+    budget_s: float = 20.0
 
     def wait_before_retry(
-        self, *, safety: Safety, failure: Failure, attempt: int, rng: random.Random
+        self,
+        *,
+        safety: Safety,
+        failure: Failure,
+        attempt: int,
+        waited: float,
+        rng: random.Random,
     ) -> float | None:
         """Seconds to wait before trying again after ``attempt`` (1-based) failed with
-        ``failure``; None when the call must not be tried again."""
+        ``failure``, ``waited`` seconds having been waited already; None when the call
+        must not be tried again."""
         if attempt >= self.attempts or not failure.transient:
             return None
         if safety is Safety.CREATE and not failure.not_acted:
             return None
         if (failure.retry_after or 0.0) > self.backoff.max_retry_after_s:
             return None
-        return self.backoff.delay(attempt - 1, failure.retry_after, rng)
+        wait = self.backoff.delay(attempt - 1, failure.retry_after, rng)
+        return wait if waited + wait <= self.budget_s else None
 
 
 ONE_ATTEMPT = RetryPolicy(attempts=1)
