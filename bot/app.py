@@ -20,6 +20,7 @@ from bot.commands import review as review_commands
 from bot.commands import status as status_commands
 from bot.commands import testdata as testdata_commands
 from bot.commands.router import CommandRouter
+from bot.domain.run_policy import refused_of
 from bot.interactions import checklist as checklist_interactions
 from bot.interactions import incident as incident_interactions
 from bot.interactions import playbooks as playbook_interactions
@@ -163,6 +164,7 @@ async def running(
         stack.push_async_callback(chat.close)
         me = await chat.me()
         log.info("bot_identity", user_id=me.id, username=me.username)
+        _say_run_policy(settings)
         tasks = TaskTracker()
         stack.push_async_callback(tasks.close)
 
@@ -231,6 +233,20 @@ async def running(
         log.info("warroom_started", url=base_url, public_url=public)
         yield warroom
         log.info("warroom_stopping", in_flight=len(tasks))
+
+
+def _say_run_policy(settings: Settings) -> None:
+    """Log which task commands the bot runs itself, and which allowed ones it refuses."""
+    refused = refused_of(settings.run_commands)
+    if refused:
+        log.warning(
+            "run_commands_refused",
+            triggers=refused,
+            hint="built-ins that change memberships, channels or settings are never run by"
+            " the bot: Run hands them to the clicker",
+        )
+    allowed = sorted(set(settings.run_commands) - set(refused))
+    log.info("run_commands", bot_runs=allowed, everything_else="handed to the clicker")
 
 
 async def _installation(settings: Settings, db: Database) -> Installation:

@@ -49,7 +49,17 @@ class Settings(BaseSettings):
         description="Severity levels, most severe first (comma separated)",
     )
 
-    @field_validator("command_tokens", "severity_levels", mode="before")
+    # ---- rights (issue 9): triggers the bot itself may run for a task's Run button ----
+    run_commands: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Slash-command triggers the bot runs itself when a task's Run is clicked (comma"
+            " separated, e.g. echo,jira); any other command is handed to the clicker to run."
+            " Built-ins that change memberships, channels or settings are refused even here."
+        ),
+    )
+
+    @field_validator("command_tokens", "severity_levels", "run_commands", mode="before")
     @classmethod
     def _split_tokens(cls, value: object) -> object:
         if isinstance(value, str):
@@ -74,3 +84,12 @@ class Settings(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError("must be an http(s) URL such as https://chat.example.com")
         return value.rstrip("/")
+
+    @field_validator("run_commands")
+    @classmethod
+    def _triggers(cls, value: list[str]) -> list[str]:
+        triggers = [t.strip().lstrip("/").lower() for t in value if t.strip().lstrip("/")]
+        for trigger in triggers:
+            if " " in trigger or len(trigger) > 128:
+                raise ValueError(f"{trigger!r} is not a slash-command trigger")
+        return list(dict.fromkeys(triggers))

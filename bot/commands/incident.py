@@ -124,5 +124,7 @@ async def announce(svc: Services, req: CommandRequest, args: list[str], rest: st
     if bad:
         raise InputError("bad_channel", field="announce", detail=f"`{bad[0][:64]}`")
     incident = await _member_incident(svc, req)
-    text = await svc.incidents.announce(incident, [a.lower().lstrip("~") for a in args])
+    text = await svc.incidents.announce(
+        incident, [a.lower().lstrip("~") for a in args], req.user_id
+    )
     return Reply(text)

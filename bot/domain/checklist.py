@@ -127,6 +127,17 @@ def record_run(incident: Incident, *, task_id: str, actor_id: str, now: int) -> 
     return _replace(incident, ref, task), [event]
 
 
+def record_handover(incident: Incident, *, task_id: str, actor_id: str, now: int) -> Transition:
+    """Run handed the task's command to ``actor_id`` to run themselves: a timeline event only.
+
+    The task's ``last_run_at`` stays: warroom cannot know whether or when the person ran it.
+    """
+    ref = locate(incident, task_id)
+    data = {**_about(ref, incident), "command": ref.task.command}
+    event = TimelineEvent(kind=EventKind.COMMAND_HANDED, at=now, actor_id=actor_id, data=data)
+    return incident, [event]
+
+
 # ---- stages -----------------------------------------------------------------------------
 
 

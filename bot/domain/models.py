@@ -167,6 +167,7 @@ class EventKind(StrEnum):
     TASK_STATE_CHANGED = "task_state_changed"
     TASK_EDITED = "task_edited"
     COMMAND_RUN = "command_run"
+    COMMAND_HANDED = "command_handed"  # Run gave the clicker the command to run themselves
     STATUS_UPDATED = "status_updated"
     MEMBER_JOINED = "member_joined"
     MEMBER_LEFT = "member_left"

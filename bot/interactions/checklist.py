@@ -12,6 +12,7 @@ from typing import Any
 from bot.domain import checklist
 from bot.domain.ids import is_mm_id
 from bot.domain.models import Incident, new_task_id
+from bot.domain.run_policy import RunMode
 from bot.errors import InputError, InvalidTransition, NotFound
 from bot.interactions.router import (
     ActionRequest,
@@ -77,19 +78,26 @@ async def click_assign(svc: Services, req: ActionRequest, claims: Claims) -> Act
 async def click_run(svc: Services, req: ActionRequest, claims: Claims) -> ActionResponse:
     incident = await _clicked(svc, req, claims)
     ran = claims.p.get("ran")
-    await ChecklistService.of(svc).run(
+    service = ChecklistService.of(svc)
+    decision = await service.run(
         incident,
         actor_id=req.user_id,
         task_id=_task_id(claims),
         seen_run=ran if isinstance(ran, int) else None,
     )
+    if decision.mode is RunMode.HAND_OVER:
+        task = checklist.locate(incident, _task_id(claims)).task
+        return ActionResponse(ephemeral_text=text.run_handed_over(task.command, decision))
     return ActionResponse()
 
 
 async def click_info(svc: Services, req: ActionRequest, claims: Claims) -> ActionResponse:
     incident = await _clicked(svc, req, claims)
     ref = checklist.locate(incident, _task_id(claims))
-    return ActionResponse(ephemeral_text=text.task_info(ref.index + 1, ref.task))
+    decision = ChecklistService.of(svc).run_decision(ref.task.command)
+    return ActionResponse(
+        ephemeral_text=text.task_info(ref.index + 1, ref.task, decision.mode is RunMode.EXECUTE)
+    )
 
 
 async def click_prev(svc: Services, req: ActionRequest, claims: Claims) -> ActionResponse:

@@ -74,7 +74,7 @@ async def _draft(
         errors.setdefault("invite", _field_error(exc))
     try:
         broadcast = await svc.playbooks.team_channel(
-            team_id, sub.text("broadcast"), field="broadcast"
+            team_id, sub.text("broadcast"), field="broadcast", user_id=sub.user_id
         )
     except InputError as exc:
         errors["broadcast"] = _field_error(exc)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.errors import InputError
+from bot.errors import InputError, NotFound
 from bot.interactions.router import ActionRequest, ActionResponse, InteractionRouter
 from bot.interactions.signing import Claims
 from bot.log import get_logger
@@ -58,19 +58,15 @@ async def open_start_dialog(
 async def origin_description(
     svc: Services, *, user_id: str, team_id: str, team_name: str, post_id: str
 ) -> str:
-    """A quote of and link to the origin post, if both the bot and the user may read it."""
+    """A quote of and link to the origin post, if both the bot and the user may read it.
+
+    The user's own rights decide (:meth:`Directory.readable_post`): a post in a channel they
+    cannot read is refused exactly like a post that does not exist.
+    """
     try:
-        post = await svc.chat.get_post(post_id)
-        channel = await svc.chat.get_channel(post.channel_id)
-    except ChatRefused:
+        post, _ = await svc.directory.readable_post(post_id, user_id)
+    except (NotFound, ChatRefused):
         raise InputError("post_not_visible", field="start") from None
-    readable = await svc.chat.is_channel_member(channel.id, user_id) or (
-        not channel.is_private
-        and channel.team_id == team_id
-        and await svc.chat.is_team_member(channel.team_id, user_id)
-    )
-    if not readable and not await svc.directory.is_admin(user_id):
-        raise InputError("post_not_visible", field="start")
     link = f"{svc.urls.mattermost}/{team_name}/pl/{post.id}"
     return messages.origin_description(post.message, link)
 

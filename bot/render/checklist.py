@@ -8,10 +8,12 @@ thing, never the opposite one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.models import Incident, Stage, Task, TaskState, TimelineEvent
+from bot.domain.run_policy import RunDecision
 from bot.render.format import escape, timestamp
 from bot.render.messages import STATE_MARK
 from bot.render.views import ButtonMaker, Names
@@ -233,6 +235,8 @@ def change_line(event: TimelineEvent, names: Names) -> str:
         )
     if kind == "command_run":
         return f"{who} ran {code(str(d['command']))} for {_task(d)} (as the warroom bot)."
+    if kind == "command_handed":
+        return f"{who} took the command of {_task(d)} to run it themselves."
     op = d.get("op")
     where = _stage(d["stage"], d["stage_title"])
     if op == "added":
@@ -248,11 +252,35 @@ def change_line(event: TimelineEvent, names: Names) -> str:
 # ---- replies to one person --------------------------------------------------------------
 
 
-def task_info(number: int, task: Task) -> str:
+def task_info(number: int, task: Task, runs_as_bot: bool) -> str:
+    """The Info button's answer; ``runs_as_bot``: Run executes the command itself."""
     lines = [f"**{number}. {escape(task.title)}**"]
     lines.append(task.description or "_No description._")
     if task.command:
-        lines.append(f"Command: {code(task.command)} (runs as the warroom bot)")
+        how = "Run runs it as the warroom bot" if runs_as_bot else "Run gives it to you to run"
+        lines.append(f"Command: {code(task.command)} ({how})")
+    return "\n".join(lines)
+
+
+def command_block(command: str) -> str:
+    """``command`` as a fenced code block that nothing in it can close or format."""
+    longest = max((len(run) for run in re.findall(r"`+", command)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{command}\n{fence}"
+
+
+def run_handed_over(command: str, decision: RunDecision) -> str:
+    """Run's answer to the clicker when warroom does not run the command itself."""
+    lines = [
+        "Run this yourself in this channel (warroom runs task commands only with your own"
+        " rights): copy it into the message box and send it.",
+        command_block(command),
+    ]
+    if decision.refused_builtin:
+        lines.append(
+            f"{code('/' + decision.trigger)} changes memberships, channels or settings:"
+            " warroom never runs it as the bot."
+        )
     return "\n".join(lines)
 
 
@@ -349,7 +377,7 @@ def task_dialog(*, url: str, state: str, stage: Stage, task: Task | None = None)
                     "max_length": COMMAND_MAX,
                     "default": task.command if task else "",
                     "placeholder": "/echo hello",
-                    "help_text": "Run by the Run button, as the warroom bot.",
+                    "help_text": "Run gives it to the clicker to run; the bot runs only commands an admin allowed.",
                 },
             ],
         },

@@ -240,8 +240,8 @@ def announce_results(ok: Sequence[str], failed: Sequence[tuple[str, str]]) -> st
         lines.append("Announced in " + ", ".join(channel_link(c) for c in ok) + ".")
     for name, why in failed:
         reason = {
-            "unknown": "no such channel that I can see",
-            "forbidden": "I may not post there",
+            "unknown": "no channel of that name that you can read",
+            "forbidden": "I am not a member there: add @warroom to it",
             "error": "Mattermost refused the post",
         }.get(why, why)
         lines.append(f"Not announced in ~{escape(name)}: {reason}.")

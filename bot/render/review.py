@@ -31,6 +31,7 @@ _VERBS: dict[EventKind, str] = {
     EventKind.TASK_STATE_CHANGED: "changed a task's state",
     EventKind.TASK_EDITED: "edited the tasks",
     EventKind.COMMAND_RUN: "ran a task's command",
+    EventKind.COMMAND_HANDED: "took a task's command to run it themselves",
     EventKind.STATUS_UPDATED: "posted a status update",
     EventKind.MEMBER_JOINED: "joined the channel",
     EventKind.MEMBER_LEFT: "left the channel",
@@ -111,6 +112,9 @@ _SENTENCES: dict[EventKind, _Sentence] = {
     EventKind.TASK_EDITED: lambda d, n: f"{escape(str(d.get('op', 'edited')))} the task {_task(d)}",
     EventKind.COMMAND_RUN: lambda d, n: (
         f"ran {_code(str(d.get('command', '')), 200)} for {_task(d)}"
+    ),
+    EventKind.COMMAND_HANDED: lambda d, n: (
+        f"took {_code(str(d.get('command', '')), 200)} of {_task(d)} to run it themselves"
     ),
     EventKind.STATUS_UPDATED: lambda d, n: f"posted a status update{_reminder(d)}",
     EventKind.SEVERITY_CHANGED: lambda d, n: (

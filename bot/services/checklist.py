@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from bot.clock import Clock
 from bot.domain import checklist
 from bot.domain.models import EventKind, Incident, Task, TimelineEvent
+from bot.domain.run_policy import RunDecision, RunMode, decide
 from bot.domain.transitions import Transition
 from bot.errors import ChatUnavailable, InputError, InvalidTransition, WarroomError
 from bot.interactions.signing import Signer
@@ -44,6 +45,7 @@ class ChecklistService:
         tasks: TaskTracker,
         signer: Signer,
         dialog_url: str,
+        run_commands: frozenset[str] = frozenset(),
     ) -> None:
         self._incidents = incidents
         self._dir = directory
@@ -53,6 +55,7 @@ class ChecklistService:
         self._tasks = tasks
         self._signer = signer
         self._dialog_url = dialog_url
+        self._run_commands = run_commands
 
     @classmethod
     def of(cls, svc: Services) -> ChecklistService:
@@ -65,6 +68,7 @@ class ChecklistService:
             tasks=svc.tasks,
             signer=svc.signer,
             dialog_url=svc.urls.dialog,
+            run_commands=frozenset(svc.settings.run_commands),
         )
 
     def now(self) -> int:
@@ -173,17 +177,41 @@ class ChecklistService:
             ),
         )
 
+    def run_decision(self, command: str) -> RunDecision:
+        """Whether Run executes ``command`` as the bot or hands it to the clicker."""
+        return decide(command, self._run_commands)
+
     async def run(
         self, incident: Incident, *, actor_id: str, task_id: str, seen_run: int | None
-    ) -> None:
-        """Run the task's command in the background (it may be slow), once per click.
+    ) -> RunDecision:
+        """Act on a click of the task's Run button; never with rights the clicker lacks.
 
-        ``seen_run`` is the task's last run as the clicked button showed it: if the task ran
-        since, or is running now, this click is a repeat and runs nothing.
+        By default the command is handed over: recorded on the timeline as given to
+        ``actor_id``, who runs it themselves (the caller shows it to them). Only a trigger the
+        administrator allowed, and not a refused built-in (``bot.domain.run_policy``), is run
+        by the bot, in the background (it may be slow), once per click: ``seen_run`` is the
+        task's last run as the clicked button showed it; if the task ran since, or is running
+        now, this click is a repeat and runs nothing.
         """
         task = checklist.locate(incident, task_id).task
         if not task.command:
             raise InvalidTransition("no_command")
+        decision = self.run_decision(task.command)
+        if decision.mode is RunMode.HAND_OVER:
+            now = self.now()
+            await self.change(
+                incident.id,
+                lambda cur: checklist.record_handover(
+                    cur, task_id=task.id, actor_id=actor_id, now=now
+                ),
+            )
+            log.info(
+                "task_command_handed_over",
+                incident_id=incident.id,
+                trigger=decision.trigger,
+                refused_builtin=decision.refused_builtin,
+            )
+            return decision
         key = f"{incident.id}:{task.id}"
         if key in self._running:
             raise InvalidTransition("already_running")
@@ -191,6 +219,7 @@ class ChecklistService:
             raise InvalidTransition("just_ran")
         self._running.add(key)
         self._tasks.spawn(f"taskrun-{task.id}", self._run(incident, actor_id, task, key))
+        return decision
 
     async def _run(self, incident: Incident, actor_id: str, task: Task, key: str) -> None:
         try:
@@ -211,7 +240,7 @@ class ChecklistService:
             self._running.discard(key)
 
     async def _execute(self, incident: Incident, task: Task) -> str:
-        """Run the command as the bot; "" when it ran, else why not."""
+        """Run an allowed command as the bot; "" when it ran, else why not."""
         try:
             await self._chat.execute_command(incident.channel_id, task.command)
         except ChatRefused as exc:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from bot.domain.models import Incident
 from bot.errors import NotFound, PermissionDenied
 from bot.render.views import Names
-from bot.services.ports import ChatClient, ChatRefused, User
+from bot.services.ports import Channel, ChatClient, ChatRefused, Post, User
 
 USER_TTL_S = 60.0
 
@@ -84,10 +84,83 @@ class Directory:
 
     async def can_view(self, incident: Incident, user_id: str) -> bool:
         """Channel members; team members for a public channel; system admins."""
-        if await self._chat.is_channel_member(incident.channel_id, user_id):
-            return True
+        return await self._may_read(
+            incident.channel_id, incident.team_id, incident.private_channel, user_id
+        )
+
+    # ---- the caller's own rights on channels and posts -------------------------------------
+    #
+    # Rule (issue 9, kind 1): whatever warroom reads or posts for a person must be something
+    # Mattermost would let that person read or post. The bot's view of a channel is never
+    # enough: these checks ask about the *person*. Mattermost 5.36 lets a user read a channel
+    # when they are a member of it, when it is public (type "O") and they belong to its team
+    # (app/authorization.go SessionHasPermissionToChannel falls back to the team roles, which
+    # hold read_public_channel), or when they are a system admin. Anything else reads as "not
+    # found", exactly like a channel that does not exist: the server itself answers 404 for a
+    # private channel the caller cannot read (api4/channel.go getChannelByName), so warroom
+    # never reveals that one exists either.
+
+    async def _may_read(self, channel_id: str, team_id: str, private: bool, user_id: str) -> bool:
+        try:
+            if await self._chat.is_channel_member(channel_id, user_id):
+                return True
+        except ChatRefused:
+            pass  # the bot cannot see that channel's members: decide on the rest
         if await self.is_admin(user_id):
             return True
-        if not incident.private_channel:
-            return await self._chat.is_team_member(incident.team_id, user_id)
+        if not private and team_id:
+            return await self._chat.is_team_member(team_id, user_id)
         return False
+
+    async def can_read(self, channel: Channel, user_id: str) -> bool:
+        """Whether ``user_id`` may read ``channel`` (and so post there) by their own rights.
+
+        Direct and group messages (types "D", "G") count as private: only members read them.
+        """
+        private = channel.type != "O"
+        return await self._may_read(channel.id, channel.team_id, private, user_id)
+
+    async def readable_channel(self, team_id: str, name: str, user_id: str) -> Channel:
+        """The channel ``~name`` of ``team_id``, if ``user_id`` may read it.
+
+        Raises :class:`NotFound` ("channel", "~name") both when there is no such channel and
+        when the person may not read it, so the answer never tells a private channel exists.
+        """
+        try:
+            channel = await self._chat.get_channel_by_name(team_id, name)
+        except ChatRefused as exc:
+            if exc.status in (400, 403, 404):
+                raise NotFound("channel", "~" + name) from None
+            raise
+        if channel.delete_at or not await self.can_read(channel, user_id):
+            raise NotFound("channel", "~" + name)
+        return channel
+
+    async def readable_channel_by_id(self, channel_id: str, user_id: str) -> Channel:
+        """The channel ``channel_id`` if ``user_id`` may read it; else :class:`NotFound`."""
+        try:
+            channel = await self._chat.get_channel(channel_id)
+        except ChatRefused as exc:
+            if exc.status in (400, 403, 404):
+                raise NotFound("channel", channel_id) from None
+            raise
+        if channel.delete_at or not await self.can_read(channel, user_id):
+            raise NotFound("channel", channel_id)
+        return channel
+
+    async def readable_post(self, post_id: str, user_id: str) -> tuple[Post, Channel]:
+        """The post and its channel, if ``user_id`` may read that channel; else NotFound.
+
+        A post the bot cannot read either is "not found" too: one answer for every refusal.
+        """
+        try:
+            post = await self._chat.get_post(post_id)
+        except ChatRefused as exc:
+            if exc.status in (400, 403, 404):
+                raise NotFound("post", post_id) from None
+            raise
+        try:
+            channel = await self.readable_channel_by_id(post.channel_id, user_id)
+        except NotFound:
+            raise NotFound("post", post_id) from None
+        return post, channel

@@ -313,15 +313,23 @@ class IncidentService:
         self.refresh_later(saved)
         return saved
 
-    async def announce(self, incident: Incident, channel_names: list[str]) -> str:
+    async def announce(self, incident: Incident, channel_names: list[str], actor_id: str) -> str:
+        """Post the announcement in each named channel that ``actor_id`` may read themselves.
+
+        The caller's own rights decide (see :meth:`Directory.readable_channel`): a channel they
+        cannot read is answered exactly like one that does not exist, whatever the bot sees.
+        Returns the per-channel result text for the caller.
+        """
         names = await self._dir.names([incident.commander_id])
         text = messages.announcement(incident, names)
 
         async def one(name: str) -> tuple[str, str]:
             try:
-                channel = await self._chat.get_channel_by_name(incident.team_id, name)
-            except ChatRefused:
+                channel = await self._dir.readable_channel(incident.team_id, name, actor_id)
+            except NotFound:
                 return name, "unknown"
+            except ChatRefused:
+                return name, "error"
             try:
                 await self._chat.create_post(channel.id, text)
             except ChatRefused as exc:

@@ -279,15 +279,20 @@ class PlaybookService:
             ids.append(user.id)
         return list(dict.fromkeys(ids))
 
-    async def team_channel(self, team_id: str, channel_id: str, *, field: str) -> str:
-        """``channel_id`` if it is a channel of the team that the bot can see."""
+    async def team_channel(self, team_id: str, channel_id: str, *, field: str, user_id: str) -> str:
+        """``channel_id`` if it is a channel of the team that both the bot and ``user_id`` see.
+
+        The person who sets a chat playbook's broadcast channel must be able to read it
+        themselves (issue 9, kind 1): warroom's later posts there are made on their say-so.
+        A channel they cannot read is refused like one that does not exist.
+        """
         if not channel_id:
             return ""
         try:
-            channel = await self._chat.get_channel(channel_id)
-        except ChatRefused:
+            channel = await self._dir.readable_channel_by_id(channel_id, user_id)
+        except (NotFound, ChatRefused):
             raise InputError("broadcast_not_visible", field=field) from None
-        if channel.team_id != team_id or channel.delete_at:
+        if channel.team_id != team_id:
             raise InputError("broadcast_not_visible", field=field)
         return channel.id
 
@@ -303,6 +308,17 @@ class PlaybookService:
                 )
             except PlaybookFileError as exc:
                 raise NotImportable("import_invalid", exc.problems) from None
+            if pb.broadcast_channel_id:
+                try:  # the importer must be able to read it, not only the bot
+                    await self.team_channel(
+                        caller.team_id,
+                        pb.broadcast_channel_id,
+                        field="broadcast",
+                        user_id=caller.user_id,
+                    )
+                except InputError:
+                    report.unknown_channels.append(draft.spec.broadcast_channel)
+                    pb = pb.model_copy(update={"broadcast_channel_id": ""})
             pb = pb.model_copy(update={"member_ids": (caller.user_id, *pb.member_ids)})
         else:
             pb = Playbook(
@@ -312,7 +328,9 @@ class PlaybookService:
                 description=draft.description,
                 stages=draft.stages,
                 private_channel=draft.private,
-                broadcast_channel_id=await self._known_channel(caller.team_id, draft, report),
+                broadcast_channel_id=await self._known_channel(
+                    caller.team_id, caller.user_id, draft, report
+                ),
                 reminder_minutes=draft.reminder_minutes or None,
                 status_template=draft.status_template,
                 invite_user_ids=tuple(await self._known_users(caller, draft.invite_ids, report)),
@@ -347,11 +365,13 @@ class PlaybookService:
             return False
         return await self._chat.is_team_member(team_id, user_id)
 
-    async def _known_channel(self, team_id: str, draft: ImportDraft, report: ImportReport) -> str:
+    async def _known_channel(
+        self, team_id: str, user_id: str, draft: ImportDraft, report: ImportReport
+    ) -> str:
         for cid in draft.broadcast_ids:
             try:
                 if is_mm_id(cid):
-                    return await self.team_channel(team_id, cid, field="broadcast")
+                    return await self.team_channel(team_id, cid, field="broadcast", user_id=user_id)
             except InputError:
                 pass
             report.unknown_channels.append(cid)

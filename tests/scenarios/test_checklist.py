@@ -203,7 +203,8 @@ async def test_info_shows_the_description_to_the_clicker_only(w: World) -> None:
     assert len(w.messages(incident.channel_id)) == before
 
 
-async def test_run_executes_the_command_as_the_bot_and_records_it(w: World) -> None:
+async def test_run_executes_an_allowed_command_as_the_bot_and_records_it(w: World) -> None:
+    await w.restart(run_commands=["echo"])
     incident = await w.start_incident(w.alice, "Disk full")
     await click_task(w, w.bob, incident, 3, "Run")
     posts = w.mm.posts(incident.channel_id)
@@ -224,6 +225,7 @@ async def test_run_executes_the_command_as_the_bot_and_records_it(w: World) -> N
 
 
 async def test_a_failing_command_is_reported_to_the_clicker(w: World) -> None:
+    await w.restart(run_commands=["echo", "nosuch"])
     incident = await w.start_incident(w.alice, "Disk full")
     await w.command(w.alice, "task edit 1 3", incident.channel_id)
     dialog = w.dialog(w.alice)
@@ -244,6 +246,7 @@ async def test_a_failing_command_is_reported_to_the_clicker(w: World) -> None:
 async def test_a_server_error_running_the_command_is_reported(
     w: World, status: int, error_id: str, said: str
 ) -> None:
+    await w.restart(run_commands=["echo"])
     incident = await w.start_incident(w.alice, "Disk full")
     w.mm.fail_next("POST", r"/commands/execute$", status, error_id)
     await click_task(w, w.bob, incident, 3, "Run")
@@ -613,6 +616,7 @@ async def test_concurrent_clicks_on_different_tasks_all_apply(w: World) -> None:
 
 
 async def test_double_click_on_run_runs_once_and_run_again_later_works(w: World) -> None:
+    await w.restart(run_commands=["echo"])
     incident = await w.start_incident(w.alice, "Disk full")
     run = action_id(w, incident, 3, "Run")
     assert await at_once(w, incident, (w.bob, run), (w.bob, run)) == [200, 200]

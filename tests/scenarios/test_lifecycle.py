@@ -109,7 +109,7 @@ async def test_announce_reports_per_channel(w: World) -> None:
     incident = await w.start_incident(w.alice, "Disk full")
     reply = await w.command(w.alice, "announce ~town-square ~nosuch", incident.channel_id)
     assert "Announced in ~town-square" in reply["text"]
-    assert "~nosuch: no such channel" in reply["text"]
+    assert "~nosuch: no channel of that name that you can read" in reply["text"]
     assert any("Disk full" in t for t in w.messages(w.town.id))
     missing = await w.command(w.alice, "announce", incident.channel_id)
     assert "missing" in missing["text"] and "Usage" in missing["text"]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.run_policy import RunMode
 from bot.errors import InvalidTransition
 from bot.services.checklist import ChecklistService
 from tests.scenarios.harness import World, world
@@ -17,6 +18,7 @@ async def w(tmp_path: Path) -> AsyncIterator[World]:
 
 
 async def test_run_refuses_a_stale_button_and_a_run_in_flight(w: World) -> None:
+    await w.restart(run_commands=["echo"])
     incident = await w.start_incident(w.alice, "Disk full")
     service = ChecklistService.of(w.app.services)
     task = incident.stages[0].tasks[2]
@@ -35,3 +37,15 @@ async def test_run_refuses_a_stale_button_and_a_run_in_flight(w: World) -> None:
     await w.settle()
     assert (await w.reload(incident)).stages[0].tasks[2].last_run_at is not None
     assert not ChecklistService._running
+
+
+async def test_run_hands_over_whatever_the_administrator_did_not_allow(w: World) -> None:
+    """Default: nothing runs as the bot; the click is recorded as a hand-over, not a run."""
+    incident = await w.start_incident(w.alice, "Disk full")
+    service = ChecklistService.of(w.app.services)
+    task = incident.stages[0].tasks[2]
+    decision = await service.run(incident, actor_id=w.bob.id, task_id=task.id, seen_run=None)
+    await w.settle()
+    assert decision.mode is RunMode.HAND_OVER and decision.trigger == "echo"
+    assert (await w.reload(incident)).stages[0].tasks[2].last_run_at is None
+    assert not [p for p in w.mm.posts(incident.channel_id) if p["message"] == "incident under way"]
