@@ -101,11 +101,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup.add_argument("--bot-username", default="warroom")
     grant = setup.add_mutually_exclusive_group()
     grant.add_argument(
-        "--grant-ephemeral",
+        "--grant-system-admin",
+        "--grant-ephemeral",  # the former name, kept working
+        dest="grant_ephemeral",
         action="store_true",
-        help="give the bot the system admin role so it can send ephemeral messages",
+        help="give the bot the system admin role, only so it can post ephemeral messages"
+        " (not needed: without it warroom uses direct messages)",
     )
-    grant.add_argument("--no-ephemeral", action="store_true", help="use direct messages instead")
+    grant.add_argument(
+        "--no-system-admin",
+        "--no-ephemeral",
+        dest="no_ephemeral",
+        action="store_true",
+        help="remove the system admin role from the bot if it holds it",
+    )
     setup.set_defaults(func=_cmd_setup)
     sub.add_parser("check-config", help="validate playbooks.yaml").set_defaults(
         func=_cmd_check_config

@@ -22,6 +22,7 @@ from mattermostautodriver import AsyncTypedDriver
 from mattermostautodriver.exceptions import InvalidMattermostError, MattermostError
 
 from bot.log import get_logger
+from bot.render import setup as texts
 from bot.store.db import Database
 from bot.store.installation import Installation, InstallationStore
 from bot.transport.mattermost_client import driver_options
@@ -124,6 +125,12 @@ async def run_setup(
         await db.close()
         await driver.close()
 
+    out("")
+    out(texts.RIGHTS_HEADING)
+    for line in texts.rights_explained(
+        bot_username, report.team_ids, system_admin=report.ephemeral
+    ):
+        out(f"  - {line}")
     report.todo = await _todo(report, public_url, grant_ephemeral)
     if report.todo:
         out("")
@@ -397,9 +404,9 @@ async def _ensure_roles(
         lambda: api.driver.users.update_user_roles(user_id=bot_id, roles=new_roles),
     )
     if grant:
-        did(f"gave @{bot_username} the system_admin role (to post ephemeral messages)")
+        did(texts.granted_admin(bot_username))
     else:
-        did(f"removed the system_admin role from @{bot_username}")
+        did(texts.removed_admin(bot_username))
     return grant
 
 
@@ -417,12 +424,6 @@ async def _todo(report: SetupReport, public_url: str, grant: bool | None) -> lis
         todo.append(
             f"could not resolve {host} from here; if it is a private address for the"
             f" Mattermost server, add it to {ALLOW_INTERNAL}"
-        )
-    if not report.ephemeral:
-        todo.append(
-            "without the system_admin role the bot cannot post ephemeral messages: warroom"
-            " answers privately through direct messages instead"
-            + (" (run setup with --grant-ephemeral to change that)" if grant is None else "")
         )
     todo.append(
         f"Mattermost must reach {public_url.rstrip('/')}/mattermost/… (slash command,"

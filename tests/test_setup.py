@@ -104,7 +104,6 @@ async def test_fresh_server(world: World) -> None:
     assert not any(saved.bot_token in line for line in world.lines)  # never print secrets
     # 127.0.0.1 is loopback: the admin must allow it
     assert any("AllowedUntrustedInternalConnections" in t for t in report.todo)
-    assert any("direct messages" in t for t in report.todo)
     assert not report.ephemeral
     assert "system_admin" not in bot.roles.split()
 
@@ -180,7 +179,12 @@ async def test_grant_ephemeral_gives_the_admin_role(world: World) -> None:
     [bot] = world.bots()
     assert "system_admin" in bot.roles.split()
     assert report.ephemeral
-    assert not any("direct messages" in t for t in report.todo)
+    assert "gave @warroom the system_admin role (you asked, with --grant-system-admin)" in (
+        world.lines
+    )
+    assert any(
+        line.startswith("  - system_admin role on @warroom: only so") for line in world.lines
+    )
 
     report = await world.setup(grant_ephemeral=None)  # None leaves it alone
     assert "system_admin" in bot.roles.split()
@@ -262,3 +266,23 @@ async def test_mattermost_url_with_a_path(tmp_path: Path) -> None:
             grant_ephemeral=None,
             out=lambda line: None,
         )
+
+
+async def test_setup_grants_no_admin_role_by_default_and_explains_every_right(
+    world: World,
+) -> None:
+    """Rule: setup grants only what warroom needs, and says in its output why each right."""
+    report = await world.setup()
+    [bot] = world.bots()
+    assert bot.roles.split() == ["system_user"] and not report.ephemeral
+    start = world.lines.index("Rights the bot holds, and why:")
+    rights = [line for line in world.lines[start + 1 :] if line.startswith("  - ")]
+    assert rights[0].startswith("  - @warroom is a bot account with the ordinary system_user role")
+    assert any("access token for @warroom" in line for line in rights)
+    for team in ("acme", "beta"):
+        assert any(line.startswith(f"  - member of team {team}: to create") for line in rights)
+    assert any("the /incident command" in line for line in rights)
+    assert any(
+        line.startswith("  - no system_admin role:") and "direct messages" in line
+        for line in rights
+    )

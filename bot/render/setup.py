@@ -1,0 +1,63 @@
+"""What ``warroom setup`` tells the operator about the rights it gives the bot, and why.
+
+Facts from the Mattermost 5.36 server source: a bot created through the API holds only the
+``system_user`` role; team membership (``team_user``) lets it create public and private
+channels, add team members to channels it belongs to and post in public channels of the team
+(api4/post.go createPost falls back to the team's create_post_public); ``POST
+/posts/ephemeral`` needs ``create_post_ephemeral``, which only ``system_admin`` holds by
+default, and Team Edition cannot add it to any other role (api4/role.go patchRole: without a
+license only a short list of permissions may be changed, answering 501
+``api.roles.patch_roles.license.error`` otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+RIGHTS_HEADING = "Rights the bot holds, and why:"
+ADMIN_FLAG = "--grant-system-admin"
+
+
+def rights_explained(bot_username: str, teams: Iterable[str], *, system_admin: bool) -> list[str]:
+    """One line per right the bot holds after setup, saying what warroom needs it for."""
+    bot = "@" + bot_username
+    lines = [
+        f"{bot} is a bot account with the ordinary system_user role: it can see only what it"
+        " is a member of, plus public channels of its teams.",
+        f"an access token for {bot}: warroom calls Mattermost's REST API and websocket as the"
+        " bot, never as anyone else.",
+    ]
+    lines += [
+        f"member of team {team}: to create incident channels there, add the people who start"
+        " or join incidents to them, and post announcements in public channels of the team."
+        for team in teams
+    ]
+    lines.append(
+        "the /incident command (owned by the admin who ran setup): Mattermost calls warroom"
+        " with the identity of the person who typed it, and warroom checks that person's own"
+        " rights before acting for them."
+    )
+    if system_admin:
+        lines.append(
+            f"system_admin role on {bot}: only so it may post ephemeral messages"
+            " (create_post_ephemeral); Team Edition cannot grant that permission alone. warroom"
+            " never lends these rights to anyone (task commands are handed to the clicker), but"
+            f" the token is as powerful as an admin's: run setup with --no-system-admin to"
+            " remove the role and use direct messages instead."
+        )
+    else:
+        lines.append(
+            f"no system_admin role: {bot} cannot post ephemeral messages, so private answers"
+            " that are not direct replies to a command or button reach people as direct"
+            f" messages from {bot}. ({ADMIN_FLAG} would grant the role; Team Edition cannot"
+            " grant create_post_ephemeral alone.)"
+        )
+    return lines
+
+
+def granted_admin(bot_username: str) -> str:
+    return f"gave @{bot_username} the system_admin role (you asked, with {ADMIN_FLAG})"
+
+
+def removed_admin(bot_username: str) -> str:
+    return f"removed the system_admin role from @{bot_username}"
