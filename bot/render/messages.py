@@ -240,7 +240,10 @@ def announce_results(ok: Sequence[str], failed: Sequence[tuple[str, str]]) -> st
         lines.append("Announced in " + ", ".join(channel_link(c) for c in ok) + ".")
     for name, why in failed:
         reason = {
-            "unknown": "no channel of that name that you can read",
+            "unknown": (
+                "no channel of that name that you can read"
+                " (a private one: add @warroom to it first)"
+            ),
             "forbidden": "I am not a member there: add @warroom to it",
             "error": "Mattermost refused the post",
         }.get(why, why)

@@ -1,0 +1,176 @@
+"""Issue 9, kind 1: warroom acts for a person only with that person's own rights.
+
+Every effect warroom causes on behalf of a person must be one Mattermost would let that person
+cause; the bot's rights (its memberships, a system admin role) are never lent. In each case
+below the bot *could* do it (it is a member of the private channel ``~exec``), the person
+could not, and warroom must refuse exactly as if the channel did not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.domain.models import Incident
+from tests.scenarios.harness import World, world
+from tests.scenarios.test_checklist import click_task, events
+from tests.scenarios.test_playbooks import create
+
+
+@pytest.fixture
+async def w(tmp_path: Path) -> AsyncIterator[World]:
+    async with world(tmp_path) as built:
+        # carol's private channel; the bot belongs to it, alice and bob do not
+        built.mm.add_channel(
+            built.team.id, "exec", private=True, members=[built.carol.id, built.bot.id]
+        )
+        yield built
+
+
+def exec_channel(w: World) -> Any:
+    channel = w.mm.channel_by_name(w.team.id, "exec")
+    assert channel is not None
+    return channel
+
+
+async def with_command(w: World, command: str) -> Incident:
+    """An Outage incident whose task 3 carries ``command`` (set by bob through the dialog)."""
+    incident = await w.start_incident(w.alice, "Disk full")
+    await w.command(w.bob, "task edit 1 3", incident.channel_id)
+    submission = {"title": "Announce", "description": "Tell people.", "command": command}
+    assert await w.submit(w.bob, submission) == {}
+    return incident
+
+
+# ---- case 1: Run ------------------------------------------------------------------------
+
+
+async def test_run_hands_an_invite_to_the_clicker_instead_of_running_it_as_the_bot(
+    w: World,
+) -> None:
+    incident = await with_command(w, "/invite @bob ~exec")
+    await click_task(w, w.bob, incident, 3, "Run")
+    assert w.bob.id not in w.mm.channel_members(exec_channel(w).id)
+    told = w.ephemeral(w.bob)
+    assert "Run this yourself in this channel" in told
+    assert "```\n/invite @bob ~exec\n```" in told
+    handed = await events(w, incident, "command_handed")
+    assert [(e.actor_id, e.data["command"]) for e in handed] == [(w.bob.id, "/invite @bob ~exec")]
+    assert await events(w, incident, "command_run") == []
+    assert not [r for r in w.mm.requests if r.path.endswith("/commands/execute")]
+    assert any(
+        "@bob took the command of task 3 **Announce** to run it themselves" in m
+        for m in w.messages(incident.channel_id)
+    )
+
+
+async def test_an_allowed_membership_builtin_is_still_never_run_by_the_bot(w: World) -> None:
+    await w.restart(run_commands=["invite", "echo"])
+    incident = await with_command(w, "/invite @bob ~exec")
+    await click_task(w, w.bob, incident, 3, "Run")
+    assert w.bob.id not in w.mm.channel_members(exec_channel(w).id)
+    told = w.ephemeral(w.bob)
+    assert "```\n/invite @bob ~exec\n```" in told
+    assert "`/invite` changes memberships, channels or settings" in told
+    assert await events(w, incident, "command_run") == []
+
+
+async def test_a_command_with_backticks_is_handed_over_in_a_block_it_cannot_close(
+    w: World,
+) -> None:
+    incident = await with_command(w, "/echo ```oops``` and `more`")
+    await click_task(w, w.bob, incident, 3, "Run")
+    assert "````\n/echo ```oops``` and `more`\n````" in w.ephemeral(w.bob)
+
+
+async def test_info_says_what_run_will_do(w: World) -> None:
+    incident = await with_command(w, "/echo incident under way")
+    await click_task(w, w.bob, incident, 3, "Info")
+    assert "(Run gives it to you to run)" in w.ephemeral(w.bob)
+    await w.restart(run_commands=["echo"])
+    await click_task(w, w.bob, incident, 3, "Info")
+    assert "(Run runs it as the warroom bot)" in w.ephemeral(w.bob)
+
+
+# ---- case 2: announce -------------------------------------------------------------------
+
+
+async def test_announce_posts_only_where_the_caller_may_read(w: World) -> None:
+    incident = await w.start_incident(w.alice, "Disk full")
+    mine = w.mm.add_channel(w.team.id, "alice-only", private=True, members=[w.alice.id])
+    reply = await w.command(
+        w.alice, "announce ~exec ~nosuch ~ops-alerts ~alice-only", incident.channel_id
+    )
+    text = reply["text"]
+    # a private channel alice cannot read is answered exactly like one that does not exist
+    assert "~exec: no channel of that name that you can read" in text
+    assert "~nosuch: no channel of that name that you can read" in text
+    assert not any("Disk full" in m for m in w.messages(exec_channel(w).id))
+    # public channel of her team (not a member): Mattermost lets her post there
+    assert "Announced in ~ops-alerts" in text
+    assert any("Disk full" in m for m in w.messages(w.ops.id))
+    # her own private channel the bot is not in: the bot cannot post, and says how to fix it
+    assert "~alice\\-only: no channel of that name that you can read" in text
+    assert "add @warroom to it first" in text
+    assert w.messages(mine.id) == []
+
+
+# ---- the rule, over every path where warroom acts for a person --------------------------
+
+
+async def test_every_path_acting_for_a_person_checks_that_persons_own_rights(
+    w: World,
+) -> None:
+    """Rule: warroom never lends the bot's rights. For each path, a person who cannot read
+    ~exec (the bot can) gets the same answer as for something that does not exist, and
+    nothing happens there."""
+    exec_ = exec_channel(w)
+    [secret_post] = w.mm.seed_posts(exec_.id, w.carol, ["the secret plan"])
+    incident = await with_command(w, "/invite @bob ~exec")
+    private = await w.start_incident(w.alice, "Hidden", playbook="Security")
+    refused: dict[str, bool] = {}
+
+    # announce ~channel (case 2)
+    reply = await w.command(w.alice, "announce ~exec", incident.channel_id)
+    nothing = await w.command(w.alice, "announce ~nothing", incident.channel_id)
+    refused["announce"] = reply["text"].replace("exec", "X") == nothing["text"].replace(
+        "nothing", "X"
+    ) and not any("Disk full" in m for m in w.messages(exec_.id))
+
+    # /incident start <post link> quoting a post from a channel the caller cannot read
+    before = len(w.mm.dialogs(w.alice.id))
+    link = await w.command(w.alice, f"start {w.mm.url}/acme/pl/{secret_post}")
+    unknown = await w.command(w.alice, "start " + "b" * 26)
+    refused["start from a post"] = (
+        link["text"] == unknown["text"] and len(w.mm.dialogs(w.alice.id)) == before
+    )
+
+    # timeline / review / export ~channel of an incident the caller cannot view
+    for sub in ("timeline", "review", "export"):
+        hidden = await w.command(w.carol, f"{sub} ~{private.channel_name}")
+        missing = await w.command(w.carol, f"{sub} ~nosuchincident")
+        refused[f"{sub} ~channel"] = hidden["text"].replace(private.channel_name, "X") == missing[
+            "text"
+        ].replace("nosuchincident", "X")
+
+    # a chat playbook's broadcast channel: its author must be able to read it
+    answer = await create(w, w.alice, "Leaky", broadcast=exec_.id)
+    refused["playbook broadcast channel"] = "broadcast" in answer.get("errors", {})
+
+    # Run: the bot's membership of ~exec is not lent to the clicker
+    await click_task(w, w.bob, incident, 3, "Run")
+    refused["task Run"] = w.bob.id not in w.mm.channel_members(exec_.id)
+
+    assert refused == dict.fromkeys(refused, True), refused
+    assert list(refused) == [
+        "announce",
+        "start from a post",
+        "timeline ~channel",
+        "review ~channel",
+        "export ~channel",
+        "playbook broadcast channel",
+        "task Run",
+    ]
