@@ -32,3 +32,12 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, valu
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_run_commands_default_to_none_and_are_triggers(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().run_commands == []
+    monkeypatch.setenv("WARROOM_RUN_COMMANDS", "/Echo, jira,,echo")
+    assert Settings().run_commands == ["echo", "jira"]
+    monkeypatch.setenv("WARROOM_RUN_COMMANDS", '["two words"]')
+    with pytest.raises(ValidationError):
+        Settings()
