@@ -54,6 +54,10 @@ class Playbook(BaseModel):
     member_ids: tuple[str, ...] = ()
     team_wide: bool = False
     source: str = "file"
+    # Who chose ``broadcast_channel_id`` in chat: warroom posts there on their say-so, so they
+    # must still be able to read it when an incident starts (issue 9). "" for playbooks.yaml
+    # (the operator's own configuration) and for chat playbooks saved before this was kept.
+    broadcast_set_by: str = ""
 
 
 def new_task_id() -> str:

@@ -218,6 +218,13 @@ def invite_failures(usernames: Sequence[str]) -> str:
     )
 
 
+def broadcast_dropped() -> str:
+    return (
+        "Not announced in the playbook's broadcast channel: whoever chose it can no longer read"
+        " it. A playbook member can pick another with `/incident playbook edit`."
+    )
+
+
 def start_failed() -> str:
     return (
         "The incident channel was created, but Mattermost failed while I was setting it up: "

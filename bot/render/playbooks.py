@@ -74,7 +74,8 @@ REASONS: dict[str, str] = {
     "unknown_user": "There is no user named",
     "user_not_in_team": "This user is not a member of this team:",
     "broadcast_not_visible": (
-        "I can't see that channel in this team; pick another, or add @warroom to it."
+        "You or I can't see that channel in this team; pick one you can read"
+        " (a private one needs @warroom in it too)."
     ),
     "textarea_too_long": (
         f"That is over Mattermost's {TEXTAREA_MAX}-character limit for a dialog field;"

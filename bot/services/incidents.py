@@ -13,7 +13,7 @@ from bot.domain import transitions
 from bot.domain.ids import new_id
 from bot.domain.models import Incident, IncidentStatus, Playbook, TimelineEvent
 from bot.domain.naming import channel_name_for, with_suffix
-from bot.errors import InputError, NotFound, PermissionDenied
+from bot.errors import ChatUnavailable, InputError, NotFound, PermissionDenied
 from bot.log import get_logger
 from bot.render import cards, messages
 from bot.render.views import ButtonMaker
@@ -139,11 +139,12 @@ class IncidentService:
         reporter = await self._dir.user(req.reporter_id)
         if reporter.is_guest:
             raise PermissionDenied("guest_cannot_create")
+        playbook = await self._checked_broadcast(req.playbook)
         channel = await self._create_channel(req)
         now = self._clock.now_ms() if req.created_at is None else req.created_at
         incident, events = transitions.new_incident(
             incident_id=new_id(),
-            playbook=req.playbook,
+            playbook=playbook,
             team_id=req.team_id,
             channel_id=channel.id,
             channel_name=channel.name,
@@ -160,6 +161,29 @@ class IncidentService:
         log.info("incident_created", incident_id=incident.id, channel_id=channel.id)
         self._spawn(f"incident-setup-{incident.id}", self._set_up(incident, req))
         return incident
+
+    async def _checked_broadcast(self, playbook: Playbook) -> Playbook:
+        """``playbook``, without its broadcast channel if a chat playbook's chooser lost it.
+
+        Posting the announcement and the status copies there acts on the say-so of whoever
+        chose the channel in chat, so that person must still be able to read it (issue 9);
+        for a chat playbook saved before the chooser was kept, its first member stands in.
+        Playbooks from ``playbooks.yaml`` are the operator's own configuration.
+        """
+        if playbook.source != "chat" or not playbook.broadcast_channel_id:
+            return playbook
+        chooser = playbook.broadcast_set_by or next(iter(playbook.member_ids), "")
+        try:
+            await self._dir.readable_channel_by_id(playbook.broadcast_channel_id, chooser)
+        except (NotFound, ChatRefused, ChatUnavailable):
+            log.warning(
+                "broadcast_channel_dropped",
+                playbook_id=playbook.id,
+                channel_id=playbook.broadcast_channel_id,
+                chooser=chooser,
+            )
+            return playbook.model_copy(update={"broadcast_channel_id": ""})
+        return playbook
 
     async def _create_channel(self, req: StartRequest) -> Channel:
         base = channel_name_for(req.name)
@@ -213,6 +237,8 @@ class IncidentService:
         if failed:
             failed_names = await self._dir.names(failed)
             tell += "\n" + messages.invite_failures([failed_names(u) for u in failed])
+        if req.playbook.broadcast_channel_id and not incident.broadcast_channel_id:
+            tell += "\n" + messages.broadcast_dropped()
         others: list[Awaitable[None]] = [
             self._notify.tell(incident.reporter_id, req.origin_channel_id, tell)
         ]

@@ -220,12 +220,14 @@ class PlaybookService:
         pb = draft.apply(
             Playbook(id=new_id(), title=draft.title, team_id=caller.team_id, source="chat"),
         ).model_copy(update={"member_ids": (caller.user_id,)})
+        pb = _broadcast_chosen_by(pb, Playbook(id="", title="", team_id=""), caller.user_id)
         await self._save(pb)
         log.info("playbook_created", playbook_id=pb.id, user_id=caller.user_id)
         return pb
 
     async def update(self, caller: Caller, playbook_id: str, draft: PlaybookDraft) -> Playbook:
-        pb = draft.apply(await self.editable(caller, playbook_id))
+        before = await self.editable(caller, playbook_id)
+        pb = _broadcast_chosen_by(draft.apply(before), before, caller.user_id)
         await self._save(pb)
         log.info("playbook_updated", playbook_id=pb.id, user_id=caller.user_id)
         return pb
@@ -342,6 +344,7 @@ class PlaybookService:
                 source="chat",
             )
         pb = pb.model_copy(update={"member_ids": tuple(dict.fromkeys(pb.member_ids))})
+        pb = _broadcast_chosen_by(pb, Playbook(id="", title="", team_id=""), caller.user_id)
         await self._save(pb)
         report.playbook = pb
         log.info("playbook_imported", playbook_id=pb.id, kind=draft.kind, user_id=caller.user_id)
@@ -387,6 +390,15 @@ class PlaybookService:
             except ChatRefused:
                 channel = ""
         return to_yaml(pb, team_name=team.name, usernames=names.by_id, broadcast_channel=channel)
+
+
+def _broadcast_chosen_by(pb: Playbook, before: Playbook, user_id: str) -> Playbook:
+    """``pb`` noting ``user_id`` as the chooser when its broadcast channel is new or changed."""
+    if not pb.broadcast_channel_id:
+        return pb.model_copy(update={"broadcast_set_by": ""})
+    if pb.broadcast_channel_id != before.broadcast_channel_id or not before.broadcast_set_by:
+        return pb.model_copy(update={"broadcast_set_by": user_id})
+    return pb
 
 
 @dataclass

@@ -174,3 +174,27 @@ async def test_every_path_acting_for_a_person_checks_that_persons_own_rights(
         "playbook broadcast channel",
         "task Run",
     ]
+
+
+# ---- a chat playbook's broadcast channel --------------------------------------------------
+
+
+async def test_a_chat_playbook_broadcasts_only_while_its_chooser_can_read_the_channel(
+    w: World,
+) -> None:
+    """Checked when the playbook is saved (the editor) and again at each start (the chooser)."""
+    leads = w.mm.add_channel(
+        w.team.id, "leads", private=True, members=[w.alice.id, w.bot.id, w.carol.id]
+    )
+    # bob cannot pick a private channel he cannot read, though the bot could post there
+    refused = await create(w, w.bob, "Bobs", broadcast=leads.id)
+    assert "can't see that channel" in refused["errors"]["broadcast"]
+    assert await create(w, w.alice, "Leads drill", broadcast=leads.id, team_wide=True) == {}
+    await w.start_incident(w.carol, "First", playbook="Leads drill")
+    assert any("First" in m for m in w.messages(leads.id))
+    # alice leaves ~leads: starting from her playbook no longer posts there, and says why
+    await w.mm.remove_from_channel(w.alice, leads.id, w.alice.id)
+    second = await w.start_incident(w.carol, "Second", playbook="Leads drill")
+    assert not any("Second" in m for m in w.messages(leads.id))
+    assert second.broadcast_channel_id == ""
+    assert "Not announced in the playbook's broadcast channel" in w.told(w.carol)
