@@ -58,6 +58,7 @@ class Playbook(BaseModel):
     # must still be able to read it when an incident starts (issue 9). "" for playbooks.yaml
     # (the operator's own configuration) and for chat playbooks saved before this was kept.
     broadcast_set_by: str = ""
+    run_commands: tuple[str, ...] = ()  # triggers Run may execute as the bot (file only)
 
 
 def new_task_id() -> str:
@@ -118,6 +119,7 @@ class Incident(BaseModel):
     active_stage: int = 0
     private_channel: bool = True
     broadcast_channel_id: str = ""
+    run_commands: tuple[str, ...] = ()  # the playbook's, copied at start
     reminder_minutes: int | None = None
     status_template: str = ""
     severity: str = ""

@@ -44,6 +44,7 @@ def new_incident(
         stages=tuple(Stage.from_template(s) for s in playbook.stages),
         private_channel=playbook.private_channel,
         broadcast_channel_id=playbook.broadcast_channel_id,
+        run_commands=playbook.run_commands,
         reminder_minutes=playbook.reminder_minutes,
         status_template=playbook.status_template,
         origin_post_id=origin_post_id,

@@ -94,7 +94,7 @@ async def click_run(svc: Services, req: ActionRequest, claims: Claims) -> Action
 async def click_info(svc: Services, req: ActionRequest, claims: Claims) -> ActionResponse:
     incident = await _clicked(svc, req, claims)
     ref = checklist.locate(incident, _task_id(claims))
-    decision = ChecklistService.of(svc).run_decision(ref.task.command)
+    decision = ChecklistService.of(svc).run_decision(incident, ref.task.command)
     return ActionResponse(
         ephemeral_text=text.task_info(ref.index + 1, ref.task, decision.mode is RunMode.EXECUTE)
     )

@@ -177,9 +177,13 @@ class ChecklistService:
             ),
         )
 
-    def run_decision(self, command: str) -> RunDecision:
-        """Whether Run executes ``command`` as the bot or hands it to the clicker."""
-        return decide(command, self._run_commands)
+    def run_decision(self, incident: Incident, command: str) -> RunDecision:
+        """Whether Run executes ``command`` as the bot or hands it to the clicker.
+
+        Allowed: ``WARROOM_RUN_COMMANDS`` plus the ``run_commands`` of the incident's playbook
+        in playbooks.yaml; refused built-ins stay refused either way.
+        """
+        return decide(command, self._run_commands | frozenset(incident.run_commands))
 
     async def run(
         self, incident: Incident, *, actor_id: str, task_id: str, seen_run: int | None
@@ -196,7 +200,7 @@ class ChecklistService:
         task = checklist.locate(incident, task_id).task
         if not task.command:
             raise InvalidTransition("no_command")
-        decision = self.run_decision(task.command)
+        decision = self.run_decision(incident, task.command)
         if decision.mode is RunMode.HAND_OVER:
             now = self.now()
             await self.change(

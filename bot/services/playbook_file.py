@@ -66,6 +66,20 @@ class PlaybookSpec(_Strict):
     members: list[str] = Field(default_factory=list)
     team_wide: bool = False
     stages: list[StageSpec] = Field(default_factory=list)
+    # Triggers the bot may run itself for this playbook's tasks, besides WARROOM_RUN_COMMANDS.
+    # Honoured in playbooks.yaml only (the operator's file), never from a chat import.
+    run_commands: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        default_factory=list
+    )
+
+    @field_validator("run_commands")
+    @classmethod
+    def _triggers(cls, value: list[str]) -> list[str]:
+        triggers = [t.strip().lstrip("/").lower() for t in value]
+        for trigger in triggers:
+            if not trigger or " " in trigger:
+                raise ValueError(f"{trigger!r} is not a slash-command trigger like echo")
+        return list(dict.fromkeys(triggers))
 
     @field_validator("invite", "members")
     @classmethod

@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.domain.ids import is_mm_id, new_id
 from bot.domain.models import Playbook
+from bot.domain.run_policy import refused_of
 from bot.errors import InputError, NotFound, PermissionDenied
 from bot.log import get_logger
 from bot.services.directory import Directory
@@ -82,6 +83,16 @@ class PlaybookService:
             await self._store.replace_file_playbooks(resolved, self._clock.now_ms())
             self.severity_levels = list(spec.severity_levels)
             log.info("playbooks_loaded", file=str(self.file), count=len(resolved))
+            for playbook in resolved:
+                refused = refused_of(playbook.run_commands)
+                if refused:
+                    log.warning(
+                        "run_commands_refused",
+                        playbook=playbook.title,
+                        triggers=refused,
+                        hint="built-ins that change memberships, channels or settings are never"
+                        " run by the bot: Run hands them to the clicker",
+                    )
             return resolved
 
     async def _clashes_with_chat(self, resolved: list[Playbook]) -> list[str]:
@@ -152,6 +163,7 @@ class PlaybookService:
             member_ids=tuple(members),
             team_wide=pb.team_wide,
             source=source,
+            run_commands=tuple(pb.run_commands) if source == "file" else (),
         )
 
     # ---- who may see and change which playbook -------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.domain.models import Incident
-from tests.scenarios.harness import World, world
+from tests.scenarios.harness import PLAYBOOKS, World, world
 from tests.scenarios.test_checklist import click_task, events
 from tests.scenarios.test_playbooks import create
 
@@ -198,3 +198,30 @@ async def test_a_chat_playbook_broadcasts_only_while_its_chooser_can_read_the_ch
     assert not any("Second" in m for m in w.messages(leads.id))
     assert second.broadcast_channel_id == ""
     assert "Not announced in the playbook's broadcast channel" in w.told(w.carol)
+
+
+async def test_a_playbook_in_the_operators_file_may_allow_a_trigger_for_its_tasks(
+    tmp_path: Path,
+) -> None:
+    allowing = PLAYBOOKS.replace(
+        "  - title: Outage\n    team: acme\n",
+        "  - title: Outage\n    team: acme\n    run_commands: [echo, invite]\n",
+        1,
+    )
+    assert allowing != PLAYBOOKS
+    async with world(tmp_path, allowing) as w:
+        incident = await w.start_incident(w.alice, "Disk full")
+        assert incident.run_commands == ("echo", "invite")
+        await click_task(w, w.bob, incident, 3, "Run")
+        echoed = [
+            p for p in w.mm.posts(incident.channel_id) if p["message"] == "incident under way"
+        ]
+        assert echoed and echoed[0]["user_id"] == w.bot.id
+        assert len(await events(w, incident, "command_run")) == 1
+        # ...but never a refused built-in, even listed there
+        w.mm.add_channel(w.team.id, "exec", private=True, members=[w.carol.id, w.bot.id])
+        await w.command(w.bob, "task edit 1 3", incident.channel_id)
+        assert await w.submit(w.bob, {"title": "Announce", "command": "/invite @bob ~exec"}) == {}
+        await click_task(w, w.bob, incident, 3, "Run")
+        assert w.bob.id not in w.mm.channel_members(exec_channel(w).id)
+        assert "`/invite` changes memberships" in w.ephemeral(w.bob)
