@@ -44,6 +44,18 @@ _AT_REFERENCE = re.compile(r"&(?:#0*64|#[xX]0*40|commat);")
 # Characters that open or close warroom's inline markup around a name. "_" only matters at a
 # word edge: Mattermost does not read "db_fail_over" as emphasis.
 _NAME_SPECIAL = re.compile(r"([\\`*~\[\]])|_(?![^\W_])|(?<![^\W_])_")
+# Parts of a text the server never reads for mentions, and that a word joiner would change
+# or break (shared/markdown: only plain text nodes are read): closed fenced code blocks, code
+# spans (on one line, not opened by an escaped backtick), the target of an inline link, and
+# an autolinked URL (allowed scheme, a host without "_", the rest up to a blank or "<").
+_FENCED = re.compile(
+    r"^ {0,3}(?P<fence>`{3,}|~{3,})[^\n]*\n(?:.*\n)*? {0,3}(?P=fence)[`~]*[ \t]*$", re.MULTILINE
+)
+_CODE_SPAN = re.compile(r"(?<![\\`])(?P<ticks>`+)(?!`).*?(?<!`)(?P=ticks)(?!`)")
+_LINK_TARGET = re.compile(r"(?<!\\)!?\[[^\[\]\n]*\](?P<target>\(\s*[^()\s]*\))")
+_URL = re.compile(
+    r"(?<![A-Za-z0-9])(?i:https?|ftp|mailto|tel)://[^\W_](?:[^\W_]|[.-])*(?=[/?#:\s<]|$)[^\s<]*"
+)
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 _BACKTICKS = re.compile(r"`+")
 
@@ -62,9 +74,48 @@ def defuse_mentions(text: str) -> str:
     (model.SanitizeUnicode applies to channel, team and user names only, and U+2060 is not
     in its blocklist). An "@" after a letter or a digit (``ops@example.com``) is left alone.
     An "@" written as a character reference (``&#64;``, ``&#x40;``, ``&commat;``) becomes
-    a plain "@" first (it reads the same). The function is idempotent.
+    a plain "@" first (it reads the same).
+
+    Left untouched, because the server never reads them for mentions and a word joiner would
+    change them: code blocks and code spans, link targets and autolinked URLs
+    (``https://medium.com/@ops/post`` stays a working link). A URL inside a link label, or
+    after an unclosed ``[``, is read by the server and so is defused. The function is
+    idempotent.
     """
-    return _MENTION_AT.sub("@" + WORD_JOINER, _AT_REFERENCE.sub("@", text))
+    out: list[str] = []
+    at = 0
+    for start, end in _protected(text):
+        out.append(_defuse_plain(text, at, start))
+        out.append(text[start:end])
+        at = end
+    out.append(_defuse_plain(text, at, len(text)))
+    return "".join(out)
+
+
+def _defuse_plain(text: str, start: int, end: int) -> str:
+    """``text[start:end]`` (plain text for the server) with its mentions defused."""
+    before = text[start - 1] if start > 0 else ""
+    part = before + _AT_REFERENCE.sub("@", text[start:end])
+    return _MENTION_AT.sub("@" + WORD_JOINER, part)[len(before) :]
+
+
+def _protected(text: str) -> list[tuple[int, int]]:
+    """The (start, end) ranges of ``text`` that the server does not read for mentions."""
+    ranges: list[tuple[int, int]] = [m.span() for m in _FENCED.finditer(text)]
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= a or start >= b for a, b in ranges)
+
+    for found in _CODE_SPAN.finditer(text):
+        if free(*found.span()):
+            ranges.append(found.span())
+    for link in _LINK_TARGET.finditer(text):
+        if free(*link.span()):
+            ranges.append(link.span("target"))
+    for url in _URL.finditer(text):
+        if "[" not in text[: url.start()] and free(*url.span()):
+            ranges.append(url.span())
+    return sorted(ranges)
 
 
 def one_line(text: str) -> str:

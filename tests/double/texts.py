@@ -89,14 +89,39 @@ def parse_ephemeral_text(text: str, skip: bool) -> str:
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _BLOCK_PREFIX = re.compile(r"^ {0,3}(?:>\s?|[-+*]\s+|\d{1,9}[.)]\s+|#{1,6}(?:\s+|$))*")
 _INLINE_LINK = re.compile(r"!?\[([^\]\n]*)\]\(\s*<?[^)\s>]*>?(?:\s+\"[^\"]*\")?\s*\)")
-_AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp|mailto|tel)://[^\s<]*|(?<![^\s*_~(])www\.[^\s<]*")
+# shared/markdown/autolink.go: an allowed scheme right after a non-alphanumeric; after "://"
+# a host character (not blank, not punctuation); the host runs until a character that is
+# neither a host character nor "-"/"." and must not hold "_"; the link runs to the next blank
+# (cut at "<"). www links need a "." in the host and a blank or "*_~)" before them.
+_AUTOLINK = re.compile(
+    r"(?i)(?<![A-Za-z0-9])(?:https?|ftp|mailto|tel)://(?=[^\W_])[^\s<]*"
+    r"|(?<![^\s*_~)])www\.[^\s<]*"
+)
+_HOST_END = re.compile(r"[^\w.-]")
 _TRAILING = re.compile(r"[?!.,:*_~'\"]+$")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _ASCII_PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
-def _inline_runs(line: str) -> list[str]:
-    """The runs of consecutive plain-text nodes in one line of a paragraph."""
+def _autolink(line: str, i: int) -> int:
+    """The length of the autolink starting at ``line[i]``, or 0."""
+    found = _AUTOLINK.match(line, i)
+    if found is None:
+        return 0
+    url = found.group(0)
+    host = url.split("://", 1)[1] if "://" in url else url
+    end = _HOST_END.search(host)
+    if "_" in host[: end.start() if end else len(host)]:
+        return 0
+    return len(_TRAILING.sub("", url))
+
+
+def _inline_runs(line: str, links: dict[str, bool]) -> list[str]:
+    """The runs of consecutive plain-text nodes in one line of a paragraph.
+
+    ``links["auto"]`` turns False after a "[" that opens no link: the server parses no
+    autolink while a link delimiter is open in the paragraph (nor inside a link's label).
+    """
     runs: list[str] = []
     buf: list[str] = []
 
@@ -131,14 +156,15 @@ def _inline_runs(line: str) -> list[str]:
             link = _INLINE_LINK.match(line, i)
             if link is not None:
                 flush()  # the link node; its label is text of its own
-                runs.extend(_inline_runs(link.group(1)))
+                runs.extend(_inline_runs(link.group(1), {"auto": False}))
                 i = link.end()
                 continue
-        auto = _AUTOLINK.match(line, i)
-        if auto is not None and (c != "w" or i == 0 or not line[i - 1].isalnum()):
-            url = _TRAILING.sub("", auto.group(0))
+            if c == "[":
+                links["auto"] = False
+        size = _autolink(line, i) if links["auto"] and c in "hHfFmMtTwW" else 0
+        if size:
             flush()  # an autolink: its text is not inspected
-            i += len(url) or 1
+            i += size
             continue
         buf.append(c)
         i += 1
@@ -156,6 +182,7 @@ def text_runs(markdown: str) -> list[str]:
     runs: list[str] = []
     fence = ""
     in_paragraph = False
+    links = {"auto": True}
     for raw in markdown.replace("\r\n", "\n").split("\n"):
         if fence:
             if raw.strip().startswith(fence):
@@ -168,12 +195,13 @@ def text_runs(markdown: str) -> list[str]:
             continue
         if not raw.strip():
             in_paragraph = False
+            links["auto"] = True
             continue
         if not in_paragraph and (raw.startswith("    ") or raw.startswith("\t")):
             continue  # an indented code block
         line = _BLOCK_PREFIX.sub("", raw.lstrip() if in_paragraph else raw, count=1)
         in_paragraph = True
-        runs.extend(_inline_runs(line))
+        runs.extend(_inline_runs(line, links))
     return [r for r in runs if r]
 
 

@@ -101,6 +101,8 @@ def test_rule_code_blocks_cannot_be_closed_by_their_text() -> None:
 _MEMBERS = [Member("u1", "bob", online=True), Member("u2", "alice.k", online=True)]
 _WORDS = ["@channel", "@all", "@here", "@bob", "@alice.k", "@CHANNEL", "@Bob"]
 _BEFORE = ["", " ", "(", ".", "-", "_", ":", "a.", "x-", "*", "**", "[", "\\", ">", "~", "'"]
+_BEFORE += ["`a` ", "`a`", "[l](u) ", "[https://x.example/", "see https://my_host/", "xhttp://a/"]
+_BEFORE += ["&amp;", "\n", "> ", "- ", "```\nx\n```\n", "[l](https://x.example/) "]
 _AFTER = ["", " db down", ".", ":", "!", "_", "-", ")", "**", "'s"]
 
 
@@ -135,3 +137,17 @@ def test_rule_copied_text_notifies_nobody() -> None:
 def test_rule_email_addresses_are_left_alone() -> None:
     assert markdown("mail ops@example.com") == "mail ops@example.com"
     assert _notified("ops@bob") == (set(), False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "read https://medium.com/@ops/post-mortem today",
+        "[the post](https://medium.com/@ops/post-mortem)",
+        "run `ssh @channel` or\n```\n@here\n```",
+    ],
+)
+def test_rule_what_the_server_never_reads_for_mentions_is_left_untouched(text: str) -> None:
+    """URLs, link targets and code are not read for mentions: a word joiner would break them."""
+    assert markdown(text) == text
+    assert _notified(text) == (set(), False)
