@@ -121,7 +121,7 @@ def broadcast_failed() -> str:
 def reminder_refused(incident: Incident, status: int) -> str:
     """Told to the commander when Mattermost refused a reminder post for good."""
     return (
-        f"A status update for **{escape(incident.name)}** is due, but Mattermost refused my"
+        f"A status update for **{name(incident.name)}** is due, but Mattermost refused my"
         f" reminder in ~{incident.channel_name} (HTTP {status}). Please post the update with"
         " `/incident update` in the incident channel."
     )
