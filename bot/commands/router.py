@@ -33,7 +33,16 @@ class CommandRequest(BaseModel):
 
 @dataclass
 class Reply:
-    """What the command answers. Ephemeral unless ``in_channel``."""
+    """What the command answers. Ephemeral unless ``in_channel``.
+
+    Every reply sets ``skip_slack_parsing``: otherwise Mattermost 5.36 rewrites Slack-style
+    links (``<target|label>``) in ``text`` and expands ``<!channel>``, ``<!here>``, ``<!all>``
+    and ``<@user-id>`` in the text and the attachments (app/command.go,
+    HandleCommandResponsePost and CreateCommandPost; model/slack_attachment.go). Note that
+    the link rewriting of attachments' ``text``, ``pretext`` and field values happens even
+    with the flag set (CreateCommandPost always calls ParseSlackAttachment), so renderers keep
+    ``<…|…>`` out of the attachments of command replies.
+    """
 
     text: str = ""
     attachments: list[dict[str, Any]] = field(default_factory=list)
@@ -43,6 +52,7 @@ class Reply:
         body: dict[str, Any] = {
             "response_type": "in_channel" if self.in_channel else "ephemeral",
             "text": self.text,
+            "skip_slack_parsing": True,
         }
         if self.attachments:
             body["attachments"] = self.attachments

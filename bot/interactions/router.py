@@ -65,11 +65,18 @@ class DialogSubmission(BaseModel):
 
 @dataclass
 class ActionResponse:
+    """A button's answer: an ``ephemeral_text`` for the clicker and/or an ``update`` of the post.
+
+    ``skip_slack_parsing`` is always set: without it Mattermost 5.36 rewrites Slack-style
+    links (``<target|label>``) in ``ephemeral_text`` (app/integration_action.go,
+    DoPostActionWithCookie). An ``update`` is never Slack-parsed.
+    """
+
     ephemeral_text: str = ""
     update: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {}
+        body: dict[str, Any] = {"skip_slack_parsing": True}
         if self.ephemeral_text:
             body["ephemeral_text"] = self.ephemeral_text
         if self.update is not None:

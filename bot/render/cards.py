@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.domain.models import Incident
 from bot.render.checklist import checklist_post
-from bot.render.format import duration, escape, timestamp
+from bot.render.format import duration, markdown, one_line, timestamp
 from bot.render.messages import stage_label, status_word
 from bot.render.status import update_button
 from bot.render.views import ButtonMaker, Names
@@ -32,7 +32,7 @@ def summary_card(
         },
     ]
     if incident.severity:
-        fields.insert(2, {"short": True, "title": "Severity", "value": escape(incident.severity)})
+        fields.insert(2, {"short": True, "title": "Severity", "value": one_line(incident.severity)})
     fields.append(
         {
             "short": False,
@@ -61,12 +61,12 @@ def summary_card(
             )
         ]
     attachment = {
-        "fallback": f"Incident {incident.name}: {status_word(incident)}",
+        "fallback": f"Incident {one_line(incident.name)}: {status_word(incident)}",
         "color": COLOR_ONGOING if incident.is_ongoing else COLOR_ENDED,
-        "title": f"Incident: {incident.name}",
-        "text": escape(incident.description) if incident.description else "",
+        "title": f"Incident: {one_line(incident.name)}",
+        "text": markdown(incident.description),
         "fields": fields,
-        "footer": f"Playbook: {incident.playbook_title}",
+        "footer": f"Playbook: {one_line(incident.playbook_title)}",
         "actions": actions,
     }
     return "", {"attachments": [attachment]}

@@ -8,13 +8,13 @@ thing, never the opposite one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.models import Incident, Stage, Task, TaskState, TimelineEvent
 from bot.domain.run_policy import RunDecision
-from bot.render.format import escape, timestamp
+from bot.render.format import code as code_span
+from bot.render.format import code_block, markdown, markdown_line, name, timestamp
 from bot.render.messages import STATE_MARK
 from bot.render.views import ButtonMaker, Names
 
@@ -45,15 +45,15 @@ STATE_WORDS = {
 
 
 def code(text: str) -> str:
-    """``text`` as a code span (where Markdown escaping would show): backticks can't end it."""
-    return "`" + text.replace("`", "'") + "`"
+    """``text`` as a code span, shown exactly as written (see ``format.code``)."""
+    return code_span(text)
 
 
 # ---- the post ---------------------------------------------------------------------------
 
 
 def task_line(number: int, task: Task, names: Names) -> str:
-    parts = [f"**{number}.** {STATE_MARK[task.state]} {escape(task.title)}"]
+    parts = [f"**{number}.** {STATE_MARK[task.state]} {markdown_line(task.title)}"]
     if STATE_WORD[task.state]:
         parts.append(f"_{STATE_WORD[task.state]}_")
     parts.append(names.at(task.assignee_id) if task.assignee_id else "_no assignee_")
@@ -197,7 +197,7 @@ def progress(stage: Stage) -> str:
 
 def _next_hint(incident: Incident) -> str:
     if incident.active_stage + 1 < len(incident.stages):
-        return f"Next: {escape(incident.stages[incident.active_stage + 1].title)}"
+        return f"Next: {name(incident.stages[incident.active_stage + 1].title)}"
     return "This is the last stage." if incident.stages else ""
 
 
@@ -205,11 +205,11 @@ def _next_hint(incident: Incident) -> str:
 
 
 def _task(data: dict[str, Any]) -> str:
-    return f"task {int(data['position']) + 1} **{escape(str(data['title']))}**"
+    return f"task {int(data['position']) + 1} **{markdown_line(str(data['title']))}**"
 
 
 def _stage(index: int, title: str) -> str:
-    return f"stage {index + 1} **{escape(title)}**"
+    return f"stage {index + 1} **{name(title)}**"
 
 
 def change_line(event: TimelineEvent, names: Names) -> str:
@@ -218,9 +218,9 @@ def change_line(event: TimelineEvent, names: Names) -> str:
     who = names.at(event.actor_id)
     kind = event.kind.value
     if kind == "task_checked":
-        return f"{who} checked off {_task(d)} ({escape(d['stage_title'])})."
+        return f"{who} checked off {_task(d)} ({name(d['stage_title'])})."
     if kind == "task_unchecked":
-        return f"{who} unchecked {_task(d)} ({escape(d['stage_title'])})."
+        return f"{who} unchecked {_task(d)} ({name(d['stage_title'])})."
     if kind == "task_assigned":
         return (
             f"{who} changed the assignee of {_task(d)} from {names.at(d['from'])}"
@@ -254,8 +254,8 @@ def change_line(event: TimelineEvent, names: Names) -> str:
 
 def task_info(number: int, task: Task, runs_as_bot: bool) -> str:
     """The Info button's answer; ``runs_as_bot``: Run executes the command itself."""
-    lines = [f"**{number}. {escape(task.title)}**"]
-    lines.append(task.description or "_No description._")
+    lines = [f"**{number}.** {markdown_line(task.title)}"]
+    lines.append(markdown(task.description) if task.description else "_No description._")
     if task.command:
         how = "Run runs it as the warroom bot" if runs_as_bot else "Run gives it to you to run"
         lines.append(f"Command: {code(task.command)} ({how})")
@@ -264,9 +264,7 @@ def task_info(number: int, task: Task, runs_as_bot: bool) -> str:
 
 def command_block(command: str) -> str:
     """``command`` as a fenced code block that nothing in it can close or format."""
-    longest = max((len(run) for run in re.findall(r"`+", command)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}\n{command}\n{fence}"
+    return code_block(command)
 
 
 def run_handed_over(command: str, decision: RunDecision) -> str:
@@ -314,11 +312,11 @@ def confirm_next_intro(incident: Incident, open_tasks: Sequence[Task]) -> str:
     stage = incident.current_stage
     title = stage.title if stage else ""
     target = incident.stages[incident.active_stage + 1].title
-    listed = "\n".join(f"- {escape(t.title)}" for t in open_tasks[:10])
+    listed = "\n".join(f"- {markdown_line(t.title)}" for t in open_tasks[:10])
     more = f"\n- … and {len(open_tasks) - 10} more" if len(open_tasks) > 10 else ""
     return (
-        f"**{escape(title)}** still has {len(open_tasks)} open task(s):\n{listed}{more}\n\n"
-        f"Move on to **{escape(target)}** anyway?"
+        f"**{name(title)}** still has {len(open_tasks)} open task(s):\n{listed}{more}\n\n"
+        f"Move on to **{name(target)}** anyway?"
     )
 
 
@@ -347,7 +345,7 @@ def task_dialog(*, url: str, state: str, stage: Stage, task: Task | None = None)
         "dialog": {
             "callback_id": "taskedit",
             "title": "Edit task" if task else "Add task",
-            "introduction_text": f"Stage: {escape(stage.title)}. Changes apply to this incident only.",
+            "introduction_text": f"Stage: {name(stage.title)}. Changes apply to this incident only.",
             "submit_label": "Save" if task else "Add",
             "notify_on_cancel": False,
             "state": state,

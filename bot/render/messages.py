@@ -13,7 +13,16 @@ from bot.errors import (
     PermissionDenied,
     WarroomError,
 )
-from bot.render.format import channel_link, duration, escape, quote, timestamp
+from bot.render.format import (
+    cell,
+    channel_link,
+    code,
+    duration,
+    markdown_line,
+    name,
+    quote,
+    timestamp,
+)
 from bot.render.playbooks import REASONS as PLAYBOOK_REASONS
 from bot.render.views import Names
 
@@ -87,7 +96,7 @@ def usage(command: str) -> str:
 
 
 def unknown_subcommand(word: str) -> str:
-    return f"I don't know `{escape(word)}`. " + help_text()
+    return f"I don't know {code(word)}. " + help_text()
 
 
 # ---- errors -----------------------------------------------------------------------------
@@ -147,7 +156,7 @@ def error_text(error: WarroomError, command: str = "") -> str:
     """One short sentence for the user, with the usage line where it helps."""
     text: str
     if isinstance(error, NotFound):
-        named = f" `{escape(error.name)}`" if error.name else ""
+        named = f" {code(error.name)}" if error.name else ""
         text = {
             "user": f"There is no user{named}.",
             "channel": f"There is no channel{named} that I can see.",
@@ -190,7 +199,7 @@ def no_playbook(team_name: str) -> str:
         "You have no playbook you may use in this team. Create one with"
         " `/incident playbook create` (the built-in template is a good start), ask a playbook"
         " member to share one with you, or ask an admin to add one for team"
-        f" `{escape(team_name)}` to `playbooks.yaml`."
+        f" {code(team_name)} to `playbooks.yaml`."
     )
 
 
@@ -199,8 +208,8 @@ def origin_description(post_message: str, link: str) -> str:
 
 
 def incident_started(incident: Incident, names: Names, origin_link: str = "") -> str:
-    text = f"{names.at(incident.reporter_id)} started the incident **{escape(incident.name)}**"
-    text += f" with playbook _{escape(incident.playbook_title)}_."
+    text = f"{names.at(incident.reporter_id)} started the incident **{name(incident.name)}**"
+    text += f" with playbook _{name(incident.playbook_title)}_."
     if incident.description:
         text += "\n" + quote(incident.description)
     if origin_link:
@@ -209,7 +218,7 @@ def incident_started(incident: Incident, names: Names, origin_link: str = "") ->
 
 
 def tell_reporter(incident: Incident) -> str:
-    return f"Incident **{escape(incident.name)}** is open in {channel_link(incident.channel_name)}."
+    return f"Incident **{name(incident.name)}** is open in {channel_link(incident.channel_name)}."
 
 
 def invite_failures(usernames: Sequence[str]) -> str:
@@ -235,7 +244,7 @@ def start_failed() -> str:
 
 def announcement(incident: Incident, names: Names) -> str:
     return (
-        f"#### :rotating_light: Incident: {escape(incident.name)}\n"
+        f"#### :rotating_light: Incident: {name(incident.name)}\n"
         f"Commander {names.at(incident.commander_id)} · "
         f"join {channel_link(incident.channel_name)} to follow or help."
     )
@@ -245,7 +254,7 @@ def announce_results(ok: Sequence[str], failed: Sequence[tuple[str, str]]) -> st
     lines = []
     if ok:
         lines.append("Announced in " + ", ".join(channel_link(c) for c in ok) + ".")
-    for name, why in failed:
+    for channel, why in failed:
         reason = {
             "unknown": (
                 "no channel of that name that you can read"
@@ -254,7 +263,7 @@ def announce_results(ok: Sequence[str], failed: Sequence[tuple[str, str]]) -> st
             "forbidden": "I am not a member there: add @warroom to it",
             "error": "Mattermost refused the post",
         }.get(why, why)
-        lines.append(f"Not announced in ~{escape(name)}: {reason}.")
+        lines.append(f"Not announced in {channel_link(channel)}: {reason}.")
     return "\n".join(lines)
 
 
@@ -274,7 +283,7 @@ def restarted(names: Names, actor_id: str) -> str:
 
 def end_dialog_intro(incident: Incident) -> str:
     return (
-        f"End **{incident.name}**? The duration clock stops and pending reminders are "
+        f"End **{name(incident.name)}**? The duration clock stops and pending reminders are "
         "cancelled. You can restart it later."
     )
 
@@ -301,28 +310,33 @@ def stage_label(incident: Incident) -> str:
     if stage is None:
         return "no stages"
     return (
-        f"{incident.active_stage + 1}/{len(incident.stages)} {stage.title}"
+        f"{incident.active_stage + 1}/{len(incident.stages)} {name(stage.title)}"
         f" ({stage.done_count}/{len(stage.tasks)} done)"
     )
 
 
+def _last_update(text: str) -> str:
+    """The last status update (already rendered markdown) below its label, or "none yet"."""
+    return "\n" + text if text else " none yet"
+
+
 def info(incident: Incident, names: Names, now: int, last_update: str = "") -> str:
     lines = [
-        f"### {escape(incident.name)}",
+        f"### {name(incident.name)}",
         f"**Commander:** {names.at(incident.commander_id)}",
         f"**Status:** {status_word(incident)}",
         f"**Stage:** {stage_label(incident)}",
         f"**Duration:** {duration(incident.duration_ms(now))} (started {timestamp(incident.created_at)})",
-        f"**Last status update:** {escape(last_update) if last_update else 'none yet'}",
+        f"**Last status update:**{_last_update(last_update)}",
     ]
     if incident.severity:
-        lines.insert(3, f"**Severity:** {escape(incident.severity)}")
+        lines.insert(3, f"**Severity:** {name(incident.severity)}")
     stage = incident.current_stage
     if stage is not None and stage.tasks:
-        lines.append(f"**Tasks of {escape(stage.title)}:**")
+        lines.append(f"**Tasks of {name(stage.title)}:**")
         for n, task in enumerate(stage.tasks, start=1):
             who = f" — {names.at(task.assignee_id)}" if task.assignee_id else ""
-            lines.append(f"{n}. {STATE_MARK[task.state]} {escape(task.title)}{who}")
+            lines.append(f"{n}. {STATE_MARK[task.state]} {markdown_line(task.title)}{who}")
     return "\n".join(lines)
 
 
@@ -333,7 +347,7 @@ def incident_list(incidents: Sequence[Incident], names: Names, now: int) -> str:
     for inc in incidents:
         stage = inc.current_stage.title if inc.current_stage else "—"
         lines.append(
-            f"| {channel_link(inc.channel_name)} | {escape(inc.severity) or '—'} | {escape(stage)} | "
+            f"| {channel_link(inc.channel_name)} | {cell(inc.severity) or '—'} | {cell(stage)} | "
             f"{duration(inc.duration_ms(now))} | {names.at(inc.commander_id)} |"
         )
     return "\n".join(lines)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.domain.models import Playbook
-from bot.render.format import channel_link, escape, quote
+from bot.render.format import cell, channel_link, code, code_block, markdown, name, quote
 from bot.render.views import Names
 from bot.services.playbook_text import LineProblem
 
@@ -138,7 +138,7 @@ HELP_ENTRIES = (
 
 
 def playbook_help(unknown: str = "") -> str:
-    lines = [f"I don't know `{unknown.replace('`', '')}`." if unknown else ""]
+    lines = [f"I don't know {code(unknown)}." if unknown else ""]
     lines = [line for line in lines if line] + ["**Playbooks** — `/incident playbook …`:"]
     lines += [f"- `{usage}` — {text}" for usage, text in HELP_ENTRIES]
     lines.append(
@@ -146,6 +146,11 @@ def playbook_help(unknown: str = "") -> str:
         " start of its title when only one matches (`serv`), or by its id."
     )
     return "\n".join(lines)
+
+
+def _quoted(pb: Playbook) -> str:
+    """The title as the command line takes it: in double quotes."""
+    return f'"{pb.title}"'
 
 
 def _who(pb: Playbook) -> str:
@@ -165,7 +170,7 @@ def playbook_list(playbooks: Sequence[Playbook], editable: set[str]) -> str:
         if pb.id in editable:
             source += ", you can edit"
         tasks = sum(len(s.tasks) for s in pb.stages)
-        lines.append(f"| {escape(pb.title)} | {len(pb.stages)} | {tasks} | {_who(pb)} | {source} |")
+        lines.append(f"| {cell(pb.title)} | {len(pb.stages)} | {tasks} | {_who(pb)} | {source} |")
     return "\n".join(lines)
 
 
@@ -182,15 +187,15 @@ def playbook_show(
     if pb.source == "file":
         origin = "_From `playbooks.yaml`: read-only in chat._"
     elif editable:
-        origin = f'_Created in chat; edit with `/incident playbook edit "{pb.title}"`._'
+        origin = f"_Created in chat; edit with {code(f'/incident playbook edit {_quoted(pb)}')}._"
     else:
         origin = "_Created in chat; only its members can edit it._"
     invite = ", ".join(names.at(u) for u in pb.invite_user_ids) or "nobody"
     members = ", ".join(names.at(u) for u in pb.member_ids) or "none (system admins only)"
     lines = [
-        f"### {escape(pb.title)}",
+        f"### {name(pb.title)}",
         origin,
-        f"**Description:** {escape(pb.description) if pb.description else '—'}",
+        f"**Description:** {markdown(pb.description) if pb.description else '—'}",
         f"**Incident channel:** {'private' if pb.private_channel else 'public'}",
         f"**Broadcast channel:** {channel_link(broadcast) if broadcast else 'none'}",
         f"**Reminder default:** {reminder_label(pb.reminder_minutes)}",
@@ -204,37 +209,37 @@ def playbook_show(
     if len(stages_text) > SHOW_STAGES_MAX:
         lines.append(
             f"**Stages and tasks:** {len(pb.stages)} stages, too long to show here; get them with"
-            f' `/incident playbook export "{pb.title}"`.'
+            f" {code(f'/incident playbook export {_quoted(pb)}')}."
         )
         return "\n".join(lines)
     lines.append("**Stages and tasks** (copy, change, paste back into the edit dialog):")
-    lines.append("```\n" + stages_text + "\n```")
+    lines.append(code_block(stages_text))
     return "\n".join(lines)
 
 
 def created(pb: Playbook) -> str:
     return (
-        f"Created playbook **{escape(pb.title)}**; you are its member. Share it with"
-        f' `/incident playbook members "{pb.title}" add @user`; start an incident with'
+        f"Created playbook **{name(pb.title)}**; you are its member. Share it with"
+        f" {code(f'/incident playbook members {_quoted(pb)} add @user')}; start an incident with"
         " `/incident start`."
     )
 
 
 def updated(pb: Playbook) -> str:
     return (
-        f"Saved playbook **{escape(pb.title)}**. Incidents already started keep their own copy;"
+        f"Saved playbook **{name(pb.title)}**. Incidents already started keep their own copy;"
         " the change applies to new incidents."
     )
 
 
 def deleted(pb: Playbook) -> str:
-    return f"Deleted playbook **{escape(pb.title)}**. Incidents started from it are unchanged."
+    return f"Deleted playbook **{name(pb.title)}**. Incidents started from it are unchanged."
 
 
 def members_list(pb: Playbook, names: Names) -> str:
     who = ", ".join(names.at(u) for u in pb.member_ids) or "none (system admins only)"
     extra = " It is team-wide: everyone in the team may use it." if pb.team_wide else ""
-    return f"Members of **{escape(pb.title)}**: {who}.{extra}"
+    return f"Members of **{name(pb.title)}**: {who}.{extra}"
 
 
 def members_changed(pb: Playbook, names: Names, changed: Sequence[str], *, add: bool) -> str:
@@ -249,18 +254,18 @@ def members_changed(pb: Playbook, names: Names, changed: Sequence[str], *, add: 
 
 def delete_intro(pb: Playbook) -> str:
     return (
-        f"Delete the playbook **{pb.title}**? Incidents already started from it keep their"
+        f"Delete the playbook **{name(pb.title)}**? Incidents already started from it keep their"
         " stages and tasks."
     )
 
 
 def reload_ok(file: str, playbooks: Sequence[Playbook]) -> str:
-    return f"Reloaded `{escape(file)}`: {len(playbooks)} playbook(s) in force."
+    return f"Reloaded {code(file)}: {len(playbooks)} playbook(s) in force."
 
 
 def reload_failed(file: str, problems: Sequence[str]) -> str:
-    lines = [f"`{escape(file)}` was refused; the last good set of playbooks stays in force:"]
-    lines += [f"- `{p}`" for p in problems[:20]]
+    lines = [f"{code(file)} was refused; the last good set of playbooks stays in force:"]
+    lines += [f"- {code(p)}" for p in problems[:20]]
     if len(problems) > 20:
         lines.append(f"- … and {len(problems) - 20} more")
     return "\n".join(lines)
@@ -284,9 +289,9 @@ _IMPORT_REASONS = {
 def import_failed(reason: str, problems: Sequence[str], source: str = "") -> str:
     text = _IMPORT_REASONS.get(reason, "That can't be imported.")
     if source:
-        text = f"`{source.replace('`', '')}`: {text}"
+        text = f"{code(source)}: {text}"
     if problems:
-        text += "\n" + "\n".join(f"- `{p}`" for p in problems[:15])
+        text += "\n" + "\n".join(f"- {code(p)}" for p in problems[:15])
     return text + "\nNothing was imported."
 
 
@@ -318,26 +323,26 @@ def imported(report: ImportOutcome, source: str = "") -> str:
     pb = report.playbook
     assert pb is not None
     tasks = sum(len(s.tasks) for s in pb.stages)
-    origin = f"`{source.replace('`', '')}`" if source else "the pasted text"
+    origin = code(source) if source else "the pasted text"
     lines = [
-        f"Imported **{escape(pb.title)}** from {origin}: {len(pb.stages)} stage(s),"
+        f"Imported **{name(pb.title)}** from {origin}: {len(pb.stages)} stage(s),"
         f" {tasks} task(s); you are a member. Review it with"
-        f' `/incident playbook show "{pb.title}"`.'
+        f" {code(f'/incident playbook show {_quoted(pb)}')}."
     ]
     if report.draft.unmapped:
         lines.append(
             "No equivalent in warroom, not imported: "
-            + ", ".join(f"`{u}`" for u in report.draft.unmapped)
+            + ", ".join(code(u) for u in report.draft.unmapped)
         )
     if report.unknown_users:
         lines.append(
             "Users not found in this team, left out: "
-            + ", ".join(f"`{u}`" for u in report.unknown_users)
+            + ", ".join(code(u) for u in report.unknown_users)
         )
     if report.unknown_channels:
         lines.append(
             "Broadcast channel not found in this team, left out: "
-            + ", ".join(f"`{c}`" for c in report.unknown_channels)
+            + ", ".join(code(c) for c in report.unknown_channels)
         )
     for key, detail in report.draft.notes:
         if key == "reminder_rounded":
@@ -357,14 +362,14 @@ def import_no_file() -> str:
 
 def exported(pb: Playbook, text: str) -> str:
     return (
-        f"**{escape(pb.title)}** as `playbooks.yaml` accepts it — add it to the file, or change"
+        f"**{name(pb.title)}** as `playbooks.yaml` accepts it — add it to the file, or change"
         " the title and `/incident playbook import` it as a new playbook:\n"
-        f"```yaml\n{text}```"
+        + code_block(text, "yaml")
     )
 
 
 def exported_as_file(pb: Playbook) -> str:
     return (
-        f"**{escape(pb.title)}** exported as YAML; it is too long for a message, so I sent it to"
+        f"**{name(pb.title)}** exported as YAML; it is too long for a message, so I sent it to"
         " you as a file in our direct messages."
     )

@@ -8,7 +8,16 @@ from typing import Any
 from bot.domain.ids import is_mm_id
 from bot.domain.models import EventKind, Incident, TaskState, TimelineEvent
 from bot.domain.review import Group, Stats, TaskDone
-from bot.render.format import channel_link, duration, escape, quote, timestamp
+from bot.render.format import (
+    cell,
+    channel_link,
+    code,
+    duration,
+    markdown_line,
+    name,
+    quote,
+    timestamp,
+)
 from bot.render.messages import STATE_MARK, status_word
 from bot.render.views import Names
 from bot.services.ports import Post
@@ -43,8 +52,8 @@ _SPECIAL = {"from", "to", "message", "link", "post_id", "author_id", "user_id"}
 
 
 def _code(word: str, limit: int) -> str:
-    """User input shown as typed, in a code span (where Markdown escapes would show)."""
-    return "`" + word[:limit].replace("`", "'") + "`"
+    """User input shown as typed (cut at ``limit`` characters), in a code span."""
+    return code(word[:limit])
 
 
 # ---- events --------------------------------------------------------------------------------
@@ -63,15 +72,15 @@ def _value(value: Any, names: Names) -> str:
     if isinstance(value, str):
         if is_mm_id(value) and value in names.by_id:
             return names.at(value)
-        return escape(value[:120]) if value else "none"
+        return name(value[:120]) if value else "none"
     if isinstance(value, list | tuple):
         return ", ".join(_value(v, names) for v in value) or "none"
-    return escape(str(value))
+    return name(str(value))
 
 
 def _task(data: dict[str, Any]) -> str:
-    stage = f" ({escape(str(data['stage_title']))})" if data.get("stage_title") else ""
-    return f"**{escape(str(data.get('title', 'a task')))}**{stage}"
+    stage = f" ({name(str(data['stage_title']))})" if data.get("stage_title") else ""
+    return f"**{markdown_line(str(data.get('title', 'a task')))}**{stage}"
 
 
 def _user(value: Any, names: Names) -> str:
@@ -89,27 +98,27 @@ _Sentence = Callable[[dict[str, Any], Names], str]
 # Known kinds read as sentences; kinds added later fall back to the generic form below.
 _SENTENCES: dict[EventKind, _Sentence] = {
     EventKind.CREATED: lambda d, n: (
-        f"started the incident **{escape(str(d.get('name', '')))}**"
-        + (f" with playbook _{escape(str(d['playbook']))}_" if d.get("playbook") else "")
+        f"started the incident **{name(str(d.get('name', '')))}**"
+        + (f" with playbook _{name(str(d['playbook']))}_" if d.get("playbook") else "")
     ),
     EventKind.COMMANDER_CHANGED: lambda d, n: (
         f"changed the commander from {_user(d.get('from'), n)} to {_user(d.get('to'), n)}"
     ),
     EventKind.STAGE_CHANGED: lambda d, n: (
-        f"moved the stage from **{escape(str(d.get('from_title', d.get('from', ''))))}**"
-        f" to **{escape(str(d.get('to_title', d.get('to', ''))))}**"
+        f"moved the stage from **{name(str(d.get('from_title', d.get('from', ''))))}**"
+        f" to **{name(str(d.get('to_title', d.get('to', ''))))}**"
     ),
     EventKind.TASK_CHECKED: lambda d, n: f"checked off {_task(d)}",
     EventKind.TASK_UNCHECKED: lambda d, n: f"unchecked {_task(d)}",
     EventKind.TASK_STATE_CHANGED: lambda d, n: (
-        f"set {_task(d)} from {escape(str(d.get('from', '')).replace('_', ' '))}"
-        f" to {escape(str(d.get('to', '')).replace('_', ' '))}"
+        f"set {_task(d)} from {name(str(d.get('from', '')).replace('_', ' '))}"
+        f" to {name(str(d.get('to', '')).replace('_', ' '))}"
     ),
     EventKind.TASK_ASSIGNED: lambda d, n: (
         f"changed the assignee of {_task(d)} from {_user(d.get('from'), n)}"
         f" to {_user(d.get('to'), n)}"
     ),
-    EventKind.TASK_EDITED: lambda d, n: f"{escape(str(d.get('op', 'edited')))} the task {_task(d)}",
+    EventKind.TASK_EDITED: lambda d, n: f"{name(str(d.get('op', 'edited')))} the task {_task(d)}",
     EventKind.COMMAND_RUN: lambda d, n: (
         f"ran {_code(str(d.get('command', '')), 200)} for {_task(d)}"
     ),
@@ -118,8 +127,8 @@ _SENTENCES: dict[EventKind, _Sentence] = {
     ),
     EventKind.STATUS_UPDATED: lambda d, n: f"posted a status update{_reminder(d)}",
     EventKind.SEVERITY_CHANGED: lambda d, n: (
-        f"changed the severity from {escape(str(d.get('from') or 'none'))}"
-        f" to {escape(str(d.get('to') or 'none'))}"
+        f"changed the severity from {name(str(d.get('from') or 'none'))}"
+        f" to {name(str(d.get('to') or 'none'))}"
     ),
 }
 
@@ -137,7 +146,7 @@ def event_text(event: TimelineEvent, names: Names) -> str:
     data = event.data
     text = f"{who} {verb}"
     extras = [
-        f"{escape(str(k).replace('_', ' '))}: {_value(v, names)}"
+        f"{name(str(k).replace('_', ' '))}: {_value(v, names)}"
         for k, v in data.items()
         if k not in _SPECIAL and v not in ("", None)
     ]
@@ -175,7 +184,7 @@ def _fit_lines(lines: list[str], limit: int) -> tuple[list[str], int]:
 
 
 def timeline(incident: Incident, events: Sequence[TimelineEvent], names: Names) -> str:
-    head = f"### Timeline of {escape(incident.name)}"
+    head = f"### Timeline of {name(incident.name)}"
     if not events:
         return head + "\nNothing recorded yet."
     lines, left_out = _fit_lines([event_line(e, incident, names) for e in events], TEXT_MAX)
@@ -187,13 +196,11 @@ def timeline(incident: Incident, events: Sequence[TimelineEvent], names: Names) 
 
 
 def severity_set(names: Names, actor_id: str, old: str, new: str) -> str:
-    return (
-        f"{names.at(actor_id)} changed the severity from {escape(old or 'none')} to {escape(new)}."
-    )
+    return f"{names.at(actor_id)} changed the severity from {name(old or 'none')} to {name(new)}."
 
 
 def severity_same(level: str) -> str:
-    return f"The severity is already {escape(level)}."
+    return f"The severity is already {name(level)}."
 
 
 def unknown_severity(word: str, levels: Sequence[str]) -> str:
@@ -201,7 +208,7 @@ def unknown_severity(word: str, levels: Sequence[str]) -> str:
 
 
 def severity_is(incident: Incident, levels: Sequence[str]) -> str:
-    now = escape(incident.severity) if incident.severity else "not set"
+    now = name(incident.severity) if incident.severity else "not set"
     return f"The severity is {now}. Levels: {', '.join(levels)}."
 
 
@@ -221,16 +228,16 @@ def review(
     total = sum(len(s.tasks) for s in incident.stages)
     end = timestamp(incident.ended_at) if incident.ended_at is not None else "ongoing"
     lines = [
-        f"### Review: {escape(incident.name)}",
+        f"### Review: {name(incident.name)}",
         f"**Channel:** {channel_link(incident.channel_name)} · **Status:** {status_word(incident)}"
-        + (f" · **Severity:** {escape(incident.severity)}" if incident.severity else ""),
+        + (f" · **Severity:** {name(incident.severity)}" if incident.severity else ""),
         f"**Started:** {timestamp(incident.created_at)} · **Ended:** {end}",
         f"**Duration:** {duration(incident.duration_ms(now))}",
         f"**Members ever involved:** {members} · **Messages in the channel:** {messages}",
         f"**Tasks completed:** {len(tasks)} of {total}",
     ]
     for task in tasks[:REVIEW_MAX_TASKS]:
-        lines.append(f"- {escape(task.title)}: {duration(task.after_ms)} after the start")
+        lines.append(f"- {markdown_line(task.title)}: {duration(task.after_ms)} after the start")
     if len(tasks) > REVIEW_MAX_TASKS:
         lines.append(f"- … and {len(tasks) - REVIEW_MAX_TASKS} more (see the chart and the export)")
     lines.append("#### Timeline")
@@ -270,10 +277,10 @@ def stats(result: Stats) -> str:
     ]
     if result.by_playbook:
         lines += ["", "**By playbook**", head, "|---|---:|---:|---:|---:|---:|"]
-        lines += [_row(escape(k), g) for k, g in result.by_playbook.items()]
+        lines += [_row(cell(k), g) for k, g in result.by_playbook.items()]
     if result.by_severity:
         lines += ["", "**By severity**", head, "|---|---:|---:|---:|---:|---:|"]
-        lines += [_row(escape(k) if k else "_none_", g) for k, g in result.by_severity.items()]
+        lines += [_row(cell(k) if k else "_none_", g) for k, g in result.by_severity.items()]
     return "\n".join(lines)
 
 
@@ -387,7 +394,7 @@ def export_filename(incident: Incident, now: int) -> str:
 
 def export_posted(incident: Incident, names: Names, actor_id: str, messages: int) -> str:
     return (
-        f"{names.at(actor_id)} exported the post-mortem of **{escape(incident.name)}**"
+        f"{names.at(actor_id)} exported the post-mortem of **{name(incident.name)}**"
         f" ({messages} channel messages)."
     )
 
@@ -403,8 +410,8 @@ def bad_days(word: str) -> str:
     return f"{_code(word, 32)} is not a number of days: give a whole number from 1 to 3650."
 
 
-def not_an_incident(name: str) -> str:
-    return f"There is no incident with channel ~{escape(name[:64])} that you may view."
+def not_an_incident(channel: str) -> str:
+    return f"There is no incident with channel {_code('~' + channel, 65)} that you may view."
 
 
 def testing_disabled() -> str:
@@ -423,7 +430,7 @@ def bad_date(word: str) -> str:
 
 
 def future_date(word: str) -> str:
-    return f"{escape(word)} is in the future: test incidents can only be backdated."
+    return f"{_code(word, 32)} is in the future: test incidents can only be backdated."
 
 
 def end_before_begin() -> str:
@@ -476,7 +483,7 @@ def created_table(rows: Sequence[tuple[str, int, str]], seed: int | None = None)
         "| Name | Created | Status |",
         "|---|---|---|",
     ]
-    lines += [f"| {escape(n)} | {timestamp(at)} | {status} |" for n, at, status in rows]
+    lines += [f"| {cell(n)} | {timestamp(at)} | {status} |" for n, at, status in rows]
     return "\n".join(lines)
 
 

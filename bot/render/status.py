@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.models import Incident
-from bot.render.format import duration, escape, timestamp
+from bot.render.format import duration, markdown, name, timestamp
 from bot.render.messages import status_word
 from bot.render.views import ButtonMaker, Names
 
@@ -52,7 +52,7 @@ def status_dialog(
             "callback_id": "status",
             "title": "Update status",
             "introduction_text": (
-                f"Posted in the incident channel of **{escape(incident.name)}** as coming"
+                f"Posted in the incident channel of **{name(incident.name)}** as coming"
                 " from you, and copied to its broadcast channel if it has one."
             ),
             "submit_label": "Post update",
@@ -80,7 +80,10 @@ def status_dialog(
 
 
 def update_post(names: Names, author_id: str, message: str) -> str:
-    """The update as posted in the incident channel (a bot posts it: the author is named)."""
+    """The update as posted in the incident channel (a bot posts it: the author is named).
+
+    The person wrote it for this channel, so it is posted as written (mentions included).
+    """
     return f"{_HEADING}{names.at(author_id)}\n\n{message}"
 
 
@@ -93,17 +96,18 @@ def body_of(post_message: str) -> str:
 
 
 def last_update(message: str, author: str, at: int) -> str:
-    """What the summary card and ``info`` show as the last status update."""
-    return f"{message}\n— {author}, {timestamp(at)}"
+    """What the summary card and ``info`` show as the last status update (markdown)."""
+    return f"{markdown(message)}\n— {author}, {timestamp(at)}"
 
 
 def broadcast(
     incident: Incident, names: Names, *, author_id: str, link: str, now: int, message: str
 ) -> str:
+    """The copy of a status update in the broadcast channel: mentions in it notify nobody."""
     return (
-        f"#### [{escape(incident.name)}]({link})\n"
+        f"#### [{name(incident.name)}]({link})\n"
         f"Status update by {names.at(author_id)} · {duration(incident.duration_ms(now))}"
-        f" · {status_word(incident)}\n\n{message}"
+        f" · {status_word(incident)}\n\n{markdown(message)}"
     )
 
 
@@ -117,7 +121,7 @@ def broadcast_failed() -> str:
 def reminder_refused(incident: Incident, status: int) -> str:
     """Told to the commander when Mattermost refused a reminder post for good."""
     return (
-        f"A status update for **{escape(incident.name)}** is due, but Mattermost refused my"
+        f"A status update for **{name(incident.name)}** is due, but Mattermost refused my"
         f" reminder in ~{incident.channel_name} (HTTP {status}). Please post the update with"
         " `/incident update` in the incident channel."
     )
@@ -127,8 +131,7 @@ def reminder_post(
     incident: Incident, names: Names, buttons: ButtonMaker, reminder_id: int
 ) -> tuple[str, dict[str, Any]]:
     text = (
-        f"{names.at(incident.commander_id)}, a status update for **{escape(incident.name)}**"
-        " is due."
+        f"{names.at(incident.commander_id)}, a status update for **{name(incident.name)}** is due."
     )
     params = {"r": reminder_id}
     attachment = {

@@ -19,7 +19,12 @@ from pydantic import ValidationError
 
 from bot.commands.dispatch import run_command
 from bot.commands.router import CommandRequest, CommandRouter, Reply
-from bot.interactions.router import ActionRequest, DialogSubmission, InteractionRouter
+from bot.interactions.router import (
+    ActionRequest,
+    ActionResponse,
+    DialogSubmission,
+    InteractionRouter,
+)
 from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.render import messages
@@ -64,12 +69,12 @@ async def handle_command(request: web.Request) -> web.Response:
         metrics.inc("warroom_callbacks_rejected_total", "Callbacks refused", kind="command")
         log.warning("command_token_rejected", remote=request.remote)
         # 200, so that Mattermost shows the reason instead of a bare "command failed".
-        return _json({"response_type": "ephemeral", "text": messages.unknown_command_token()})
+        return _json(Reply(messages.unknown_command_token()).to_json())
     try:
         req = CommandRequest.model_validate({k: str(v) for k, v in form.items()})
     except ValidationError as exc:
         log.warning("command_malformed", errors=exc.error_count())
-        return _json({"response_type": "ephemeral", "text": messages.unexpected_error()})
+        return _json(Reply(messages.unexpected_error()).to_json())
     svc = app[SERVICES]
     started = time.perf_counter()
     work = svc.tasks.spawn(f"command-{req.trigger_id[:8]}", run_command(svc, app[COMMANDS], req))
@@ -107,7 +112,7 @@ async def handle_action(request: web.Request) -> web.Response:
         req = ActionRequest.model_validate(body)
     except ValidationError:
         request.app[METRICS].inc("warroom_callbacks_rejected_total", kind="action")
-        return _json({"ephemeral_text": messages.bad_callback()})
+        return _json(ActionResponse(ephemeral_text=messages.bad_callback()).to_json())
     response = await request.app[INTERACTIONS].handle_action(request.app[SERVICES], req)
     request.app[METRICS].inc("warroom_actions_total", "Button clicks handled")
     return _json(response.to_json())

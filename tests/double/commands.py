@@ -13,6 +13,7 @@ from .errors import MattermostHTTPError, permission_error
 from .interactive import InteractiveOps
 from .payloads import command_response
 from .state import Channel, Command, CommandHook, Team, User
+from .texts import parse_command_response
 from .util import Json, new_id, new_token, now_ms
 
 HOOK_LIFETIME_MS = 30 * 60 * 1000
@@ -213,6 +214,7 @@ class CommandOps(InteractiveOps):
         extra = reply.get("extra_responses")
         for raw in [reply, *(extra if isinstance(extra, list) else [])]:
             resp = command_response(raw, new_id)
+            parse_command_response(resp, self._username_of)
             target = channel
             if resp["channel_id"] and resp["channel_id"] != channel.id:
                 other = self.state.channels.get(resp["channel_id"])
@@ -248,6 +250,10 @@ class CommandOps(InteractiveOps):
                     props=props,
                     root_id=root_id,
                 )
+
+    def _username_of(self, user_id: str) -> str | None:
+        user = self.state.users.get(user_id)
+        return user.username if user is not None else None
 
     # ---- late replies: POST /hooks/commands/{id} ---------------------------
     def command_hook(self, hook_id: str, content_type: str, raw: bytes) -> None:

@@ -17,6 +17,7 @@ from .faults import Faults
 from .plumbing import Control
 from .server import build_app
 from .state import Channel, Command, FailRule, Reaction, RequestRecord, State, Team, User
+from .texts import Mentions
 from .users import UserSide
 from .util import Clock, Json, new_id, new_token, now_ms
 from .websocket import Hub
@@ -251,6 +252,14 @@ class MattermostDouble(UserSide):
     def get_post(self, post_id: str) -> Json | None:
         post = self._core.live_post(post_id)
         return self._core.full_post(post) if post is not None else None
+
+    def notified(self, post_id: str) -> Mentions:
+        """Whom the post notified when it was created, found as the 5.36 server finds it:
+        ``user_ids`` mentioned (by name or channel-wide), and whether ``@here``, ``@channel``
+        or ``@all`` was used (tests/double/texts.py). A post never created: AssertionError."""
+        found = self.state.notified.get(post_id)
+        assert found is not None, f"no post {post_id} was created"
+        return found
 
     def ephemerals(self, user_id: str) -> list[Json]:
         """Ephemeral posts delivered to the user, oldest first, as the user received them."""

@@ -22,6 +22,7 @@ from .dialog_rules import dialog_problems
 from .errors import MattermostHTTPError, invalid_body, permission_error
 from .payloads import iter_actions, normalise_dialog, normalise_props
 from .state import State, Trigger, User
+from .texts import parse_ephemeral_text
 from .util import Clock, Json, dumps, new_id, now_ms
 from .websocket import Hub
 
@@ -249,6 +250,7 @@ class InteractiveOps(ChannelOps):
             self._apply_update(user, post, update, ephemeral=ephemeral is not None)
         text = reply.get("ephemeral_text")
         if isinstance(text, str) and text:
+            text = parse_ephemeral_text(text, bool(reply.get("skip_slack_parsing")))
             self.send_ephemeral(
                 user.id, channel.id, text, sender_id=user.id, root_id=post.get("root_id") or post_id
             )

@@ -7,19 +7,19 @@ these methods, so both paths emit the same websocket events.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 from typing import Any
 
 from .errors import MattermostHTTPError, permission_error, post_not_found
 from .payloads import normalise_props, strip_integrations
 from .state import Channel, State, User
+from .texts import Member as TextMember
+from .texts import Mentions, find_mentions
 from .util import Clock, Json, dumps, new_id
 from .websocket import Hub
 from .wire import file_info_json, reaction_json
 
 MAX_MESSAGE_RUNES = 16383
-_MENTION = re.compile(r"@([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)
 
 
 class PostOps:
@@ -159,24 +159,36 @@ class PostOps:
         )
 
     def _mentions(self, post: Json, sender: User, channel: Channel) -> list[str]:
+        """Who the new post notifies (app/notification.go SendNotifications; see texts.py).
+
+        Recorded per post in ``state.notified`` so that tests can assert who was notified and
+        whether @channel, @all or @here fired. Channel mentions are allowed to everyone (the
+        double has no permission schemes); "online" means having a websocket connected.
+        """
         if post["type"].startswith("system_"):
+            self.state.notified[post["id"]] = Mentions()
             return []
-        texts = [post["message"]]
-        for att in post["props"].get("attachments") or []:
-            texts += [str(att.get(k) or "") for k in ("pretext", "title", "text")]
-            texts += [str(f.get("value", "")) for f in att.get("fields") or []]
-        members = self.state.member_ids(channel.id) - {sender.id}
-        found: list[str] = []
-        for text in texts:
-            for raw in _MENTION.findall(text):
-                name = raw.lower()
-                if name in ("channel", "all", "here"):
-                    found += sorted(members)
-                    continue
-                user = self.state.user_by_name(name) or self.state.user_by_name(name.rstrip("._-"))
-                if user is not None and user.id in members:
-                    found.append(user.id)
-        return list(dict.fromkeys(found))
+        if channel.type == "D":
+            found = Mentions()
+            found.user_ids = self.state.member_ids(channel.id) - {sender.id}
+            if post["props"].get("from_webhook") == "true":
+                found.user_ids.add(sender.id)
+        else:
+            online = self.hub.connected_users()
+            members = [
+                TextMember(u.id, u.username, u.id in online)
+                for u in (self.state.users.get(i) for i in self.state.member_ids(channel.id))
+                if u is not None
+            ]
+            found = find_mentions(
+                post["message"],
+                post["props"],
+                members=members,
+                sender_id="" if post["props"].get("from_webhook") == "true" else sender.id,
+                allow_channel_mentions=True,
+            )
+        self.state.notified[post["id"]] = found
+        return sorted(found.user_ids)
 
     def _emit_posted(self, post: Json, sender: User, channel: Channel) -> None:
         display = channel.display_name

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import MattermostHTTPError, channel_not_found, permission_error, user_not_found
+from .texts import Mentions
 from .util import Json
 
 
@@ -183,6 +184,7 @@ class State:
         self.commands: dict[str, Command] = {}
         self.triggers: dict[str, Trigger] = {}
         self.hooks: dict[str, CommandHook] = {}
+        self.notified: dict[str, Mentions] = {}  # post id -> whom it notified (texts.py)
 
     # ---- lookups -------------------------------------------------------
     def user(self, user_id: str) -> User:

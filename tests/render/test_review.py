@@ -27,16 +27,14 @@ def test_known_kinds_read_as_sentences() -> None:
     )
     task = {"task_id": "t1", "title": "Ack *now*", "stage": 0, "stage_title": "Triage"}
     assigned = text(EventKind.TASK_ASSIGNED, **task, **{"from": "", "to": B})
-    assert (
-        assigned == "@alice changed the assignee of **Ack \\*now\\*** (Triage) from nobody to @bob"
-    )
-    assert text(EventKind.TASK_CHECKED, **task) == "@alice checked off **Ack \\*now\\*** (Triage)"
+    assert assigned == "@alice changed the assignee of **Ack *now*** (Triage) from nobody to @bob"
+    assert text(EventKind.TASK_CHECKED, **task) == "@alice checked off **Ack *now*** (Triage)"
     moved = text(
         EventKind.STAGE_CHANGED, **{"from": 0, "to": 1, "from_title": "A", "to_title": "B"}
     )
     assert moved == "@alice moved the stage from **A** to **B**"
     ran = text(EventKind.COMMAND_RUN, **task, command="/echo hi")
-    assert ran == "@alice ran `/echo hi` for **Ack \\*now\\*** (Triage)"
+    assert ran == "@alice ran `/echo hi` for **Ack *now*** (Triage)"
     reminder = text(EventKind.STATUS_UPDATED, post_id="p", reminder_seconds=3600)
     assert reminder == "@alice posted a status update (next update due in 1h)"
 

@@ -110,3 +110,33 @@ def test_reminder_post_mentions_the_commander_and_carries_its_id() -> None:
         ("dismiss", "Dismiss"),
     ]
     assert actions[1]["params"] == {"r": 42}
+
+
+def test_broadcast_golden_mentions_defused_markdown_kept() -> None:
+    """The broadcast copy: the name as a link label, the update as markdown, no mentions."""
+    incident = INCIDENT.model_copy(update={"name": "@channel db_down [eu]"})
+    text = status.broadcast(
+        incident,
+        NAMES,
+        author_id="b" * 26,
+        link="http://mm/acme/pl/p",
+        now=60_000,
+        message="**Impact:** ~12%, ask @alice or see https://wiki.example/a_b",
+    )
+    assert text == (
+        "#### [@\u2060channel db_down \\[eu\\]](http://mm/acme/pl/p)\n"
+        "Status update by @bob · 1m · Ongoing\n\n"
+        "**Impact:** ~12%, ask @\u2060alice or see https://wiki.example/a_b"
+    )
+
+
+def test_last_update_golden_is_markdown_with_mentions_defused() -> None:
+    assert status.last_update("**Impact:** @here", "@bob", 0) == (
+        "**Impact:** @\u2060here\n— @bob, 1970-01-01 00:00 UTC"
+    )
+
+
+def test_the_update_post_keeps_the_writers_mentions_in_the_incident_channel() -> None:
+    assert status.update_post(NAMES, "b" * 26, "@here back") == (
+        "##### :speech_balloon: Status update by @bob\n\n@here back"
+    )

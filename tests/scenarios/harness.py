@@ -52,6 +52,12 @@ playbooks:
 """
 
 
+def as_read(text: str) -> str:
+    """``text`` as a person reads it: without the invisible word joiners that keep a copied
+    ``@name`` from notifying anyone (bot/render/format.py, defuse_mentions)."""
+    return text.replace("\u2060", "")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -198,7 +198,7 @@ async def test_info_shows_the_description_to_the_clicker_only(w: World) -> None:
     before = len(w.messages(incident.channel_id))
     await click_task(w, w.bob, incident, 2, "Info")
     assert "Check the service catalogue." in w.ephemeral(w.bob)
-    assert "**2. Find the owner**" in w.ephemeral(w.bob)
+    assert "**2.** Find the owner" in w.ephemeral(w.bob)
     assert "catalogue" not in w.told(w.alice)
     assert len(w.messages(incident.channel_id)) == before
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.domain import checklist
 from bot.domain.models import EventKind, Incident, TimelineEvent
-from tests.scenarios.harness import PLAYBOOKS, World, world
+from tests.scenarios.harness import PLAYBOOKS, World, as_read, world
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -243,7 +243,7 @@ async def test_export_of_a_channel_with_thousands_of_messages(w: World) -> None:
     assert "Impact: unknown" in section and "Impact: checkout down" in section
     assert "this status update was deleted" in section and "wrong" not in section
     shown = (await w.command(w.bob, "timeline", ch))["text"]
-    assert "> Status update by @bob: Impact: checkout down" in shown
+    assert "> Status update by @bob: Impact: checkout down" in as_read(shown)
     assert "Commanders: @alice" in doc
     assert f"Messages in the channel: {msg_count}\n" in doc and msg_count < total
     assert re.search(r"☑ Acknowledge the alert \(done\), done by @bob at .* \(\+10m\)", doc)

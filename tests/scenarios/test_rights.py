@@ -113,7 +113,7 @@ async def test_announce_posts_only_where_the_caller_may_read(w: World) -> None:
     assert "Announced in ~ops-alerts" in text
     assert any("Disk full" in m for m in w.messages(w.ops.id))
     # her own private channel the bot is not in: the bot cannot post, and says how to fix it
-    assert "~alice\\-only: no channel of that name that you can read" in text
+    assert "~alice-only: no channel of that name that you can read" in text
     assert "add @warroom to it first" in text
     assert w.messages(mine.id) == []
 
