@@ -15,6 +15,7 @@ from bot.domain.models import Incident, IncidentStatus, Playbook, TimelineEvent
 from bot.errors import ChatUnavailable, InputError, NotFound, PermissionDenied
 from bot.log import get_logger
 from bot.render import cards, messages
+from bot.render.keys import keyed
 from bot.render.views import ButtonMaker
 from bot.services.directory import Directory
 from bot.services.effects import Outbox
@@ -401,7 +402,9 @@ class IncidentService:
             last = await self.last_update(incident)
             if incident.card_post_id:
                 message, props = cards.summary_card(incident, names, self._buttons, now, last)
+                props = keyed(props, f"card:{incident.id}")  # a patch replaces all props
                 await self._chat.update_post(incident.card_post_id, message, props)
             if incident.checklist_post_id:
                 text, props = cards.checklist(incident, names, self._buttons)
+                props = keyed(props, f"checklist:{incident.id}")
                 await self._chat.update_post(incident.checklist_post_id, text, props)
