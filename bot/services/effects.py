@@ -37,6 +37,7 @@ log = get_logger(__name__)
 
 FIND_PAGES, FIND_PER_PAGE = 2, 100  # how far back a post of unknown outcome is looked for
 RETRY_DELAYS_S = (1.0, 5.0, 30.0, 120.0, 600.0)
+KEEP_SETTLED_MS = 7 * 24 * 3600 * 1000  # settled effects are kept a week, then forgotten
 
 Completion = Callable[[Effect, str], Awaitable[None]]
 Spawn = Callable[[str, Coroutine[Any, Any, None]], object]
@@ -203,6 +204,7 @@ class Outbox:
 
     async def flush(self) -> None:
         """Deliver and complete every unfinished effect (at start and after a reconnect)."""
+        await self.store.prune(self._clock.now_ms() - KEEP_SETTLED_MS)
         for effect in await self.store.unfinished():
             try:
                 await self.deliver(effect.key)

@@ -50,6 +50,7 @@ NAME_CLASH = "store.sql_channel.save_channel.exists.app_error"
 CHANNEL_NAME_ATTEMPTS = 4
 REPAIR_DELAYS_S = (1.0, 5.0, 30.0, 120.0, 600.0)
 STEP_MEMBERS, STEP_TOLD, STEP_HOOKS = "members", "told", "hooks"
+KEEP_SETTLED_MS = 7 * 24 * 3600 * 1000  # finished starts are kept a week, then forgotten
 INVITE_FAILED = "invite_failed:"  # + user id: a step noting an invitee Mattermost refused
 
 
@@ -357,6 +358,7 @@ class DurableStarts:
 
     async def finish_all(self) -> None:
         """Every start a kill, an outage or a lost answer left unfinished (the re-sync)."""
+        await self.store.prune(self._clock.now_ms() - KEEP_SETTLED_MS)
         for record in await self.store.unfinished():
             await self._finish_or_tell(record.id)
 

@@ -117,3 +117,12 @@ class EffectStore:
             await tx.conn.execute(
                 "UPDATE effects SET attempts = attempts + 1 WHERE key = ?", (key,)
             )
+
+    async def prune(self, before: int) -> int:
+        """Forget settled effects recorded before ``before`` (epoch ms); how many."""
+        async with self._db.transaction() as tx:
+            cur = await tx.conn.execute(
+                "DELETE FROM effects WHERE state IN ('done', 'failed') AND created_at < ?",
+                (before,),
+            )
+        return cur.rowcount

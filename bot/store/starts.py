@@ -110,3 +110,12 @@ class StartStore:
                     "UPDATE starts SET steps = json_insert(steps, '$[#]', ?) WHERE id = ?",
                     (step, start_id),
                 )
+
+    async def prune(self, before: int) -> int:
+        """Forget settled starts recorded before ``before`` (epoch ms); how many."""
+        async with self._db.transaction() as tx:
+            cur = await tx.conn.execute(
+                "DELETE FROM starts WHERE state IN ('done', 'failed') AND created_at < ?",
+                (before,),
+            )
+        return cur.rowcount

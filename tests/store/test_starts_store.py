@@ -41,3 +41,7 @@ async def test_a_channel_name_is_reserved_by_one_start_in_progress_at_a_time(
     record = await starts.get("a")
     assert record is not None and record.steps == ["members", "told"]
     assert [r.id for r in await starts.unfinished()] == ["a", "b", "c", "d"]
+    await starts.finish("a", StartState.DONE)
+    assert await starts.prune(before=2) == 1  # settled and old: forgotten
+    assert await starts.prune(before=100) == 0  # the others are unfinished
+    assert await starts.get("a") is None
