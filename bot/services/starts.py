@@ -276,10 +276,11 @@ class DurableStarts:
             )
             incident = await self._service.ensure_posts(incident)
             if STEP_TOLD not in steps:
-                await self._notify.tell(
+                await self._notify.tell_once(
                     incident.reporter_id,
                     req.origin_channel_id,
                     await self._told(incident, req, steps),
+                    key=f"told:{incident.id}",
                 )
                 crash_point("start.told")
                 await self.store.steps_done(start_id, [STEP_TOLD])
