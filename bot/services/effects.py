@@ -21,6 +21,7 @@ looks, is made again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -147,7 +148,11 @@ class Outbox:
             return post_id
 
     async def _post(self, effect: Effect, *, look_first: bool) -> str:
-        found = await self.finder.find(effect.channel_id, effect.key) if look_first else None
+        found = None
+        # A channel out of reach is not looked in: posting says so (and fails the effect).
+        with contextlib.suppress(ChatRefused):
+            if look_first:
+                found = await self.finder.find(effect.channel_id, effect.key)
         if found:
             log.info("effect_post_found", key=effect.key, post_id=found)
             post_id = found
