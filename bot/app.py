@@ -36,6 +36,7 @@ from bot.scheduler.store import ReminderStore
 from bot.scheduler.timer import SystemTimer
 from bot.services.container import Services, Urls
 from bot.services.directory import Directory
+from bot.services.effects import Outbox
 from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.playbook_file import PlaybookFileError
@@ -48,11 +49,13 @@ from bot.services.testdata import TestData
 from bot.services.timeline import MemberTracker, Permalinks, TimelineCapture
 from bot.settings import Settings
 from bot.store.db import Database
+from bot.store.effects import EffectStore
 from bot.store.incidents import IncidentStore
 from bot.store.installation import Installation, InstallationStore
 from bot.store.nonces import NonceStore
 from bot.store.playbooks import PlaybookStore
 from bot.store.review import ReviewStore
+from bot.store.starts import StartStore
 from bot.store.status import StatusStore
 from bot.tasks import TaskTracker
 from bot.transport.dispatcher import EventDispatcher
@@ -278,6 +281,8 @@ def _build_services(
     signing_key: str,
 ) -> tuple[Services, _Features]:
     incident_store = IncidentStore(db)
+    nonces = NonceStore(db)
+    outbox = Outbox(db=db, store=EffectStore(db), chat=chat, clock=clock, spawn=tasks.spawn)
     signer = Signer(signing_key.encode())
     buttons = Buttons(signer, urls.action, clock)
     directory = Directory(chat)
@@ -292,6 +297,10 @@ def _build_services(
         buttons=buttons,
         clock=clock,
         tasks=tasks.spawn,
+        outbox=outbox,
+        starts=StartStore(db),
+        nonces=nonces,
+        bot_user_id=me.id,
     )
     playbooks = PlaybookService(
         store=PlaybookStore(db),
@@ -326,6 +335,8 @@ def _build_services(
         clock=clock,
         scheduler=reminders,
         tasks=tasks.spawn,
+        outbox=outbox,
+        nonces=nonces,
         mattermost_url=settings.mattermost_url,
         testing=settings.testing_enabled,
     )
@@ -369,7 +380,7 @@ def _build_services(
         notifier=notifier,
         incidents=incidents,
         playbooks=playbooks,
-        nonces=NonceStore(db),
+        nonces=nonces,
         tasks=tasks,
         urls=urls,
         bot_user_id=me.id,

@@ -53,3 +53,12 @@ class ChatUnavailable(WarroomError):
     operation: str
     retry_after: float | None = None
     outcome_unknown: bool = False
+
+
+@dataclass(eq=False)
+class Pending(WarroomError):
+    """Mattermost's answer was lost or late, so the outcome is not known yet. What warroom
+    recorded stands and it finishes the rest by itself (without doing anything twice).
+    ``what`` names the operation for render (``start``, ``status_update``)."""
+
+    what: str

@@ -20,6 +20,7 @@ from bot.interactions.router import (
     DialogResponse,
     DialogSubmission,
     InteractionRouter,
+    one_shot,
 )
 from bot.interactions.signing import Claims
 from bot.render import checklist as text
@@ -127,7 +128,7 @@ async def submit_next(svc: Services, sub: DialogSubmission, claims: Claims) -> D
     incident = await svc.incidents.get(claims.i)
     await svc.directory.require_member(incident, sub.user_id)
     await ChecklistService.of(svc).move_stage(
-        incident, sub.user_id, step=+1, from_stage=_from(claims)
+        incident, sub.user_id, step=+1, from_stage=_from(claims), once=one_shot(claims)
     )
     return DialogResponse()
 
@@ -161,6 +162,7 @@ async def submit_task(svc: Services, sub: DialogSubmission, claims: Claims) -> D
             lambda cur: checklist.edit_task(
                 cur, task_id=task_id, fields=fields, actor_id=sub.user_id, now=now
             ),
+            once=one_shot(claims),
         )
         return DialogResponse()
     stage = params.get("stage")
@@ -172,5 +174,6 @@ async def submit_task(svc: Services, sub: DialogSubmission, claims: Claims) -> D
         lambda cur: checklist.add_task(
             cur, stage=stage, task_id=task_id, fields=fields, actor_id=sub.user_id, now=now
         ),
+        once=one_shot(claims),
     )
     return DialogResponse()

@@ -10,12 +10,13 @@ from bot.interactions.router import (
     DialogResponse,
     DialogSubmission,
     InteractionRouter,
+    one_shot,
 )
 from bot.interactions.signing import Claims
 from bot.log import get_logger
 from bot.render import dialogs, messages
 from bot.services.container import Services
-from bot.services.incidents import StartRequest
+from bot.services.starts import StartRequest
 
 log = get_logger(__name__)
 END_CONFIRM_TTL_MS = 15 * 60 * 1000
@@ -61,7 +62,8 @@ async def submit_start(svc: Services, sub: DialogSubmission, claims: Claims) -> 
             origin_post_id=origin,
             origin_link=origin_link,
             severity=severity,
-        )
+        ),
+        once=one_shot(claims),
     )
     return DialogResponse()
 
@@ -69,7 +71,7 @@ async def submit_start(svc: Services, sub: DialogSubmission, claims: Claims) -> 
 async def submit_end(svc: Services, sub: DialogSubmission, claims: Claims) -> DialogResponse:
     incident = await svc.incidents.get(claims.i)
     await svc.directory.require_member(incident, sub.user_id)
-    await svc.incidents.end(incident.id, sub.user_id)
+    await svc.incidents.end(incident.id, sub.user_id, once=one_shot(claims))
     return DialogResponse()
 
 

@@ -14,6 +14,7 @@ from bot.interactions.signing import BadSignature, Claims
 from bot.log import get_logger
 from bot.render import messages
 from bot.services.container import Services
+from bot.store.nonces import OneShot
 
 log = get_logger(__name__)
 ID = r"^[a-z0-9]{26}$"
@@ -97,6 +98,11 @@ class DialogResponse:
         return {}
 
 
+def one_shot(claims: Claims) -> OneShot | None:
+    """The dialog's nonce, for the service to spend in the transaction of its change."""
+    return OneShot(claims.n, claims.x) if claims.n else None
+
+
 ActionHandler = Callable[[Services, ActionRequest, Claims], Awaitable[ActionResponse]]
 DialogHandler = Callable[[Services, DialogSubmission, Claims], Awaitable[DialogResponse]]
 
@@ -158,6 +164,8 @@ class InteractionRouter:
             return await self._run_dialog(handler, svc, sub, claims)
         # One-shot dialogs: a submission with field errors may be corrected and sent again,
         # so the nonce is spent only on success; the lock makes a double submit see it spent.
+        # Handlers that change something spend it in the transaction of the change
+        # (``one_shot``); for the others it is spent here, after they succeeded.
         if len(self._nonce_locks) > 1000:
             self._nonce_locks = {k: v for k, v in self._nonce_locks.items() if v.locked()}
         async with self._nonce_locks.setdefault(claims.n, asyncio.Lock()):

@@ -10,6 +10,7 @@ from bot.interactions.router import (
     DialogResponse,
     DialogSubmission,
     InteractionRouter,
+    one_shot,
 )
 from bot.interactions.signing import Claims
 from bot.render import status as render
@@ -65,7 +66,11 @@ async def submit_status(svc: Services, sub: DialogSubmission, claims: Claims) ->
     if errors or seconds is None:
         return DialogResponse(errors=errors)
     await svc.status.submit(
-        incident_id=claims.i, author_id=sub.user_id, message=message, reminder_seconds=seconds
+        incident_id=claims.i,
+        author_id=sub.user_id,
+        message=message,
+        reminder_seconds=seconds,
+        once=one_shot(claims),
     )
     return DialogResponse()
 

@@ -10,6 +10,7 @@ from bot.errors import (
     InputError,
     InvalidTransition,
     NotFound,
+    Pending,
     PermissionDenied,
     WarroomError,
 )
@@ -171,9 +172,14 @@ def error_text(error: WarroomError, command: str = "") -> str:
         if error.detail:
             text = f"{text} {error.detail}"
     elif isinstance(error, ChatUnavailable):
-        text = "Mattermost did not answer in time; nothing was changed. Try again in a moment."
+        text = (
+            "Mattermost did not answer in time. If it went through you will see it shortly; "
+            "otherwise try again in a moment."
+        )
+    elif isinstance(error, Pending):
+        text = _PENDING.get(error.what, _PENDING["other"])
     else:
-        text = "Something went wrong; nothing was changed."
+        text = "Something went wrong. It has been logged."
     if command and isinstance(error, InputError):
         text = f"{text}\n{usage(command)}"
     return text
@@ -184,7 +190,22 @@ def field_error(reason: str) -> str:
 
 
 def unexpected_error() -> str:
-    return "Sorry, something went wrong on my side. It has been logged; nothing was changed."
+    return "Sorry, something went wrong on my side. It has been logged."
+
+
+# An unknown outcome (a lost or late answer): what is known, and that warroom finishes it.
+_PENDING = {
+    "start": (
+        "Mattermost did not answer in time while I was creating the incident channel. "
+        "The incident is recorded: I will finish starting it (without a second channel) and "
+        "tell you, or tell you if Mattermost refuses. No need to start it again."
+    ),
+    "status_update": (
+        "Mattermost did not answer in time. Your update is recorded: I will post it once "
+        "(checking first whether it already went through). No need to send it again."
+    ),
+    "other": "Mattermost did not answer in time. What I recorded stands; I will finish the rest.",
+}
 
 
 def bad_callback() -> str:
@@ -239,6 +260,13 @@ def start_failed() -> str:
         "The incident channel was created, but Mattermost failed while I was setting it up: "
         "I could not finish setting it up yet. The summary card and checklist will be posted "
         "as soon as Mattermost answers again."
+    )
+
+
+def start_refused() -> str:
+    return (
+        "Mattermost refused to create the incident channel, so the incident was not started. "
+        "Start it again, perhaps with another name."
     )
 
 

@@ -7,12 +7,14 @@ it costs one sleeping task whatever the number of pending reminders; nothing pol
 Exactly once, also across a SIGKILL:
 
 1. Due rows are claimed ``pending -> firing`` in a transaction before anything is posted.
-2. Under the incident's lock the reminder is posted; its post carries the reminder id in
-   its props (``warroom_reminder``); then ``firing -> posted`` records the post id.
+2. Under the incident's lock the reminder is posted; its post carries the stable key
+   ``reminder:<id>`` in its props (``warroom_key``); then ``firing -> posted`` records the
+   post id.
 3. A kill between 1 and 2 leaves a ``firing`` row. At start every ``firing`` row goes back
    to ``pending`` *marked as attempted*; before posting an attempted reminder the poster
-   looks for a post carrying its id among the channel's newest posts and records it instead
-   of posting again. So a reminder whose post was made (even if warroom died before the
+   looks for a post carrying its key among the channel's newest posts (the finder every
+   exactly-once post shares, :class:`bot.services.effects.PostFinder`) and records it
+   instead of posting again. So a reminder whose post was made (even if warroom died before the
    answer arrived) is never posted twice, and one whose post was not made fires once,
    promptly after start. The same check guards the retry after a failed post whose answer
    was lost (timeout).

@@ -19,6 +19,7 @@ from bot.services.directory import Directory
 from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.ports import ChatClient, ChatRefused
+from bot.store.nonces import OneShot
 from bot.tasks import TaskTracker
 
 log = get_logger(__name__)
@@ -75,29 +76,28 @@ class ChecklistService:
         return self._clock.now_ms()
 
     async def change(
-        self, incident_id: str, change: Change
+        self, incident_id: str, change: Change, *, once: OneShot | None = None
     ) -> tuple[Incident, list[TimelineEvent]]:
-        """Apply ``change`` to the current state; if anything changed, say so and refresh."""
-        saved, events = await self._incidents.mutate(incident_id, change)
+        """Apply ``change`` to the current state; if anything changed, say so and refresh.
+
+        The lines are recorded with the change and posted exactly once (the outbox)."""
+        saved, events = await self._incidents.mutate(
+            incident_id, change, notices=self._lines, once=once
+        )
         if events:
-            ids = [e.actor_id for e in events]
-            ids += [
-                str(e.data[k])
-                for e in events
-                if e.kind is EventKind.TASK_ASSIGNED
-                for k in ("from", "to")
-            ]
-            names = await self._dir.names(ids)
-            for event in events:
-                await self._say(saved, text.change_line(event, names))
             self._incidents.refresh_later(saved)
         return saved, events
 
-    async def _say(self, incident: Incident, line: str) -> None:
-        try:
-            await self._chat.create_post(incident.channel_id, line)
-        except (ChatRefused, ChatUnavailable):
-            log.exception("checklist_line_failed", incident_id=incident.id)
+    async def _lines(self, _: Incident, events: list[TimelineEvent]) -> list[str]:
+        ids = [e.actor_id for e in events]
+        ids += [
+            str(e.data[k])
+            for e in events
+            if e.kind is EventKind.TASK_ASSIGNED
+            for k in ("from", "to")
+        ]
+        names = await self._dir.names(ids)
+        return [text.change_line(event, names) for event in events]
 
     def confirmation(
         self, action: str, incident: Incident, actor_id: str, params: dict[str, Any]
@@ -120,7 +120,13 @@ class ChecklistService:
     # ---- stages ---------------------------------------------------------------------------
 
     async def move_stage(
-        self, incident: Incident, actor_id: str, *, step: int, from_stage: int
+        self,
+        incident: Incident,
+        actor_id: str,
+        *,
+        step: int,
+        from_stage: int,
+        once: OneShot | None = None,
     ) -> None:
         now = self.now()
         await self.change(
@@ -128,6 +134,7 @@ class ChecklistService:
             lambda cur: checklist.move_stage(
                 cur, from_stage=from_stage, step=step, actor_id=actor_id, now=now
             ),
+            once=once,
         )
 
     async def next_stage(

@@ -3,49 +3,39 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock
+from bot.crashpoints import crash_point
 from bot.domain import transitions
 from bot.domain.ids import new_id
 from bot.domain.models import Incident, IncidentStatus, Playbook, TimelineEvent
-from bot.domain.naming import channel_name_for, with_suffix
 from bot.errors import ChatUnavailable, InputError, NotFound, PermissionDenied
 from bot.log import get_logger
 from bot.render import cards, messages
+from bot.render.keys import keyed
 from bot.render.views import ButtonMaker
 from bot.services.directory import Directory
+from bot.services.effects import Outbox
 from bot.services.notify import Notifier
-from bot.services.ports import Channel, ChatClient, ChatRefused
+from bot.services.ports import ChatClient, ChatRefused
+from bot.services.starts import DurableStarts, StartRequest
 from bot.store.db import Database
+from bot.store.effects import Effect
 from bot.store.incidents import IncidentStore, StaleIncident
+from bot.store.nonces import NonceStore, OneShot
+from bot.store.starts import StartStore
 
 log = get_logger(__name__)
 
-NAME_CLASH = "store.sql_channel.save_channel.exists.app_error"
-CHANNEL_NAME_ATTEMPTS = 4
-REPAIR_DELAYS_S = (1.0, 5.0, 30.0, 120.0, 600.0)
 MEMBERSHIP_CHECKS = 16  # concurrent REST checks when filtering many incidents
 
 IncidentHook = Callable[[Incident], Awaitable[None]]
 Mutation = Callable[[Incident], transitions.Transition]
-
-
-@dataclass
-class StartRequest:
-    reporter_id: str
-    team_id: str
-    origin_channel_id: str
-    playbook: Playbook
-    name: str
-    description: str
-    origin_post_id: str = ""
-    origin_link: str = ""
-    severity: str = ""
-    created_at: int | None = None  # backdated test incidents only; None = now
+# The lines a change posts in the incident channel, rendered from the saved state and events.
+Notices = Callable[[Incident, list[TimelineEvent]], Awaitable[list[str]]]
 
 
 @dataclass
@@ -71,6 +61,10 @@ class IncidentService:
         buttons: ButtonMaker,
         clock: Clock,
         tasks: Callable[[str, Coroutine[Any, Any, None]], object],
+        outbox: Outbox,
+        starts: StartStore,
+        nonces: NonceStore,
+        bot_user_id: str,
         hooks: Hooks | None = None,
     ) -> None:
         self._db = db
@@ -81,9 +75,26 @@ class IncidentService:
         self._buttons = buttons
         self._clock = clock
         self._spawn = tasks
+        self.outbox = outbox
+        self._nonces = nonces
         self.hooks = hooks or Hooks()
         self._locks: dict[str, asyncio.Lock] = {}
         self._card_locks: dict[str, asyncio.Lock] = {}
+        self.starts = DurableStarts(
+            service=self,
+            db=db,
+            store=starts,
+            incidents=incidents,
+            nonces=nonces,
+            chat=chat,
+            directory=directory,
+            notifier=notifier,
+            clock=clock,
+            spawn=tasks,
+            bot_user_id=bot_user_id,
+        )
+        outbox.on_posted("card", self._card_posted)
+        outbox.on_posted("checklist", self._checklist_posted)
 
     # ---- lookups --------------------------------------------------------------------
 
@@ -114,55 +125,75 @@ class IncidentService:
         return self._locks.setdefault(incident_id, asyncio.Lock())
 
     async def mutate(
-        self, incident_id: str, change: Mutation
+        self,
+        incident_id: str,
+        change: Mutation,
+        *,
+        notices: Notices | None = None,
+        once: OneShot | None = None,
     ) -> tuple[Incident, list[TimelineEvent]]:
-        """Apply ``change`` to the current state, save it and its events atomically."""
+        """Apply ``change`` to the current state, save it and its events atomically.
+
+        ``notices`` renders the lines the change posts in the channel: they are recorded in
+        the same transaction (the outbox) and posted after it, exactly once, also across a
+        kill. ``once`` is the dialog nonce that authorised the change, spent in that same
+        transaction (:class:`InputError` ``stale_dialog`` if it was spent before).
+        """
         async with self.lock(incident_id):
             for _ in range(3):
                 current = await self.get(incident_id)
                 updated, events = change(current)
                 if not events and updated == current:
                     return current, []  # nothing to do (e.g. a double click): no save
+                lines = await notices(updated, events) if notices and events else []
+                keys = [f"notice:{incident_id}:{new_id()}" for _ in lines]
                 try:
                     async with self._db.transaction() as tx:
+                        if once and not await self._nonces.spend(
+                            tx, once, now=self._clock.now_ms()
+                        ):
+                            raise InputError("stale_dialog")
                         saved = await self._store.update(tx, updated)
                         await self._store.add_events(tx, incident_id, events)
+                        for key, line in zip(keys, lines, strict=True):
+                            await self.outbox.add(
+                                tx,
+                                key=key,
+                                kind="notice",
+                                channel_id=saved.channel_id,
+                                message=line,
+                                incident_id=incident_id,
+                            )
                 except StaleIncident:
                     continue
-                return saved, events
-        raise StaleIncident(incident_id)
+                break
+            else:
+                raise StaleIncident(incident_id)
+        if keys:
+            crash_point("change.saved")
+        await self._post_notices(keys)
+        return saved, events
 
-    # ---- start ----------------------------------------------------------------------
+    async def _post_notices(self, keys: list[str]) -> None:
+        """In order; one Mattermost fails is retried in the background and at the re-sync."""
+        for key in keys:
+            try:
+                await self.outbox.deliver_now_or_later(key)
+            except ChatRefused as exc:
+                log.warning("notice_refused", key=key, error_id=exc.error_id)
 
-    async def start(self, req: StartRequest) -> Incident:
-        """Create the channel and save the incident; the rest runs in the background."""
-        reporter = await self._dir.user(req.reporter_id)
-        if reporter.is_guest:
-            raise PermissionDenied("guest_cannot_create")
-        playbook = await self._checked_broadcast(req.playbook)
-        channel = await self._create_channel(req)
-        now = self._clock.now_ms() if req.created_at is None else req.created_at
-        incident, events = transitions.new_incident(
-            incident_id=new_id(),
-            playbook=playbook,
-            team_id=req.team_id,
-            channel_id=channel.id,
-            channel_name=channel.name,
-            name=req.name,
-            description=req.description,
-            reporter_id=req.reporter_id,
-            now=now,
-            origin_post_id=req.origin_post_id,
-            severity=req.severity,
-        )
-        async with self._db.transaction() as tx:
-            await self._store.insert(tx, incident)
-            await self._store.add_events(tx, incident.id, events)
-        log.info("incident_created", incident_id=incident.id, channel_id=channel.id)
-        self._spawn(f"incident-setup-{incident.id}", self._set_up(incident, req))
-        return incident
+    # ---- start (the durable unit lives in bot/services/starts.py) ----------------------
 
-    async def _checked_broadcast(self, playbook: Playbook) -> Playbook:
+    async def start(self, req: StartRequest, *, once: OneShot | None = None) -> Incident:
+        """Record the start, create its channel, save the incident; the set-up follows.
+
+        Raises :class:`PermissionDenied` (guests), :class:`InputError` (the channel was
+        refused, or ``once`` was spent) and :class:`bot.errors.Pending` when Mattermost's
+        answer was lost: the start is recorded and finished in the background.
+        """
+        return await self.starts.start(req, once=once)
+
+    async def checked_broadcast(self, playbook: Playbook) -> Playbook:
         """``playbook``, without its broadcast channel if a chat playbook's chooser lost it.
 
         Posting the announcement and the status copies there acts on the say-so of whoever
@@ -185,136 +216,88 @@ class IncidentService:
             return playbook.model_copy(update={"broadcast_channel_id": ""})
         return playbook
 
-    async def _create_channel(self, req: StartRequest) -> Channel:
-        base = channel_name_for(req.name)
-        name = base
-        for _ in range(CHANNEL_NAME_ATTEMPTS):
-            try:
-                return await self._chat.create_channel(
-                    team_id=req.team_id,
-                    name=name,
-                    display_name=req.name,
-                    private=req.playbook.private_channel,
-                    header=req.description[:1024],
-                )
-            except ChatRefused as exc:
-                if exc.error_id != NAME_CLASH:
-                    log.warning("channel_create_refused", error_id=exc.error_id)
-                    raise InputError("channel_create_failed", field="name") from None
-                name = with_suffix(base)
-        raise InputError("channel_create_failed", field="name")
-
-    async def _set_up(self, incident: Incident, req: StartRequest) -> None:
-        """Members, first posts, card, checklist, the reporter told, the announcement."""
-        invitees = [u for u in dict.fromkeys((incident.reporter_id, *req.playbook.invite_user_ids))]
-        adds = asyncio.gather(
-            *(self._chat.add_channel_member(incident.channel_id, uid) for uid in invitees),
-            return_exceptions=True,
-        )
-        names = await self._dir.names([incident.reporter_id, incident.commander_id])
-        try:
-            await self._chat.create_post(
-                incident.channel_id,
-                messages.incident_started(incident, names, req.origin_link),
-            )
-            incident = await self.ensure_posts(incident)
-        except Exception:
-            # The re-sync after the next reconnect posts what is missing (Resync._catch_up).
-            log.exception("incident_setup_failed", incident_id=incident.id)
-            self._spawn(f"incident-repair-{incident.id}", self._repair_posts(incident.id))
-            await adds
-            with contextlib.suppress(Exception):
-                await self._notify.tell(
-                    incident.reporter_id, req.origin_channel_id, messages.start_failed()
-                )
-            return
-        results = await adds
-        failed = [uid for uid, r in zip(invitees, results, strict=True) if isinstance(r, Exception)]
-        for uid, r in zip(invitees, results, strict=True):
-            if isinstance(r, Exception):
-                log.warning("invite_failed", incident_id=incident.id, user_id=uid, error=repr(r))
-        tell = messages.tell_reporter(incident)
-        if failed:
-            failed_names = await self._dir.names(failed)
-            tell += "\n" + messages.invite_failures([failed_names(u) for u in failed])
-        if req.playbook.broadcast_channel_id and not incident.broadcast_channel_id:
-            tell += "\n" + messages.broadcast_dropped()
-        others: list[Awaitable[None]] = [
-            self._notify.tell(incident.reporter_id, req.origin_channel_id, tell)
-        ]
-        if incident.broadcast_channel_id:
-            others.append(self._broadcast_start(incident))
-        others.extend(hook(incident) for hook in self.hooks.started)
-        for result in await asyncio.gather(*others, return_exceptions=True):
-            if isinstance(result, Exception):
-                log.warning(
-                    "incident_setup_step_failed", incident_id=incident.id, error=repr(result)
-                )
-
     async def ensure_posts(self, incident: Incident) -> Incident:
         """Post the summary card (pinned) and the checklist where they are missing.
 
-        At start, and again from the re-sync after an outage cut the start short. Each id is
-        saved as soon as its post exists, so a failure in between never posts a card twice.
+        At start, and again from the re-sync after an outage cut the start short. Each is an
+        effect of the outbox with a stable key (``card:<id>``, ``checklist:<id>``): one whose
+        answer was lost is found in the channel, never posted a second time.
         """
         now = self._clock.now_ms()
         names = await self._dir.names([incident.commander_id])
         if not incident.card_post_id:
             message, props = cards.summary_card(incident, names, self._buttons, now)
-            card = await self._chat.create_post(incident.channel_id, message, props=props)
-            incident = await self._set_post_ids(incident.id, card_post_id=card.id)
-            await self._chat.pin_post(card.id)
+            await self._post_once(incident, "card", message, props)
         if not incident.checklist_post_id:
             text, list_props = cards.checklist(incident, names, self._buttons)
-            post = await self._chat.create_post(incident.channel_id, text, props=list_props)
-            incident = await self._set_post_ids(incident.id, checklist_post_id=post.id)
-        return incident
+            await self._post_once(incident, "checklist", text, list_props)
+        return await self.get(incident.id)
 
-    async def _repair_posts(self, incident_id: str) -> None:
-        """Retry posting a cut-short start's card and checklist a few times, backing off."""
-        for delay in REPAIR_DELAYS_S:
-            await asyncio.sleep(delay)
-            try:
-                incident = await self.get(incident_id)
-                if incident.card_post_id and incident.checklist_post_id:
-                    return  # done meanwhile (e.g. by the re-sync after a reconnect)
-                await self.ensure_posts(incident)
-            except Exception as exc:
-                log.warning("incident_repair_failed", incident_id=incident_id, error=repr(exc))
-            else:
-                log.info("incident_repaired", incident_id=incident_id)
-                return
+    async def _post_once(
+        self, incident: Incident, kind: str, message: str, props: dict[str, Any]
+    ) -> str:
+        key = f"{kind}:{incident.id}"
+        async with self._db.transaction() as tx:
+            fresh = await self.outbox.add(
+                tx,
+                key=key,
+                kind=kind,
+                channel_id=incident.channel_id,
+                message=message,
+                props=props,
+                incident_id=incident.id,
+                again=True,
+            )
+        return await self.outbox.deliver(key, fresh=fresh)
+
+    async def _card_posted(self, effect: Effect, post_id: str) -> None:
+        await self._set_post_ids(effect.incident_id, card_post_id=post_id)
+        await self._chat.pin_post(post_id)
+
+    async def _checklist_posted(self, effect: Effect, post_id: str) -> None:
+        await self._set_post_ids(effect.incident_id, checklist_post_id=post_id)
 
     async def _set_post_ids(self, incident_id: str, **ids: str) -> Incident:
         saved, _ = await self.mutate(incident_id, lambda cur: (cur.model_copy(update=ids), []))
         return saved
 
-    async def _broadcast_start(self, incident: Incident) -> None:
-        names = await self._dir.names([incident.commander_id])
-        await self._chat.create_post(
-            incident.broadcast_channel_id, messages.announcement(incident, names)
-        )
-
     # ---- lifecycle ------------------------------------------------------------------
 
-    async def end(self, incident_id: str, actor_id: str, *, at: int | None = None) -> Incident:
+    async def end(
+        self,
+        incident_id: str,
+        actor_id: str,
+        *,
+        at: int | None = None,
+        once: OneShot | None = None,
+    ) -> Incident:
         now = self._clock.now_ms() if at is None else at  # ``at``: backdated test data only
+
+        async def notice(saved: Incident, _: list[TimelineEvent]) -> list[str]:
+            names = await self._dir.names([actor_id])
+            return [messages.ended(saved, names, actor_id, now)]
+
         saved, _ = await self.mutate(
-            incident_id, lambda cur: transitions.end(cur, actor_id=actor_id, now=now)
+            incident_id,
+            lambda cur: transitions.end(cur, actor_id=actor_id, now=now),
+            notices=notice,
+            once=once,
         )
-        names = await self._dir.names([actor_id])
-        await self._say(saved, messages.ended(saved, names, actor_id, now))
         await self._run_hooks(self.hooks.ended, saved)
         self.refresh_later(saved)
         return saved
 
     async def restart(self, incident_id: str, actor_id: str) -> Incident:
         now = self._clock.now_ms()
+
+        async def notice(_: Incident, __: list[TimelineEvent]) -> list[str]:
+            return [messages.restarted(await self._dir.names([actor_id]), actor_id)]
+
         saved, _ = await self.mutate(
-            incident_id, lambda cur: transitions.restart(cur, actor_id=actor_id, now=now)
+            incident_id,
+            lambda cur: transitions.restart(cur, actor_id=actor_id, now=now),
+            notices=notice,
         )
-        names = await self._dir.names([actor_id])
-        await self._say(saved, messages.restarted(names, actor_id))
         await self._run_hooks(self.hooks.restarted, saved)
         self.refresh_later(saved)
         return saved
@@ -327,15 +310,19 @@ class IncidentService:
         if not await self._chat.is_channel_member(incident.channel_id, user.id):
             raise InputError("not_in_channel", field="commander")
         now = self._clock.now_ms()
-        saved, events = await self.mutate(
+
+        async def notice(_: Incident, events: list[TimelineEvent]) -> list[str]:
+            old = str(events[0].data["from"])
+            names = await self._dir.names([actor_id, old, user.id])
+            return [messages.commander_changed(names, actor_id, old, user.id)]
+
+        saved, _ = await self.mutate(
             incident_id,
             lambda cur: transitions.change_commander(
                 cur, actor_id=actor_id, new_commander_id=user.id, now=now
             ),
+            notices=notice,
         )
-        old = events[0].data["from"]
-        names = await self._dir.names([actor_id, old, user.id])
-        await self._say(saved, messages.commander_changed(names, actor_id, old, user.id))
         self.refresh_later(saved)
         return saved
 
@@ -391,11 +378,9 @@ class IncidentService:
 
     # ---- effects --------------------------------------------------------------------
 
-    async def _say(self, incident: Incident, text: str) -> None:
-        try:
-            await self._chat.create_post(incident.channel_id, text)
-        except Exception:
-            log.exception("channel_post_failed", incident_id=incident.id)
+    async def run_started_hooks(self, incident: Incident) -> None:
+        """The started hooks (members tracking …), once the set-up is done."""
+        await self._run_hooks(self.hooks.started, incident)
 
     async def _run_hooks(self, hooks: list[IncidentHook], incident: Incident) -> None:
         for result in await asyncio.gather(*(h(incident) for h in hooks), return_exceptions=True):
@@ -417,7 +402,9 @@ class IncidentService:
             last = await self.last_update(incident)
             if incident.card_post_id:
                 message, props = cards.summary_card(incident, names, self._buttons, now, last)
+                props = keyed(props, f"card:{incident.id}")  # a patch replaces all props
                 await self._chat.update_post(incident.card_post_id, message, props)
             if incident.checklist_post_id:
                 text, props = cards.checklist(incident, names, self._buttons)
+                props = keyed(props, f"checklist:{incident.id}")
                 await self._chat.update_post(incident.checklist_post_id, text, props)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.log import get_logger
+from bot.render.keys import key_of, keyed
 from bot.services.ports import ChatClient, ChatRefused
 
 log = get_logger(__name__)
+
+LOOK_BACK = 60  # newest direct-channel posts searched for a message already sent
 
 
 class Notifier:
@@ -23,16 +26,40 @@ class Notifier:
         message: str,
         props: dict[str, Any] | None = None,
     ) -> None:
-        if self._ephemeral_allowed is not False and channel_id:
-            try:
-                await self._chat.post_ephemeral(user_id, channel_id, message, props)
-            except ChatRefused as exc:
-                if exc.status != 403:
-                    raise
-                log.info("ephemeral_not_permitted_falling_back_to_dm", user_id=user_id)
-                self._ephemeral_allowed = False
-            else:
-                self._ephemeral_allowed = True
-                return
+        if await self._ephemeral(user_id, channel_id, message, props):
+            return
         dm = await self._chat.direct_channel(self._bot_user_id, user_id)
         await self._chat.create_post(dm.id, message, props=props)
+
+    async def _ephemeral(
+        self, user_id: str, channel_id: str, message: str, props: dict[str, Any] | None
+    ) -> bool:
+        """Tell by an ephemeral post if the bot may; False when it must use a direct message."""
+        if self._ephemeral_allowed is False or not channel_id:
+            return False
+        try:
+            await self._chat.post_ephemeral(user_id, channel_id, message, props)
+        except ChatRefused as exc:
+            if exc.status != 403:
+                raise
+            log.info("ephemeral_not_permitted_falling_back_to_dm", user_id=user_id)
+            self._ephemeral_allowed = False
+            return False
+        self._ephemeral_allowed = True
+        return True
+
+    async def tell_once(self, user_id: str, channel_id: str, message: str, *, key: str) -> None:
+        """Tell the user, unless an earlier attempt already did (a kill after telling).
+
+        A direct message carries ``key`` and is looked for among the newest posts of the
+        direct channel first. An ephemeral message cannot be looked up: after a kill right
+        after it, it is shown again (the one gap).
+        """
+        if await self._ephemeral(user_id, channel_id, message, None):
+            return
+        dm = await self._chat.direct_channel(self._bot_user_id, user_id)
+        page = await self._chat.channel_posts(dm.id, page=0, per_page=LOOK_BACK)
+        if any(key_of(p.props) == key and not p.delete_at for p in page.posts.values()):
+            log.info("already_told", user_id=user_id, key=key)
+            return
+        await self._chat.create_post(dm.id, message, props=keyed(None, key))

@@ -52,6 +52,7 @@ class Channel(ChatModel):
     display_name: str = ""
     type: str = "O"
     header: str = ""
+    creator_id: str = ""
     delete_at: int = 0
     total_msg_count: int = 0
 

@@ -7,27 +7,37 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.clock import Clock
+from bot.crashpoints import crash_point
+from bot.domain.ids import new_id
 from bot.domain.models import EventKind, Incident, TimelineEvent
-from bot.errors import ChatUnavailable, InvalidTransition, NotFound
+from bot.errors import ChatUnavailable, InputError, InvalidTransition, NotFound, Pending
 from bot.log import get_logger
 from bot.render import status as render
+from bot.render.keys import key_of, keyed
 from bot.render.views import ButtonMaker
 from bot.scheduler.scheduler import GiveUp, ReminderScheduler
 from bot.scheduler.store import Reminder
 from bot.services.directory import Directory
+from bot.services.effects import Outbox, PostFinder
 from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.ports import ChatClient, ChatRefused, Post
 from bot.store.db import Database
+from bot.store.effects import Effect
 from bot.store.incidents import IncidentStore
+from bot.store.nonces import NonceStore, OneShot
 from bot.store.status import StatusStore, StatusUpdate
 
 log = get_logger(__name__)
 
 REMINDER_CHOICES = (0, 15 * 60, 30 * 60, 60 * 60, 4 * 3600, 24 * 3600)
 TESTING_CHOICE = 10
-FIND_PAGES, FIND_PER_PAGE = 2, 100  # how far back a reminder post is looked for after a kill
 RESYNC_CONCURRENCY = 8
+
+
+def reminder_key(reminder: Reminder) -> str:
+    """The stable key a reminder's post carries (found after a kill, see the scheduler)."""
+    return f"reminder:{reminder.id}"
 
 
 class ReminderPosts:
@@ -52,6 +62,7 @@ class ReminderPosts:
         self._dir = directory
         self._buttons = buttons
         self._notify = notifier
+        self._finder = PostFinder(once)  # one attempt per look: the scheduler retries
 
     async def post(self, reminder: Reminder) -> str | None:
         """Post the reminder. Raises :class:`bot.errors.ChatUnavailable` on a transient
@@ -66,7 +77,9 @@ class ReminderPosts:
         names = await self._dir.names([incident.commander_id])
         text, props = render.reminder_post(incident, names, self._buttons, reminder.id)
         try:
-            post = await self._once.create_post(reminder.channel_id, text, props=props)
+            post = await self._once.create_post(
+                reminder.channel_id, text, props=keyed(props, reminder_key(reminder))
+            )
         except ChatRefused as exc:
             await self._tell_refused(incident, exc)
             raise GiveUp(f"{exc.status} {exc.error_id}") from None
@@ -81,19 +94,18 @@ class ReminderPosts:
             log.warning("reminder_refusal_not_told", incident_id=incident.id, exc_info=True)
 
     async def find(self, reminder: Reminder) -> str | None:
-        for page in range(FIND_PAGES):
-            try:
-                found = await self._once.channel_posts(
-                    reminder.channel_id, page=page, per_page=FIND_PER_PAGE
-                )
-            except ChatRefused:
-                return None  # the channel is out of reach: posting will say so, and tell
-            for post in found.posts.values():
-                if post.props.get(render.REMINDER_MARK) == str(reminder.id) and not post.delete_at:
-                    return post.id
-            if len(found.order) < FIND_PER_PAGE:
-                break
-        return None
+        key = reminder_key(reminder)
+
+        def made_for(post: Post) -> bool:
+            # The mark alone: a post made before reminders carried their key (an upgrade).
+            return key_of(post.props) == key or post.props.get(render.REMINDER_MARK) == str(
+                reminder.id
+            )
+
+        try:
+            return await self._finder.find_where(reminder.channel_id, made_for)
+        except ChatRefused:
+            return None  # the channel is out of reach: posting will say so, and tell
 
     async def remove(self, reminder: Reminder) -> None:
         if not reminder.post_id:
@@ -119,6 +131,8 @@ class StatusService:
         clock: Clock,
         scheduler: ReminderScheduler,
         tasks: Callable[[str, Coroutine[Any, Any, None]], object],
+        outbox: Outbox,
+        nonces: NonceStore,
         mattermost_url: str,
         testing: bool,
     ) -> None:
@@ -134,6 +148,10 @@ class StatusService:
         self._spawn = tasks
         self._mattermost_url = mattermost_url
         self._testing = testing
+        self._outbox = outbox
+        self._nonces = nonces
+        outbox.on_posted("status", self._posted)
+        outbox.on_posted("broadcast", self._broadcast_posted)
 
     # ---- the dialog -----------------------------------------------------------------
 
@@ -161,56 +179,103 @@ class StatusService:
     # ---- posting an update ----------------------------------------------------------
 
     async def submit(
-        self, *, incident_id: str, author_id: str, message: str, reminder_seconds: int
+        self,
+        *,
+        incident_id: str,
+        author_id: str,
+        message: str,
+        reminder_seconds: int,
+        once: OneShot | None = None,
     ) -> StatusUpdate:
+        """Record the update (and spend the dialog's nonce), post it, complete it.
+
+        The post is an effect of the outbox (kind ``status``): a kill or a lost answer never
+        posts it twice nor leaves it off the timeline. Raises :class:`Pending` when
+        Mattermost's answer was lost (it is posted, or found, in the background).
+        """
         incident = await self._incidents.get(incident_id)
         await self._dir.require_member(incident, author_id)
         if not incident.is_ongoing:
             raise InvalidTransition("already_ended")
         names = await self._dir.names([author_id])
-        post = await self._chat.create_post(
-            incident.channel_id, render.update_post(names, author_id, message)
-        )
-        now = self._clock.now_ms()
-        event = TimelineEvent(
-            kind=EventKind.STATUS_UPDATED,
-            at=now,
-            actor_id=author_id,
-            data={"post_id": post.id, "reminder_seconds": reminder_seconds},
-        )
+        key = f"status:{incident.id}:{new_id()}"
         async with self._db.transaction() as tx:
-            update_id = await self.store.add(
+            if once and not await self._nonces.spend(tx, once, now=self._clock.now_ms()):
+                raise InputError("stale_dialog")
+            await self._outbox.add(
                 tx,
+                key=key,
+                kind="status",
+                channel_id=incident.channel_id,
+                message=render.update_post(names, author_id, message),
                 incident_id=incident.id,
-                author_id=author_id,
-                message=message,
-                post_id=post.id,
-                reminder_seconds=reminder_seconds,
-                now=now,
+                data={
+                    "author_id": author_id,
+                    "message": message,
+                    "reminder_seconds": reminder_seconds,
+                },
             )
-            await self._incident_store.add_events(tx, incident.id, [event])
-        update = StatusUpdate(
-            id=update_id,
-            incident_id=incident.id,
-            author_id=author_id,
-            message=message,
-            post_id=post.id,
-            reminder_seconds=reminder_seconds,
-            created_at=now,
-        )
-        log.info("status_updated", incident_id=incident.id, post_id=post.id)
-        await self.scheduler.replace(
-            incident_id=incident.id,
-            channel_id=incident.channel_id,
-            due_at=now + reminder_seconds * 1000 if reminder_seconds else None,
-        )
-        if incident.broadcast_channel_id:
-            self._spawn(f"status-broadcast-{incident.id}", self._broadcast(incident, update))
-        self._incidents.refresh_later(incident)
+        crash_point("status.recorded")
+        try:
+            post_id = await self._outbox.deliver(key, fresh=True)
+        except ChatRefused:
+            raise
+        except Exception as exc:
+            log.warning("status_outcome_unknown", incident_id=incident.id, error=repr(exc))
+            self._outbox.deliver_later(key)
+            raise Pending("status_update") from None
+        update = await self.store.by_post(post_id)
+        if update is None:
+            raise NotFound("post")
         return update
 
-    async def _broadcast(self, incident: Incident, update: StatusUpdate) -> None:
-        """Copy the update to the broadcast channel; a failure never undoes the update."""
+    async def _posted(self, effect: Effect, post_id: str) -> None:
+        """An update post exists: record it with its timeline event (once), then schedule
+        the reminder, copy it to the broadcast channel and refresh the card. Runs again
+        after a kill until done, so each part is idempotent."""
+        data = effect.data
+        reminder_seconds = int(data["reminder_seconds"])
+        at = effect.created_at
+        async with self._db.transaction() as tx:
+            update_id, new = await self.store.add_once(
+                tx,
+                incident_id=effect.incident_id,
+                author_id=str(data["author_id"]),
+                message=str(data["message"]),
+                post_id=post_id,
+                reminder_seconds=reminder_seconds,
+                now=at,
+            )
+            if new:
+                event = TimelineEvent(
+                    kind=EventKind.STATUS_UPDATED,
+                    at=at,
+                    actor_id=str(data["author_id"]),
+                    data={"post_id": post_id, "reminder_seconds": reminder_seconds},
+                )
+                await self._incident_store.add_events(tx, effect.incident_id, [event])
+        log.info("status_updated", incident_id=effect.incident_id, post_id=post_id)
+        crash_point("status.completed")
+        incident = await self._incidents.get(effect.incident_id)
+        latest = await self.store.latest(incident.id)
+        if latest is not None and latest.id == update_id:  # no newer update overtook it
+            await self.scheduler.replace(
+                incident_id=incident.id,
+                channel_id=incident.channel_id,
+                due_at=at + reminder_seconds * 1000 if reminder_seconds else None,
+            )
+        if incident.broadcast_channel_id:
+            update = await self.store.by_post(post_id)
+            if update is not None:
+                self._spawn(
+                    f"status-broadcast-{incident.id}", self._broadcast(incident, update, effect.key)
+                )
+        self._incidents.refresh_later(incident)
+
+    async def _broadcast(self, incident: Incident, update: StatusUpdate, key: str) -> None:
+        """Copy the update to the broadcast channel, once; a refusal never undoes the update
+        (the author is told); an unknown outcome is retried (found before re-posting)."""
+        copy_key = f"{key}:broadcast"
         try:
             team = await self._chat.get_team(incident.team_id)
             names = await self._dir.names([update.author_id])
@@ -219,20 +284,35 @@ class StatusService:
                 names,
                 author_id=update.author_id,
                 link=f"{self._mattermost_url}/{team.name}/pl/{update.post_id}",
-                now=self._clock.now_ms(),
+                now=update.created_at,
                 message=update.message,
             )
-            copy = await self._chat.create_post(incident.broadcast_channel_id, text)
-        except Exception as exc:
-            log.warning("status_broadcast_failed", incident_id=incident.id, error=repr(exc))
+            async with self._db.transaction() as tx:
+                fresh = await self._outbox.add(
+                    tx,
+                    key=copy_key,
+                    kind="broadcast",
+                    channel_id=incident.broadcast_channel_id,
+                    message=text,
+                    incident_id=incident.id,
+                    data={"update_id": update.id},
+                )
+            await self._outbox.deliver(copy_key, fresh=fresh)
+        except ChatRefused as exc:
+            log.warning("status_broadcast_refused", incident_id=incident.id, error=repr(exc))
             try:
                 await self._notify.tell(
                     update.author_id, incident.channel_id, render.broadcast_failed()
                 )
             except Exception:
                 log.exception("status_broadcast_failure_not_told", incident_id=incident.id)
-            return
-        await self.store.set_broadcast(update.id, copy.id)
+        except Exception as exc:
+            log.warning("status_broadcast_unknown", incident_id=incident.id, error=repr(exc))
+            if await self._outbox.store.get(copy_key) is not None:
+                self._outbox.deliver_later(copy_key)
+
+    async def _broadcast_posted(self, effect: Effect, post_id: str) -> None:
+        await self.store.set_broadcast(int(effect.data["update_id"]), post_id)
 
     # ---- hooks ----------------------------------------------------------------------
 

@@ -33,6 +33,9 @@ class Resync:
         if self._running.locked():
             return  # one re-sync at a time; the running one reads the newest state anyway
         async with self._running:
+            # What a kill, an outage or a lost answer left unfinished: starts, then posts.
+            await self._guarded("starts", self._incidents.starts.finish_all())
+            await self._guarded("outbox", self._incidents.outbox.flush())
             await self._channels()
             results = await asyncio.gather(*(hook() for hook in self.hooks), return_exceptions=True)
             for result in results:
@@ -40,6 +43,12 @@ class Resync:
                     log.error("resync_hook_failed", exc_info=result)
             self.runs += 1
             log.info("resync_done", hooks=len(self.hooks))
+
+    async def _guarded(self, what: str, work: Awaitable[None]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("resync_step_failed", step=what)
 
     async def _channels(self) -> None:
         """Follow renamed incident channels, finish cut-short starts, refresh the cards."""

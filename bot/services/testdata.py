@@ -7,7 +7,8 @@ import asyncio
 from bot.domain.models import Incident
 from bot.domain.testdata import Planned
 from bot.log import get_logger
-from bot.services.incidents import IncidentService, StartRequest
+from bot.services.incidents import IncidentService
+from bot.services.starts import StartRequest
 
 log = get_logger(__name__)
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from bot.store.db import Database
+from dataclasses import dataclass
+
+from bot.store.db import Database, Tx
+
+
+@dataclass(frozen=True)
+class OneShot:
+    """A dialog's one-shot nonce, spent in the transaction of the change it authorises."""
+
+    nonce: str
+    expires_at: int  # epoch ms
 
 
 class NonceStore:
@@ -12,12 +22,25 @@ class NonceStore:
     async def consume(self, nonce: str, *, expires_at: int, now: int) -> bool:
         """Mark ``nonce`` used; False if it was used before (a replay)."""
         async with self._db.transaction() as tx:
-            await tx.conn.execute("DELETE FROM used_nonces WHERE expires_at < ?", (now,))
-            cur = await tx.conn.execute(
-                "INSERT OR IGNORE INTO used_nonces (nonce, expires_at) VALUES (?, ?)",
-                (nonce, expires_at),
-            )
-            return cur.rowcount == 1
+            return await self.spend(tx, OneShot(nonce, expires_at), now=now)
+
+    async def spend(self, tx: Tx, once: OneShot, *, now: int) -> bool:
+        """Mark the nonce used inside ``tx``; False if it was used before (a replay).
+
+        Spent together with the change it authorises: a kill between the two is impossible,
+        so the same dialog can never apply twice, nor be refused after applying nothing.
+        """
+        await tx.conn.execute("DELETE FROM used_nonces WHERE expires_at < ?", (now,))
+        cur = await tx.conn.execute(
+            "INSERT OR IGNORE INTO used_nonces (nonce, expires_at) VALUES (?, ?)",
+            (once.nonce, once.expires_at),
+        )
+        return cur.rowcount == 1
+
+    async def refund(self, nonce: str) -> None:
+        """Make a spent nonce usable again: what it authorised was refused, nothing changed."""
+        async with self._db.transaction() as tx:
+            await tx.conn.execute("DELETE FROM used_nonces WHERE nonce = ?", (nonce,))
 
     async def is_used(self, nonce: str) -> bool:
         async with self._db.conn.execute(

@@ -89,6 +89,35 @@ class StatusStore:
         )
         return int(cur.lastrowid or 0)
 
+    async def add_once(
+        self,
+        tx: Tx,
+        *,
+        incident_id: str,
+        author_id: str,
+        message: str,
+        post_id: str,
+        reminder_seconds: int,
+        now: int,
+    ) -> tuple[int, bool]:
+        """Record the update of ``post_id`` unless it is recorded; (its id, whether new)."""
+        async with tx.conn.execute(
+            "SELECT id FROM status_updates WHERE post_id = ?", (post_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is not None:
+            return int(row[0]), False
+        update_id = await self.add(
+            tx,
+            incident_id=incident_id,
+            author_id=author_id,
+            message=message,
+            post_id=post_id,
+            reminder_seconds=reminder_seconds,
+            now=now,
+        )
+        return update_id, True
+
     async def set_broadcast(self, update_id: int, post_id: str) -> None:
         async with self._db.transaction() as tx:
             await tx.conn.execute(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.services.incidents as incidents_module
+import bot.services.starts as starts_module
 from tests.double.faults import Refuse
 from tests.fake_clock import FakeClock
 from tests.scenarios.harness import World, world
@@ -65,7 +65,7 @@ async def test_a_change_that_changes_nothing_is_not_saved(w: World) -> None:
 async def test_a_start_cut_short_by_mattermost_is_finished_after_reconnect(
     w: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(incidents_module, "REPAIR_DELAYS_S", ())  # only the re-sync repairs
+    monkeypatch.setattr(starts_module, "REPAIR_DELAYS_S", ())  # only the re-sync repairs
     # The channel is created, then Mattermost fails the first post of the setup (a 500:
     # it may have been made, so it is not simply repeated).
     w.mm.fail_next("POST", r"/api/v4/posts$", status=500, times=1)

@@ -8,7 +8,7 @@ from bot.domain.models import EventKind, IncidentStatus, Playbook
 from bot.store.db import Database
 from bot.store.incidents import IncidentStore, StaleIncident
 from bot.store.installation import Installation, InstallationStore
-from bot.store.nonces import NonceStore
+from bot.store.nonces import NonceStore, OneShot
 from bot.store.playbooks import PlaybookStore
 
 PB = Playbook(id="pb1", title="Outage", team_id="t" * 26)
@@ -115,3 +115,27 @@ async def test_installation_and_playbooks_persist(db: Database) -> None:
     assert [p.title for p in await pbs.for_team("t" * 26)] == ["Outage"]
     await pbs.replace_file_playbooks([], now=2)
     assert await pbs.for_team("t" * 26) == []
+
+
+async def test_a_nonce_is_spent_in_the_transaction_of_the_change_it_authorises(
+    db: Database,
+) -> None:
+    """The rule: if the change rolls back, the nonce is not spent; if it commits, it is."""
+    nonces = NonceStore(db)
+    once = OneShot("n3", expires_at=5000)
+
+    async def change_that_fails() -> None:
+        async with db.transaction() as tx:
+            assert await nonces.spend(tx, once, now=1000)
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        await change_that_fails()
+    assert not await nonces.is_used("n3")
+    async with db.transaction() as tx:
+        assert await nonces.spend(tx, once, now=1000)
+    assert await nonces.is_used("n3")
+    async with db.transaction() as tx:
+        assert not await nonces.spend(tx, once, now=1000)  # a replay
+    await nonces.refund("n3")  # what it authorised was refused: usable again
+    assert not await nonces.is_used("n3")

@@ -1,0 +1,219 @@
+"""Every post warroom makes, exactly once: an outbox with stable keys, found before re-posting.
+
+The mechanism (the reminder scheduler's, generalised):
+
+1. A post is recorded as an *effect* (pending) before it is made, in the same transaction as
+   the change it belongs to (a status update, a task change, a start), under a stable key.
+2. The post carries the key in its props (``warroom_key``, :mod:`bot.render.keys`).
+3. When its id comes back, ``pending -> posted`` records it; the kind's completion records
+   it where it belongs (status update row and timeline, card id, …); then ``done``.
+4. Whenever the outcome of an earlier attempt is unknown (warroom was killed, the answer was
+   lost or timed out, an error after the server acted), the channel's newest posts are
+   searched for the key before posting again (:class:`PostFinder`, a bounded look-back).
+   The re-sync (at start and after every reconnect) delivers and completes every unfinished
+   effect, so the record and the post are reconciled.
+
+The narrow gap: a post made in the unknown window and then deleted, or pushed out of the
+searched window (the newest :data:`FIND_PAGES` × :data:`FIND_PER_PAGE` posts) before warroom
+looks, is made again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from bot.clock import Clock
+from bot.crashpoints import crash_point
+from bot.log import get_logger
+from bot.render.keys import key_of, keyed
+from bot.scheduler.locks import KeyedLocks
+from bot.services.ports import ChatClient, ChatRefused, Post
+from bot.store.db import Database, Tx
+from bot.store.effects import Effect, EffectState, EffectStore
+
+log = get_logger(__name__)
+
+FIND_PAGES, FIND_PER_PAGE = 2, 100  # how far back a post of unknown outcome is looked for
+RETRY_DELAYS_S = (1.0, 5.0, 30.0, 120.0, 600.0)
+KEEP_SETTLED_MS = 7 * 24 * 3600 * 1000  # settled effects are kept a week, then forgotten
+
+Completion = Callable[[Effect, str], Awaitable[None]]
+Spawn = Callable[[str, Coroutine[Any, Any, None]], object]
+
+
+class PostFinder:
+    """Finds warroom's own post by its key among a channel's newest posts."""
+
+    def __init__(self, chat: ChatClient) -> None:
+        self._chat = chat
+
+    async def find(self, channel_id: str, key: str) -> str | None:
+        """The id of the live post carrying ``key``, or None (looks at the newest 200 posts)."""
+        return await self.find_where(channel_id, lambda post: key_of(post.props) == key)
+
+    async def find_where(self, channel_id: str, match: Callable[[Post], bool]) -> str | None:
+        """The id of the newest live post ``match`` accepts among the newest 200, or None."""
+        for page in range(FIND_PAGES):
+            found = await self._chat.channel_posts(channel_id, page=page, per_page=FIND_PER_PAGE)
+            for post_id in found.order:
+                post = found.posts.get(post_id)
+                if post is not None and not post.delete_at and match(post):
+                    return post.id
+            if len(found.order) < FIND_PER_PAGE:
+                break
+        return None
+
+
+class Outbox:
+    """Records, makes and completes posts exactly once (see the module docstring)."""
+
+    def __init__(
+        self, *, db: Database, store: EffectStore, chat: ChatClient, clock: Clock, spawn: Spawn
+    ) -> None:
+        self._db = db
+        self.store = store
+        self._chat = chat
+        self._clock = clock
+        self._spawn = spawn
+        self.finder = PostFinder(chat)
+        self._completions: dict[str, Completion] = {}
+        self._locks = KeyedLocks()
+
+    def on_posted(self, kind: str, completion: Completion) -> None:
+        """Run ``completion(effect, post_id)`` once a post of ``kind`` exists. It must be
+        idempotent: a kill may interrupt it, and then it runs again at the next re-sync."""
+        self._completions[kind] = completion
+
+    async def add(
+        self,
+        tx: Tx,
+        *,
+        key: str,
+        kind: str,
+        channel_id: str,
+        message: str,
+        props: dict[str, Any] | None = None,
+        incident_id: str = "",
+        data: dict[str, Any] | None = None,
+        again: bool = False,
+    ) -> bool:
+        """Record a post to make (inside the caller's transaction); False if ``key`` exists.
+
+        ``again``: an effect of this key that Mattermost refused earlier is tried once more
+        (e.g. a card, which the re-sync keeps trying to post).
+        """
+        effect = Effect(
+            key=key,
+            kind=kind,
+            channel_id=channel_id,
+            message=message,
+            incident_id=incident_id,
+            props=props or {},
+            data=data or {},
+            created_at=self._clock.now_ms(),
+        )
+        if await self.store.add(tx, effect):
+            return True
+        if again:
+            await self.store.move(tx, key, EffectState.FAILED, EffectState.PENDING)
+        return False
+
+    async def deliver(self, key: str, *, fresh: bool = False) -> str:
+        """Make the post (or find the one an earlier attempt made) and complete it.
+
+        ``fresh``: this process recorded the effect just now and has not tried it, so there
+        is nothing to look for. Returns the post id ("" if refused earlier). Raises
+        :class:`ChatRefused` when Mattermost refuses the post (the effect is then failed) and
+        :class:`bot.errors.ChatUnavailable` when the outcome is unknown (it stays pending and
+        is looked for before the next attempt).
+        """
+        async with self._locks.hold(key):
+            effect = await self.store.get(key)
+            if effect is None:
+                raise KeyError(key)
+            if effect.state is EffectState.FAILED:
+                return ""
+            post_id = effect.post_id
+            if effect.state is EffectState.PENDING:
+                post_id = await self._post(effect, look_first=not fresh or effect.attempts > 0)
+            if effect.state is not EffectState.DONE:
+                completion = self._completions.get(effect.kind)
+                if completion is not None:
+                    await completion(effect, post_id)
+                async with self._db.transaction() as tx:
+                    await self.store.move(tx, key, EffectState.POSTED, EffectState.DONE)
+            return post_id
+
+    async def _post(self, effect: Effect, *, look_first: bool) -> str:
+        found = None
+        # A channel out of reach is not looked in: posting says so (and fails the effect).
+        with contextlib.suppress(ChatRefused):
+            if look_first:
+                found = await self.finder.find(effect.channel_id, effect.key)
+        if found:
+            log.info("effect_post_found", key=effect.key, post_id=found)
+            post_id = found
+        else:
+            try:
+                post = await self._chat.create_post(
+                    effect.channel_id, effect.message, props=keyed(effect.props, effect.key)
+                )
+            except ChatRefused as exc:
+                log.warning("effect_refused", key=effect.key, error_id=exc.error_id)
+                async with self._db.transaction() as tx:
+                    await self.store.move(tx, effect.key, EffectState.PENDING, EffectState.FAILED)
+                raise
+            except Exception:
+                await self.store.attempted(effect.key)  # the post may exist: look first next time
+                raise
+            crash_point(f"posted.{effect.kind}")
+            post_id = post.id
+        async with self._db.transaction() as tx:
+            await self.store.move(
+                tx, effect.key, EffectState.PENDING, EffectState.POSTED, post_id=post_id
+            )
+        return post_id
+
+    def deliver_later(self, key: str) -> None:
+        """Keep trying in the background, backing off (the re-sync also finishes it)."""
+        self._spawn(f"effect-retry-{key}", self._retry(key))
+
+    async def deliver_now_or_later(self, key: str) -> str:
+        """Deliver a fresh effect; on an unknown outcome keep trying in the background.
+
+        Returns the post id, or "" when it is not known yet. A refusal still raises.
+        """
+        try:
+            return await self.deliver(key, fresh=True)
+        except ChatRefused:
+            raise
+        except Exception as exc:
+            log.warning("effect_outcome_unknown", key=key, error=repr(exc))
+            self.deliver_later(key)
+            return ""
+
+    async def _retry(self, key: str) -> None:
+        for delay in RETRY_DELAYS_S:
+            await asyncio.sleep(delay)
+            try:
+                await self.deliver(key)
+            except ChatRefused:
+                return  # failed for good; the completion's owner was told when it applies
+            except Exception as exc:
+                log.warning("effect_retry_failed", key=key, error=repr(exc))
+            else:
+                return
+
+    async def flush(self) -> None:
+        """Deliver and complete every unfinished effect (at start and after a reconnect)."""
+        await self.store.prune(self._clock.now_ms() - KEEP_SETTLED_MS)
+        for effect in await self.store.unfinished():
+            try:
+                await self.deliver(effect.key)
+            except ChatRefused:
+                continue
+            except Exception:
+                log.exception("effect_flush_failed", key=effect.key)

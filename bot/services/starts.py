@@ -1,0 +1,393 @@
+"""A start as one durable unit, finished whatever cuts it short (a kill, an outage, a lost answer).
+
+1. The intent is recorded first (``starts``: the request and the channel name it reserves),
+   with the dialog's one-shot nonce spent in the same transaction.
+2. The channel is created. Whenever an earlier attempt may have created it (warroom was
+   killed, the answer was lost or timed out, the name is taken), it is looked up by the
+   recorded name first: a channel of that name that the bot created and no incident owns is
+   this start's own. So there is never an orphan channel, nor a second channel.
+3. The incident is saved (``creating -> created``) in one transaction.
+4. The set-up: the reporter and the invitees added, the "started" line, the summary card and
+   the checklist (posts of the outbox, :mod:`bot.services.effects`), the reporter told, the
+   broadcast announcement, the started hooks. Each step is recorded when done; then ``done``.
+
+What is unfinished is finished by a background retry and by the re-sync (at start and after
+every reconnect): :meth:`DurableStarts.finish_all`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.clock import Clock
+from bot.crashpoints import crash_point
+from bot.domain import transitions
+from bot.domain.ids import new_id
+from bot.domain.models import Incident, Playbook
+from bot.domain.naming import channel_name_for, with_suffix
+from bot.errors import InputError, NotFound, Pending, PermissionDenied
+from bot.log import get_logger
+from bot.render import messages
+from bot.scheduler.locks import KeyedLocks
+from bot.services.directory import Directory
+from bot.services.notify import Notifier
+from bot.services.ports import Channel, ChatClient, ChatRefused
+from bot.store.db import Database
+from bot.store.incidents import IncidentStore
+from bot.store.nonces import NonceStore, OneShot
+from bot.store.starts import NameTaken, StartRecord, StartState, StartStore
+
+if TYPE_CHECKING:
+    from bot.services.incidents import IncidentService
+
+log = get_logger(__name__)
+
+NAME_CLASH = "store.sql_channel.save_channel.exists.app_error"
+CHANNEL_NAME_ATTEMPTS = 4
+REPAIR_DELAYS_S = (1.0, 5.0, 30.0, 120.0, 600.0)
+STEP_MEMBERS, STEP_TOLD, STEP_HOOKS = "members", "told", "hooks"
+KEEP_SETTLED_MS = 7 * 24 * 3600 * 1000  # finished starts are kept a week, then forgotten
+INVITE_FAILED = "invite_failed:"  # + user id: a step noting an invitee Mattermost refused
+
+
+class StartRequest(BaseModel):
+    """What a start needs; recorded (as JSON) before its channel is created."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reporter_id: str
+    team_id: str
+    origin_channel_id: str
+    playbook: Playbook
+    name: str
+    description: str
+    origin_post_id: str = ""
+    origin_link: str = ""
+    severity: str = ""
+    created_at: int | None = None  # backdated test incidents only; None = now
+
+
+class _Spawn(Protocol):
+    def __call__(self, name: str, coro: Coroutine[Any, Any, None], /) -> object: ...
+
+
+class DurableStarts:
+    """Carries out starts (see the module docstring). Built by :class:`IncidentService`."""
+
+    def __init__(
+        self,
+        *,
+        service: IncidentService,
+        db: Database,
+        store: StartStore,
+        incidents: IncidentStore,
+        nonces: NonceStore,
+        chat: ChatClient,
+        directory: Directory,
+        notifier: Notifier,
+        clock: Clock,
+        spawn: _Spawn,
+        bot_user_id: str,
+    ) -> None:
+        self._service = service
+        self._db = db
+        self.store = store
+        self._incidents = incidents
+        self._nonces = nonces
+        self._chat = chat
+        self._dir = directory
+        self._notify = notifier
+        self._clock = clock
+        self._spawn = spawn
+        self._bot_id = bot_user_id
+        self._locks = KeyedLocks()
+
+    # ---- the synchronous part: record, create, save ------------------------------------
+
+    async def start(self, req: StartRequest, *, once: OneShot | None = None) -> Incident:
+        """Record the start, create its channel, save the incident; the set-up follows."""
+        reporter = await self._dir.user(req.reporter_id)
+        if reporter.is_guest:
+            raise PermissionDenied("guest_cannot_create")
+        start_id = new_id()
+        await self._record(start_id, req, once)
+        crash_point("start.recorded")
+        try:
+            incident = await self._create(start_id, fresh=True)
+        except InputError:
+            if once:  # refused for good, nothing was made: the dialog may be corrected
+                await self._nonces.refund(once.nonce)
+            raise
+        except Exception as exc:
+            log.warning("start_outcome_unknown", start_id=start_id, error=repr(exc))
+            self._spawn(f"start-finish-{start_id}", self._retry(start_id))
+            raise Pending("start") from None
+        self._spawn(f"incident-setup-{start_id}", self._set_up_or_repair(start_id))
+        return incident
+
+    async def _record(self, start_id: str, req: StartRequest, once: OneShot | None) -> None:
+        base = channel_name_for(req.name)
+        name = base
+        now = self._clock.now_ms() if req.created_at is None else req.created_at
+        for _ in range(CHANNEL_NAME_ATTEMPTS):
+            try:
+                async with self._db.transaction() as tx:
+                    if once and not await self._nonces.spend(tx, once, now=self._clock.now_ms()):
+                        raise InputError("stale_dialog")
+                    await self.store.add(
+                        tx,
+                        start_id=start_id,
+                        team_id=req.team_id,
+                        channel_name=name,
+                        request=req.model_dump_json(),
+                        now=now,
+                    )
+                return
+            except NameTaken:
+                name = with_suffix(base)  # another start in progress reserved it
+        raise InputError("channel_create_failed", field="name")
+
+    async def _create(self, start_id: str, *, fresh: bool) -> Incident:
+        """The channel (created, or found when an earlier attempt may have made it) and the
+        incident saved. Raises :class:`InputError` when Mattermost refused the channel."""
+        async with self._locks.hold(start_id):
+            record = await self.store.get(start_id)
+            if record is None:
+                raise NotFound("incident")
+            if record.state is StartState.FAILED:
+                raise InputError("channel_create_failed", field="name")
+            if record.state is not StartState.CREATING:
+                return await self._service.get(start_id)
+            req = StartRequest.model_validate_json(record.request)
+            channel = await self._channel_for(record, req, fresh=fresh)
+            crash_point("start.channel_created")
+            playbook = await self._service.checked_broadcast(req.playbook)
+            incident, events = transitions.new_incident(
+                incident_id=record.id,
+                playbook=playbook,
+                team_id=req.team_id,
+                channel_id=channel.id,
+                channel_name=channel.name,
+                name=req.name,
+                description=req.description,
+                reporter_id=req.reporter_id,
+                now=record.created_at,
+                origin_post_id=req.origin_post_id,
+                severity=req.severity,
+            )
+            async with self._db.transaction() as tx:
+                await self._incidents.insert(tx, incident)
+                await self._incidents.add_events(tx, incident.id, events)
+                await self.store.move(tx, record.id, StartState.CREATING, StartState.CREATED)
+            log.info("incident_created", incident_id=incident.id, channel_id=channel.id)
+            crash_point("start.saved")
+            return incident
+
+    async def _channel_for(self, record: StartRecord, req: StartRequest, *, fresh: bool) -> Channel:
+        base = channel_name_for(req.name)
+        name = record.channel_name
+        for _ in range(CHANNEL_NAME_ATTEMPTS):
+            if not fresh and (mine := await self._own_channel(record.team_id, name)):
+                log.info("start_channel_found", start_id=record.id, channel_id=mine.id)
+                return mine
+            try:
+                return await self._chat.create_channel(
+                    team_id=req.team_id,
+                    name=name,
+                    display_name=req.name,
+                    private=req.playbook.private_channel,
+                    header=req.description[:1024],
+                )
+            except ChatRefused as exc:
+                if exc.error_id != NAME_CLASH:
+                    log.warning("channel_create_refused", error_id=exc.error_id)
+                    await self.store.finish(record.id, StartState.FAILED)
+                    raise InputError("channel_create_failed", field="name") from None
+            # Taken: by this start's own channel (an answer lost after the server acted) or
+            # by another channel; only the first is used.
+            if mine := await self._own_channel(record.team_id, name):
+                return mine
+            name = await self._reserve_another(record.id, base)
+            fresh = True
+        await self.store.finish(record.id, StartState.FAILED)
+        raise InputError("channel_create_failed", field="name")
+
+    async def _own_channel(self, team_id: str, name: str) -> Channel | None:
+        """The channel named ``name`` if this start made it: the bot created it and no
+        incident owns it (the name is reserved for one start in progress at a time)."""
+        try:
+            channel = await self._chat.get_channel_by_name(team_id, name)
+        except ChatRefused:
+            return None
+        if channel.creator_id != self._bot_id or channel.delete_at:
+            return None
+        if await self._incidents.by_channel(channel.id) is not None:
+            return None
+        return channel
+
+    async def _reserve_another(self, start_id: str, base: str) -> str:
+        for _ in range(CHANNEL_NAME_ATTEMPTS):
+            name = with_suffix(base)
+            try:
+                await self.store.rename(start_id, name)
+            except NameTaken:
+                continue
+            return name
+        raise InputError("channel_create_failed", field="name")
+
+    # ---- the set-up -----------------------------------------------------------------------
+
+    async def _set_up_or_repair(self, start_id: str) -> None:
+        try:
+            await self.set_up(start_id)
+        except Exception:
+            log.exception("incident_setup_failed", incident_id=start_id)
+            await self._tell_safely(start_id, messages.start_failed())
+            self._spawn(f"incident-repair-{start_id}", self._retry(start_id))
+
+    async def set_up(self, start_id: str) -> None:
+        """Members, first posts, card, checklist, the reporter told, the announcement, hooks.
+
+        Idempotent: steps already done are skipped, posts are found by their keys.
+        """
+        async with self._locks.hold(start_id):
+            record = await self.store.get(start_id)
+            if record is None or record.state is not StartState.CREATED:
+                return
+            req = StartRequest.model_validate_json(record.request)
+            incident = await self._service.get(start_id)
+            steps = list(record.steps)
+            if STEP_MEMBERS not in steps:
+                refused = await self._add_members(incident, req)
+                steps += [INVITE_FAILED + uid for uid in refused] + [STEP_MEMBERS]
+                await self.store.steps_done(start_id, steps[len(record.steps) :])
+                crash_point("start.members_added")
+            names = await self._dir.names([incident.reporter_id, incident.commander_id])
+            await self._post_once(
+                key=f"started:{incident.id}",
+                kind="notice",
+                channel_id=incident.channel_id,
+                message=messages.incident_started(incident, names, req.origin_link),
+                incident_id=incident.id,
+            )
+            incident = await self._service.ensure_posts(incident)
+            if STEP_TOLD not in steps:
+                await self._notify.tell_once(
+                    incident.reporter_id,
+                    req.origin_channel_id,
+                    await self._told(incident, req, steps),
+                    key=f"told:{incident.id}",
+                )
+                crash_point("start.told")
+                await self.store.steps_done(start_id, [STEP_TOLD])
+            if incident.broadcast_channel_id:
+                await self._announce(incident)
+            if STEP_HOOKS not in steps:
+                await self._service.run_started_hooks(incident)
+                await self.store.steps_done(start_id, [STEP_HOOKS])
+            await self.store.finish(start_id, StartState.DONE)
+
+    async def _add_members(self, incident: Incident, req: StartRequest) -> list[str]:
+        """Add the reporter and the invitees; those Mattermost refused. An unknown outcome
+        raises (adding again is harmless, so the step is simply done again)."""
+        invitees = list(dict.fromkeys((incident.reporter_id, *req.playbook.invite_user_ids)))
+        results = await asyncio.gather(
+            *(self._chat.add_channel_member(incident.channel_id, uid) for uid in invitees),
+            return_exceptions=True,
+        )
+        refused = []
+        for uid, result in zip(invitees, results, strict=True):
+            if isinstance(result, ChatRefused):
+                log.warning(
+                    "invite_failed", incident_id=incident.id, user_id=uid, error=repr(result)
+                )
+                refused.append(uid)
+            elif isinstance(result, BaseException):
+                raise result
+        return refused
+
+    async def _told(self, incident: Incident, req: StartRequest, steps: list[str]) -> str:
+        text = messages.tell_reporter(incident)
+        refused = [s.removeprefix(INVITE_FAILED) for s in steps if s.startswith(INVITE_FAILED)]
+        if refused:
+            names = await self._dir.names(refused)
+            text += "\n" + messages.invite_failures([names(u) for u in refused])
+        if req.playbook.broadcast_channel_id and not incident.broadcast_channel_id:
+            text += "\n" + messages.broadcast_dropped()
+        return text
+
+    async def _announce(self, incident: Incident) -> None:
+        names = await self._dir.names([incident.commander_id])
+        try:
+            await self._post_once(
+                key=f"announce:{incident.id}",
+                kind="announcement",
+                channel_id=incident.broadcast_channel_id,
+                message=messages.announcement(incident, names),
+                incident_id=incident.id,
+            )
+        except ChatRefused as exc:  # e.g. the bot may not post there: the start stands
+            log.warning("announcement_refused", incident_id=incident.id, error_id=exc.error_id)
+
+    async def _post_once(
+        self, *, key: str, kind: str, channel_id: str, message: str, incident_id: str
+    ) -> str:
+        outbox = self._service.outbox
+        async with self._db.transaction() as tx:
+            fresh = await outbox.add(
+                tx,
+                key=key,
+                kind=kind,
+                channel_id=channel_id,
+                message=message,
+                incident_id=incident_id,
+            )
+        return await outbox.deliver(key, fresh=fresh)
+
+    # ---- finishing what was cut short -------------------------------------------------------
+
+    async def finish(self, start_id: str) -> None:
+        """Bring one start to its end: channel found or created, incident saved, set up.
+
+        Raises :class:`InputError` when Mattermost refused the channel (the start failed)."""
+        await self._create(start_id, fresh=False)
+        await self.set_up(start_id)
+
+    async def finish_all(self) -> None:
+        """Every start a kill, an outage or a lost answer left unfinished (the re-sync)."""
+        await self.store.prune(self._clock.now_ms() - KEEP_SETTLED_MS)
+        for record in await self.store.unfinished():
+            await self._finish_or_tell(record.id)
+
+    async def _finish_or_tell(self, start_id: str) -> bool:
+        """True when the start is finished or failed for good (the reporter is then told)."""
+        try:
+            await self.finish(start_id)
+        except InputError:
+            await self._tell_safely(start_id, messages.start_refused())
+            return True
+        except Exception as exc:
+            log.warning("start_not_finished", start_id=start_id, error=repr(exc))
+            return False
+        return True
+
+    async def _retry(self, start_id: str) -> None:
+        for delay in REPAIR_DELAYS_S:
+            await asyncio.sleep(delay)
+            if await self._finish_or_tell(start_id):
+                log.info("start_finished_later", start_id=start_id)
+                return
+
+    async def _tell_safely(self, start_id: str, text: str) -> None:
+        record = await self.store.get(start_id)
+        if record is None:
+            return
+        req = StartRequest.model_validate_json(record.request)
+        try:
+            await self._notify.tell(req.reporter_id, req.origin_channel_id, text)
+        except Exception as exc:
+            log.warning("reporter_not_told", start_id=start_id, error=repr(exc))

@@ -1,0 +1,128 @@
+"""The outbox: posts warroom makes exactly once, recorded before they are made."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.store.db import Database, Tx
+
+
+class EffectState(StrEnum):
+    PENDING = "pending"  # recorded; the post may or may not exist (a kill, a lost answer)
+    POSTED = "posted"  # the post exists (``post_id``); its completion may be unfinished
+    DONE = "done"  # recorded where it belongs (status update, card id, …)
+    FAILED = "failed"  # Mattermost refused it for good
+
+
+class Effect(BaseModel):
+    """One post to make: where, what, and what its completion records (``data``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    kind: str
+    channel_id: str
+    message: str
+    incident_id: str = ""
+    props: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+    state: EffectState = EffectState.PENDING
+    post_id: str = ""
+    attempts: int = 0
+    created_at: int = 0
+
+
+_KEYS = (
+    "key",
+    "kind",
+    "incident_id",
+    "channel_id",
+    "message",
+    "props",
+    "data",
+    "state",
+    "post_id",
+    "attempts",
+    "created_at",
+)
+_COLUMNS = ", ".join(_KEYS)
+
+
+def _row(row: Sequence[Any]) -> Effect:
+    values = dict(zip(_KEYS, row, strict=True))
+    values["props"] = json.loads(values["props"])
+    values["data"] = json.loads(values["data"])
+    return Effect.model_validate(values)
+
+
+class EffectStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def _many(self, where: str, args: Sequence[object] = ()) -> list[Effect]:
+        sql = f"SELECT {_COLUMNS} FROM effects {where}"  # noqa: S608 - constant parts only
+        async with self._db.conn.execute(sql, args) as cur:
+            return [_row(r) for r in await cur.fetchall()]
+
+    async def get(self, key: str) -> Effect | None:
+        found = await self._many("WHERE key = ?", (key,))
+        return found[0] if found else None
+
+    async def unfinished(self) -> list[Effect]:
+        """Pending and posted effects, oldest first."""
+        return await self._many(
+            "WHERE state IN ('pending', 'posted') ORDER BY created_at, rowid", ()
+        )
+
+    async def add(self, tx: Tx, effect: Effect) -> bool:
+        """Record ``effect`` (pending); False if its key was recorded before (kept as it is)."""
+        cur = await tx.conn.execute(
+            "INSERT OR IGNORE INTO effects (key, kind, incident_id, channel_id, message, props,"
+            " data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                effect.key,
+                effect.kind,
+                effect.incident_id,
+                effect.channel_id,
+                effect.message,
+                json.dumps(effect.props),
+                json.dumps(effect.data),
+                effect.created_at,
+            ),
+        )
+        return cur.rowcount == 1
+
+    async def move(
+        self, tx: Tx, key: str, old: EffectState, new: EffectState, *, post_id: str | None = None
+    ) -> bool:
+        """``old`` -> ``new`` if the effect is still in ``old``; False if it had moved on."""
+        sets, args = "state = ?", [new.value]
+        if post_id is not None:
+            sets += ", post_id = ?"
+            args.append(post_id)
+        cur = await tx.conn.execute(
+            f"UPDATE effects SET {sets} WHERE key = ? AND state = ?",  # noqa: S608
+            (*args, key, old.value),
+        )
+        return cur.rowcount == 1
+
+    async def attempted(self, key: str) -> None:
+        """Count an attempt whose outcome is unknown: the next one looks for the post first."""
+        async with self._db.transaction() as tx:
+            await tx.conn.execute(
+                "UPDATE effects SET attempts = attempts + 1 WHERE key = ?", (key,)
+            )
+
+    async def prune(self, before: int) -> int:
+        """Forget settled effects recorded before ``before`` (epoch ms); how many."""
+        async with self._db.transaction() as tx:
+            cur = await tx.conn.execute(
+                "DELETE FROM effects WHERE state IN ('done', 'failed') AND created_at < ?",
+                (before,),
+            )
+        return cur.rowcount

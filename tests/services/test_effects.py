@@ -1,0 +1,101 @@
+"""The outbox (bot/services/effects.py): each post made once, whatever Mattermost answers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ChatUnavailable
+from bot.render.keys import KEY_PROP
+from bot.services.effects import Outbox
+from bot.services.ports import ChatRefused
+from bot.store.effects import Effect, EffectState
+from tests.double.faults import ActThenDrop, Refuse
+from tests.scenarios.harness import World, world
+
+POSTS = r"^/api/v4/posts$"
+
+
+@pytest.fixture
+async def w(tmp_path: Path) -> AsyncIterator[World]:
+    async with world(tmp_path) as built:
+        yield built
+
+
+def outbox(w: World) -> Outbox:
+    return w.app.services.incidents.outbox
+
+
+async def record(w: World, key: str, kind: str = "test") -> bool:
+    async with w.app.services.db.transaction() as tx:
+        return await outbox(w).add(
+            tx, key=key, kind=kind, channel_id=w.town.id, message=f"post {key}"
+        )
+
+
+def posts_with(w: World, key: str) -> list[str]:
+    return [p["id"] for p in w.mm.posts(w.town.id) if p["props"].get(KEY_PROP) == key]
+
+
+async def test_a_post_whose_outcome_is_unknown_is_looked_for_before_it_is_made_again(
+    w: World,
+) -> None:
+    """The rule: warroom never re-posts what it may have posted without looking for it."""
+    completed: list[tuple[str, str]] = []
+
+    async def complete(effect: Effect, post_id: str) -> None:
+        completed.append((effect.key, post_id))
+
+    outbox(w).on_posted("test", complete)
+    assert await record(w, "k1", "test")
+    w.mm.faults.inject("POST", POSTS, ActThenDrop())
+    with pytest.raises(ChatUnavailable):
+        await outbox(w).deliver("k1", fresh=True)
+    [made] = posts_with(w, "k1")  # the server made it; warroom did not hear back
+    effect = await outbox(w).store.get("k1")
+    assert effect is not None and effect.state is EffectState.PENDING and effect.attempts == 1
+    assert await outbox(w).deliver("k1") == made
+    assert posts_with(w, "k1") == [made]
+    assert completed == [("k1", made)]
+    # done: delivering again neither posts nor completes a second time
+    assert await outbox(w).deliver("k1") == made
+    assert completed == [("k1", made)] and posts_with(w, "k1") == [made]
+
+
+async def test_a_fresh_effect_is_posted_without_a_look_back(w: World) -> None:
+    assert await record(w, "k2")
+    w.mm.requests.clear()
+    post_id = await outbox(w).deliver("k2", fresh=True)
+    assert posts_with(w, "k2") == [post_id]
+    assert not [r for r in w.mm.requests if r.method == "GET" and "/posts" in r.path]
+
+
+async def test_a_key_is_recorded_once(w: World) -> None:
+    assert await record(w, "k3")
+    assert not await record(w, "k3")
+
+
+async def test_a_refused_post_fails_for_good_until_tried_again_on_purpose(w: World) -> None:
+    assert await record(w, "k4")
+    w.mm.faults.inject("POST", POSTS, Refuse(500))
+    with pytest.raises(ChatUnavailable):
+        await outbox(w).deliver("k4", fresh=True)
+    await outbox(w).flush()  # the re-sync: looked for, not found, posted
+    assert len(posts_with(w, "k4")) == 1
+    archived = w.mm.add_channel(w.team.id, "elsewhere", private=True, members=[w.alice.id])
+    async with w.app.services.db.transaction() as tx:
+        await outbox(w).add(tx, key="k5", kind="test", channel_id=archived.id, message="x")
+    with pytest.raises(ChatRefused):
+        await outbox(w).deliver("k5", fresh=True)
+    await outbox(w).flush()
+    effect = await outbox(w).store.get("k5")
+    assert effect is not None and effect.state is EffectState.FAILED
+    async with w.app.services.db.transaction() as tx:
+        again = await outbox(w).add(
+            tx, key="k5", kind="test", channel_id=archived.id, message="x", again=True
+        )
+    assert not again
+    effect = await outbox(w).store.get("k5")
+    assert effect is not None and effect.state is EffectState.PENDING
