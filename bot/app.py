@@ -68,8 +68,9 @@ from bot.transport.events import (
     UserAdded,
     UserRemoved,
 )
-from bot.transport.http import build_http_app
+from bot.transport.http import build_http_app, http_runner
 from bot.transport.mattermost_client import MattermostClient
+from bot.transport.verify import CommandToken
 from bot.transport.websocket import WebsocketListener, new_event_queue
 
 log = get_logger(__name__)
@@ -147,10 +148,14 @@ async def running(
             settings.bot_token.get_secret_value() if settings.bot_token else installation.bot_token
         )
 
-        def command_tokens() -> list[str]:
-            return [t.get_secret_value() for t in settings.command_tokens] + list(
-                installation.command_tokens.values()
-            )
+        def command_tokens() -> list[CommandToken]:
+            # Each is accepted only from the team it was registered on (`warroom setup`
+            # stores team id -> token); plain WARROOM_COMMAND_TOKENS entries from any team.
+            configured = settings.command_token_entries()
+            stored = installation.command_tokens.items()
+            return [CommandToken(token, team) for team, token in configured] + [
+                CommandToken(token, team) for team, token in stored
+            ]
 
         if not command_tokens():
             log.warning(
@@ -203,7 +208,7 @@ async def running(
             tokens=command_tokens,
             ready=lambda: listener.connected,
         )
-        runner = web.AppRunner(http_app, access_log=None, handle_signals=False)
+        runner = http_runner(http_app)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, settings.listen_host, _port_of(base_url)).start()

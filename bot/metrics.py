@@ -23,6 +23,10 @@ class Metrics:
     def value(self, name: str, **labels: str) -> float:
         return self._counters.get((name, tuple(sorted(labels.items()))), 0.0)
 
+    def total(self, name: str) -> float:
+        """The sum of a counter over all its labels."""
+        return sum(v for (n, _), v in self._counters.items() if n == name)
+
     def render(self) -> str:
         lines: list[str] = []
         seen: set[str] = set()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_TEAM_ID = re.compile(r"[a-z0-9]{26}")
 
 
 class Settings(BaseSettings):
@@ -18,7 +21,10 @@ class Settings(BaseSettings):
     stores them in the database and ``warroom run`` reads them from there.
     """
 
-    model_config = SettingsConfigDict(env_prefix="WARROOM_", extra="ignore")
+    # Inputs stay out of error texts: some are secrets (tokens).
+    model_config = SettingsConfigDict(
+        env_prefix="WARROOM_", extra="ignore", hide_input_in_errors=True
+    )
 
     mattermost_url: str = Field(
         default="http://localhost:8065",
@@ -26,7 +32,11 @@ class Settings(BaseSettings):
     )
     bot_token: SecretStr | None = Field(default=None, description="The bot account's token")
     command_tokens: Annotated[list[SecretStr], NoDecode] = Field(
-        default_factory=list, description="Slash-command tokens (comma separated)"
+        default_factory=list,
+        description=(
+            "Slash-command tokens, comma separated: `team_id:token` accepts the token from that"
+            " team only; a plain `token` from any team"
+        ),
     )
     signing_key: SecretStr | None = Field(default=None, description="HMAC key for callbacks")
     listen_host: str = "0.0.0.0"  # noqa: S104 - a sidecar listens on its pod address
@@ -68,6 +78,17 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("command_tokens")
+    @classmethod
+    def _check_command_tokens(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for entry in value:
+            split_command_token(entry.get_secret_value())  # raises ValueError, without the token
+        return value
+
+    def command_token_entries(self) -> list[tuple[str | None, str]]:
+        """``(team_id or None for any team, token)`` for each ``WARROOM_COMMAND_TOKENS`` entry."""
+        return [split_command_token(t.get_secret_value()) for t in self.command_tokens]
+
     @field_validator("mattermost_url")
     @classmethod
     def _no_subpath(cls, value: str) -> str:
@@ -93,3 +114,19 @@ class Settings(BaseSettings):
             if " " in trigger or len(trigger) > 128:
                 raise ValueError(f"{trigger!r} is not a slash-command trigger")
         return list(dict.fromkeys(triggers))
+
+
+def split_command_token(entry: str) -> tuple[str | None, str]:
+    """``"<team id>:<token>"`` -> ``(team id, token)``; a plain ``"<token>"`` -> ``(None, token)``.
+
+    A team id is Mattermost's 26 lowercase letters and digits; Mattermost's command tokens
+    hold no ``:``. Raises ValueError (whose message never contains the token).
+    """
+    team_id, sep, token = entry.partition(":")
+    if not sep:
+        return None, entry
+    if not _TEAM_ID.fullmatch(team_id) or not token:
+        raise ValueError(
+            "each entry is a token, or a team id (26 lowercase letters and digits), ':' and a token"
+        )
+    return team_id, token

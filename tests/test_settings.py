@@ -41,3 +41,25 @@ def test_run_commands_default_to_none_and_are_triggers(monkeypatch: pytest.Monke
     monkeypatch.setenv("WARROOM_RUN_COMMANDS", '["two words"]')
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_command_tokens_may_name_their_team(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`<team id>:<token>` binds a token to its team; a plain token (the old format) is
+    accepted from any team."""
+    team = "n4fa7edodtgjxy6jm6q3d5hxfw"
+    monkeypatch.setenv("WARROOM_COMMAND_TOKENS", f"{team}:tok1, tok2")
+    settings = Settings()
+    assert settings.command_token_entries() == [(team, "tok1"), (None, "tok2")]
+    assert "tok1" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "entry", ["acme:secret-tok", "N4FA7EDODTGJXY6JM6Q3D5HXFW:secret-tok", ":x"]
+)
+def test_a_command_token_with_a_bad_team_id_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch, entry: str
+) -> None:
+    monkeypatch.setenv("WARROOM_COMMAND_TOKENS", entry)
+    with pytest.raises(ValidationError, match="team id") as caught:
+        Settings()
+    assert "secret-tok" not in str(caught.value)

@@ -394,3 +394,15 @@ def unknown_command_token() -> str:
         "warroom does not recognise this slash command's token. An administrator should run "
         "`warroom setup` for this team (or add the token to WARROOM_COMMAND_TOKENS)."
     )
+
+
+def command_too_long(limit: int) -> str:
+    """The answer to a slash command whose text is longer than warroom reads."""
+    return (
+        f"That command is too long: warroom reads at most {limit:,} characters. Nothing was done."
+    )
+
+
+def malformed_callback() -> str:
+    """The body of a 400 to a callback that is not what Mattermost sends (no person reads it)."""
+    return "Not a Mattermost request warroom understands."

@@ -1,80 +1,153 @@
 """The HTTP edge: slash commands, buttons, dialogs, health and metrics.
 
-Every callback is verified before it is parsed further: the slash-command token in constant
-time; buttons and dialogs by the HMAC of their context/state (in the interaction router).
+Every callback is first read by :mod:`bot.transport.intake` (one bounded reader per content
+type); a body that is not what Mattermost sends is answered 400 (413 when too large) by
+:func:`refuse_malformed`, costing a counter and at most one log line a minute per endpoint
+and reason. Then it is verified before it is parsed further: the slash-command token in
+constant time and against the team it was registered on; buttons and dialogs by the HMAC of
+their context/state (in the interaction router).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import json
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
+from aiohttp.log import server_logger
 from pydantic import ValidationError
 
 from bot.commands.dispatch import run_command
-from bot.commands.router import CommandRequest, CommandRouter, Reply
-from bot.interactions.router import (
-    ActionRequest,
-    ActionResponse,
-    DialogSubmission,
-    InteractionRouter,
-)
+from bot.commands.router import MAX_TEXT, CommandRequest, CommandRouter, Reply
+from bot.interactions.router import ActionRequest, DialogSubmission, InteractionRouter
 from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.render import messages
 from bot.services.container import Services
+from bot.transport.intake import MAX_BODY, Malformed, read_form, read_json_object
+from bot.transport.verify import CommandToken, token_ok
 
 log = get_logger(__name__)
 
-MAX_BODY = 256 * 1024
 COMMAND_BUDGET_S = 20.0
+REFUSAL_LOG_EVERY_S = 60.0
+REJECTED = "warroom_callbacks_rejected_total"
+REJECTED_HELP = "Callbacks refused before any work, by endpoint and reason"
+
+
+class RefusalLog:
+    """One warning per endpoint and reason per ``every`` seconds; the next says how many not."""
+
+    def __init__(
+        self, every: float = REFUSAL_LOG_EVERY_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._every = every
+        self._clock = clock
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def note(self, endpoint: str, reason: str, **fields: object) -> None:
+        now = self._clock()
+        last = self._last.get((endpoint, reason))
+        if last is not None and now - last[0] < self._every:
+            self._last[(endpoint, reason)] = (last[0], last[1] + 1)
+            return
+        self._last[(endpoint, reason)] = (now, 0)
+        unlogged = last[1] if last is not None else 0
+        log.warning(
+            "callback_refused", endpoint=endpoint, reason=reason, unlogged=unlogged, **fields
+        )
+
 
 SERVICES = web.AppKey("services", Services)
 COMMANDS = web.AppKey("commands", CommandRouter)
 INTERACTIONS = web.AppKey("interactions", InteractionRouter)
 METRICS = web.AppKey("metrics", Metrics)
-TOKENS: web.AppKey[Callable[[], list[str]]] = web.AppKey("tokens")
+TOKENS: web.AppKey[Callable[[], Sequence[CommandToken]]] = web.AppKey("tokens")
 READY: web.AppKey[Callable[[], bool]] = web.AppKey("ready")
+REFUSALS = web.AppKey("refusals", RefusalLog)
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
     return web.json_response(body, status=status)
 
 
-def token_ok(presented: str, known: list[str]) -> bool:
-    ok = False
-    for candidate in known:
-        # Compare against every token so the time taken says nothing about which matched.
-        ok |= hmac.compare_digest(presented.encode(), candidate.encode())
-    return ok and bool(presented)
+@web.middleware
+async def refuse_malformed(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Answer :class:`Malformed` with its status, a counter and a rate-limited log line."""
+    try:
+        return await handler(request)
+    except Malformed as exc:
+        endpoint = request.match_info.route.name or "other"
+        _refused(request, endpoint, exc.reason)
+        return _json({"error": messages.malformed_callback()}, exc.status)
+
+
+def _refused(request: web.Request, endpoint: str, reason: str) -> None:
+    request.app[METRICS].inc(REJECTED, REJECTED_HELP, endpoint=endpoint, reason=reason)
+    request.app[REFUSALS].note(endpoint, reason, remote=request.remote)
+
+
+class ServerLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's server log, except for requests broken at the HTTP level.
+
+    aiohttp answers a request its parser refuses (a header given twice, a control character
+    in a header, a bad request line) with 400 before any handler runs, and when a body's
+    chunking or compression is broken it gives up on the connection after the handler
+    answered; it logs each with a traceback at ERROR. Here they cost what any malformed
+    callback costs: the counter (endpoint ``http``, reason ``bad_http`` or ``bad_body``)
+    and the rate-limited line. Everything else is logged as aiohttp logs it.
+    """
+
+    def __init__(self, app: web.Application) -> None:
+        super().__init__(server_logger, {})
+        self._app = app
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info")
+        reason = (
+            "bad_http"
+            if isinstance(exc, BadHttpMessage)
+            else "bad_body"
+            if isinstance(exc, web.RequestPayloadError)
+            else None
+        )
+        if reason is None:
+            super().log(level, msg, *args, **kwargs)
+            return
+        self._app[METRICS].inc(REJECTED, REJECTED_HELP, endpoint="http", reason=reason)
+        self._app[REFUSALS].note("http", reason)
+
+
+def http_runner(app: web.Application) -> web.AppRunner:
+    """The runner for :func:`build_http_app`'s app, logging through :class:`ServerLog`."""
+    return web.AppRunner(app, access_log=None, handle_signals=False, logger=ServerLog(app))
 
 
 async def handle_command(request: web.Request) -> web.Response:
     app = request.app
     metrics = app[METRICS]
-    form = await request.post()
-    presented = str(form.get("token", ""))
+    form = await read_form(request)
+    presented = form.get("token", "")
     header = request.headers.get("Authorization", "")
     if header.startswith("Token ") and not hmac.compare_digest(
         header[6:].encode(), presented.encode()
     ):
         presented = ""
-    if not token_ok(presented, app[TOKENS]()):
-        metrics.inc("warroom_callbacks_rejected_total", "Callbacks refused", kind="command")
-        log.warning("command_token_rejected", remote=request.remote)
+    if not token_ok(presented, form.get("team_id", ""), app[TOKENS]()):
+        _refused(request, "command", "token")
         # 200, so that Mattermost shows the reason instead of a bare "command failed".
         return _json(Reply(messages.unknown_command_token()).to_json())
-    try:
-        req = CommandRequest.model_validate({k: str(v) for k, v in form.items()})
-    except ValidationError as exc:
-        log.warning("command_malformed", errors=exc.error_count())
-        return _json(Reply(messages.unexpected_error()).to_json())
+    req = _command_request(form)
+    if isinstance(req, Reply):
+        return _json(req.to_json())
     svc = app[SERVICES]
     started = time.perf_counter()
     work = svc.tasks.spawn(f"command-{req.trigger_id[:8]}", run_command(svc, app[COMMANDS], req))
@@ -89,6 +162,17 @@ async def handle_command(request: web.Request) -> web.Response:
     return _json(reply.to_json())
 
 
+def _command_request(form: dict[str, str]) -> CommandRequest | Reply:
+    """The validated command, or the answer to a text longer than warroom reads (the
+    person's to fix). Other invalid or missing fields raise :class:`Malformed`."""
+    try:
+        return CommandRequest.model_validate(form)
+    except ValidationError as exc:
+        if all(e["loc"] == ("text",) and e["type"] == "string_too_long" for e in exc.errors()):
+            return Reply(messages.command_too_long(MAX_TEXT))
+        raise Malformed("fields") from exc
+
+
 async def _late_reply(work: Awaitable[Reply], response_url: str) -> None:
     reply = await work
     if not response_url.startswith(("http://", "https://")):
@@ -97,34 +181,21 @@ async def _late_reply(work: Awaitable[Reply], response_url: str) -> None:
         await session.post(response_url, json=reply.to_json())
 
 
-async def _json_body(request: web.Request) -> dict[str, Any] | None:
-    try:
-        raw = await request.read()
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 async def handle_action(request: web.Request) -> web.Response:
-    body = await _json_body(request)
     try:
-        req = ActionRequest.model_validate(body)
-    except ValidationError:
-        request.app[METRICS].inc("warroom_callbacks_rejected_total", kind="action")
-        return _json(ActionResponse(ephemeral_text=messages.bad_callback()).to_json())
+        req = ActionRequest.model_validate(await read_json_object(request))
+    except ValidationError as exc:
+        raise Malformed("fields") from exc
     response = await request.app[INTERACTIONS].handle_action(request.app[SERVICES], req)
     request.app[METRICS].inc("warroom_actions_total", "Button clicks handled")
     return _json(response.to_json())
 
 
 async def handle_dialog(request: web.Request) -> web.Response:
-    body = await _json_body(request)
     try:
-        sub = DialogSubmission.model_validate(body)
-    except ValidationError:
-        request.app[METRICS].inc("warroom_callbacks_rejected_total", kind="dialog")
-        return _json({"error": messages.field_error("stale_dialog")})
+        sub = DialogSubmission.model_validate(await read_json_object(request))
+    except ValidationError as exc:
+        raise Malformed("fields") from exc
     response = await request.app[INTERACTIONS].handle_dialog(request.app[SERVICES], sub)
     request.app[METRICS].inc("warroom_dialogs_total", "Dialog submissions handled")
     return _json(response.to_json())
@@ -149,19 +220,20 @@ def build_http_app(
     commands: CommandRouter,
     interactions: InteractionRouter,
     metrics_registry: Metrics,
-    tokens: Callable[[], list[str]],
+    tokens: Callable[[], Sequence[CommandToken]],
     ready: Callable[[], bool],
 ) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[refuse_malformed])
     app[SERVICES] = services
     app[COMMANDS] = commands
     app[INTERACTIONS] = interactions
     app[METRICS] = metrics_registry
     app[TOKENS] = tokens
     app[READY] = ready
-    app.router.add_post("/mattermost/command", handle_command)
-    app.router.add_post("/mattermost/action", handle_action)
-    app.router.add_post("/mattermost/dialog", handle_dialog)
+    app[REFUSALS] = RefusalLog()
+    app.router.add_post("/mattermost/command", handle_command, name="command")
+    app.router.add_post("/mattermost/action", handle_action, name="action")
+    app.router.add_post("/mattermost/dialog", handle_dialog, name="dialog")
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -1,6 +1,10 @@
 """The bot's websocket: read frames, parse them, queue the events. Never waits on handlers.
 
-Reconnects forever with exponential backoff and full jitter. After any (re)connect that
+Reconnects forever with exponential backoff and full jitter. The backoff starts again from
+its base once a connection is authenticated, i.e. its first event arrives (``hello``, or the
+replayed event of a resume: Mattermost sends events only to an authenticated connection),
+however short the connection then lives: a cut after a good connection costs at most
+``BACKOFF_BASE``, only failing attempts grow the delay. After any (re)connect that
 may have lost events it awaits ``on_connected(first)`` so the app can re-read state over
 REST. Mattermost 5.36 always sends an empty ``connection_id`` in ``hello``, so every
 reconnect there is a fresh connection followed by ``on_connected(False)``.
@@ -21,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random as random_module
-import time
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
@@ -35,7 +38,6 @@ log = get_logger(__name__)
 QUEUE_SIZE = 10_000
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
-STABLE_AFTER = 60.0
 CONNECT_TIMEOUT = 15.0
 CLOSE_TIMEOUT = 2.0
 
@@ -76,10 +78,8 @@ class WebsocketListener:
         heartbeat: float = 30.0,
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = random_module.random,
-        clock: Callable[[], float] = time.monotonic,
         backoff_base: float = BACKOFF_BASE,
         backoff_cap: float = BACKOFF_CAP,
-        stable_after: float = STABLE_AFTER,
     ) -> None:
         self._url = websocket_url(url)
         self._headers = {"Authorization": f"Bearer {token}"}
@@ -89,10 +89,8 @@ class WebsocketListener:
         self._heartbeat = heartbeat
         self._sleep = sleep
         self._random = random
-        self._clock = clock
         self._base = backoff_base
         self._cap = backoff_cap
-        self._stable_after = stable_after
 
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._stopping = asyncio.Event()
@@ -103,7 +101,6 @@ class WebsocketListener:
         self._connection_id = ""
         self._last_seq: int | None = None
         self._first_frame: Literal["fresh", "resume"] | None = None
-        self._connected_at: float | None = None
         self.dropped = 0
         self.connections = 0
 
@@ -151,7 +148,6 @@ class WebsocketListener:
     # ---- one connection ------------------------------------------------------------
     async def _one_connection(self, session: aiohttp.ClientSession) -> float:
         """Connect and read until the socket ends; return the delay before the next try."""
-        self._connected_at = None
         try:
             await self._until_stopped(self._connect_and_read(session))
         except aiohttp.WSServerHandshakeError as exc:
@@ -167,9 +163,6 @@ class WebsocketListener:
             log.warning("websocket_connect_failed", error=repr(exc))
         except Exception:
             log.exception("websocket_unexpected_error")
-        up = self._connected_at
-        if up is not None and self._clock() - up > self._stable_after:
-            self._attempt = 0
         delay = backoff_delay(self._attempt, self._random(), base=self._base, cap=self._cap)
         self._attempt += 1
         if not self._stopping.is_set():
@@ -189,7 +182,6 @@ class WebsocketListener:
                 self._url, headers=self._headers, heartbeat=self._heartbeat, params=params
             )
         self._ws = ws
-        self._connected_at = self._clock()
         self.connections += 1
         self._first_frame = "resume" if resume else "fresh"
         log.info("websocket_connected", resume=resume, connections=self.connections)
@@ -243,6 +235,8 @@ class WebsocketListener:
         """Record ``seq``; True when events may have been lost and state must be re-read."""
         mode, self._first_frame = self._first_frame, None
         last, self._last_seq = self._last_seq, seq
+        if mode is not None:
+            self._attempt = 0  # the first event of a connection: it is authenticated
         if isinstance(event, Hello):
             self._connection_id = event.connection_id
             log.info(

@@ -1,9 +1,15 @@
 """Forged, replayed, malformed and oversized callbacks get a fixed answer and change nothing."""
 
 import json
+from typing import Any
 
 import aiohttp
+from pydantic import SecretStr
 
+from bot.render import messages
+from bot.store.db import Database
+from bot.store.installation import InstallationStore
+from bot.transport.http import REJECTED
 from tests.scenarios.harness import World
 
 
@@ -89,11 +95,11 @@ async def test_malformed_and_oversized_bodies(w: World) -> None:
         raw=b"{not json",
         headers={"Content-Type": "application/json"},
     )
-    assert status == 200 and "ephemeral_text" in body
+    assert status == 400 and body == {"error": messages.malformed_callback()}
     status, body = await post(
         w.app.url + "/mattermost/dialog", json_body={"callback_id": "start", "user_id": "../../etc"}
     )
-    assert status == 200 and "error" in body
+    assert status == 400 and body == {"error": messages.malformed_callback()}
     status, _ = await post(w.app.url + "/mattermost/dialog", raw=b"x" * (300 * 1024))
     assert status == 413
     long_text = {
@@ -105,6 +111,73 @@ async def test_malformed_and_oversized_bodies(w: World) -> None:
     }
     status, body = await post(w.app.url + "/mattermost/command", data=long_text)
     assert "does not recognise" in str(body["text"])  # token checked before anything else
+
+
+async def test_a_command_too_long_to_read_is_answered_not_refused(w: World) -> None:
+    """Mattermost sends what a person typed, however long: the person is told, clearly."""
+    reply = await w.command(w.alice, "start " + "x" * 5000)
+    assert reply["text"] == messages.command_too_long(4000)
+    assert w.mm.dialogs(w.alice.id) == []
+
+
+def _second_team(w: World) -> tuple[Any, Any]:
+    beta = w.mm.add_team("beta")
+    for user in (w.bob, w.bot):
+        w.mm.add_team_member(beta.id, user.id)
+    hall = w.mm.add_channel(beta.id, "hall", private=False, members=[w.bob.id, w.bot.id])
+    return beta, hall
+
+
+async def _forge_for(w: World, token: str, team: Any, channel: Any) -> dict[str, object]:
+    """What someone who read acme's command token could send, claiming to be bob in beta."""
+    form = {
+        "token": token,
+        "team_id": team.id,
+        "channel_id": channel.id,
+        "user_id": w.bob.id,
+        "command": "/incident",
+        "text": "list",
+    }
+    status, body = await post(
+        w.app.url + "/mattermost/command", data=form, headers={"Authorization": f"Token {token}"}
+    )
+    assert status == 200
+    return body
+
+
+async def test_a_configured_team_token_works_only_from_its_team(w: World) -> None:
+    """`WARROOM_COMMAND_TOKENS=<team id>:<token>`: acme's token opens acme only."""
+    token = w.settings.command_tokens[0].get_secret_value()
+    beta, hall = _second_team(w)
+    await w.restart(command_tokens=[SecretStr(f"{w.team.id}:{token}")])
+    reply = await w.command(w.alice, "list")
+    assert reply["text"] != messages.unknown_command_token()
+    assert "You have no ongoing incidents" in str(reply["text"])
+    body = await _forge_for(w, token, beta, hall)
+    assert body["text"] == messages.unknown_command_token()
+    assert w.app.metrics.value(REJECTED, endpoint="command", reason="token") == 1
+
+
+async def test_a_token_stored_by_setup_works_only_from_its_team(w: World) -> None:
+    """`warroom setup` stores team id -> token; each is accepted from that team only."""
+    token = w.settings.command_tokens[0].get_secret_value()
+    beta, hall = _second_team(w)
+    await w.stop_app()
+    db = Database(w.settings.db_path)
+    await db.open()
+    try:
+        store = InstallationStore(db)
+        installation = await store.load()
+        installation.command_tokens = {w.team.id: token}
+        await store.save(installation)
+    finally:
+        await db.close()
+    w.settings = w.settings.model_copy(update={"command_tokens": []})
+    await w.start_app()
+    reply = await w.command(w.alice, "list")
+    assert "You have no ongoing incidents" in str(reply["text"])
+    body = await _forge_for(w, token, beta, hall)
+    assert body["text"] == messages.unknown_command_token()
 
 
 async def test_health_ready_and_metrics(w: World) -> None:

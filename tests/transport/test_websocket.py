@@ -341,21 +341,27 @@ async def test_backoff_grows_and_is_jittered(
     await h.stop()
 
 
-async def test_backoff_resets_after_a_stable_connection(
+async def test_backoff_restarts_from_its_base_once_a_connection_is_authenticated(
     server: FakeMattermost, make: Callable[..., Harness]
 ) -> None:
-    now = [0.0]
+    """The rule: failed attempts grow the delay; a connection whose first event (hello)
+    arrived resets it, however short it lived; a socket that never got one does not."""
     server.refuse = [503, 503, 503]
     rec = Recorder()
-    h = make(rec, clock=lambda: now[0])
+    h = make(rec)
     ws = await server.next_socket()  # after three refusals
     await rec.wait_connected(1)
-    now[0] += 61  # the connection stays up longer than a minute
+    await ws.close()  # cut right after hello
+    ws = await server.next_socket()
+    await rec.wait_connected(2)
+    await ws.close()  # and again
+    server.send_hello = False  # upgraded, but never authenticated
+    ws = await server.next_socket()
     await ws.close()
     ws = await server.next_socket()
-    await ws.close()  # this one drops at once
-    await server.next_socket()
-    assert rec.delays == [0.5, 1.0, 2.0, 0.5, 1.0]
+    await ws.close()
+    await rec.wait_delays(6)
+    assert rec.delays == [0.5, 1.0, 2.0, 0.5, 0.5, 1.0]
     await h.stop()
 
 
@@ -566,7 +572,8 @@ async def test_double_drop_and_outage_reconnect_with_resync(dw: DoubleWorld) -> 
     dw.mm.outage(True)
     await dw.rec.wait_delays(3)  # the drop, then refused upgrades
     assert not listener.connected
-    assert dw.rec.delays[1:3] == [1.0, 2.0]  # growing: nothing stayed up long
+    # the cut of an authenticated connection starts from the base; refused upgrades grow it
+    assert dw.rec.delays[1:3] == [0.5, 1.0]
     dw.mm.outage(False)
     await dw.rec.wait_connected(3)
     assert listener.connected
@@ -575,6 +582,21 @@ async def test_double_drop_and_outage_reconnect_with_resync(dw: DoubleWorld) -> 
     event = await dw.next_of(Posted)
     assert isinstance(event, Posted)
     assert event.post.id == post["id"]
+    await asyncio.wait_for(listener.stop(), WAIT)
+    assert task.done()
+
+
+async def test_double_short_cuts_in_a_row_each_cost_only_the_base_delay(dw: DoubleWorld) -> None:
+    """Six cuts, each right after the hello: none waits longer than the first (today's main
+    doubled the delay each time, so the sixth cut cost 16 s and a seventh 30 s)."""
+    listener = dw.listener()
+    task = asyncio.create_task(listener.run())
+    for cut in range(1, 7):
+        await dw.rec.wait_connected(cut)
+        await dw.mm.drop_websockets()
+    await dw.rec.wait_connected(7)
+    assert dw.rec.delays == [0.5] * 6
+    assert dw.rec.connected == [True] + [False] * 6  # every reconnect re-read state
     await asyncio.wait_for(listener.stop(), WAIT)
     assert task.done()
 
