@@ -14,7 +14,7 @@ from .errors import (
 from .post_extras import PostExtraOps
 from .state import Channel, Member, User
 from .util import Json, dumps, new_id
-from .wire import channel_json
+from .wire import channel_json, user_json
 
 # model.IsValidChannelIdentifier on 5.36: lowercase, starts and ends alphanumeric, 2..64.
 _CHANNEL_NAME = re.compile(r"^[a-z0-9]+([a-z\-_0-9]+|(__)?)[a-z0-9]+$")
@@ -155,6 +155,64 @@ class ChannelOps(PostExtraOps):
             if before != after:
                 self._change_post(user, channel, kind, before, after)
         return channel
+
+    def archive_channel(self, user: User, channel: Channel) -> None:
+        """DELETE /channels/{id} (5.36 ``api4/channel.go`` deleteChannel, ``app/channel.go``
+        DeleteChannel): channel members may archive (the default ``channel_user`` role holds
+        ``delete_public_channel``/``delete_private_channel``); a system post, then
+        ``channel_deleted`` {channel_id, delete_at} to the team. Members stay members."""
+        if channel.type not in ("O", "P"):
+            raise MattermostHTTPError(400, "api.channel.delete_channel.type.invalid")
+        if not self.state.can_manage(user, channel):
+            kind = "public" if channel.type == "O" else "private"
+            raise permission_error(user.id, f"delete_{kind}_channel")
+        if channel.delete_at:
+            raise MattermostHTTPError(400, "api.channel.delete_channel.deleted.app_error")
+        if channel.name == "town-square":
+            raise MattermostHTTPError(400, "api.channel.delete_channel.cannot.app_error")
+        self.system_post(
+            user,
+            channel,
+            "system_channel_deleted",
+            f"{user.username} archived the channel",
+            {"username": user.username},
+        )
+        channel.delete_at = channel.update_at = self.clock.now()
+        self.hub.emit(
+            "channel_deleted",
+            {"channel_id": channel.id, "delete_at": channel.delete_at},
+            team_id=channel.team_id,
+        )
+
+    def restore_channel(self, user: User, channel: Channel) -> None:
+        """POST /channels/{id}/restore (5.36 restoreChannel): needs ``manage_team`` (system
+        admins here); ``channel_restored`` {channel_id} to the team, then a system post."""
+        self.state.require_admin(user, "manage_team")
+        if not channel.delete_at:
+            raise MattermostHTTPError(400, "api.channel.restore_channel.restored.app_error")
+        channel.delete_at = 0
+        channel.update_at = self.clock.now()
+        self.hub.emit("channel_restored", {"channel_id": channel.id}, team_id=channel.team_id)
+        self.system_post(
+            user,
+            channel,
+            "system_channel_restored",
+            f"{user.username} unarchived the channel",
+            {"username": user.username},
+        )
+
+    def set_active(self, actor: User, user: User, *, active: bool) -> None:
+        """PUT /users/{id}/active and DELETE /users/{id} (5.36 ``app/user.go`` UpdateActive):
+        ``delete_at`` set (or cleared), then ``user_updated`` with the sanitised user as a
+        plain object (not a JSON string) to every connection. Team and channel memberships
+        stay: 5.36 does not refuse adding a deactivated user to a channel."""
+        if actor.id != user.id and not actor.is_admin:
+            raise MattermostHTTPError(
+                403, "api.user.update_active.permissions.app_error", detailed_error=user.id
+            )
+        user.update_at = self.clock.now()
+        user.delete_at = 0 if active else user.update_at
+        self.hub.emit("user_updated", {"user": user_json(user, full=False)})
 
     def _change_post(self, user: User, channel: Channel, kind: str, old: str, new: str) -> None:
         label = {"header": "header", "purpose": "purpose", "displayname": "display name"}[kind]

@@ -55,6 +55,22 @@ async def patch_channel(request: web.Request) -> web.Response:
     return json_response(channel_json(core.patch_channel(me(request), channel, patch)))
 
 
+@routes.delete(API + "/channels/{channel_id}")
+async def archive_channel(request: web.Request) -> web.Response:
+    core = core_of(request)
+    channel = core.state.channel(request.match_info["channel_id"])
+    core.archive_channel(me(request), channel)
+    return status_ok()
+
+
+@routes.post(API + "/channels/{channel_id}/restore")
+async def restore_channel(request: web.Request) -> web.Response:
+    core = core_of(request)
+    channel = core.state.channel(request.match_info["channel_id"])
+    core.restore_channel(me(request), channel)
+    return json_response(channel_json(channel))
+
+
 @routes.get(API + "/teams/{team_id}/channels/name/{name}")
 async def channel_by_name(request: web.Request) -> web.Response:
     state = core_of(request).state
