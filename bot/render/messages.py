@@ -101,6 +101,10 @@ _REASONS: dict[str, str] = {
     "playbook_not_usable": "You may not use that playbook.",
     "already_ended": "This incident has already ended.",
     "not_ended": "This incident is ongoing; only an ended incident can be restarted.",
+    "channel_archived": (
+        "The incident channel is archived. Ask a team admin to restore it"
+        " (channel menu → Unarchive), then restart the incident."
+    ),
     "already_commander": "That user is already the commander.",
     "guest_cannot_create": "Guests can't start incidents: ask a team member.",
     "name_length": "The name must be 2 to 64 characters.",
@@ -112,6 +116,9 @@ _REASONS: dict[str, str] = {
     "bad_post": "That is not a post link or post id.",
     "not_in_channel": "That user is not a member of the incident channel; add them first.",
     "is_bot": "A bot can't be the commander.",
+    "user_deactivated": (
+        "That user is deactivated in Mattermost and can't act; choose an active member."
+    ),
     "stale_dialog": "This dialog has expired or was already submitted. Start again.",
     "stale_button": "This button has expired. Use the newest post, or the slash command.",
     "post_not_visible": "I can't read that post, or you can't.",
@@ -265,6 +272,15 @@ def ended(incident: Incident, names: Names, actor_id: str, now: int) -> str:
     return (
         f"{names.at(actor_id)} ended the incident after "
         f"{duration(incident.duration_ms(now))}. `/incident restart` re-opens it."
+    )
+
+
+def ended_by_archive(incident: Incident, now: int) -> str:
+    """Told where people still read (the broadcast channel) when the channel was archived."""
+    return (
+        f"Incident **{escape(incident.name)}** ended after "
+        f"{duration(incident.duration_ms(now))}: its channel {channel_link(incident.channel_name)}"
+        " was archived."
     )
 
 

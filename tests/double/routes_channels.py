@@ -201,10 +201,14 @@ async def user_channels(request: web.Request) -> web.Response:
     if user_id != caller.id and not caller.is_admin:
         raise permission_error(caller.id, "edit_other_users")
     team_id = request.match_info["team_id"]
+    # include_deleted (5.36 api4 getChannelsForTeamForUser): archived channels only on request
+    deleted = request.query.get("include_deleted", "false").lower() == "true"
     found = [
         c
         for c in state.channels.values()
-        if c.team_id in (team_id, "") and state.is_member(user_id, c.id)
+        if c.team_id in (team_id, "")
+        and state.is_member(user_id, c.id)
+        and (deleted or not c.delete_at)
     ]
     return json_response([channel_json(c) for c in found])
 
