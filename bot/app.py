@@ -56,6 +56,7 @@ from bot.store.playbooks import PlaybookStore
 from bot.store.review import ReviewStore
 from bot.store.status import StatusStore
 from bot.tasks import TaskTracker
+from bot.transport.command_tokens import CommandTokens
 from bot.transport.dispatcher import EventDispatcher
 from bot.transport.events import (
     AddedToTeam,
@@ -91,9 +92,16 @@ class Warroom:
     events: EventDispatcher
     listener: WebsocketListener
     resync: Resync
+    tokens: CommandTokens
 
     async def reload_playbooks(self) -> None:
         await reload_playbooks(self.services)
+
+    def on_sighup(self) -> None:
+        """``SIGHUP``: re-read playbooks.yaml and the installation `warroom setup` stored
+        (command tokens of teams added meanwhile)."""
+        self.services.tasks.spawn("reload-playbooks", self.reload_playbooks())
+        self.services.tasks.spawn("reload-command-tokens", self.tokens.reload())
 
 
 async def reload_playbooks(services: Services) -> None:
@@ -172,12 +180,17 @@ async def running(
             settings.bot_token.get_secret_value() if settings.bot_token else installation.bot_token
         )
 
-        def command_tokens() -> list[str]:
-            return [t.get_secret_value() for t in settings.command_tokens] + list(
-                installation.command_tokens.values()
-            )
+        store = InstallationStore(db)
 
-        if not command_tokens():
+        async def stored_tokens() -> dict[str, str]:
+            return (await store.load()).command_tokens
+
+        command_tokens = CommandTokens(
+            fixed=[t.get_secret_value() for t in settings.command_tokens],
+            stored=installation.command_tokens,
+            load=stored_tokens,
+        )
+        if not command_tokens.known():
             log.warning(
                 "no_command_tokens",
                 hint="run `warroom setup` or set WARROOM_COMMAND_TOKENS: /incident is refused",
@@ -242,6 +255,7 @@ async def running(
             events=events,
             listener=listener,
             resync=resync,
+            tokens=command_tokens,
         )
         await warroom.reload_playbooks()
         background = [
@@ -520,8 +534,5 @@ async def run_forever(settings: Settings) -> None:
     async with running(settings) as warroom:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        loop.add_signal_handler(
-            signal.SIGHUP,
-            lambda: warroom.services.tasks.spawn("reload-playbooks", warroom.reload_playbooks()),
-        )
+        loop.add_signal_handler(signal.SIGHUP, warroom.on_sighup)
         await stop.wait()

@@ -22,8 +22,8 @@ PRODUCT = "warroom"
 USAGE: dict[str, str] = {
     "help": "/incident help",
     "start": "/incident start [name | post link]",
-    "end": "/incident end",
-    "restart": "/incident restart",
+    "end": "/incident end [~incident-channel]",
+    "restart": "/incident restart [~incident-channel]",
     "update": "/incident update",
     "check": "/incident check <stage#> <task#>",
     "stage": "/incident stage next|prev",
@@ -43,8 +43,8 @@ USAGE: dict[str, str] = {
 
 HELP_LINES: tuple[tuple[str, str], ...] = (
     ("start", "Open the dialog that starts an incident and its channel."),
-    ("end", "End the incident of this channel (asks to confirm)."),
-    ("restart", "Re-open the ended incident of this channel."),
+    ("end", "End the incident of this (or another) channel (asks to confirm)."),
+    ("restart", "Re-open the ended incident of this (or another) channel."),
     ("info", "Show a summary of the incident of this channel."),
     ("list", "List your ongoing incidents in this team."),
     ("commander", "Show the commander, or hand the role to another channel member."),
@@ -282,6 +282,11 @@ def ended_by_archive(incident: Incident, now: int) -> str:
         f"{duration(incident.duration_ms(now))}: its channel {channel_link(incident.channel_name)}"
         " was archived."
     )
+
+
+def restarted_elsewhere(incident: Incident) -> str:
+    """The reply to ``restart ~channel`` run outside the incident channel."""
+    return f"Incident **{escape(incident.name)}** is ongoing again in {channel_link(incident.channel_name)}."
 
 
 def restarted(names: Names, actor_id: str) -> str:

@@ -24,6 +24,7 @@ from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.render import messages
 from bot.services.container import Services
+from bot.transport.command_tokens import CommandTokens
 
 log = get_logger(__name__)
 
@@ -34,20 +35,12 @@ SERVICES = web.AppKey("services", Services)
 COMMANDS = web.AppKey("commands", CommandRouter)
 INTERACTIONS = web.AppKey("interactions", InteractionRouter)
 METRICS = web.AppKey("metrics", Metrics)
-TOKENS: web.AppKey[Callable[[], list[str]]] = web.AppKey("tokens")
+TOKENS = web.AppKey("tokens", CommandTokens)
 READY: web.AppKey[Callable[[], bool]] = web.AppKey("ready")
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
     return web.json_response(body, status=status)
-
-
-def token_ok(presented: str, known: list[str]) -> bool:
-    ok = False
-    for candidate in known:
-        # Compare against every token so the time taken says nothing about which matched.
-        ok |= hmac.compare_digest(presented.encode(), candidate.encode())
-    return ok and bool(presented)
 
 
 async def handle_command(request: web.Request) -> web.Response:
@@ -60,7 +53,7 @@ async def handle_command(request: web.Request) -> web.Response:
         header[6:].encode(), presented.encode()
     ):
         presented = ""
-    if not token_ok(presented, app[TOKENS]()):
+    if not await app[TOKENS].check(presented):
         metrics.inc("warroom_callbacks_rejected_total", "Callbacks refused", kind="command")
         log.warning("command_token_rejected", remote=request.remote)
         # 200, so that Mattermost shows the reason instead of a bare "command failed".
@@ -144,7 +137,7 @@ def build_http_app(
     commands: CommandRouter,
     interactions: InteractionRouter,
     metrics_registry: Metrics,
-    tokens: Callable[[], list[str]],
+    tokens: CommandTokens,
     ready: Callable[[], bool],
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
