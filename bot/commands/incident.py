@@ -12,6 +12,7 @@ from bot.interactions.start_flow import open_start_dialog
 from bot.render import cards, messages
 from bot.render import review as review_render
 from bot.services.container import Services
+from bot.services.follow import read_origin
 
 from .review import NotVisible
 from .review import target as target_incident
@@ -107,7 +108,12 @@ async def info(svc: Services, req: CommandRequest, args: list[str], rest: str) -
     ids = [incident.commander_id, *(t.assignee_id for s in incident.stages for t in s.tasks)]
     names = await svc.directory.names(ids)
     last = await svc.incidents.last_update(incident)
-    return Reply(messages.info(incident, names, svc.clock.now_ms(), last))
+    text = messages.info(incident, names, svc.clock.now_ms(), last)
+    origin = await read_origin(svc.chat, svc.directory, incident, req.user_id)
+    if origin is not None:  # read fresh: an edit or a deletion shows at once
+        link = f"{svc.urls.mattermost.rstrip('/')}/{req.team_domain}/pl/{origin.post_id}"
+        text += "\n" + messages.origin_line(link, origin.message, deleted=origin.deleted)
+    return Reply(text)
 
 
 async def list_(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:

@@ -347,6 +347,14 @@ def info(incident: Incident, names: Names, now: int, last_update: str = "") -> s
     return "\n".join(lines)
 
 
+def origin_line(link: str, message: str, *, deleted: bool) -> str:
+    """The origin post of a start, as read when shown (``info``)."""
+    if deleted:
+        return f"**Origin:** a post since deleted in Mattermost ({link})"
+    text = f"**Origin:** {link}"
+    return text + ("\n" + quote(message, 300) if message else "")
+
+
 def incident_list(incidents: Sequence[Incident], names: Names, now: int) -> str:
     if not incidents:
         return "You have no ongoing incidents in this team."

@@ -18,6 +18,7 @@ re-reads it over REST after every (re)connect — or read fresh when shown.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain import transitions
@@ -132,6 +133,42 @@ class ChannelFollower:
         if events:
             log.info("incident_channel_restored", incident_id=incident.id)
             self._incidents.refresh_later(saved)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The origin post of a start as it is now: ``deleted``, or its ``message`` ("" when the
+    viewer may not read its channel: then only the link is shown)."""
+
+    post_id: str
+    message: str = ""
+    deleted: bool = False
+
+
+async def read_origin(
+    chat: ChatClient, directory: Directory, incident: Incident, viewer_id: str
+) -> Origin | None:
+    """Read the origin post fresh when it is shown (edits and deletion show at once). 5.36: a
+    deleted post reads as 404 ``app.post.get.app_error``. The text is shown only to a viewer
+    who may read the post's channel (member, public channel of their team, system admin)."""
+    if not incident.origin_post_id:
+        return None
+    try:
+        post = await chat.get_post(incident.origin_post_id)
+    except ChatRefused as exc:
+        return Origin(incident.origin_post_id, deleted=exc.status == 404)
+    if post.delete_at:
+        return Origin(post.id, deleted=True)
+    try:
+        channel = await chat.get_channel(post.channel_id)
+    except ChatRefused:
+        return Origin(post.id)
+    readable = (
+        await chat.is_channel_member(channel.id, viewer_id)
+        or (not channel.is_private and await chat.is_team_member(channel.team_id, viewer_id))
+        or await directory.is_admin(viewer_id)
+    )
+    return Origin(post.id, message=post.message if readable else "")
 
 
 class UserFollower:

@@ -214,6 +214,25 @@ class ChannelOps(PostExtraOps):
         user.delete_at = 0 if active else user.update_at
         self.hub.emit("user_updated", {"user": user_json(user, full=False)})
 
+    def patch_user(self, actor: User, user: User, patch: Json) -> User:
+        """PUT /users/{id}/patch (5.36 ``api4/user.go`` patchUser, ``app/user.go`` UpdateUser):
+        self or an admin; ``user_updated`` with the sanitised user object, as for UpdateActive.
+        Only ``username`` and ``first_name`` are modelled."""
+        if actor.id != user.id and not actor.is_admin:
+            raise permission_error(actor.id, "edit_other_users")
+        username = patch.get("username")
+        if isinstance(username, str) and username.lower() != user.username:
+            taken = self.state.user_by_name(username)
+            if taken is not None:
+                raise MattermostHTTPError(400, "app.user.save.username_exists.app_error")
+            user.username = username.lower()
+        first = patch.get("first_name")
+        if isinstance(first, str):
+            user.first_name = first
+        user.update_at = self.clock.now()
+        self.hub.emit("user_updated", {"user": user_json(user, full=False)})
+        return user
+
     def _change_post(self, user: User, channel: Channel, kind: str, old: str, new: str) -> None:
         label = {"header": "header", "purpose": "purpose", "displayname": "display name"}[kind]
         who = "@" + user.username

@@ -126,6 +126,15 @@ async def update_active(request: web.Request) -> web.Response:
     return status_ok()
 
 
+@routes.put(API + "/users/{user_id}/patch")
+async def patch_user(request: web.Request) -> web.Response:
+    core = core_of(request)
+    user = core.state.user(user_param(request))
+    patch = await body_object(request, "user")
+    core.patch_user(me(request), user, patch)
+    return _user_out(request, user)
+
+
 @routes.delete(API + "/users/{user_id}")
 async def deactivate_user(request: web.Request) -> web.Response:
     core = core_of(request)

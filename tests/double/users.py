@@ -185,6 +185,12 @@ class UserSide:
         target = self._core.state.user(user if isinstance(user, str) else user.id)
         self._core.set_active(self._user(actor), target, active=active)
 
+    async def rename_user(self, actor: User | str, user: User | str, username: str) -> None:
+        """PUT /users/{id}/patch {username} as ``actor`` (``user_updated``)."""
+        self._check_up()
+        target = self._core.state.user(user if isinstance(user, str) else user.id)
+        self._core.patch_user(self._user(actor), target, {"username": username})
+
     async def remove_from_channel(self, actor: User | str, channel_id: str, user_id: str) -> None:
         self._check_up()
         channel = self._core.state.channel(channel_id)

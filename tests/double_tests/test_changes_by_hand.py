@@ -136,3 +136,24 @@ async def test_deactivating_a_user_emits_user_updated_with_the_user_as_an_object
         assert (await seed.rest.call(seed.bob, "GET", "/users/me")).status == 200
     finally:
         await ws.close()
+
+
+async def test_renaming_a_user_emits_user_updated(seed: Seed) -> None:
+    ws = await WsListener.connect(seed.mm.websocket_url, seed.bot)
+    try:
+        refused = await seed.rest.call(
+            seed.alice, "PUT", f"/users/{seed.bob.id}/patch", {"username": "robert"}
+        )
+        assert refused.status == 403
+        res = await seed.rest.call(
+            seed.bob, "PUT", f"/users/{seed.bob.id}/patch", {"username": "robert"}
+        )
+        assert res.status == 200 and res.body["username"] == "robert"
+        frame = await ws.next("user_updated")
+        assert frame["data"]["user"]["username"] == "robert"
+        clash = await seed.rest.call(
+            seed.bob, "PUT", f"/users/{seed.bob.id}/patch", {"username": "alice"}
+        )
+        assert clash.body["id"] == "app.user.save.username_exists.app_error"
+    finally:
+        await ws.close()

@@ -190,10 +190,7 @@ async def test_a_deactivated_user_can_be_made_neither_commander_nor_assignee(w: 
 async def test_a_user_renamed_by_hand_is_shown_by_the_new_name(w: World) -> None:
     incident = await w.start_incident(w.alice, "Disk full")
     await w.command(w.alice, "info", incident.channel_id)  # alice is cached by warroom
-    user = w.mm.user_by_name("alice")
-    assert user is not None
-    user.username = "alice2"
-    w.mm._hub.emit("user_updated", {"user": {"id": user.id, "username": "alice2"}})
+    await w.mm.rename_user(w.alice, w.alice, "alice2")
 
     async def shown() -> bool:
         return "@alice2" in (await w.command(w.bob, "info", incident.channel_id))["text"]
@@ -230,7 +227,12 @@ async def test_a_pinned_post_edited_while_disconnected_is_caught_by_the_re_sync(
     incident = await w.start_incident(w.alice, "Disk full")
     post = await w.mm.user_post(w.alice, incident.channel_id, "Disk at 95%")
     await w.mm.react(w.bob, post["id"], "pushpin")
-    await w.settle()
+
+    async def pinned() -> bool:
+        reply = await w.command(w.alice, "timeline", incident.channel_id)
+        return "Disk at 95%" in reply["text"]
+
+    await eventually(pinned)  # recorded before the stream goes down
     await w.mm.drop_websockets()
     await w.mm.edit_post(w.alice, post["id"], "Disk at 99%")
     await reconnect(w)
@@ -274,3 +276,23 @@ async def test_sighup_re_reads_the_stored_command_tokens(w: World) -> None:
     w.app.on_sighup()
     await w.settle()
     assert "n" * 26 in w.app.tokens.known()
+
+
+async def test_the_origin_post_of_a_start_is_read_fresh_when_shown(w: World) -> None:
+    post = await w.mm.user_post(w.carol, w.town.id, "checkout returns 500")
+    await w.command(w.alice, f"start {post['id']}")
+    result = await w.submit(
+        w.alice,
+        {"playbook": w.playbook_id("Outage"), "name": "Checkout", "description": "From town"},
+    )
+    assert result == {}, result
+    incident = await w.incident_named("Checkout")
+    assert incident.origin_post_id == post["id"]
+    info = (await w.command(w.alice, "info", incident.channel_id))["text"]
+    assert "> checkout returns 500" in info
+    await w.mm.edit_post(w.carol, post["id"], "checkout returns 502")
+    info = (await w.command(w.alice, "info", incident.channel_id))["text"]
+    assert "> checkout returns 502" in info and "500" not in info
+    await w.mm.delete_post(w.carol, post["id"])
+    info = (await w.command(w.alice, "info", incident.channel_id))["text"]
+    assert "since deleted in Mattermost" in info and "502" not in info
