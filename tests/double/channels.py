@@ -158,8 +158,10 @@ class ChannelOps(PostExtraOps):
 
     def archive_channel(self, user: User, channel: Channel) -> None:
         """DELETE /channels/{id} (5.36 ``api4/channel.go`` deleteChannel, ``app/channel.go``
-        DeleteChannel): channel members may archive (the default ``channel_user`` role holds
-        ``delete_public_channel``/``delete_private_channel``); a system post, then
+        DeleteChannel): channel members may archive (``channel_user`` holds
+        ``delete_public_channel``/``delete_private_channel`` after the 5.x permission migration
+        that moves them from ``team_user``, ``app/permissions_migrations.go``); a system post,
+        then
         ``channel_deleted`` {channel_id, delete_at} to the team. Members stay members."""
         if channel.type not in ("O", "P"):
             raise MattermostHTTPError(400, "api.channel.delete_channel.type.invalid")
@@ -186,7 +188,8 @@ class ChannelOps(PostExtraOps):
 
     def restore_channel(self, user: User, channel: Channel) -> None:
         """POST /channels/{id}/restore (5.36 restoreChannel): needs ``manage_team`` (system
-        admins here); ``channel_restored`` {channel_id} to the team, then a system post."""
+        admins here; team admins are not modelled); ``channel_restored`` {channel_id} to the team,
+        then a system post."""
         self.state.require_admin(user, "manage_team")
         if not channel.delete_at:
             raise MattermostHTTPError(400, "api.channel.restore_channel.restored.app_error")
