@@ -82,11 +82,14 @@ class Directory:
             except ChatRefused:
                 pass
         found: dict[str, str] = {}
+        inactive: set[str] = set()
         for uid in wanted:
             hit = self._users.get(uid)
             if hit is not None:
                 found[uid] = hit[1].username
-        return Names(found)
+                if hit[1].is_deactivated:
+                    inactive.add(uid)
+        return Names(found, frozenset(inactive))
 
     async def is_admin(self, user_id: str) -> bool:
         return (await self.user(user_id)).is_admin

@@ -181,9 +181,24 @@ async def test_a_deactivated_user_can_be_made_neither_commander_nor_assignee(w: 
     await w.click(w.alice, incident.checklist_post_id, "Assign", option=w.bob.id)
     assert "deactivated" in w.ephemeral(w.alice)
     assert (await w.reload(incident)).stages[0].tasks[0].assignee_id == ""
-    # reactivated, bob may take the role again
+    # a deactivated commander is shown as such on the card (followed: user_updated)
     await w.mm.set_active(w.admin, w.bob, active=True)
     await w.command(w.alice, "commander @bob", incident.channel_id)
+    await w.mm.set_active(w.admin, w.bob, active=False)
+
+    async def marked() -> bool:
+        await w.settle()
+        return w.card_field(incident, "Commander") == "@bob (deactivated)"
+
+    await eventually(marked)
+    # reactivated, bob is shown plainly again
+    await w.mm.set_active(w.admin, w.bob, active=True)
+
+    async def unmarked() -> bool:
+        await w.settle()
+        return w.card_field(incident, "Commander") == "@bob"
+
+    await eventually(unmarked)
     assert (await w.reload(incident)).commander_id == w.bob.id
 
 
