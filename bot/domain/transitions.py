@@ -102,6 +102,13 @@ def channel_renamed(incident: Incident, *, name: str) -> Transition:
     return incident.model_copy(update={"channel_name": name}), []
 
 
+def channel_privacy(incident: Incident, *, private: bool) -> Transition:
+    """The channel was converted (public <-> private): who may view the incident follows."""
+    if private == incident.private_channel:
+        return incident, []
+    return incident.model_copy(update={"private_channel": private}), []
+
+
 def channel_archived(incident: Incident, *, now: int) -> Transition:
     """The channel was archived: nobody can type there any more, so an ongoing incident ends
     (recorded as ended because the channel was archived, by nobody in particular); an ended

@@ -4,7 +4,7 @@ The rule (table in ``docs/mattermost-objects.md``): whatever warroom shows about
 object is either followed — a websocket event handler here AND a re-sync counterpart that
 re-reads it over REST after every (re)connect — or read fresh when shown.
 
-- Incident channels (name, archived): followed. ``channel_updated`` renames the incident's
+- Incident channels (name, private or public, archived): followed. ``channel_updated`` renames the incident's
   ``~name``; ``channel_deleted`` archives it, which ends an ongoing incident (nobody can type
   there any more) with the reason on the timeline, the reminder cancelled and the broadcast
   channel told; ``channel_restored`` only clears the mark (the incident stays ended and may be
@@ -103,6 +103,12 @@ class ChannelFollower:
             log.info("incident_channel_renamed", incident_id=incident.id, name=channel.name)
             if not channel.delete_at:
                 self._incidents.refresh_later(incident)
+        if channel.is_private != incident.private_channel:
+            await self._incidents.mutate(
+                incident.id,
+                lambda cur: transitions.channel_privacy(cur, private=channel.is_private),
+            )
+            log.info("incident_channel_converted", incident_id=incident.id)
         if channel.delete_at and not incident.channel_archived:
             await self._archived(incident)
         elif not channel.delete_at and incident.channel_archived:

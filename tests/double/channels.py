@@ -186,6 +186,35 @@ class ChannelOps(PostExtraOps):
             team_id=channel.team_id,
         )
 
+    def convert_channel(self, user: User, channel: Channel, *, private: bool) -> Channel:
+        """PUT /channels/{id}/privacy (5.36 ``api4/channel.go`` updateChannelPrivacy,
+        ``app/channel.go`` UpdateChannelPrivacy): ``convert_*`` permissions, which the 5.x
+        migration gives to holders of ``manage_team`` (system admins here); the channel is
+        updated (``channel_updated`` with the new ``type``), a system post, then
+        ``channel_converted`` {channel_id} to the team."""
+        kind = "public_channel_to_private" if private else "private_channel_to_public"
+        self.state.require_admin(user, f"convert_{kind}")
+        if channel.name == "town-square" and private:
+            raise MattermostHTTPError(
+                400, "api.channel.update_channel_privacy.default_channel_error"
+            )
+        channel.type = "P" if private else "O"
+        channel.update_at = self.clock.now()
+        self.hub.emit(
+            "channel_updated", {"channel": dumps(channel_json(channel))}, channel_id=channel.id
+        )
+        text = (
+            "This channel has been converted to a Private Channel."
+            if private
+            else "This channel has been converted to a Public Channel and can be joined by any"
+            " team member."
+        )
+        self.system_post(
+            user, channel, "system_change_chan_privacy", text, {"username": user.username}
+        )
+        self.hub.emit("channel_converted", {"channel_id": channel.id}, team_id=channel.team_id)
+        return channel
+
     def restore_channel(self, user: User, channel: Channel) -> None:
         """POST /channels/{id}/restore (5.36 restoreChannel): needs ``manage_team`` (system
         admins here; team admins are not modelled); ``channel_restored`` {channel_id} to the team,

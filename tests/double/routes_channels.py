@@ -63,6 +63,18 @@ async def archive_channel(request: web.Request) -> web.Response:
     return status_ok()
 
 
+@routes.put(API + "/channels/{channel_id}/privacy")
+async def channel_privacy(request: web.Request) -> web.Response:
+    core = core_of(request)
+    channel = core.state.channel(request.match_info["channel_id"])
+    body = await body_object(request, "privacy")
+    privacy = body.get("privacy")
+    if privacy not in ("O", "P"):
+        raise invalid_body("privacy")
+    converted = core.convert_channel(me(request), channel, private=privacy == "P")
+    return json_response(channel_json(converted))
+
+
 @routes.post(API + "/channels/{channel_id}/restore")
 async def restore_channel(request: web.Request) -> web.Response:
     core = core_of(request)

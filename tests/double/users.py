@@ -174,6 +174,12 @@ class UserSide:
         self._check_up()
         self._core.archive_channel(self._user(actor), self._core.state.channel(channel_id))
 
+    async def convert_channel(self, actor: User | str, channel_id: str, *, private: bool) -> None:
+        """PUT /channels/{id}/privacy as ``actor`` (``channel_updated``, ``channel_converted``)."""
+        self._check_up()
+        channel = self._core.state.channel(channel_id)
+        self._core.convert_channel(self._user(actor), channel, private=private)
+
     async def restore_channel(self, actor: User | str, channel_id: str) -> None:
         """POST /channels/{id}/restore as ``actor`` (``channel_restored``)."""
         self._check_up()

@@ -157,3 +157,31 @@ async def test_renaming_a_user_emits_user_updated(seed: Seed) -> None:
         assert clash.body["id"] == "app.user.save.username_exists.app_error"
     finally:
         await ws.close()
+
+
+async def test_converting_a_channel_emits_channel_updated_then_channel_converted(
+    seed: Seed,
+) -> None:
+    ws = await WsListener.connect(seed.mm.websocket_url, seed.bot)
+    try:
+        public = seed.mm.add_channel(
+            seed.team.id, "open-room", private=False, members=[seed.bot.id, seed.alice.id]
+        )
+        member = await seed.rest.call(
+            seed.alice, "PUT", f"/channels/{public.id}/privacy", {"privacy": "P"}
+        )
+        assert member.status == 403  # needs manage_team
+        res = await seed.rest.call(
+            seed.admin, "PUT", f"/channels/{public.id}/privacy", {"privacy": "P"}
+        )
+        assert res.status == 200 and res.body["type"] == "P"
+        updated = await ws.next("channel_updated")
+        assert json.loads(updated["data"]["channel"])["type"] == "P"
+        converted = await ws.next("channel_converted")
+        assert converted["data"] == {"channel_id": public.id}
+        town = await seed.rest.call(
+            seed.admin, "PUT", f"/channels/{seed.town.id}/privacy", {"privacy": "P"}
+        )
+        assert town.body["id"] == "api.channel.update_channel_privacy.default_channel_error"
+    finally:
+        await ws.close()

@@ -311,3 +311,20 @@ async def test_the_origin_post_of_a_start_is_read_fresh_when_shown(w: World) -> 
     await w.mm.delete_post(w.carol, post["id"])
     info = (await w.command(w.alice, "info", incident.channel_id))["text"]
     assert "since deleted in Mattermost" in info and "502" not in info
+
+
+async def test_a_public_incident_channel_made_private_by_hand_is_hidden_from_non_members(
+    w: World,
+) -> None:
+    incident = await w.start_incident(w.alice, "Drill", playbook="Public drill")
+    assert "~" + incident.channel_name in (await w.command(w.carol, "list"))["text"]
+    await w.mm.convert_channel(w.admin, incident.channel_id, private=True)
+
+    async def private() -> bool:
+        return (await w.reload(incident)).private_channel
+
+    await eventually(private)
+    assert "~" + incident.channel_name not in (await w.command(w.carol, "list"))["text"]
+    reply = await w.command(w.carol, f"timeline ~{incident.channel_name}")
+    assert "Drill" not in reply["text"]
+    assert "~" + incident.channel_name in (await w.command(w.alice, "list"))["text"]
