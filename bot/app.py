@@ -434,7 +434,10 @@ def _wire_events(
     queue = new_event_queue()
     events = EventDispatcher(queue, services.tasks)
     channels = ChannelFollower(
-        chat=services.chat, incidents=services.incidents, clock=services.clock
+        chat=services.chat,
+        incidents=services.incidents,
+        notifier=services.notifier,
+        clock=services.clock,
     )
     users = UserFollower(directory=services.directory, incidents=services.incidents)
 

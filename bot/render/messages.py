@@ -284,6 +284,16 @@ def ended_by_archive(incident: Incident, now: int) -> str:
     )
 
 
+def ended_by_archive_dm(incident: Incident) -> str:
+    """Told to the commander when the incident channel was archived."""
+    name = channel_link(incident.channel_name)
+    return (
+        f"The channel {name} of incident **{escape(incident.name)}** was archived, so the "
+        "incident ended. To go on with it, ask a team admin to restore the channel, then run "
+        f"`/incident restart {name}`."
+    )
+
+
 def restarted_elsewhere(incident: Incident) -> str:
     """The reply to ``restart ~channel`` run outside the incident channel."""
     return f"Incident **{escape(incident.name)}** is ongoing again in {channel_link(incident.channel_name)}."

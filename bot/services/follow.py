@@ -27,6 +27,7 @@ from bot.log import get_logger
 from bot.render import messages
 from bot.services.directory import Directory
 from bot.services.incidents import IncidentService
+from bot.services.notify import Notifier
 from bot.services.ports import Channel, ChatClient, ChatRefused
 from bot.transport.events import ChannelDeleted, ChannelRestored, ChannelUpdated, UserUpdated
 
@@ -38,9 +39,12 @@ RESYNC_CONCURRENCY = 8
 class ChannelFollower:
     """Keeps each incident's channel name and archived state as Mattermost has them."""
 
-    def __init__(self, *, chat: ChatClient, incidents: IncidentService, clock: Clock) -> None:
+    def __init__(
+        self, *, chat: ChatClient, incidents: IncidentService, notifier: Notifier, clock: Clock
+    ) -> None:
         self._chat = chat
         self._incidents = incidents
+        self._notify = notifier
         self._clock = clock
 
     # ---- events ---------------------------------------------------------------------
@@ -123,6 +127,12 @@ class ChannelFollower:
             return
         log.info("incident_ended_by_archive", incident_id=incident.id)
         await self._incidents.run_ended_hooks(saved)
+        # Nobody can read a notice in the archived channel: tell the commander (who can have
+        # it restored) directly, and the broadcast channel if there is one.
+        try:
+            await self._notify.tell(saved.commander_id, "", messages.ended_by_archive_dm(saved))
+        except Exception:
+            log.exception("archive_notice_failed", incident_id=incident.id)
         if saved.broadcast_channel_id:
             try:
                 await self._chat.create_post(

@@ -115,6 +115,7 @@ async def test_archiving_the_channel_ends_the_incident_and_only_a_restore_allows
     assert await scheduler.store.count(ReminderState.PENDING) == 0  # reminder cancelled
     assert "its channel ~" in w.messages(w.ops.id)[-1]  # the broadcast channel is told
     assert "was archived" in w.messages(w.ops.id)[-1]
+    assert f"/incident restart ~{incident.channel_name}" in w.told(w.alice)  # the commander
     # list and stats agree: nothing ongoing
     assert "~" + incident.channel_name not in (await w.command(w.alice, "list"))["text"]
     stats = (await w.command(w.alice, "stats"))["text"]
