@@ -329,3 +329,21 @@ async def test_a_public_incident_channel_made_private_by_hand_is_hidden_from_non
     reply = await w.command(w.carol, f"timeline ~{incident.channel_name}")
     assert "Drill" not in reply["text"]
     assert "~" + incident.channel_name in (await w.command(w.alice, "list"))["text"]
+
+
+async def test_the_origin_quote_is_shown_only_to_who_may_read_the_origin_channel(
+    w: World,
+) -> None:
+    secret = w.mm.add_channel(w.team.id, "secret", private=True, members=[w.alice.id, w.bot.id])
+    post = await w.mm.user_post(w.alice, secret.id, "token leaked in the build log")
+    await w.command(w.alice, f"start {post['id']}")
+    result = await w.submit(
+        w.alice,
+        {"playbook": w.playbook_id("Public drill"), "name": "Leak", "description": "see origin"},
+    )
+    assert result == {}, result
+    incident = await w.incident_named("Leak")
+    assert "token leaked" in (await w.command(w.alice, "info", incident.channel_id))["text"]
+    await w.mm.add_to_channel(w.carol, incident.channel_id, w.carol.id)  # joins: public
+    shown = (await w.command(w.carol, "info", incident.channel_id))["text"]
+    assert "**Origin:**" in shown and "token leaked" not in shown
