@@ -52,6 +52,7 @@ OPERATIONS: dict[str, Safety] = {
     "create_channel": CREATE,
     "get_channel": IDEMPOTENT,
     "get_channel_by_name": IDEMPOTENT,
+    "get_channels_for_team_for_user": IDEMPOTENT,
     "add_channel_member": IDEMPOTENT,  # an existing member is answered as added
     "get_channel_member": IDEMPOTENT,
     "get_channel_members": IDEMPOTENT,
