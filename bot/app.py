@@ -468,16 +468,24 @@ def _wire_events(
     resync.add(features.members.resync, covers=(UserAdded, UserRemoved))
 
     # Status update posts and pinned posts edited or deleted.
-    async def post_edited(event: PostEdited) -> None:
+    # (One handler each: a failing one does not keep the other from running.)
+    async def status_edited(event: PostEdited) -> None:
         await status.post_edited(event.post)
+
+    async def status_deleted(event: PostDeleted) -> None:
+        await status.post_deleted(event.post)
+
+    async def pin_edited(event: PostEdited) -> None:
         await features.capture.post_edited(event.post)
 
-    async def post_deleted(event: PostDeleted) -> None:
-        await status.post_deleted(event.post)
+    async def pin_deleted(event: PostDeleted) -> None:
         await features.capture.post_deleted(event.post)
 
-    events.register(PostEdited, post_edited)
-    events.register(PostDeleted, post_deleted)
+    events.register(PostEdited, status_edited)
+    events.register(PostDeleted, status_deleted)
+    events.register(PostEdited, pin_edited)
+    events.register(PostDeleted, pin_deleted)
+    # status.resync re-reads status posts; capture.resync (above) re-reads pinned posts
     resync.add(status.resync, covers=(PostEdited, PostDeleted))
 
     # The bot added to a team: `team: "*"` playbooks now cover it too.
