@@ -37,6 +37,7 @@ from bot.scheduler.timer import SystemTimer
 from bot.services.container import Services, Urls
 from bot.services.directory import Directory
 from bot.services.effects import Outbox
+from bot.services.follow import ChannelFollower, UserFollower
 from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.playbook_file import PlaybookFileError
@@ -58,15 +59,20 @@ from bot.store.review import ReviewStore
 from bot.store.starts import StartStore
 from bot.store.status import StatusStore
 from bot.tasks import TaskTracker
+from bot.transport.command_tokens import CommandTokens
 from bot.transport.dispatcher import EventDispatcher
 from bot.transport.events import (
     AddedToTeam,
+    ChannelDeleted,
+    ChannelRestored,
+    ChannelUpdated,
     PostDeleted,
     PostEdited,
     ReactionAdded,
     ReactionRemoved,
     UserAdded,
     UserRemoved,
+    UserUpdated,
 )
 from bot.transport.http import build_http_app, http_runner
 from bot.transport.mattermost_client import MattermostClient
@@ -90,9 +96,16 @@ class Warroom:
     events: EventDispatcher
     listener: WebsocketListener
     resync: Resync
+    tokens: CommandTokens
 
     async def reload_playbooks(self) -> None:
         await reload_playbooks(self.services)
+
+    def on_sighup(self) -> None:
+        """``SIGHUP``: re-read playbooks.yaml and the installation `warroom setup` stored
+        (command tokens of teams added meanwhile)."""
+        self.services.tasks.spawn("reload-playbooks", self.reload_playbooks())
+        self.services.tasks.spawn("reload-command-tokens", self.tokens.reload())
 
 
 async def reload_playbooks(services: Services) -> None:
@@ -101,6 +114,29 @@ async def reload_playbooks(services: Services) -> None:
         await services.playbooks.reload()
     except PlaybookFileError as exc:
         log.error("playbooks_rejected", file=str(exc.file), problems=exc.problems)
+
+
+class TeamWatch:
+    """The bot's teams: joining one reloads the playbooks (``team: "*"`` ones cover it)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._seen: set[str] | None = None
+
+    async def on_added(self, event: AddedToTeam) -> None:
+        if event.user_id == self._services.bot_user_id:
+            await self._reload()
+
+    async def resync(self) -> None:
+        """A team joined while the stream was down: the team list changed since last seen."""
+        teams = {t.id for t in await self._services.chat.my_teams()}
+        if self._seen is not None and teams != self._seen:
+            await self._reload()
+        self._seen = teams
+
+    async def _reload(self) -> None:
+        self._seen = None
+        await reload_playbooks(self._services)
 
 
 def build_routers() -> tuple[CommandRouter, InteractionRouter]:
@@ -148,16 +184,19 @@ async def running(
             settings.bot_token.get_secret_value() if settings.bot_token else installation.bot_token
         )
 
-        def command_tokens() -> list[CommandToken]:
+        store = InstallationStore(db)
+
+        async def stored_tokens() -> dict[str, str]:
+            return (await store.load()).command_tokens
+
+        command_tokens = CommandTokens(
             # Each is accepted only from the team it was registered on (`warroom setup`
             # stores team id -> token); plain WARROOM_COMMAND_TOKENS entries from any team.
-            configured = settings.command_token_entries()
-            stored = installation.command_tokens.items()
-            return [CommandToken(token, team) for team, token in configured] + [
-                CommandToken(token, team) for team, token in stored
-            ]
-
-        if not command_tokens():
+            fixed=[CommandToken(token, team) for team, token in settings.command_token_entries()],
+            stored=installation.command_tokens,
+            load=stored_tokens,
+        )
+        if not command_tokens.known():
             log.warning(
                 "no_command_tokens",
                 hint="run `warroom setup` or set WARROOM_COMMAND_TOKENS: /incident is refused",
@@ -222,6 +261,7 @@ async def running(
             events=events,
             listener=listener,
             resync=resync,
+            tokens=command_tokens,
         )
         await warroom.reload_playbooks()
         background = [
@@ -400,36 +440,72 @@ def _wire_events(
     services: Services, features: _Features, *, token: str
 ) -> tuple[EventDispatcher, Resync, WebsocketListener]:
     """The event stream: who handles which websocket event, and what re-syncs after a gap."""
+    # Rule (docs/mattermost-objects.md): each event kind handled below has a re-sync
+    # counterpart declared with `resync.add(..., covers=...)`; tests/test_follow_rule.py
+    # fails when one is missing.
     status = services.status
-    resync = Resync(
-        chat=services.chat, incidents=services.incidents, store=services.incidents.store
-    )
+    resync = Resync(incidents=services.incidents, store=services.incidents.store)
     queue = new_event_queue()
     events = EventDispatcher(queue, services.tasks)
+    channels = ChannelFollower(
+        chat=services.chat,
+        incidents=services.incidents,
+        notifier=services.notifier,
+        clock=services.clock,
+    )
+    users = UserFollower(directory=services.directory, incidents=services.incidents)
 
+    # Incident channels renamed, archived, restored by hand.
+    events.register(ChannelUpdated, channels.on_updated)
+    events.register(ChannelDeleted, channels.on_deleted)
+    events.register(ChannelRestored, channels.on_restored)
+    resync.add(
+        channels.resync, covers=(ChannelUpdated, ChannelDeleted, ChannelRestored), first=True
+    )
+    # Users renamed or (de)activated.
+    events.register(UserUpdated, users.on_updated)
+    resync.add(users.resync, covers=(UserUpdated,), first=True)
+
+    # Start offers on the start emoji; posts pinned to the timeline by reaction. The re-sync
+    # re-reads the reactions of incident channels; a start offer is not made late (an offer
+    # after the fact, to someone who may have moved on, would be noise — see the docs table).
     async def start_offer(event: ReactionAdded) -> None:
         await start_flow.on_reaction(services, event)
 
+    events.register(ReactionAdded, start_offer)
+    events.register(ReactionAdded, features.capture.on_added)
+    events.register(ReactionRemoved, features.capture.on_removed)
+    resync.add(features.capture.resync, covers=(ReactionAdded, ReactionRemoved))
+    # Members ever involved.
+    events.register(UserAdded, features.members.on_added)
+    events.register(UserRemoved, features.members.on_removed)
+    resync.add(features.members.resync, covers=(UserAdded, UserRemoved))
+
+    # Status update posts and pinned posts edited or deleted.
+    # (One handler each: a failing one does not keep the other from running.)
     async def status_edited(event: PostEdited) -> None:
         await status.post_edited(event.post)
 
     async def status_deleted(event: PostDeleted) -> None:
         await status.post_deleted(event.post)
 
-    events.register(ReactionAdded, start_offer)
-    events.register(ReactionAdded, features.capture.on_added)
-    events.register(ReactionRemoved, features.capture.on_removed)
-    events.register(UserAdded, features.members.on_added)
-    events.register(UserRemoved, features.members.on_removed)
+    async def pin_edited(event: PostEdited) -> None:
+        await features.capture.post_edited(event.post)
 
-    async def bot_joined_team(event: AddedToTeam) -> None:
-        if event.user_id == services.bot_user_id:  # `team: "*"` playbooks now cover it too
-            await reload_playbooks(services)
+    async def pin_deleted(event: PostDeleted) -> None:
+        await features.capture.post_deleted(event.post)
 
-    events.register(AddedToTeam, bot_joined_team)
     events.register(PostEdited, status_edited)
     events.register(PostDeleted, status_deleted)
-    resync.hooks += [features.members.resync, features.capture.resync, status.resync]
+    events.register(PostEdited, pin_edited)
+    events.register(PostDeleted, pin_deleted)
+    # status.resync re-reads status posts; capture.resync (above) re-reads pinned posts
+    resync.add(status.resync, covers=(PostEdited, PostDeleted))
+
+    # The bot added to a team: `team: "*"` playbooks now cover it too.
+    teams = TeamWatch(services)
+    events.register(AddedToTeam, teams.on_added)
+    resync.add(teams.resync, covers=(AddedToTeam,))
 
     async def on_connected(first: bool) -> None:
         # The listener waits for this before reading on: keep it short, re-sync aside.
@@ -483,8 +559,5 @@ async def run_forever(settings: Settings) -> None:
     async with running(settings) as warroom:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        loop.add_signal_handler(
-            signal.SIGHUP,
-            lambda: warroom.services.tasks.spawn("reload-playbooks", warroom.reload_playbooks()),
-        )
+        loop.add_signal_handler(signal.SIGHUP, warroom.on_sighup)
         await stop.wait()

@@ -10,8 +10,12 @@ from bot.errors import InputError
 from bot.interactions.incident import open_end_dialog
 from bot.interactions.start_flow import open_start_dialog
 from bot.render import cards, messages
+from bot.render import review as review_render
 from bot.services.container import Services
+from bot.services.follow import read_origin
 
+from .review import NotVisible
+from .review import target as target_incident
 from .router import CommandRequest, CommandRouter, Reply
 
 POST_LINK = re.compile(r"/pl/([a-z0-9]{26})\b")
@@ -72,16 +76,27 @@ async def _member_incident(svc: Services, req: CommandRequest) -> Incident:
 
 
 async def end(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
-    no_args("end", args)
-    incident = await _member_incident(svc, req)
+    """``end [~channel]``: from anywhere for the incident channel's members (its channel may
+    be one nobody can type in, e.g. archived)."""
+    try:
+        incident = await target_incident(svc, req, args, "end")
+    except NotVisible as exc:
+        return Reply(review_render.not_an_incident(exc.name))
+    await svc.directory.require_member(incident, req.user_id)
     await open_end_dialog(svc, incident, user_id=req.user_id, trigger_id=req.trigger_id)
     return Reply()
 
 
 async def restart(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
-    no_args("restart", args)
-    incident = await _member_incident(svc, req)
+    """``restart [~channel]``, as ``end``; refused while the channel is archived."""
+    try:
+        incident = await target_incident(svc, req, args, "restart")
+    except NotVisible as exc:
+        return Reply(review_render.not_an_incident(exc.name))
+    await svc.directory.require_member(incident, req.user_id)
     await svc.incidents.restart(incident.id, req.user_id)
+    if incident.channel_id != req.channel_id:
+        return Reply(messages.restarted_elsewhere(incident))
     return Reply()
 
 
@@ -93,7 +108,12 @@ async def info(svc: Services, req: CommandRequest, args: list[str], rest: str) -
     ids = [incident.commander_id, *(t.assignee_id for s in incident.stages for t in s.tasks)]
     names = await svc.directory.names(ids)
     last = await svc.incidents.last_update(incident)
-    return Reply(messages.info(incident, names, svc.clock.now_ms(), last))
+    text = messages.info(incident, names, svc.clock.now_ms(), last)
+    origin = await read_origin(svc.chat, svc.directory, incident, req.user_id)
+    if origin is not None:  # read fresh: an edit or a deletion shows at once
+        link = f"{svc.urls.mattermost.rstrip('/')}/{req.team_domain}/pl/{origin.post_id}"
+        text += "\n" + messages.origin_line(link, origin.message, deleted=origin.deleted)
+    return Reply(text)
 
 
 async def list_(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:

@@ -31,7 +31,7 @@ def refuse(text: str, command: str) -> Reply:
     return Reply(f"{text}\n{messages.usage(command)}")
 
 
-async def _target(svc: Services, req: CommandRequest, args: list[str], command: str) -> Incident:
+async def target(svc: Services, req: CommandRequest, args: list[str], command: str) -> Incident:
     """This channel's incident, or the one whose channel is named; if the caller may view it."""
     if len(args) > 1:
         raise InputError("too_many_arguments", field=command)
@@ -54,7 +54,7 @@ class NotVisible(PermissionDenied):
 
 async def timeline(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
     try:
-        incident = await _target(svc, req, args, "timeline")
+        incident = await target(svc, req, args, "timeline")
     except NotVisible as exc:
         return Reply(render.not_an_incident(exc.name))
     events = await svc.review.timeline(incident)
@@ -64,7 +64,7 @@ async def timeline(svc: Services, req: CommandRequest, args: list[str], rest: st
 
 async def review(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
     try:
-        incident = await _target(svc, req, args, "review")
+        incident = await target(svc, req, args, "review")
     except NotVisible as exc:
         return Reply(render.not_an_incident(exc.name))
     if incident.channel_id == req.channel_id:
@@ -79,7 +79,7 @@ async def review(svc: Services, req: CommandRequest, args: list[str], rest: str)
 
 async def export(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
     try:
-        incident = await _target(svc, req, args, "export")
+        incident = await target(svc, req, args, "export")
     except NotVisible as exc:
         return Reply(render.not_an_incident(exc.name))
     await svc.review.export(incident, req.user_id)

@@ -126,6 +126,8 @@ class Incident(BaseModel):
     origin_post_id: str = ""
     card_post_id: str = ""
     checklist_post_id: str = ""
+    # The incident channel was archived in Mattermost (followed: channel_deleted/restored).
+    channel_archived: bool = False
     version: int = 0
 
     @model_validator(mode="before")
@@ -179,6 +181,9 @@ class EventKind(StrEnum):
     MEMBER_LEFT = "member_left"
     POST_PINNED = "post_pinned"
     SEVERITY_CHANGED = "severity_changed"
+    CHANNEL_RENAMED = "channel_renamed"
+    CHANNEL_ARCHIVED = "channel_archived"
+    CHANNEL_RESTORED = "channel_restored"
 
 
 class TimelineEvent(BaseModel):

@@ -69,6 +69,8 @@ def end(incident: Incident, *, actor_id: str, now: int) -> Transition:
 def restart(incident: Incident, *, actor_id: str, now: int) -> Transition:
     if incident.is_ongoing:
         raise InvalidTransition("not_ended")
+    if incident.channel_archived:
+        raise InvalidTransition("channel_archived")
     restarted = incident.model_copy(update={"status": IncidentStatus.ONGOING, "ended_at": None})
     return restarted, [TimelineEvent(kind=EventKind.RESTARTED, at=now, actor_id=actor_id)]
 
@@ -86,3 +88,44 @@ def change_commander(
         data={"from": incident.commander_id, "to": new_commander_id},
     )
     return changed, [event]
+
+
+# ---- following the incident channel (changed by hand in Mattermost) --------------------
+
+CHANNEL_ARCHIVED_REASON = "channel_archived"
+
+
+def channel_renamed(incident: Incident, *, name: str) -> Transition:
+    """The channel's URL name changed in Mattermost: links show the new ``~name``."""
+    if not name or name == incident.channel_name:
+        return incident, []
+    return incident.model_copy(update={"channel_name": name}), []
+
+
+def channel_privacy(incident: Incident, *, private: bool) -> Transition:
+    """The channel was converted (public <-> private): who may view the incident follows."""
+    if private == incident.private_channel:
+        return incident, []
+    return incident.model_copy(update={"private_channel": private}), []
+
+
+def channel_archived(incident: Incident, *, now: int) -> Transition:
+    """The channel was archived: nobody can type there any more, so an ongoing incident ends
+    (recorded as ended because the channel was archived, by nobody in particular); an ended
+    one is only marked. Archiving twice changes nothing."""
+    if incident.channel_archived:
+        return incident, []
+    archived = incident.model_copy(update={"channel_archived": True})
+    if not incident.is_ongoing:
+        return archived, [TimelineEvent(kind=EventKind.CHANNEL_ARCHIVED, at=now)]
+    ended = archived.model_copy(update={"status": IncidentStatus.ENDED, "ended_at": now})
+    event = TimelineEvent(kind=EventKind.ENDED, at=now, data={"reason": CHANNEL_ARCHIVED_REASON})
+    return ended, [event]
+
+
+def channel_restored(incident: Incident, *, now: int) -> Transition:
+    """The channel was un-archived: the incident stays as it is (ended) and may be restarted."""
+    if not incident.channel_archived:
+        return incident, []
+    restored = incident.model_copy(update={"channel_archived": False})
+    return restored, [TimelineEvent(kind=EventKind.CHANNEL_RESTORED, at=now)]

@@ -32,8 +32,8 @@ PRODUCT = "warroom"
 USAGE: dict[str, str] = {
     "help": "/incident help",
     "start": "/incident start [name | post link]",
-    "end": "/incident end",
-    "restart": "/incident restart",
+    "end": "/incident end [~incident-channel]",
+    "restart": "/incident restart [~incident-channel]",
     "update": "/incident update",
     "check": "/incident check <stage#> <task#>",
     "stage": "/incident stage next|prev",
@@ -53,8 +53,8 @@ USAGE: dict[str, str] = {
 
 HELP_LINES: tuple[tuple[str, str], ...] = (
     ("start", "Open the dialog that starts an incident and its channel."),
-    ("end", "End the incident of this channel (asks to confirm)."),
-    ("restart", "Re-open the ended incident of this channel."),
+    ("end", "End the incident of this (or another) channel (asks to confirm)."),
+    ("restart", "Re-open the ended incident of this (or another) channel."),
     ("info", "Show a summary of the incident of this channel."),
     ("list", "List your ongoing incidents in this team."),
     ("commander", "Show the commander, or hand the role to another channel member."),
@@ -111,6 +111,10 @@ _REASONS: dict[str, str] = {
     "playbook_not_usable": "You may not use that playbook.",
     "already_ended": "This incident has already ended.",
     "not_ended": "This incident is ongoing; only an ended incident can be restarted.",
+    "channel_archived": (
+        "The incident channel is archived. Ask a team admin to restore it"
+        " (channel menu → Unarchive), then restart the incident."
+    ),
     "already_commander": "That user is already the commander.",
     "guest_cannot_create": "Guests can't start incidents: ask a team member.",
     "name_length": "The name must be 2 to 64 characters.",
@@ -122,6 +126,9 @@ _REASONS: dict[str, str] = {
     "bad_post": "That is not a post link or post id.",
     "not_in_channel": "That user is not a member of the incident channel; add them first.",
     "is_bot": "A bot can't be the commander.",
+    "user_deactivated": (
+        "That user is deactivated in Mattermost and can't act; choose an active member."
+    ),
     "stale_dialog": "This dialog has expired or was already submitted. Start again.",
     "stale_button": "This button has expired. Use the newest post, or the slash command.",
     "post_not_visible": "I can't read that post, or you can't.",
@@ -305,6 +312,30 @@ def ended(incident: Incident, names: Names, actor_id: str, now: int) -> str:
     )
 
 
+def ended_by_archive(incident: Incident, now: int) -> str:
+    """Told where people still read (the broadcast channel) when the channel was archived."""
+    return (
+        f"Incident **{name(incident.name)}** ended after "
+        f"{duration(incident.duration_ms(now))}: its channel {channel_link(incident.channel_name)}"
+        " was archived."
+    )
+
+
+def ended_by_archive_dm(incident: Incident) -> str:
+    """Told to the commander when the incident channel was archived."""
+    link = channel_link(incident.channel_name)
+    return (
+        f"The channel {link} of incident **{name(incident.name)}** was archived, so the "
+        "incident ended. To go on with it, ask a team admin to restore the channel, then run "
+        f"`/incident restart {link}`."
+    )
+
+
+def restarted_elsewhere(incident: Incident) -> str:
+    """The reply to ``restart ~channel`` run outside the incident channel."""
+    return f"Incident **{name(incident.name)}** is ongoing again in {channel_link(incident.channel_name)}."
+
+
 def restarted(names: Names, actor_id: str) -> str:
     return f"{names.at(actor_id)} restarted the incident."
 
@@ -366,6 +397,14 @@ def info(incident: Incident, names: Names, now: int, last_update: str = "") -> s
             who = f" — {names.at(task.assignee_id)}" if task.assignee_id else ""
             lines.append(f"{n}. {STATE_MARK[task.state]} {markdown_line(task.title)}{who}")
     return "\n".join(lines)
+
+
+def origin_line(link: str, message: str, *, deleted: bool) -> str:
+    """The origin post of a start, as read when shown (``info``)."""
+    if deleted:
+        return f"**Origin:** a post since deleted in Mattermost ({link})"
+    text = f"**Origin:** {link}"
+    return text + ("\n" + quote(message, 300) if message else "")
 
 
 def incident_list(incidents: Sequence[Incident], names: Names, now: int) -> str:

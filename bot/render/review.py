@@ -46,6 +46,8 @@ _VERBS: dict[EventKind, str] = {
     EventKind.MEMBER_LEFT: "left the channel",
     EventKind.POST_PINNED: "pinned a post to the timeline",
     EventKind.SEVERITY_CHANGED: "changed the severity",
+    EventKind.CHANNEL_ARCHIVED: "archived the incident channel",
+    EventKind.CHANNEL_RESTORED: "restored the incident channel",
 }
 # Data keys rendered specially (or not at all) rather than as ``key: value``.
 _SPECIAL = {"from", "to", "message", "link", "post_id", "author_id", "user_id"}
@@ -126,6 +128,12 @@ _SENTENCES: dict[EventKind, _Sentence] = {
         f"took {_code(str(d.get('command', '')), 200)} of {_task(d)} to run it themselves"
     ),
     EventKind.STATUS_UPDATED: lambda d, n: f"posted a status update{_reminder(d)}",
+    EventKind.ENDED: lambda d, n: (
+        "ended the incident"
+        + (" because its channel was archived" if d.get("reason") == "channel_archived" else "")
+    ),
+    EventKind.CHANNEL_ARCHIVED: lambda d, n: "saw the incident channel archived",
+    EventKind.CHANNEL_RESTORED: lambda d, n: "saw the incident channel restored",
     EventKind.SEVERITY_CHANGED: lambda d, n: (
         f"changed the severity from {name(str(d.get('from') or 'none'))}"
         f" to {name(str(d.get('to') or 'none'))}"
@@ -159,7 +167,12 @@ def event_text(event: TimelineEvent, names: Names) -> str:
     if event.kind is EventKind.POST_PINNED:
         author = data.get("author_id", "")
         by = f" by {names.at(author)}" if author else ""
-        text += f": [post{by}]({data.get('link', '')})\n" + quote(str(data.get("message", "")), 300)
+        text += f": [post{by}]({data.get('link', '')})\n"
+        text += (
+            "> _(deleted in Mattermost)_"
+            if data.get("deleted")
+            else quote(str(data.get("message", "")), 300)
+        )
     elif data.get("message"):
         text += ":\n" + quote(str(data["message"]), 300)
     return text

@@ -36,9 +36,11 @@ class ButtonMaker(Protocol):
 
 @dataclass(frozen=True)
 class Names:
-    """user id -> username, for everyone a view mentions. Unknown ids render as ``unknown``."""
+    """user id -> username, for everyone a view mentions. Unknown ids render as ``unknown``;
+    ``inactive`` ids (deactivated in Mattermost) are marked where a view names them."""
 
     by_id: Mapping[str, str] = field(default_factory=dict)
+    inactive: frozenset[str] = frozenset()
 
     def __call__(self, user_id: str) -> str:
         if not user_id:
@@ -47,4 +49,6 @@ class Names:
 
     def at(self, user_id: str) -> str:
         name = self(user_id)
-        return f"@{name}" if name else "nobody"
+        if not name:
+            return "nobody"
+        return f"@{name} (deactivated)" if user_id in self.inactive else f"@{name}"

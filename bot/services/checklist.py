@@ -171,9 +171,11 @@ class ChecklistService:
     ) -> None:
         """Assign the task to a member of the incident channel; ``user_id=""`` unassigns."""
         if user_id:
-            user = await self._dir.user(user_id)
+            user = await self._dir.current(user_id)  # fresh: deactivated or not
             if user.is_bot:
                 raise InputError("assignee_is_bot")
+            if user.is_deactivated:
+                raise InputError("user_deactivated")
             if not await self._chat.is_channel_member(incident.channel_id, user.id):
                 raise InputError("not_in_channel")
         now = self.now()

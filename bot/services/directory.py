@@ -41,6 +41,23 @@ class Directory:
         self.remember(user)
         return user
 
+    def forget_all(self) -> None:
+        """Drop every cached user (the re-sync: ``user_updated`` events may have been lost)."""
+        self._users.clear()
+
+    async def current(self, user_id: str) -> User:
+        """The user as Mattermost has them now, never from the cache: for decisions that
+        depend on the user's state (deactivated: ``delete_at`` > 0). NotFound if unknown."""
+        self._users.pop(user_id, None)
+        return await self.user(user_id)
+
+    async def current_by_username(self, username: str) -> User:
+        """Like :meth:`current`, by ``@name``."""
+        name = username.removeprefix("@").lower()
+        for uid in [uid for uid, (_, u) in self._users.items() if u.username == name]:
+            self._users.pop(uid, None)
+        return await self.by_username(name)
+
     async def by_username(self, username: str) -> User:
         name = username.removeprefix("@").lower()
         for _, user in self._users.values():
@@ -65,11 +82,14 @@ class Directory:
             except ChatRefused:
                 pass
         found: dict[str, str] = {}
+        inactive: set[str] = set()
         for uid in wanted:
             hit = self._users.get(uid)
             if hit is not None:
                 found[uid] = hit[1].username
-        return Names(found)
+                if hit[1].is_deactivated:
+                    inactive.add(uid)
+        return Names(found, frozenset(inactive))
 
     async def is_admin(self, user_id: str) -> bool:
         return (await self.user(user_id)).is_admin

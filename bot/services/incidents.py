@@ -304,9 +304,11 @@ class IncidentService:
 
     async def change_commander(self, incident_id: str, actor_id: str, username: str) -> Incident:
         incident = await self.get(incident_id)
-        user = await self._dir.by_username(username)
+        user = await self._dir.current_by_username(username)  # fresh: deactivated or not
         if user.is_bot:
             raise InputError("is_bot", field="commander")
+        if user.is_deactivated:
+            raise InputError("user_deactivated", field="commander")
         if not await self._chat.is_channel_member(incident.channel_id, user.id):
             raise InputError("not_in_channel", field="commander")
         now = self._clock.now_ms()
@@ -382,6 +384,11 @@ class IncidentService:
         """The started hooks (members tracking …), once the set-up is done."""
         await self._run_hooks(self.hooks.started, incident)
 
+    async def run_ended_hooks(self, incident: Incident) -> None:
+        """What ending an incident sets off elsewhere (reminder cancelled …), for ends that do
+        not go through :meth:`end` (the channel archived by hand)."""
+        await self._run_hooks(self.hooks.ended, incident)
+
     async def _run_hooks(self, hooks: list[IncidentHook], incident: Incident) -> None:
         for result in await asyncio.gather(*(h(incident) for h in hooks), return_exceptions=True):
             if isinstance(result, Exception):
@@ -395,6 +402,8 @@ class IncidentService:
         lock = self._card_locks.setdefault(incident_id, asyncio.Lock())
         async with lock:
             incident = await self.get(incident_id)
+            if incident.channel_archived:
+                return  # Mattermost refuses edits in an archived channel
             now = self._clock.now_ms()
             names = await self._dir.names(
                 [incident.commander_id, *(t.assignee_id for s in incident.stages for t in s.tasks)]

@@ -1,4 +1,10 @@
-"""Re-reading over REST what the websocket may have missed (5.36 cannot resume a stream)."""
+"""Re-reading over REST what the websocket may have missed (5.36 cannot resume a stream).
+
+The rule (table in ``docs/mattermost-objects.md``): every websocket event kind warroom reacts
+to has a re-sync counterpart here, declared with :meth:`Resync.add` (``covers=``) next to the
+event handler in ``bot/app.py``; ``tests/test_follow_rule.py`` enumerates the handled kinds
+and fails when one is not covered. Objects warroom does not follow are read fresh when shown.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from bot.domain.models import Incident
 from bot.log import get_logger
 from bot.services.incidents import IncidentService
-from bot.services.ports import ChatClient, ChatRefused
+from bot.services.ports import ChatRefused
 from bot.store.incidents import IncidentStore
 
 log = get_logger(__name__)
@@ -17,32 +23,44 @@ ResyncHook = Callable[[], Awaitable[None]]
 
 
 class Resync:
-    """Runs after every (re)connect. Features add hooks for what they follow."""
+    """Runs after every (re)connect: first the hooks that follow channels (names and state
+    used by everything else), then what a kill or a lost answer left unfinished (starts, the
+    outbox of keyed posts), then the cards of ongoing incidents, then the other hooks
+    concurrently. A failing hook is logged; the others still run."""
 
-    def __init__(
-        self, *, chat: ChatClient, incidents: IncidentService, store: IncidentStore
-    ) -> None:
-        self._chat = chat
+    def __init__(self, *, incidents: IncidentService, store: IncidentStore) -> None:
         self._incidents = incidents
         self._store = store
+        self._first: list[ResyncHook] = []
         self.hooks: list[ResyncHook] = []
+        self.covered: set[type] = set()  # event kinds whose missed events a hook re-reads
         self._running = asyncio.Lock()
         self.runs = 0
+
+    def add(self, hook: ResyncHook, *, covers: tuple[type, ...], first: bool = False) -> None:
+        """Run ``hook`` on every re-sync; it re-reads what events of ``covers`` would tell."""
+        (self._first if first else self.hooks).append(hook)
+        self.covered.update(covers)
 
     async def run(self) -> None:
         if self._running.locked():
             return  # one re-sync at a time; the running one reads the newest state anyway
         async with self._running:
+            await self._gather(self._first)
             # What a kill, an outage or a lost answer left unfinished: starts, then posts.
             await self._guarded("starts", self._incidents.starts.finish_all())
             await self._guarded("outbox", self._incidents.outbox.flush())
             await self._channels()
-            results = await asyncio.gather(*(hook() for hook in self.hooks), return_exceptions=True)
-            for result in results:
-                if isinstance(result, Exception):
-                    log.error("resync_hook_failed", exc_info=result)
+            await self._gather(self.hooks)
             self.runs += 1
-            log.info("resync_done", hooks=len(self.hooks))
+            log.info("resync_done", hooks=len(self._first) + len(self.hooks))
+
+    @staticmethod
+    async def _gather(hooks: list[ResyncHook]) -> None:
+        results = await asyncio.gather(*(hook() for hook in hooks), return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                log.error("resync_hook_failed", exc_info=result)
 
     async def _guarded(self, what: str, work: Awaitable[None]) -> None:
         try:
@@ -51,7 +69,7 @@ class Resync:
             log.exception("resync_step_failed", step=what)
 
     async def _channels(self) -> None:
-        """Follow renamed incident channels, finish cut-short starts, refresh the cards."""
+        """Finish cut-short starts and refresh the cards of ongoing incidents."""
         for incident in await self._store.list_ongoing():
             try:
                 await self._catch_up(incident)
@@ -61,12 +79,6 @@ class Resync:
                 log.exception("incident_resync_failed", incident_id=incident.id)
 
     async def _catch_up(self, incident: Incident) -> None:
-        channel = await self._chat.get_channel(incident.channel_id)
-        if channel.name != incident.channel_name:
-            await self._incidents.mutate(
-                incident.id,
-                lambda cur: (cur.model_copy(update={"channel_name": channel.name}), []),
-            )
         if not (incident.card_post_id and incident.checklist_post_id):
             # The start was cut short (e.g. Mattermost went away): finish it now.
             await self._incidents.ensure_posts(await self._incidents.get(incident.id))

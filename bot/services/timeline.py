@@ -5,6 +5,8 @@ channel records a ``post_pinned`` event stamped with the post's own time, quotin
 it. The ``dedupe_key`` of the event (one per post) makes a second reaction or a second delivery
 of the same websocket event a no-op. When the last such reaction goes, the event goes. After a
 reconnect the newest posts of each ongoing incident channel are re-read for missed changes.
+A pinned post's quote follows the post: ``post_edited`` replaces it, ``post_deleted`` marks it
+deleted (the event stays, the quote goes), and the re-sync re-reads every pinned post.
 warroom acknowledges a capture quietly by adding its own ``white_check_mark`` reaction to the
 post (and removes it with the event): visible to everyone, no message, no notification.
 
@@ -106,9 +108,26 @@ class TimelineCapture:
             return  # someone else still pins it
         await self._unpin(incident, reaction.post_id)
 
+    async def post_edited(self, post: Post) -> None:
+        """A pinned post was edited: its quote on the timeline follows."""
+        incident = await self._incidents.by_channel(post.channel_id)
+        if incident is not None and await self._store.requote(
+            incident.id, post.id, message=post.message[:QUOTE_MAX]
+        ):
+            log.info("pinned_post_followed", incident_id=incident.id, post_id=post.id)
+
+    async def post_deleted(self, post: Post) -> None:
+        """A pinned post was deleted: the timeline keeps the event and says so, without a quote."""
+        incident = await self._incidents.by_channel(post.channel_id)
+        if incident is not None and await self._store.requote(
+            incident.id, post.id, message="", deleted=True
+        ):
+            log.info("pinned_post_deleted", incident_id=incident.id, post_id=post.id)
+
     async def resync(self) -> None:
         """Reactions made or removed while the websocket was down, on the newest posts of every
-        ongoing incident channel (Mattermost sends each post's reactions with the list)."""
+        ongoing incident channel (Mattermost sends each post's reactions with the list); and
+        every pinned post's current text (edited, deleted)."""
         for incident in await self._incidents.list_ongoing():
             try:
                 page = await self._chat.channel_posts(
@@ -125,6 +144,22 @@ class TimelineCapture:
                     await self._pin(incident, post, reactors[0])
                 elif not reactors and post.id in pinned:
                     await self._unpin(incident, post.id)
+            await self._requote_all(incident)
+
+    async def _requote_all(self, incident: Incident) -> None:
+        for post_id, (_, deleted) in (await self._store.pinned_quotes(incident.id)).items():
+            if deleted:
+                continue
+            try:
+                post = await self._chat.get_post(post_id)
+            except ChatRefused as exc:
+                if exc.status == 404:  # 5.36: a deleted post reads as 404
+                    await self._store.requote(incident.id, post_id, message="", deleted=True)
+                continue
+            if post.delete_at:
+                await self._store.requote(incident.id, post_id, message="", deleted=True)
+            else:
+                await self._store.requote(incident.id, post_id, message=post.message[:QUOTE_MAX])
 
     async def _pin(self, incident: Incident, post: Post, actor_id: str) -> None:
         pinned = TimelineEvent(

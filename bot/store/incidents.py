@@ -24,18 +24,25 @@ class IncidentStore:
         return await self._one("SELECT body FROM incidents WHERE channel_id = ?", (channel_id,))
 
     async def list_team(
-        self, team_id: str, *, status: IncidentStatus | None = None, limit: int = 1000
+        self, team_id: str, *, status: IncidentStatus | None = None, limit: int | None = 1000
     ) -> list[Incident]:
+        """Newest first; ``limit=None`` for all of them."""
         sql = "SELECT body FROM incidents WHERE team_id = ?"
         args: list[object] = [team_id]
         if status is not None:
             sql += " AND status = ?"
             args.append(status.value)
         sql += " ORDER BY created_at DESC, id LIMIT ?"
-        args.append(limit)
+        args.append(-1 if limit is None else limit)
         async with self._db.conn.execute(sql, args) as cur:
             rows = await cur.fetchall()
         return [Incident.model_validate_json(row[0]) for row in rows]
+
+    async def team_ids(self) -> list[str]:
+        """Every team that has incidents."""
+        async with self._db.conn.execute("SELECT DISTINCT team_id FROM incidents") as cur:
+            rows = await cur.fetchall()
+        return [str(row[0]) for row in rows]
 
     async def list_ongoing(self) -> list[Incident]:
         async with self._db.conn.execute(

@@ -125,6 +125,48 @@ class ReviewStore:
         ) as cur:
             return {row[0].removeprefix("pin:") for row in await cur.fetchall()}
 
+    async def pinned_quotes(self, incident_id: str) -> dict[str, tuple[str, bool]]:
+        """Post id -> (quoted message, deleted) of every post pinned to the timeline."""
+        async with self._db.conn.execute(
+            "SELECT dedupe_key, data FROM timeline_events"
+            " WHERE incident_id = ? AND dedupe_key LIKE 'pin:%'",
+            (incident_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        out: dict[str, tuple[str, bool]] = {}
+        for key, raw in rows:
+            data = json.loads(raw)
+            out[str(key).removeprefix("pin:")] = (
+                str(data.get("message", "")),
+                bool(data.get("deleted")),
+            )
+        return out
+
+    async def requote(
+        self, incident_id: str, post_id: str, *, message: str, deleted: bool = False
+    ) -> bool:
+        """Follow an edit (new ``message``) or a deletion of a pinned post; True if changed."""
+        async with self._db.transaction() as tx:
+            cur = await tx.conn.execute(
+                "SELECT id, data FROM timeline_events WHERE incident_id = ? AND dedupe_key = ?",
+                (incident_id, pin_key(post_id)),
+            )
+            row = await cur.fetchone()
+            if row is None:
+                return False
+            data = json.loads(row[1])
+            if data.get("message") == message and bool(data.get("deleted")) == deleted:
+                return False
+            data["message"] = message
+            if deleted:
+                data["deleted"] = True
+            else:
+                data.pop("deleted", None)
+            await tx.conn.execute(
+                "UPDATE timeline_events SET data = ? WHERE id = ?", (json.dumps(data), row[0])
+            )
+            return True
+
     async def unpin(self, incident_id: str, post_id: str) -> bool:
         async with self._db.transaction() as tx:
             cur = await tx.conn.execute(

@@ -53,6 +53,10 @@ class EventDispatcher:
         """Call ``handler`` for every event of exactly ``event_type`` (in registration order)."""
         self._handlers.setdefault(event_type, []).append(handler)
 
+    def handled_kinds(self) -> set[type[Any]]:
+        """The event classes that have at least one handler."""
+        return {kind for kind, handlers in self._handlers.items() if handlers}
+
     async def run(self) -> None:
         """Take events off the queue until :meth:`close`."""
         self._run_task = asyncio.current_task()

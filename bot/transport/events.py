@@ -1,7 +1,14 @@
 """Websocket events, parsed once at the edge into frozen models.
 
 Frames look like ``{"event", "data", "broadcast": {channel_id, team_id, user_id}, "seq"}``;
-``data.post`` and ``data.reaction`` arrive as JSON *strings* and are decoded here. Events
+``data.post``, ``data.reaction`` and ``data.channel`` arrive as JSON *strings* and are decoded
+here (``data.user`` of ``user_updated`` is a plain object on 5.36, see
+``app/user.go`` ``sendUpdatedUserEvent``).
+
+Every event kind warroom reacts to must also be re-read by the re-sync after a (re)connect
+(5.36 cannot resume a stream): see ``bot/services/sync.py`` and the table of followed objects
+in ``docs/mattermost-objects.md``. ``tests/test_follow_rule.py`` fails when a handled kind has
+no re-sync counterpart. Events
 warroom does not use (``typing``, ``status_change`` …) and replies to our own requests
 (``seq_reply``) parse to ``None``; so does anything malformed, with one warning logged.
 """
@@ -15,7 +22,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.log import get_logger
-from bot.services.ports import Post
+from bot.services.ports import Channel, Post, User
 
 log = get_logger(__name__)
 
@@ -131,6 +138,58 @@ class ChannelCreated(WsEvent):
         return {"channel_id": self.channel_id, "team_id": self.team_id}
 
 
+class ChannelUpdated(WsEvent):
+    """A channel's properties changed (renamed, header …): ``data.channel`` is the whole channel
+    as a JSON string (5.36 ``app/channel.go`` ``UpdateChannel``)."""
+
+    name: ClassVar[str] = "channel_updated"
+    channel: Channel
+
+    @property
+    def channel_id(self) -> str:
+        return self.channel.id
+
+    def log_ids(self) -> dict[str, str]:
+        return {"channel_id": self.channel.id}
+
+
+class ChannelDeleted(WsEvent):
+    """A channel was archived: ``data.channel_id`` and ``data.delete_at`` (ms), broadcast to the
+    team (5.36 ``app/channel.go`` ``DeleteChannel``)."""
+
+    name: ClassVar[str] = "channel_deleted"
+    channel_id: str
+    delete_at: int = 0
+
+    def log_ids(self) -> dict[str, str]:
+        return {"channel_id": self.channel_id}
+
+
+class ChannelRestored(WsEvent):
+    """An archived channel was restored: ``data.channel_id`` (5.36 ``RestoreChannel``)."""
+
+    name: ClassVar[str] = "channel_restored"
+    channel_id: str
+
+    def log_ids(self) -> dict[str, str]:
+        return {"channel_id": self.channel_id}
+
+
+class UserUpdated(WsEvent):
+    """A user changed (renamed, deactivated: ``delete_at`` > 0, reactivated): ``data.user`` is
+    the sanitised user object (5.36 ``app/user.go`` ``sendUpdatedUserEvent``)."""
+
+    name: ClassVar[str] = "user_updated"
+    user: User
+
+    @property
+    def channel_id(self) -> str:
+        return ""
+
+    def log_ids(self) -> dict[str, str]:
+        return {"user_id": self.user.id}
+
+
 class AddedToTeam(WsEvent):
     """Sent to the user who was added (the bot joining a team, for instance)."""
 
@@ -156,6 +215,10 @@ Event = (
     | UserAdded
     | UserRemoved
     | ChannelCreated
+    | ChannelUpdated
+    | ChannelDeleted
+    | ChannelRestored
+    | UserUpdated
     | AddedToTeam
 )
 
@@ -169,6 +232,10 @@ EVENT_TYPES: tuple[type[WsEvent], ...] = (
     UserAdded,
     UserRemoved,
     ChannelCreated,
+    ChannelUpdated,
+    ChannelDeleted,
+    ChannelRestored,
+    UserUpdated,
     AddedToTeam,
 )
 
@@ -255,6 +322,14 @@ def _fields(env: _Envelope) -> dict[str, Any] | None:
         }
     if name == ChannelCreated.name:
         return {"channel_id": data.get("channel_id"), "team_id": data.get("team_id", "")}
+    if name == ChannelUpdated.name:
+        return {"channel": _nested(data, "channel")}
+    if name == ChannelDeleted.name:
+        return {"channel_id": data.get("channel_id"), "delete_at": data.get("delete_at", 0)}
+    if name == ChannelRestored.name:
+        return {"channel_id": data.get("channel_id")}
+    if name == UserUpdated.name:
+        return {"user": _nested(data, "user")}
     return None
 
 

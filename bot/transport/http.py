@@ -14,7 +14,7 @@ import asyncio
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -30,8 +30,8 @@ from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.render import messages
 from bot.services.container import Services
+from bot.transport.command_tokens import CommandTokens
 from bot.transport.intake import MAX_BODY, Malformed, read_form, read_json_object
-from bot.transport.verify import CommandToken, token_ok
 
 log = get_logger(__name__)
 
@@ -68,7 +68,7 @@ SERVICES = web.AppKey("services", Services)
 COMMANDS = web.AppKey("commands", CommandRouter)
 INTERACTIONS = web.AppKey("interactions", InteractionRouter)
 METRICS = web.AppKey("metrics", Metrics)
-TOKENS: web.AppKey[Callable[[], Sequence[CommandToken]]] = web.AppKey("tokens")
+TOKENS = web.AppKey("tokens", CommandTokens)
 READY: web.AppKey[Callable[[], bool]] = web.AppKey("ready")
 REFUSALS = web.AppKey("refusals", RefusalLog)
 
@@ -141,7 +141,7 @@ async def handle_command(request: web.Request) -> web.Response:
         header[6:].encode(), presented.encode()
     ):
         presented = ""
-    if not token_ok(presented, form.get("team_id", ""), app[TOKENS]()):
+    if not await app[TOKENS].check(presented, form.get("team_id", "")):
         _refused(request, "command", "token")
         # 200, so that Mattermost shows the reason instead of a bare "command failed".
         return _json(Reply(messages.unknown_command_token()).to_json())
@@ -220,7 +220,7 @@ def build_http_app(
     commands: CommandRouter,
     interactions: InteractionRouter,
     metrics_registry: Metrics,
-    tokens: Callable[[], Sequence[CommandToken]],
+    tokens: CommandTokens,
     ready: Callable[[], bool],
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=[refuse_malformed])

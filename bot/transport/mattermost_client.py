@@ -52,6 +52,7 @@ OPERATIONS: dict[str, Safety] = {
     "create_channel": CREATE,
     "get_channel": IDEMPOTENT,
     "get_channel_by_name": IDEMPOTENT,
+    "get_channels_for_team_for_user": IDEMPOTENT,
     "add_channel_member": IDEMPOTENT,  # an existing member is answered as added
     "get_channel_member": IDEMPOTENT,
     "get_channel_members": IDEMPOTENT,
@@ -262,6 +263,17 @@ class MattermostClient:
         return await self._model(
             Channel, "get_channel", lambda: self._driver.channels.get_channel(channel_id=channel_id)
         )
+
+    async def my_channels(self, team_id: str) -> list[Channel]:
+        """The bot's channels in ``team_id``, archived ones included (``delete_at`` > 0):
+        ``GET /users/me/teams/{team_id}/channels?include_deleted=true`` (5.36 api4)."""
+        data = await self._call(
+            "get_channels_for_team_for_user",
+            lambda: self._driver.channels.get_channels_for_team_for_user(
+                user_id="me", team_id=team_id, include_deleted=True
+            ),
+        )
+        return [Channel.model_validate(c) for c in data]
 
     async def get_channel_by_name(self, team_id: str, name: str) -> Channel:
         return await self._model(

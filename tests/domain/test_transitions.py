@@ -61,3 +61,37 @@ def test_change_commander_records_from_and_to() -> None:
     assert events[0].data == {"from": "u" * 26, "to": "b" * 26}
     with pytest.raises(InvalidTransition, match="already_commander"):
         transitions.change_commander(changed, actor_id="a", new_commander_id="b" * 26, now=1)
+
+
+def test_archiving_the_channel_ends_an_ongoing_incident_once_with_the_reason() -> None:
+    incident, _ = make()
+    ended, events = transitions.channel_archived(incident, now=5000)
+    assert ended.status is IncidentStatus.ENDED and ended.ended_at == 5000
+    assert ended.channel_archived
+    assert [(e.kind, e.data, e.actor_id) for e in events] == [
+        (EventKind.ENDED, {"reason": "channel_archived"}, "")
+    ]
+    assert transitions.channel_archived(ended, now=6000) == (ended, [])  # twice: no change
+    with pytest.raises(InvalidTransition, match="channel_archived"):
+        transitions.restart(ended, actor_id="u" * 26, now=7000)
+
+
+def test_archiving_an_ended_incident_only_marks_it_and_restoring_does_not_restart() -> None:
+    incident, _ = make()
+    ended, _ = transitions.end(incident, actor_id="u" * 26, now=2000)
+    archived, events = transitions.channel_archived(ended, now=3000)
+    assert archived.ended_at == 2000 and [e.kind for e in events] == [EventKind.CHANNEL_ARCHIVED]
+    restored, events = transitions.channel_restored(archived, now=4000)
+    assert restored.status is IncidentStatus.ENDED and not restored.channel_archived
+    assert [e.kind for e in events] == [EventKind.CHANNEL_RESTORED]
+    assert transitions.channel_restored(restored, now=5000) == (restored, [])
+    again, _ = transitions.restart(restored, actor_id="u" * 26, now=6000)
+    assert again.status is IncidentStatus.ONGOING
+
+
+def test_a_rename_changes_only_the_channel_name() -> None:
+    incident, _ = make()
+    renamed, events = transitions.channel_renamed(incident, name="db-disk-full")
+    assert renamed.channel_name == "db-disk-full" and events == []
+    assert renamed.model_copy(update={"channel_name": "disk-full"}) == incident
+    assert transitions.channel_renamed(incident, name="disk-full") == (incident, [])

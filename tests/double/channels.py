@@ -14,7 +14,7 @@ from .errors import (
 from .post_extras import PostExtraOps
 from .state import Channel, Member, User
 from .util import Json, dumps, new_id
-from .wire import channel_json
+from .wire import channel_json, user_json
 
 # model.IsValidChannelIdentifier on 5.36: lowercase, starts and ends alphanumeric, 2..64.
 _CHANNEL_NAME = re.compile(r"^[a-z0-9]+([a-z\-_0-9]+|(__)?)[a-z0-9]+$")
@@ -155,6 +155,115 @@ class ChannelOps(PostExtraOps):
             if before != after:
                 self._change_post(user, channel, kind, before, after)
         return channel
+
+    def archive_channel(self, user: User, channel: Channel) -> None:
+        """DELETE /channels/{id} (5.36 ``api4/channel.go`` deleteChannel, ``app/channel.go``
+        DeleteChannel): channel members may archive (``channel_user`` holds
+        ``delete_public_channel``/``delete_private_channel`` after the 5.x permission migration
+        that moves them from ``team_user``, ``app/permissions_migrations.go``); a system post,
+        then
+        ``channel_deleted`` {channel_id, delete_at} to the team. Members stay members."""
+        if channel.type not in ("O", "P"):
+            raise MattermostHTTPError(400, "api.channel.delete_channel.type.invalid")
+        if not self.state.can_manage(user, channel):
+            kind = "public" if channel.type == "O" else "private"
+            raise permission_error(user.id, f"delete_{kind}_channel")
+        if channel.delete_at:
+            raise MattermostHTTPError(400, "api.channel.delete_channel.deleted.app_error")
+        if channel.name == "town-square":
+            raise MattermostHTTPError(400, "api.channel.delete_channel.cannot.app_error")
+        self.system_post(
+            user,
+            channel,
+            "system_channel_deleted",
+            f"{user.username} archived the channel",
+            {"username": user.username},
+        )
+        channel.delete_at = channel.update_at = self.clock.now()
+        self.hub.emit(
+            "channel_deleted",
+            {"channel_id": channel.id, "delete_at": channel.delete_at},
+            team_id=channel.team_id,
+        )
+
+    def convert_channel(self, user: User, channel: Channel, *, private: bool) -> Channel:
+        """PUT /channels/{id}/privacy (5.36 ``api4/channel.go`` updateChannelPrivacy,
+        ``app/channel.go`` UpdateChannelPrivacy): ``convert_*`` permissions, which the 5.x
+        migration gives to holders of ``manage_team`` (system admins here); the channel is
+        updated (``channel_updated`` with the new ``type``), a system post, then
+        ``channel_converted`` {channel_id} to the team."""
+        kind = "public_channel_to_private" if private else "private_channel_to_public"
+        self.state.require_admin(user, f"convert_{kind}")
+        if channel.name == "town-square" and private:
+            raise MattermostHTTPError(
+                400, "api.channel.update_channel_privacy.default_channel_error"
+            )
+        channel.type = "P" if private else "O"
+        channel.update_at = self.clock.now()
+        self.hub.emit(
+            "channel_updated", {"channel": dumps(channel_json(channel))}, channel_id=channel.id
+        )
+        text = (
+            "This channel has been converted to a Private Channel."
+            if private
+            else "This channel has been converted to a Public Channel and can be joined by any"
+            " team member."
+        )
+        self.system_post(
+            user, channel, "system_change_chan_privacy", text, {"username": user.username}
+        )
+        self.hub.emit("channel_converted", {"channel_id": channel.id}, team_id=channel.team_id)
+        return channel
+
+    def restore_channel(self, user: User, channel: Channel) -> None:
+        """POST /channels/{id}/restore (5.36 restoreChannel): needs ``manage_team`` (system
+        admins here; team admins are not modelled); ``channel_restored`` {channel_id} to the team,
+        then a system post."""
+        self.state.require_admin(user, "manage_team")
+        if not channel.delete_at:
+            raise MattermostHTTPError(400, "api.channel.restore_channel.restored.app_error")
+        channel.delete_at = 0
+        channel.update_at = self.clock.now()
+        self.hub.emit("channel_restored", {"channel_id": channel.id}, team_id=channel.team_id)
+        self.system_post(
+            user,
+            channel,
+            "system_channel_restored",
+            f"{user.username} unarchived the channel",
+            {"username": user.username},
+        )
+
+    def set_active(self, actor: User, user: User, *, active: bool) -> None:
+        """PUT /users/{id}/active and DELETE /users/{id} (5.36 ``app/user.go`` UpdateActive):
+        ``delete_at`` set (or cleared), then ``user_updated`` with the sanitised user as a
+        plain object (not a JSON string) to every connection. Team and channel memberships
+        stay: 5.36 does not refuse adding a deactivated user to a channel."""
+        if actor.id != user.id and not actor.is_admin:
+            raise MattermostHTTPError(
+                403, "api.user.update_active.permissions.app_error", detailed_error=user.id
+            )
+        user.update_at = self.clock.now()
+        user.delete_at = 0 if active else user.update_at
+        self.hub.emit("user_updated", {"user": user_json(user, full=False)})
+
+    def patch_user(self, actor: User, user: User, patch: Json) -> User:
+        """PUT /users/{id}/patch (5.36 ``api4/user.go`` patchUser, ``app/user.go`` UpdateUser):
+        self or an admin; ``user_updated`` with the sanitised user object, as for UpdateActive.
+        Only ``username`` and ``first_name`` are modelled."""
+        if actor.id != user.id and not actor.is_admin:
+            raise permission_error(actor.id, "edit_other_users")
+        username = patch.get("username")
+        if isinstance(username, str) and username.lower() != user.username:
+            taken = self.state.user_by_name(username)
+            if taken is not None:
+                raise MattermostHTTPError(400, "app.user.save.username_exists.app_error")
+            user.username = username.lower()
+        first = patch.get("first_name")
+        if isinstance(first, str):
+            user.first_name = first
+        user.update_at = self.clock.now()
+        self.hub.emit("user_updated", {"user": user_json(user, full=False)})
+        return user
 
     def _change_post(self, user: User, channel: Channel, kind: str, old: str, new: str) -> None:
         label = {"header": "header", "purpose": "purpose", "displayname": "display name"}[kind]

@@ -22,6 +22,12 @@ from .wire import file_info_json, reaction_json
 MAX_MESSAGE_RUNES = 16383
 
 
+_IN_ARCHIVED = {
+    "edit_post": "api.post.update_post.can_not_update_post_in_deleted.error",
+    "delete_post": "api.post.delete_post.can_not_delete_post_in_deleted.error",
+}
+
+
 class PostOps:
     """Posts: create, views (integration stripped), edit, delete, pin."""
 
@@ -103,6 +109,9 @@ class PostOps:
     ) -> Json:
         if check and not self.state.can_post(user, channel):
             raise permission_error(user.id, "create_post")
+        if check and channel.delete_at:
+            # 5.36 app/post.go CreatePostAsUser: no post in an archived channel, by anyone.
+            raise MattermostHTTPError(400, "api.post.create_post.can_not_post_to_deleted.error")
         if len(message) > MAX_MESSAGE_RUNES:
             raise MattermostHTTPError(
                 400, "model.post.is_valid.msg.app_error", detailed_error=f"id={root_id}"
@@ -218,6 +227,9 @@ class PostOps:
             raise permission_error(user.id, permission)
         if post["user_id"] != user.id and not user.is_admin:
             raise permission_error(user.id, permission.replace("_post", "_others_posts"))
+        if channel.delete_at:
+            # 5.36 app/post.go UpdatePost / PatchPost / DeletePost refuse in archived channels.
+            raise MattermostHTTPError(400, _IN_ARCHIVED[permission])
         return post
 
     def apply_edit(

@@ -55,6 +55,34 @@ async def patch_channel(request: web.Request) -> web.Response:
     return json_response(channel_json(core.patch_channel(me(request), channel, patch)))
 
 
+@routes.delete(API + "/channels/{channel_id}")
+async def archive_channel(request: web.Request) -> web.Response:
+    core = core_of(request)
+    channel = core.state.channel(request.match_info["channel_id"])
+    core.archive_channel(me(request), channel)
+    return status_ok()
+
+
+@routes.put(API + "/channels/{channel_id}/privacy")
+async def channel_privacy(request: web.Request) -> web.Response:
+    core = core_of(request)
+    channel = core.state.channel(request.match_info["channel_id"])
+    body = await body_object(request, "privacy")
+    privacy = body.get("privacy")
+    if privacy not in ("O", "P"):
+        raise invalid_body("privacy")
+    converted = core.convert_channel(me(request), channel, private=privacy == "P")
+    return json_response(channel_json(converted))
+
+
+@routes.post(API + "/channels/{channel_id}/restore")
+async def restore_channel(request: web.Request) -> web.Response:
+    core = core_of(request)
+    channel = core.state.channel(request.match_info["channel_id"])
+    core.restore_channel(me(request), channel)
+    return json_response(channel_json(channel))
+
+
 @routes.get(API + "/teams/{team_id}/channels/name/{name}")
 async def channel_by_name(request: web.Request) -> web.Response:
     state = core_of(request).state
@@ -185,10 +213,14 @@ async def user_channels(request: web.Request) -> web.Response:
     if user_id != caller.id and not caller.is_admin:
         raise permission_error(caller.id, "edit_other_users")
     team_id = request.match_info["team_id"]
+    # include_deleted (5.36 api4 getChannelsForTeamForUser): archived channels only on request
+    deleted = request.query.get("include_deleted", "false").lower() == "true"
     found = [
         c
         for c in state.channels.values()
-        if c.team_id in (team_id, "") and state.is_member(user_id, c.id)
+        if c.team_id in (team_id, "")
+        and state.is_member(user_id, c.id)
+        and (deleted or not c.delete_at)
     ]
     return json_response([channel_json(c) for c in found])
 

@@ -114,6 +114,34 @@ async def update_roles(request: web.Request) -> web.Response:
     return status_ok()
 
 
+@routes.put(API + "/users/{user_id}/active")
+async def update_active(request: web.Request) -> web.Response:
+    core = core_of(request)
+    user = core.state.user(user_param(request))
+    body = await body_object(request, "active")
+    active = body.get("active")
+    if not isinstance(active, bool):
+        raise invalid_body("active")
+    core.set_active(me(request), user, active=active)
+    return status_ok()
+
+
+@routes.put(API + "/users/{user_id}/patch")
+async def patch_user(request: web.Request) -> web.Response:
+    core = core_of(request)
+    user = core.state.user(user_param(request))
+    patch = await body_object(request, "user")
+    core.patch_user(me(request), user, patch)
+    return _user_out(request, user)
+
+
+@routes.delete(API + "/users/{user_id}")
+async def deactivate_user(request: web.Request) -> web.Response:
+    core = core_of(request)
+    core.set_active(me(request), core.state.user(user_param(request)), active=False)
+    return status_ok()
+
+
 @routes.post(API + "/users/{user_id}/tokens")
 async def create_token(request: web.Request) -> web.Response:
     user_id = user_param(request)

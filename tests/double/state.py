@@ -34,6 +34,7 @@ class User:
     bot_description: str = ""
     bot_display_name: str = ""
     owner_id: str = ""
+    delete_at: int = 0  # deactivated when > 0 (PUT /users/{id}/active, DELETE /users/{id})
 
     @property
     def is_admin(self) -> bool:
@@ -54,6 +55,7 @@ class Channel:
     update_at: int = 0
     last_post_at: int = 0
     total_msg_count: int = 0
+    delete_at: int = 0  # archived when > 0 (DELETE /channels/{id})
 
     @property
     def private(self) -> bool:
@@ -198,8 +200,11 @@ class State:
         return next((u for u in self.users.values() if u.username == name), None)
 
     def user_by_token(self, token: str) -> User | None:
+        """The token's user; None for a deactivated one (5.36 ``app/session.go``: sessions are
+        revoked and an access token of a deactivated user opens none)."""
         user_id = self.tokens.get(token)
-        return self.users.get(user_id) if user_id else None
+        user = self.users.get(user_id) if user_id else None
+        return user if user is not None and not user.delete_at else None
 
     def channel(self, channel_id: str) -> Channel:
         channel = self.channels.get(channel_id)

@@ -158,6 +158,45 @@ class UserSide:
         channel = self._core.state.channel(channel_id)
         return member_json(self._core.add_member(self._user(actor), channel, user_id))
 
+    async def rename_channel(
+        self, actor: User | str, channel_id: str, name: str, display_name: str | None = None
+    ) -> None:
+        """As the web app's channel settings: PUT /channels/{id}/patch (``channel_updated``)."""
+        self._check_up()
+        channel = self._core.state.channel(channel_id)
+        patch: Json = {"name": name}
+        if display_name is not None:
+            patch["display_name"] = display_name
+        self._core.patch_channel(self._user(actor), channel, patch)
+
+    async def archive_channel(self, actor: User | str, channel_id: str) -> None:
+        """DELETE /channels/{id} as ``actor`` (``channel_deleted``)."""
+        self._check_up()
+        self._core.archive_channel(self._user(actor), self._core.state.channel(channel_id))
+
+    async def convert_channel(self, actor: User | str, channel_id: str, *, private: bool) -> None:
+        """PUT /channels/{id}/privacy as ``actor`` (``channel_updated``, ``channel_converted``)."""
+        self._check_up()
+        channel = self._core.state.channel(channel_id)
+        self._core.convert_channel(self._user(actor), channel, private=private)
+
+    async def restore_channel(self, actor: User | str, channel_id: str) -> None:
+        """POST /channels/{id}/restore as ``actor`` (``channel_restored``)."""
+        self._check_up()
+        self._core.restore_channel(self._user(actor), self._core.state.channel(channel_id))
+
+    async def set_active(self, actor: User | str, user: User | str, *, active: bool) -> None:
+        """PUT /users/{id}/active as ``actor`` (``user_updated``)."""
+        self._check_up()
+        target = self._core.state.user(user if isinstance(user, str) else user.id)
+        self._core.set_active(self._user(actor), target, active=active)
+
+    async def rename_user(self, actor: User | str, user: User | str, username: str) -> None:
+        """PUT /users/{id}/patch {username} as ``actor`` (``user_updated``)."""
+        self._check_up()
+        target = self._core.state.user(user if isinstance(user, str) else user.id)
+        self._core.patch_user(self._user(actor), target, {"username": username})
+
     async def remove_from_channel(self, actor: User | str, channel_id: str, user_id: str) -> None:
         self._check_up()
         channel = self._core.state.channel(channel_id)

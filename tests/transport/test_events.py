@@ -12,6 +12,9 @@ from structlog.testing import capture_logs
 from bot.transport.events import (
     AddedToTeam,
     ChannelCreated,
+    ChannelDeleted,
+    ChannelRestored,
+    ChannelUpdated,
     Event,
     Hello,
     PostDeleted,
@@ -21,6 +24,7 @@ from bot.transport.events import (
     ReactionRemoved,
     UserAdded,
     UserRemoved,
+    UserUpdated,
     decode_frame,
     parse_frame,
 )
@@ -269,3 +273,44 @@ def test_added_to_team_names_the_team_and_the_user() -> None:
         7,
         "",
     )
+
+
+def _frame(event: str, data: dict[str, Any], broadcast: dict[str, Any], seq: int = 3) -> str:
+    return json.dumps({"event": event, "data": data, "broadcast": broadcast, "seq": seq})
+
+
+def test_channel_updated_decodes_the_channel_json_string() -> None:
+    channel = {"id": "c" * 26, "team_id": "t" * 26, "name": "renamed", "type": "P"}
+    raw = _frame(
+        "channel_updated",
+        {"channel": json.dumps(channel)},  # 5.36 app/channel.go UpdateChannel: channel.ToJson()
+        {"channel_id": "c" * 26, "team_id": "", "user_id": ""},
+    )
+    event = parse_frame(raw)
+    assert isinstance(event, ChannelUpdated)
+    assert (event.channel.name, event.channel_id, event.channel.delete_at) == (
+        "renamed",
+        "c" * 26,
+        0,
+    )
+
+
+def test_channel_deleted_and_restored_name_the_channel_from_the_data() -> None:
+    bcast = {"channel_id": "", "team_id": "t" * 26, "user_id": ""}
+    deleted = parse_frame(
+        _frame("channel_deleted", {"channel_id": "c" * 26, "delete_at": 1234}, bcast)
+    )
+    assert isinstance(deleted, ChannelDeleted)
+    assert (deleted.channel_id, deleted.delete_at) == ("c" * 26, 1234)
+    restored = parse_frame(_frame("channel_restored", {"channel_id": "c" * 26}, bcast))
+    assert isinstance(restored, ChannelRestored) and restored.channel_id == "c" * 26
+
+
+def test_user_updated_takes_the_user_as_a_plain_object() -> None:
+    user = {"id": "u" * 26, "username": "bob", "delete_at": 99, "roles": "system_user"}
+    event = parse_frame(_frame("user_updated", {"user": user}, {"channel_id": "", "team_id": ""}))
+    assert isinstance(event, UserUpdated)
+    assert event.user.is_deactivated and event.channel_id == ""
+    # a JSON string (as other nested objects arrive) is accepted too
+    again = parse_frame(_frame("user_updated", {"user": json.dumps(user)}, {}))
+    assert isinstance(again, UserUpdated) and again.user.username == "bob"
