@@ -58,7 +58,7 @@ async def rig() -> AsyncIterator[Rig]:
             waits.append(seconds)
 
         chat = MattermostClient(
-            mm.url, bot.token, timeout=0.3, policy=POLICY, sleep=sleep, rng=random.Random(7)
+            mm.url, bot.token, timeout=1.0, policy=POLICY, sleep=sleep, rng=random.Random(7)
         )
         try:
             yield Rig(mm, bot, channel, closed, chat, waits)
@@ -100,7 +100,7 @@ CASES = {
     "500 on a patch": Case("PUT", PATCH, Refuse(500), 3, "patch_post", True),
     "acted then lost answer, on a patch": Case("PUT", PATCH, ActThenDrop(), 1, "patch_post", True),
     "proxy 502 on a read": Case("GET", GET_POST, Refuse(502, proxy=True), 1, "get_post", True),
-    "timeout on a read": Case("GET", GET_POST, Hold(0.6, act=True), 1, "get_post", True),
+    "timeout on a read": Case("GET", GET_POST, Hold(2.0, act=True), 1, "get_post", True),
 }
 
 
