@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.models import Incident
-from bot.render.checklist import checklist_post
 from bot.render.format import duration, markdown, one_line, timestamp
 from bot.render.messages import stage_label, status_word
 from bot.render.status import update_button
@@ -70,11 +69,6 @@ def summary_card(
         "actions": actions,
     }
     return "", {"attachments": [attachment]}
-
-
-def checklist(incident: Incident, names: Names, buttons: ButtonMaker) -> tuple[str, dict[str, Any]]:
-    """The interactive checklist of the active stage (see render/checklist.py)."""
-    return checklist_post(incident, names, buttons)
 
 
 def start_button(
