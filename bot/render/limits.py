@@ -64,15 +64,26 @@ _ACTION_FIELDS = (
     "integration",
     "cookie",
 )
-# Characters Go writes longer than Python's json.dumps(ensure_ascii=False) does.
-_GO_LONGER = re.compile("[<>&\u2028\u2029\b\f]")
+# Characters Go writes longer than Python's json.dumps(ensure_ascii=False) does: these are
+# literal in Python's output (one rune) and \u00XX/\u20XX in Go's (six).
+_GO_LONGER = re.compile("[<>&\u2028\u2029]")
+
+
+def _short_escapes(value: Any) -> int:
+    """How many \\b and \\f are in the strings of ``value`` (Python: two runes, Go: six)."""
+    if isinstance(value, str):
+        return value.count("\b") + value.count("\f")
+    if isinstance(value, dict):
+        return sum(_short_escapes(k) + _short_escapes(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return sum(_short_escapes(v) for v in value)
+    return 0
 
 
 def go_json_runes(value: Any) -> int:
     """Length in runes of ``json.Marshal(value)`` in Go (compact, HTML-escaped)."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    # <, >, &, U+2028, U+2029 (1 rune in Python's output) and \b, \f (2 runes) are 6 in Go's.
-    return len(text) + sum(5 if ch not in "\b\f" else 4 for ch in _GO_LONGER.findall(text))
+    return len(text) + 5 * len(_GO_LONGER.findall(text)) + 4 * _short_escapes(value)
 
 
 def _action(raw: Mapping[str, Any]) -> dict[str, Any]:

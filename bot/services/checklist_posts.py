@@ -14,6 +14,8 @@ the same :meth:`ChecklistPosts.sync`, so it repairs what an outage left unfinish
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,7 +30,7 @@ log = get_logger(__name__)
 
 Load = Callable[[str], Awaitable[Incident]]
 SaveIds = Callable[[str, tuple[str, ...]], Awaitable[Incident]]
-PostPage = Callable[[Incident, int, str, dict[str, Any]], Awaitable[str]]
+PostPage = Callable[[Incident, int, str, dict[str, Any]], Awaitable[tuple[str, bool]]]
 ForgetPages = Callable[[str, list[int]], Awaitable[None]]
 
 
@@ -41,7 +43,8 @@ class ChecklistPosts:
     """Creates, updates and removes an incident's checklist posts; one sync at a time each.
 
     ``post_page(incident, index, message, props)`` posts a page exactly once and returns its
-    id (its completion records the id); ``forget_pages(incident_id, indexes)`` lets the keys
+    id (its completion records the id) and whether it posted this render (not an earlier
+    attempt's, found in the channel); ``forget_pages(incident_id, indexes)`` lets the keys
     of removed pages post again; ``save_ids`` records the list after a removal.
     """
 
@@ -62,13 +65,22 @@ class ChecklistPosts:
         self._post_page = post_page
         self._forget_pages = forget_pages
         self._locks: dict[str, asyncio.Lock] = {}
+        self._sent: dict[str, str] = {}  # post id -> digest of what it was last set to
 
-    async def sync(self, incident_id: str, names: Names, *, create_only: bool = False) -> Incident:
+    @staticmethod
+    def _digest(message: str, props: dict[str, Any]) -> str:
+        body = json.dumps([message, props], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    async def sync(
+        self, incident_id: str, names: Names, *, create_only: bool = False, force: bool = False
+    ) -> Incident:
         """Make the posts show the newest saved state; returns the incident as saved.
 
         ``create_only``: post the pages that have no post yet and leave the others (a start,
-        whose existing pages were just rendered). A page deleted by hand is posted again,
-        with those after it, so the order holds. Raises ``ChatRefused`` or
+        whose existing pages were just rendered). A page whose content is what warroom last
+        set it to is not sent again unless ``force`` (the re-sync). A page deleted by hand is
+        posted again, with those after it, so the order holds. Raises ``ChatRefused`` or
         ``ChatUnavailable`` from the first call that fails; what was done until then is saved.
         """
         async with self._locks.setdefault(incident_id, asyncio.Lock()):
@@ -77,14 +89,21 @@ class ChecklistPosts:
             ids = list(incident.checklist_post_ids)
             for index, (message, props) in enumerate(pages):
                 if index < len(ids) and not create_only:
-                    key = checklist_key(incident.id, index)
-                    if await self._updated(ids[index], message, keyed(props, key)):
+                    keyed_props = keyed(props, checklist_key(incident.id, index))
+                    digest = self._digest(message, keyed_props)
+                    if not force and self._sent.get(ids[index]) == digest:
+                        continue
+                    if await self._updated(ids[index], message, keyed_props):
+                        self._sent[ids[index]] = digest
                         continue
                     # Someone deleted this page: post it and the ones after it again, in order.
                     incident = await self._truncate(incident, ids, index)
                 if index < len(ids):
                     continue
-                post_id = await self._post_page(incident, index, message, props)
+                post_id, fresh = await self._post_page(incident, index, message, props)
+                if fresh:  # an earlier attempt's post shows an older render: update it next time
+                    key = checklist_key(incident.id, index)
+                    self._sent[post_id] = self._digest(message, keyed(props, key))
                 ids.append(post_id)
                 incident = await self._save_ids(incident.id, tuple(ids))
             if not create_only and len(ids) > len(pages):
@@ -103,6 +122,7 @@ class ChecklistPosts:
 
     async def _updated(self, post_id: str, message: str, props: dict[str, Any]) -> bool:
         """Update a page in place; False when the post no longer exists (deleted by hand)."""
+        self._sent.pop(post_id, None)
         try:
             await self._chat.update_post(post_id, message, props)
         except ChatRefused:
@@ -116,6 +136,7 @@ class ChecklistPosts:
 
     async def _remove(self, incident: Incident, post_id: str) -> None:
         """Delete a page the stage no longer needs; one already gone counts as removed."""
+        self._sent.pop(post_id, None)
         try:
             await self._chat.delete_post(post_id)
         except ChatRefused as exc:

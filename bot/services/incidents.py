@@ -254,7 +254,23 @@ class IncidentService:
         key: str = "",
         data: dict[str, Any] | None = None,
     ) -> str:
-        key = key or f"{kind}:{incident.id}"
+        post_id, _ = await self._post_keyed(
+            incident, kind, message, props, key=key or f"{kind}:{incident.id}", data=data
+        )
+        return post_id
+
+    async def _post_keyed(
+        self,
+        incident: Incident,
+        kind: str,
+        message: str,
+        props: dict[str, Any],
+        *,
+        key: str,
+        data: dict[str, Any] | None = None,
+    ) -> tuple[str, bool]:
+        """Post through the outbox under ``key``; the post id, and whether it was made now
+        from these contents (False: an earlier attempt's post, found or already recorded)."""
         async with self._db.transaction() as tx:
             fresh = await self.outbox.add(
                 tx,
@@ -267,14 +283,14 @@ class IncidentService:
                 data=data,
                 again=True,
             )
-        return await self.outbox.deliver(key, fresh=fresh)
+        return await self.outbox.deliver(key, fresh=fresh), fresh
 
     async def _post_page(
         self, incident: Incident, index: int, message: str, props: dict[str, Any]
-    ) -> str:
-        """Post page ``index`` (0-based) of the checklist exactly once; its post id."""
+    ) -> tuple[str, bool]:
+        """Post page ``index`` (0-based) of the checklist exactly once (see _post_keyed)."""
         key = checklist_key(incident.id, index)
-        return await self._post_once(
+        return await self._post_keyed(
             incident, "checklist", message, props, key=key, data={"page": index}
         )
 
@@ -467,8 +483,11 @@ class IncidentService:
     def refresh_later(self, incident: Incident) -> None:
         self._spawn(f"refresh-{incident.id}", self.refresh_posts(incident.id))
 
-    async def refresh_posts(self, incident_id: str) -> None:
-        """Re-render the card and checklist from the newest saved state, in place."""
+    async def refresh_posts(self, incident_id: str, *, force: bool = False) -> None:
+        """Re-render the card and checklist from the newest saved state, in place.
+
+        ``force``: send every checklist page even if unchanged since warroom last set it.
+        """
         lock = self._card_locks.setdefault(incident_id, asyncio.Lock())
         async with lock:
             incident = await self.get(incident_id)
@@ -484,4 +503,4 @@ class IncidentService:
             if incident.checklist_post_id:
                 # Every page in place (keyed: an update replaces all props); pages a grown
                 # stage needs are added, surplus ones removed.
-                await self.checklist_posts.sync(incident.id, names)
+                await self.checklist_posts.sync(incident.id, names, force=force)

@@ -30,7 +30,7 @@ from tests.double.payloads import go_json_runes, normalise_props
 from tests.double.posts import MAX_MESSAGE_RUNES, MAX_PROPS_RUNES
 
 # Characters that cost the most: Markdown-escaped (two), then Go-escaped (\u003c: six).
-COSTLY = '<>&\\`*_[]()#|~"\u2028é🔥 a'
+COSTLY = '<>&\\`*_[]()#|~"\u2028\bé🔥 a'
 USERNAME_MAX = 64  # 5.36 model/user.go USER_NAME_MAX_LENGTH
 ACTION_URL = "https://" + "w" * (PUBLIC_URL_MAX - len("https://")) + "/mattermost/action"
 

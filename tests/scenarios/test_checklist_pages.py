@@ -146,8 +146,16 @@ async def test_task_add_grows_a_stage_past_30_tasks_and_every_row_stays_clickabl
     second_page = incident.checklist_post_ids[1]
     on_second = [n for n, (post, _) in enumerate(task_rows(w, incident), 1) if post == second_page]
     assert on_second, "the second page shows no task"
-    # Clicks on a later page work like clicks on the first.
+    # Clicks on a later page work like clicks on the first, and only the pages whose
+    # content changed are sent again (the first shows the progress).
+    edited = {p: w.mm.get_post(p)["edit_at"] for p in incident.checklist_post_ids}  # type: ignore[index]
     assert (await click_row(w, w.bob, incident, on_second[0], "Check")).status == 200
+    changed = {
+        p
+        for p in incident.checklist_post_ids
+        if w.mm.get_post(p)["edit_at"] != edited[p]  # type: ignore[index]
+    }
+    assert changed == {incident.checklist_post_ids[0], second_page}
     assert (await click_row(w, w.bob, incident, 32, "Check")).status == 200
     saved = await w.reload(incident)
     done = [n for n, t in enumerate(saved.stages[0].tasks, 1) if t.state is TaskState.DONE]
