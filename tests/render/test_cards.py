@@ -17,7 +17,7 @@ from tests.double.payloads import go_json_runes, normalise_props
 from tests.double.posts import MAX_PROPS_RUNES
 
 A = "a" * 26
-COSTLY = '<>&\\`*_[]()#|~"é a'
+COSTLY = '@<>&\\`*_[]()#|~"é a'
 URL = "https://" + "w" * (PUBLIC_URL_MAX - len("https://")) + "/mattermost/action"
 
 

@@ -1,11 +1,12 @@
 """The rule: every playbook that validates renders its checklist within Mattermost's limits.
 
 Random playbooks at the limits of validation (titles, commands and descriptions of their
-longest, written in the characters that grow most when escaped for Markdown and for Go's
-JSON), every stage active in turn, tasks in every state with the longest usernames Mattermost
-allows, signed by the real signer behind the longest public URL warroom accepts: each
-checklist post must pass the double's ``Post.IsValid`` (5.36 model/post.go), and together
-the posts must show every task once, in order.
+longest, in the characters that grow most on their way into a post: escaped in names,
+defused as mentions, six runes in Go's JSON), every stage active in turn, tasks in every
+state with the longest usernames Mattermost allows, signed by the real signer behind the
+longest public URL warroom accepts: each checklist post must pass the double's
+``Post.IsValid`` (5.36 model/post.go), and together the posts must show every task once,
+in order.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from bot.settings import PUBLIC_URL_MAX
 from tests.double.payloads import go_json_runes, normalise_props
 from tests.double.posts import MAX_MESSAGE_RUNES, MAX_PROPS_RUNES
 
-# Characters that cost the most: Markdown-escaped (two), then Go-escaped (\u003c: six).
-COSTLY = '<>&\\`*_[]()#|~"\u2028\bé🔥 a'
+# Characters that cost the most: backslash-escaped in names, a word joiner after an @ (mentions
+# defused), six runes in Go's JSON (\u003c), two for a quote or a backslash.
+COSTLY = '@<>&\\`*_[]()#|~"\u2028\bé🔥 a'
 USERNAME_MAX = 64  # 5.36 model/user.go USER_NAME_MAX_LENGTH
 ACTION_URL = "https://" + "w" * (PUBLIC_URL_MAX - len("https://")) + "/mattermost/action"
 
