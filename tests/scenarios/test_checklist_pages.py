@@ -80,6 +80,12 @@ async def click_row(w: World, user: Any, incident: Incident, number: int, label:
     return result
 
 
+def edit_at(w: World, post_id: str) -> int:
+    post = w.mm.get_post(post_id)
+    assert post is not None
+    return int(post["edit_at"])
+
+
 def assert_rows_numbered(w: World, incident: Incident, count: int) -> None:
     rows = task_rows(w, incident)
     assert [r["text"].split("**")[1] for _, r in rows] == [f"{n}." for n in range(1, count + 1)]
