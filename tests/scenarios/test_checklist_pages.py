@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 
 from bot.domain.models import Incident, TaskState
+from bot.render.keys import key_of
+from bot.services.checklist_posts import checklist_key
+from tests.double.faults import ActThenDrop
 from tests.scenarios.harness import PLAYBOOKS, World, world
 
 json_str = json.dumps  # a JSON string is a valid YAML double-quoted scalar
@@ -193,3 +196,27 @@ async def test_a_shrinking_stage_gives_back_its_pages_and_the_resync_repairs_a_d
     assert moved.active_stage == 1 and moved.checklist_post_ids == (first[0],)
     assert all(w.mm.get_post(p) is None for p in repaired.checklist_post_ids[1:])
     assert_rows_numbered(w, moved, 1)
+    # Moving back grows it again: new posts at the end, under keys that may post again.
+    await w.command(w.bob, "stage prev", incident.channel_id)
+    back = await w.reload(incident)
+    assert back.active_stage == 0 and len(back.checklist_post_ids) == len(first)
+    assert back.checklist_post_ids[0] == first[0]
+    assert_rows_numbered(w, back, 7)
+
+
+async def test_a_lost_answer_to_a_page_post_never_posts_the_page_twice(w: World) -> None:
+    incident = await w.reload(await w.start_incident(w.alice, "Lost", playbook="Long titles"))
+    first = incident.checklist_post_ids
+    assert len(first) > 1
+    await w.mm.delete_post(w.admin, first[1])  # gone: the re-sync posts it again…
+    lost = w.mm.faults.inject("POST", r"^/api/v4/posts$", ActThenDrop())  # …answer lost
+    await w.app.resync.run()
+    assert lost.fired == 1
+    await w.app.resync.run()  # the next one finds the post it made instead of posting again
+    await w.settle()
+    repaired = await w.reload(incident)
+    assert len(repaired.checklist_post_ids) == len(first)
+    second = checklist_key(incident.id, 1)
+    made = [p["id"] for p in w.mm.posts(incident.channel_id) if key_of(p["props"]) == second]
+    assert made == [repaired.checklist_post_ids[1]]
+    assert_rows_numbered(w, repaired, 7)
