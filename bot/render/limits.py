@@ -29,7 +29,8 @@ from typing import Any
 
 PROPS_MAX_RUNES = 8000
 # Mattermost's own budget for props a client sets, leaving room for what the server adds
-# (model/post.go ``POST_PROPS_MAX_USER_RUNES``): warroom plans its posts within it.
+# (model/post.go ``POST_PROPS_MAX_USER_RUNES``): warroom plans its posts within it, and the
+# rest also holds the key the outbox adds to each post (render/keys, about 60 runes).
 PROPS_BUDGET_RUNES = PROPS_MAX_RUNES - 400
 MESSAGE_MAX_RUNES = 16383
 FROM_BOT = {"from_bot": "true"}

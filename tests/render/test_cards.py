@@ -10,6 +10,7 @@ from bot.interactions.buttons import Buttons
 from bot.interactions.signing import Signer
 from bot.render import cards
 from bot.render.dialogs import DESCRIPTION_MAX, NAME_MAX
+from bot.render.keys import keyed
 from bot.render.status import MESSAGE_MAX
 from bot.render.views import Names
 from bot.settings import PUBLIC_URL_MAX
@@ -42,8 +43,9 @@ def card(description: str, update: str) -> dict[str, object]:
     buttons = Buttons(Signer(b"k" * 32), URL, FixedClock())
     _, props = cards.summary_card(incident, Names({A: "u" * 64}), buttons, 0, update)
     attachment: dict[str, object] = props["attachments"][0]
+    sent = keyed(props, f"card:{incident.id}")  # as posted: with its key
     assert (
-        go_json_runes(normalise_props(props, lambda: "x") | {"from_bot": "true"}) <= MAX_PROPS_RUNES
+        go_json_runes(normalise_props(sent, lambda: "x") | {"from_bot": "true"}) <= MAX_PROPS_RUNES
     )
     return attachment
 

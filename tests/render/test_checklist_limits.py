@@ -23,8 +23,10 @@ from bot.domain.models import Incident, Playbook, Stage, TaskState
 from bot.interactions.buttons import Buttons
 from bot.interactions.signing import Signer
 from bot.render import checklist, limits
+from bot.render.keys import keyed
 from bot.render.views import Names
 from bot.services import playbook_text
+from bot.services.checklist_posts import checklist_key
 from bot.services.playbook_file import StageSpec, stage_templates
 from bot.settings import PUBLIC_URL_MAX
 from tests.double.payloads import go_json_runes, normalise_props
@@ -112,11 +114,12 @@ def test_every_playbook_that_validates_renders_within_mattermosts_limits(
     clock: Clock = FixedClock()
     buttons = Buttons(Signer(b"k" * 32), ACTION_URL, clock)
     posts = checklist.checklist_posts(incident, names, buttons)
-    for message, props in posts:
-        stored = normalise_props(props, lambda: "x" * 26) | {"from_bot": "true"}
+    for index, (message, props) in enumerate(posts):
+        sent = keyed(props, checklist_key(incident.id, index))  # as posted: with its key
+        stored = normalise_props(sent, lambda: "x" * 26) | {"from_bot": "true"}
         assert go_json_runes(stored) <= MAX_PROPS_RUNES
         assert len(message) <= MAX_MESSAGE_RUNES
-        assert limits.props_runes(props) == go_json_runes(stored)  # warroom measures alike
+        assert limits.props_runes(sent) == go_json_runes(stored)  # warroom measures alike
     shown = [a["fallback"] for _, props in posts for a in props["attachments"]]
     tasks = incident.stages[active].tasks
     assert shown[1:-1] == [f"{n}. {t.title}" for n, t in enumerate(tasks, start=1)]
