@@ -12,6 +12,9 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _TEAM_ID = re.compile(r"[a-z0-9]{26}")
+# Every button carries the callback URL; with this bound any checklist row of a valid playbook
+# fits in a Mattermost post (tests/render/test_checklist_limits.py).
+PUBLIC_URL_MAX = 512
 
 
 class Settings(BaseSettings):
@@ -94,6 +97,16 @@ class Settings(BaseSettings):
     def _no_subpath(cls, value: str) -> str:
         if urlsplit(value).path not in ("", "/"):
             raise ValueError("must not have a path: serve Mattermost at the root of its host")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _short_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > PUBLIC_URL_MAX:
+            raise ValueError(
+                f"must be at most {PUBLIC_URL_MAX} characters: every button warroom posts"
+                " carries it, and Mattermost limits what a post may carry"
+            )
         return value
 
     @field_validator("mattermost_url", "public_url")

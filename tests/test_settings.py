@@ -23,6 +23,7 @@ def test_environment_is_read_with_the_prefix(monkeypatch: pytest.MonkeyPatch) ->
         ("WARROOM_MATTERMOST_URL", "chat.example.com"),
         ("WARROOM_MATTERMOST_URL", "https://chat.example.com/mattermost"),
         ("WARROOM_PUBLIC_URL", "ftp://x"),
+        ("WARROOM_PUBLIC_URL", "https://warroom.example.com/" + "x" * 500),
         ("WARROOM_LISTEN_PORT", "70000"),
         ("WARROOM_LOG_LEVEL", "loud"),
         ("WARROOM_START_EMOJI", "no spaces please"),

@@ -125,7 +125,8 @@ class Incident(BaseModel):
     severity: str = ""
     origin_post_id: str = ""
     card_post_id: str = ""
-    checklist_post_id: str = ""
+    checklist_post_id: str = ""  # the checklist's first post
+    checklist_more_post_ids: tuple[str, ...] = ()  # its further posts, when one can't hold it
     # The incident channel was archived in Mattermost (followed: channel_deleted/restored).
     channel_archived: bool = False
     version: int = 0
@@ -146,6 +147,13 @@ class Incident(BaseModel):
                 stage = {**stage, "tasks": tasks}
             stages.append(stage)
         return {**data, "stages": stages}
+
+    @property
+    def checklist_post_ids(self) -> tuple[str, ...]:
+        """Every post of the checklist, in order (empty until the first one exists)."""
+        if not self.checklist_post_id:
+            return ()
+        return (self.checklist_post_id, *self.checklist_more_post_ids)
 
     @property
     def is_ongoing(self) -> bool:

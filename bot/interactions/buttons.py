@@ -9,6 +9,9 @@ from bot.interactions.signing import Signer
 
 # Buttons on persistent posts (card, checklist) live as long as an incident may.
 PERSISTENT_TTL_MS = 365 * 24 * 3600 * 1000
+# Expiries end on a whole day, so a button rendered again the same day carries the same token
+# and a checklist page whose content did not change need not be sent again.
+EXPIRY_STEP_MS = 24 * 3600 * 1000
 
 
 class Buttons:
@@ -22,7 +25,8 @@ class Buttons:
     ) -> str:
         return self._signer.sign(
             action,
-            expires_at=self._clock.now_ms() + PERSISTENT_TTL_MS,
+            expires_at=-(-(self._clock.now_ms() + PERSISTENT_TTL_MS) // EXPIRY_STEP_MS)
+            * EXPIRY_STEP_MS,
             incident_id=incident_id,
             user_id=user_id,
             params=params,

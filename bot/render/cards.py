@@ -1,11 +1,12 @@
-"""The summary card and the checklist post: Mattermost message attachments with buttons."""
+"""The summary card: a Mattermost message attachment with buttons, kept within post limits."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.domain.models import Incident
-from bot.render.checklist import checklist_post
+from bot.render import limits
 from bot.render.format import duration, markdown, one_line, timestamp
 from bot.render.messages import stage_label, status_word
 from bot.render.status import update_button
@@ -69,12 +70,53 @@ def summary_card(
         "footer": f"Playbook: {one_line(incident.playbook_title)}",
         "actions": actions,
     }
-    return "", {"attachments": [attachment]}
+    return "", {"attachments": [fit_card(attachment)]}
 
 
-def checklist(incident: Incident, names: Names, buttons: ButtonMaker) -> tuple[str, dict[str, Any]]:
-    """The interactive checklist of the active stage (see render/checklist.py)."""
-    return checklist_post(incident, names, buttons)
+def fit_card(attachment: dict[str, Any]) -> dict[str, Any]:
+    """The card cut to fit a post: the last status update, then the description, end in "…".
+
+    A status update (3,000 characters) and a description (1,024) full of characters that Go's
+    JSON writes as six (``<``, ``>``, ``&``) would take the props past Mattermost's 8,000
+    (render/limits).
+    Each is kept as long as still fits; the whole update stays in the channel.
+    """
+    if _fits(attachment):
+        return attachment
+    fields = attachment["fields"]
+    last = fields[-1]["value"]
+
+    def with_update(n: int) -> dict[str, Any]:
+        return {**attachment, "fields": [*fields[:-1], {**fields[-1], "value": _cut(last, n)}]}
+
+    attachment = with_update(_longest(with_update, floor=min(200, len(last)), ceiling=len(last)))
+    if _fits(attachment):
+        return attachment
+    text = attachment["text"]
+
+    def with_text(n: int) -> dict[str, Any]:
+        return {**attachment, "text": _cut(text, n)}
+
+    return with_text(_longest(with_text, floor=0, ceiling=len(text)))
+
+
+def _fits(attachment: dict[str, Any]) -> bool:
+    return limits.props_runes({"attachments": [attachment]}) <= limits.PROPS_BUDGET_RUNES
+
+
+def _longest(candidate: Callable[[int], dict[str, Any]], *, floor: int, ceiling: int) -> int:
+    """The largest n in [floor, ceiling] whose ``candidate(n)`` fits (floor if none does)."""
+    while floor < ceiling:
+        middle = (floor + ceiling + 1) // 2
+        if _fits(candidate(middle)):
+            floor = middle
+        else:
+            ceiling = middle - 1
+    return floor
+
+
+def _cut(text: str, keep: int) -> str:
+    return text if len(text) <= keep else text[: max(0, keep - 1)] + "…"
 
 
 def start_button(

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.domain.models import Incident, Stage, Task, TaskState, TimelineEvent
 from bot.domain.run_policy import RunDecision
+from bot.render import limits
 from bot.render.format import code as code_span
 from bot.render.format import code_block, markdown, markdown_line, name, timestamp
 from bot.render.messages import STATE_MARK
@@ -24,6 +25,7 @@ COLOR_OPEN = "#c5c5c5"
 TITLE_MAX = 128
 DESCRIPTION_MAX = 2000
 COMMAND_MAX = 256
+COMMAND_SHOWN = 80  # a longer command is cut in its row; Info shows it whole
 
 STATE_WORD = {
     TaskState.OPEN: "",
@@ -52,6 +54,16 @@ def code(text: str) -> str:
 # ---- the post ---------------------------------------------------------------------------
 
 
+def shown_command(command: str) -> str:
+    """The command as its row shows it: cut after ``COMMAND_SHOWN`` characters."""
+    return command if len(command) <= COMMAND_SHOWN else command[: COMMAND_SHOWN - 1] + "…"
+
+
+def has_info(task: Task) -> bool:
+    """Whether the row offers Info: the task has notes, or a command its row cuts."""
+    return bool(task.description) or len(task.command) > COMMAND_SHOWN
+
+
 def task_line(number: int, task: Task, names: Names) -> str:
     parts = [f"**{number}.** {STATE_MARK[task.state]} {markdown_line(task.title)}"]
     if STATE_WORD[task.state]:
@@ -59,7 +71,7 @@ def task_line(number: int, task: Task, names: Names) -> str:
     parts.append(names.at(task.assignee_id) if task.assignee_id else "_no assignee_")
     if task.command:
         ran = f" (last run {timestamp(task.last_run_at)})" if task.last_run_at else ""
-        parts.append(f"{code(task.command)}{ran}")
+        parts.append(f"{code(shown_command(task.command))}{ran}")
     if task.description:
         parts.append(":information_source: has notes")
     return " · ".join(parts)
@@ -95,7 +107,7 @@ def _task_actions(task: Task, names: Names, buttons: ButtonMaker, incident_id: s
                 params={**t, "ran": task.last_run_at},
             )
         )
-    if task.description:
+    if has_info(task):
         actions.append(
             buttons.button(
                 action_id="info" + task.id,
@@ -155,10 +167,10 @@ def _stage_actions(incident: Incident, buttons: ButtonMaker) -> list[dict[str, A
     return actions
 
 
-def checklist_post(
+def checklist_blocks(
     incident: Incident, names: Names, buttons: ButtonMaker
-) -> tuple[str, dict[str, Any]]:
-    """The active stage: a header, one attachment per task, then the stage buttons."""
+) -> list[dict[str, Any]]:
+    """The active stage as attachments: a header, one per task, then the stage buttons."""
     stage = incident.current_stage
     attachments: list[dict[str, Any]] = []
     if stage is None:
@@ -188,7 +200,46 @@ def checklist_post(
             "actions": _stage_actions(incident, buttons),
         }
     )
-    return "", {"attachments": attachments}
+    return attachments
+
+
+def checklist_posts(
+    incident: Incident, names: Names, buttons: ButtonMaker
+) -> list[tuple[str, dict[str, Any]]]:
+    """The checklist as posts (message, props), in order: as many as Mattermost needs.
+
+    The blocks of :func:`checklist_blocks` are packed in order, each post holding as many as
+    stay within the props budget (render/limits); a post after the first says whose
+    continuation it is. A block too large for a post of its own is never produced for a
+    playbook that validates (:func:`problems`).
+    """
+    pages = pack(checklist_blocks(incident, names, buttons))
+    stage = incident.current_stage
+    posts: list[tuple[str, dict[str, Any]]] = []
+    for number, page in enumerate(pages, start=1):
+        message = ""
+        if number > 1 and stage is not None:
+            message = (
+                f"_Checklist of stage {incident.active_stage + 1}, {name(stage.title)},"
+                f" continued ({number}/{len(pages)})_"
+            )
+        posts.append((message, {"attachments": page}))
+    return posts
+
+
+def pack(blocks: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``blocks`` in order, split into runs whose props each fit in one bot post."""
+    pages: list[list[dict[str, Any]]] = []
+    sizes: list[int] = []
+    for block in blocks:
+        size = limits.attachment_runes(block)
+        if pages and limits.attachments_runes([*sizes, size]) <= limits.PROPS_BUDGET_RUNES:
+            pages[-1].append(block)
+            sizes.append(size)
+        else:
+            pages.append([block])
+            sizes = [size]
+    return pages
 
 
 def progress(stage: Stage) -> str:

@@ -16,7 +16,8 @@ from bot.errors import ChatUnavailable, InputError, NotFound, PermissionDenied
 from bot.log import get_logger
 from bot.render import cards, messages
 from bot.render.keys import keyed
-from bot.render.views import ButtonMaker
+from bot.render.views import ButtonMaker, Names
+from bot.services.checklist_posts import ChecklistPosts, checklist_key
 from bot.services.directory import Directory
 from bot.services.effects import Outbox
 from bot.services.notify import Notifier
@@ -92,6 +93,14 @@ class IncidentService:
             clock=clock,
             spawn=tasks,
             bot_user_id=bot_user_id,
+        )
+        self.checklist_posts = ChecklistPosts(
+            chat=chat,
+            buttons=buttons,
+            load=self.get,
+            save_ids=self._save_checklist_ids,
+            post_page=self._post_page,
+            forget_pages=self._forget_pages,
         )
         outbox.on_posted("card", self._card_posted)
         outbox.on_posted("checklist", self._checklist_posted)
@@ -228,15 +237,40 @@ class IncidentService:
         if not incident.card_post_id:
             message, props = cards.summary_card(incident, names, self._buttons, now)
             await self._post_once(incident, "card", message, props)
-        if not incident.checklist_post_id:
-            text, list_props = cards.checklist(incident, names, self._buttons)
-            await self._post_once(incident, "checklist", text, list_props)
+        # Each page of the checklist without a post yet, each an effect of the outbox
+        # (``checklist:<id>``, then ``checklist:<id>:<page>``; services/checklist_posts).
+        await self.checklist_posts.sync(
+            incident.id, await self._names_shown(incident), create_only=True
+        )
         return await self.get(incident.id)
 
     async def _post_once(
-        self, incident: Incident, kind: str, message: str, props: dict[str, Any]
+        self,
+        incident: Incident,
+        kind: str,
+        message: str,
+        props: dict[str, Any],
+        *,
+        key: str = "",
+        data: dict[str, Any] | None = None,
     ) -> str:
-        key = f"{kind}:{incident.id}"
+        post_id, _ = await self._post_keyed(
+            incident, kind, message, props, key=key or f"{kind}:{incident.id}", data=data
+        )
+        return post_id
+
+    async def _post_keyed(
+        self,
+        incident: Incident,
+        kind: str,
+        message: str,
+        props: dict[str, Any],
+        *,
+        key: str,
+        data: dict[str, Any] | None = None,
+    ) -> tuple[str, bool]:
+        """Post through the outbox under ``key``; the post id, and whether it was made now
+        from these contents (False: an earlier attempt's post, found or already recorded)."""
         async with self._db.transaction() as tx:
             fresh = await self.outbox.add(
                 tx,
@@ -246,16 +280,68 @@ class IncidentService:
                 message=message,
                 props=props,
                 incident_id=incident.id,
+                data=data,
                 again=True,
             )
-        return await self.outbox.deliver(key, fresh=fresh)
+        return await self.outbox.deliver(key, fresh=fresh), fresh
+
+    async def _post_page(
+        self, incident: Incident, index: int, message: str, props: dict[str, Any]
+    ) -> tuple[str, bool]:
+        """Post page ``index`` (0-based) of the checklist exactly once (see _post_keyed)."""
+        key = checklist_key(incident.id, index)
+        return await self._post_keyed(
+            incident, "checklist", message, props, key=key, data={"page": index}
+        )
+
+    async def _forget_pages(self, incident_id: str, indexes: list[int]) -> None:
+        """The pages' posts are gone: their keys may post again (a stage that grows back)."""
+        async with self._db.transaction() as tx:
+            for index in indexes:
+                await self.outbox.store.forget(tx, checklist_key(incident_id, index))
 
     async def _card_posted(self, effect: Effect, post_id: str) -> None:
         await self._set_post_ids(effect.incident_id, card_post_id=post_id)
         await self._chat.pin_post(post_id)
 
     async def _checklist_posted(self, effect: Effect, post_id: str) -> None:
-        await self._set_post_ids(effect.incident_id, checklist_post_id=post_id)
+        """Record page ``data.page`` (0 = the first, also for effects older than pages)."""
+        index = effect.data.get("page", 0)
+        index = index if isinstance(index, int) else 0
+
+        def place(cur: Incident) -> tuple[Incident, list[TimelineEvent]]:
+            ids = list(cur.checklist_post_ids)
+            if index < len(ids):
+                ids[index] = post_id
+            elif index == len(ids):
+                ids.append(post_id)
+            else:  # an earlier page is missing: the next sync posts from there in order
+                return cur, []
+            first, more = ids[0], tuple(ids[1:])
+            return cur.model_copy(
+                update={"checklist_post_id": first, "checklist_more_post_ids": more}
+            ), []
+
+        await self.mutate(effect.incident_id, place)
+
+    async def _save_checklist_ids(self, incident_id: str, ids: tuple[str, ...]) -> Incident:
+        first, more = (ids[0], ids[1:]) if ids else ("", ())
+        saved, _ = await self.mutate(
+            incident_id,
+            lambda cur: (
+                cur.model_copy(
+                    update={"checklist_post_id": first, "checklist_more_post_ids": more}
+                ),
+                [],
+            ),
+        )
+        return saved
+
+    async def _names_shown(self, incident: Incident) -> Names:
+        """Names of everyone the card and the checklist mention."""
+        return await self._dir.names(
+            [incident.commander_id, *(t.assignee_id for s in incident.stages for t in s.tasks)]
+        )
 
     async def _set_post_ids(self, incident_id: str, **ids: str) -> Incident:
         saved, _ = await self.mutate(incident_id, lambda cur: (cur.model_copy(update=ids), []))
@@ -397,23 +483,24 @@ class IncidentService:
     def refresh_later(self, incident: Incident) -> None:
         self._spawn(f"refresh-{incident.id}", self.refresh_posts(incident.id))
 
-    async def refresh_posts(self, incident_id: str) -> None:
-        """Re-render the card and checklist from the newest saved state, in place."""
+    async def refresh_posts(self, incident_id: str, *, force: bool = False) -> None:
+        """Re-render the card and checklist from the newest saved state, in place.
+
+        ``force``: send every checklist page even if unchanged since warroom last set it.
+        """
         lock = self._card_locks.setdefault(incident_id, asyncio.Lock())
         async with lock:
             incident = await self.get(incident_id)
             if incident.channel_archived:
                 return  # Mattermost refuses edits in an archived channel
             now = self._clock.now_ms()
-            names = await self._dir.names(
-                [incident.commander_id, *(t.assignee_id for s in incident.stages for t in s.tasks)]
-            )
+            names = await self._names_shown(incident)
             last = await self.last_update(incident)
             if incident.card_post_id:
                 message, props = cards.summary_card(incident, names, self._buttons, now, last)
                 props = keyed(props, f"card:{incident.id}")  # a patch replaces all props
                 await self._chat.update_post(incident.card_post_id, message, props)
             if incident.checklist_post_id:
-                text, props = cards.checklist(incident, names, self._buttons)
-                props = keyed(props, f"checklist:{incident.id}")
-                await self._chat.update_post(incident.checklist_post_id, text, props)
+                # Every page in place (keyed: an update replaces all props); pages a grown
+                # stage needs are added, surplus ones removed.
+                await self.checklist_posts.sync(incident.id, names, force=force)

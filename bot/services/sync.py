@@ -82,4 +82,4 @@ class Resync:
         if not (incident.card_post_id and incident.checklist_post_id):
             # The start was cut short (e.g. Mattermost went away): finish it now.
             await self._incidents.ensure_posts(await self._incidents.get(incident.id))
-        await self._incidents.refresh_posts(incident.id)
+        await self._incidents.refresh_posts(incident.id, force=True)

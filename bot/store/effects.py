@@ -118,6 +118,13 @@ class EffectStore:
                 "UPDATE effects SET attempts = attempts + 1 WHERE key = ?", (key,)
             )
 
+    async def forget(self, tx: Tx, key: str) -> None:
+        """Forget the effect of ``key`` once its post is gone for good (a checklist page that
+        was removed), so the key may post again; a pending one is kept (its outcome is open)."""
+        await tx.conn.execute(
+            "DELETE FROM effects WHERE key = ? AND state IN ('posted', 'done', 'failed')", (key,)
+        )
+
     async def prune(self, before: int) -> int:
         """Forget settled effects recorded before ``before`` (epoch ms); how many."""
         async with self._db.transaction() as tx:

@@ -44,6 +44,7 @@ MESSAGES: dict[str, str] = {
     "app.post.get.app_error": "Unable to get the post.",
     "api.post.create_post.root_id.app_error": "Invalid RootId parameter.",
     "model.post.is_valid.msg.app_error": "Invalid message.",
+    "model.post.is_valid.props.app_error": "Invalid props.",
     "api.post.do_action.action_id.app_error": "Invalid action id.",
     "api.post.do_action.action_integration.app_error": "Action integration error.",
     "api.reaction.save_reaction.user_id.app_error": (

@@ -4,12 +4,53 @@ attachments and actions, command responses, interactive dialogs."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
 from .util import Json
 
 IdFactory = Callable[[], str]
+
+
+# ---- Go's encoding/json, as far as post limits need it ------------------------
+def _go_string(text: str) -> int:
+    """Runes of a Go JSON string literal: HTML-safe escaping (encoding/json encodeState)."""
+    n = 2
+    for ch in text:
+        if ch in '"\\\n\r\t':
+            n += 2
+        elif ch < " " or ch in "<>&\u2028\u2029":
+            n += 6
+        else:
+            n += 1
+    return n
+
+
+def go_json_runes(value: Any) -> int:
+    """``utf8.RuneCountInString(json.Marshal(value))`` for JSON-decoded Go values.
+
+    Compact output; strings escaped as Go does (``<``, ``>``, ``&``, U+2028, U+2029 and
+    control characters other than \\n, \\r, \\t as six-rune ``\\uXXXX``); numbers as
+    float64 (the props were decoded into ``interface{}``), which prints integers plainly.
+    """
+    if value is None:
+        return 4
+    if isinstance(value, bool):
+        return 4 if value else 5
+    if isinstance(value, int):
+        return len(str(value))
+    if isinstance(value, float):
+        return len(json.dumps(int(value) if value.is_integer() and abs(value) < 1e21 else value))
+    if isinstance(value, str):
+        return _go_string(value)
+    if isinstance(value, dict):
+        items = [_go_string(str(k)) + 1 + go_json_runes(v) for k, v in value.items()]
+        return 2 + sum(items) + max(0, len(items) - 1)
+    if isinstance(value, list | tuple):
+        parts = [go_json_runes(v) for v in value]
+        return 2 + sum(parts) + max(0, len(parts) - 1)
+    return _go_string(str(value))
 
 
 # ---- message attachments -------------------------------------------------

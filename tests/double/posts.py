@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import MattermostHTTPError, permission_error, post_not_found
-from .payloads import normalise_props, strip_integrations
+from .payloads import go_json_runes, normalise_props, strip_integrations
 from .state import Channel, State, User
 from .texts import Member as TextMember
 from .texts import Mentions, find_mentions
@@ -19,7 +19,22 @@ from .util import Clock, Json, dumps, new_id
 from .websocket import Hub
 from .wire import file_info_json, reaction_json
 
-MAX_MESSAGE_RUNES = 16383
+MAX_MESSAGE_RUNES = 16383  # model/post.go POST_MESSAGE_MAX_RUNES_V2 (65535 bytes / 4)
+MAX_PROPS_RUNES = 8000  # model/post.go POST_PROPS_MAX_RUNES
+
+
+def check_props(props: Json, post_id: str) -> None:
+    """``Post.IsValid`` (5.36 model/post.go): props as stored, Go-JSON, at most 8,000 runes.
+
+    Measured after ``PreCommit`` re-read the attachments into their structs
+    (``normalise_props``) and after ``CreatePost`` added ``from_bot``; the same check runs for
+    create (``SqlPostStore.Save``) and for update, patch and an action's ``update``
+    (``App.UpdatePost`` → ``SqlPostStore.Update``). Refused with 400.
+    """
+    if go_json_runes(props) > MAX_PROPS_RUNES:
+        raise MattermostHTTPError(
+            400, "model.post.is_valid.props.app_error", detailed_error=f"id={post_id}"
+        )
 
 
 _IN_ARCHIVED = {
@@ -127,9 +142,11 @@ class PostOps:
         stored_props = normalise_props(props, new_id)
         if user.is_bot:
             stored_props["from_bot"] = "true"
+        post_id = new_id()
+        check_props(stored_props, post_id)
         at = self.clock.tick()
         post: Json = {
-            "id": new_id(),
+            "id": post_id,
             "create_at": at,
             "update_at": at,
             "edit_at": 0,
@@ -235,12 +252,17 @@ class PostOps:
     def apply_edit(
         self, post: Json, *, message: str | None, props: Any = None, edited: bool = True
     ) -> Json:
+        if message is not None and len(message) > MAX_MESSAGE_RUNES:
+            raise MattermostHTTPError(
+                400, "model.post.is_valid.msg.app_error", detailed_error=f"id={post['id']}"
+            )
+        new_props = normalise_props(props, new_id) if props is not None else None
+        if new_props is not None:
+            check_props(new_props, post["id"])
         if message is not None:
-            if len(message) > MAX_MESSAGE_RUNES:
-                raise MattermostHTTPError(400, "model.post.is_valid.msg.app_error")
             post["message"] = message
-        if props is not None:
-            post["props"] = normalise_props(props, new_id)
+        if new_props is not None:
+            post["props"] = new_props
         at = self.clock.tick()
         post["update_at"] = at
         if edited:

@@ -2,7 +2,7 @@ from typing import Any
 
 from bot.domain.models import EventKind, Incident, IncidentStatus, Stage, Task, TaskState
 from bot.domain.models import TimelineEvent as Event
-from bot.render import checklist
+from bot.render import checklist, limits
 from bot.render.views import Names
 
 A, B = "a" * 26, "b" * 26
@@ -38,6 +38,13 @@ class FakeButtons:
         return {"id": action_id, "name": label, "action": action, "params": params or {}}
 
 
+def one_post(incident: Incident, names: Names, buttons: FakeButtons) -> tuple[str, dict[str, Any]]:
+    """The checklist of a small stage: a single post."""
+    posts = checklist.checklist_posts(incident, names, buttons)
+    assert len(posts) == 1
+    return posts[0]
+
+
 def make(**update: Any) -> Incident:
     incident = Incident(
         id="i" * 26,
@@ -65,7 +72,7 @@ def make(**update: Any) -> Incident:
 
 
 def test_the_checklist_post_of_the_first_stage() -> None:
-    _, props = checklist.checklist_post(make(), NAMES, FakeButtons())
+    _, props = one_post(make(), NAMES, FakeButtons())
     rows = props["attachments"]
     assert rows[0]["title"] == "Stage 1/3: Triage" and rows[0]["text"] == "2/3 done"
     assert rows[1]["text"] == "**1.** ☑ Ack · @bob"
@@ -88,20 +95,18 @@ def test_the_checklist_post_of_the_first_stage() -> None:
 
 
 def test_a_middle_stage_and_an_ended_incident() -> None:
-    _, props = checklist.checklist_post(
-        make(active_stage=1, status=IncidentStatus.ENDED), NAMES, FakeButtons()
-    )
+    _, props = one_post(make(active_stage=1, status=IncidentStatus.ENDED), NAMES, FakeButtons())
     rows = props["attachments"]
     assert rows[0]["text"] == "_No tasks in this stage._"
     assert [a["id"] for a in rows[-1]["actions"]] == ["prev2", "next2", "restart"]
     assert rows[-1]["text"] == "Next: Review"
-    _, last = checklist.checklist_post(make(active_stage=2), NAMES, FakeButtons())
+    _, last = one_post(make(active_stage=2), NAMES, FakeButtons())
     assert [a["id"] for a in last["attachments"][-1]["actions"]] == ["prev3", "end"]
     assert last["attachments"][-1]["text"] == "This is the last stage."
 
 
 def test_no_stages() -> None:
-    _, props = checklist.checklist_post(make(stages=()), NAMES, FakeButtons())
+    _, props = one_post(make(stages=()), NAMES, FakeButtons())
     assert props["attachments"][0]["text"] == "This playbook has no stages."
     assert [a["id"] for a in props["attachments"][-1]["actions"]] == ["end"]
 
@@ -146,3 +151,26 @@ def test_ranges_and_failures() -> None:
     assert checklist.task_range(2, Stage(title="x")) == "Stage 2 has no tasks."
     assert checklist.not_a_number("a_`b") == "``a_`b``."
     assert "doesn't know" in checklist.run_failed("/x", "unknown")
+
+
+def test_a_long_stage_is_split_over_posts_in_order_each_within_the_budget() -> None:
+    tasks = tuple(Task(id=f"t{i}", title=f"Task {i} " + "x" * 190) for i in range(40))
+    incident = make(stages=(Stage(title="Big", tasks=tasks), Stage(title="Next")))
+    posts = checklist.checklist_posts(incident, NAMES, FakeButtons())
+    assert len(posts) > 1
+    blocks = [a for _, props in posts for a in props["attachments"]]
+    assert blocks == checklist.checklist_blocks(incident, NAMES, FakeButtons())
+    assert all(limits.props_runes(props) <= limits.PROPS_BUDGET_RUNES for _, props in posts)
+    assert posts[0][0] == ""
+    assert posts[1][0] == f"_Checklist of stage 1, Big, continued (2/{len(posts)})_"
+    assert posts[-1][1]["attachments"][-1]["fallback"] == "Stage actions"
+
+
+def test_a_long_command_is_cut_in_its_row_and_shown_whole_by_info() -> None:
+    command = "/run " + "a" * 200
+    incident = make(stages=(Stage(title="S", tasks=(Task(id="t1", title="T", command=command),)),))
+    _, props = one_post(incident, NAMES, FakeButtons())
+    row = props["attachments"][1]
+    assert command not in row["text"] and "`/run aaa" in row["text"] and "…`" in row["text"]
+    assert [a["id"] for a in row["actions"]] == ["checkt1", "assignt1", "runt1", "infot1"]
+    assert command in checklist.task_info(1, incident.stages[0].tasks[0], runs_as_bot=False)
