@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.domain.limits import TASK_COMMAND, TASK_DESCRIPTION, TASK_TITLE
 from bot.domain.models import Incident, Stage, Task, TaskState, TimelineEvent
 from bot.domain.run_policy import RunDecision
 from bot.render.format import code as code_span
@@ -21,9 +22,9 @@ from bot.render.views import ButtonMaker, Names
 COLOR_STAGE = "#1c58d9"
 COLOR_DONE = "#3db887"
 COLOR_OPEN = "#c5c5c5"
-TITLE_MAX = 128
-DESCRIPTION_MAX = 2000
-COMMAND_MAX = 256
+TITLE_MAX = TASK_TITLE.most
+DESCRIPTION_MAX = TASK_DESCRIPTION.most
+COMMAND_MAX = TASK_COMMAND.most
 
 STATE_WORD = {
     TaskState.OPEN: "",

@@ -24,6 +24,7 @@ from bot.render.format import (
     quote,
     timestamp,
 )
+from bot.render.limits import REASONS as LIMIT_REASONS
 from bot.render.playbooks import REASONS as PLAYBOOK_REASONS
 from bot.render.views import Names
 
@@ -117,8 +118,6 @@ _REASONS: dict[str, str] = {
     ),
     "already_commander": "That user is already the commander.",
     "guest_cannot_create": "Guests can't start incidents: ask a team member.",
-    "name_length": "The name must be 2 to 64 characters.",
-    "description_length": "The description must be at most 1024 characters.",
     "too_many_arguments": "Too many arguments.",
     "missing_argument": "An argument is missing.",
     "bad_username": "That is not a username: write it as @name.",
@@ -149,8 +148,6 @@ _REASONS: dict[str, str] = {
     "bad_stage_direction": "Say `next` or `prev`.",
     "bad_task_subcommand": "Say `add`, `edit`, `remove`, `move`, `state` or `assign`.",
     "bad_task_state": "Say `open`, `progress`, `done` or `skipped`.",
-    "title_length": "The title must be 1 to 128 characters.",
-    "bad_task_command": "A command starts with / (e.g. `/echo hi`) and is one line.",
     "assignee_is_bot": "A bot can't be assigned a task.",
     "no_command": "That task has no command to run.",
     "already_running": "That command is running already.",
@@ -158,6 +155,7 @@ _REASONS: dict[str, str] = {
     "unknown_severity": "Choose one of the listed severity levels.",
 }
 _REASONS.update(PLAYBOOK_REASONS)  # playbook management (render/playbooks.py)
+_REASONS.update(LIMIT_REASONS)  # every length limit (render/limits.py)
 
 
 def error_text(error: WarroomError, command: str = "") -> str:
@@ -432,13 +430,6 @@ def unknown_command_token() -> str:
     return (
         "warroom does not recognise this slash command's token. An administrator should run "
         "`warroom setup` for this team (or add the token to WARROOM_COMMAND_TOKENS)."
-    )
-
-
-def command_too_long(limit: int) -> str:
-    """The answer to a slash command whose text is longer than warroom reads."""
-    return (
-        f"That command is too long: warroom reads at most {limit:,} characters. Nothing was done."
     )
 
 

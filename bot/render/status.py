@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.domain.limits import STATUS_MESSAGE
 from bot.domain.models import Incident
 from bot.render.format import duration, markdown, name, timestamp
+from bot.render.limits import limit_text
 from bot.render.messages import status_word
 from bot.render.views import ButtonMaker, Names
 
-MESSAGE_MAX = 3000  # Mattermost's limit for a dialog textarea
+MESSAGE_MAX = STATUS_MESSAGE.most
 # The props key that marks a reminder post with its reminder's id (found again after a kill).
 REMINDER_MARK = "warroom_reminder"
 _HEADING = "##### :speech_balloon: Status update by "
@@ -27,7 +29,7 @@ REMINDER_LABELS: dict[int, str] = {
 
 _FIELD_ERRORS = {
     "message_required": "Write the update.",
-    "message_too_long": f"The update must be at most {MESSAGE_MAX} characters.",
+    "message_too_long": limit_text(STATUS_MESSAGE),
     "bad_reminder": "Choose one of the listed reminders.",
 }
 

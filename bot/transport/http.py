@@ -24,11 +24,13 @@ from aiohttp.log import server_logger
 from pydantic import ValidationError
 
 from bot.commands.dispatch import run_command
-from bot.commands.router import MAX_TEXT, CommandRequest, CommandRouter, Reply
+from bot.commands.router import CommandRequest, CommandRouter, Reply
+from bot.domain.limits import COMMAND_TEXT
 from bot.interactions.router import ActionRequest, DialogSubmission, InteractionRouter
 from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.render import messages
+from bot.render.limits import too_long
 from bot.services.container import Services
 from bot.transport.command_tokens import CommandTokens
 from bot.transport.intake import MAX_BODY, Malformed, read_form, read_json_object
@@ -169,7 +171,7 @@ def _command_request(form: dict[str, str]) -> CommandRequest | Reply:
         return CommandRequest.model_validate(form)
     except ValidationError as exc:
         if all(e["loc"] == ("text",) and e["type"] == "string_too_long" for e in exc.errors()):
-            return Reply(messages.command_too_long(MAX_TEXT))
+            return Reply(too_long(COMMAND_TEXT, len(form.get("text", ""))))
         raise Malformed("fields") from exc
 
 
