@@ -283,6 +283,14 @@ def run_handed_over(command: str, decision: RunDecision) -> str:
     return "\n".join(lines)
 
 
+def run_crashed(command: str) -> str:
+    """A Run that failed on warroom's side: the command may or may not have run."""
+    return (
+        f"{code(command)}: something failed on my side while running it, so it may or may not"
+        " have run. Check the channel, and click **Run** again if it did not."
+    )
+
+
 def run_failed(command: str, why: str) -> str:
     reason = {
         "unknown": "Mattermost doesn't know this command",

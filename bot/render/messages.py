@@ -436,3 +436,44 @@ def unknown_command_token() -> str:
 def malformed_callback() -> str:
     """The body of a 400 to a callback that is not what Mattermost sends (no person reads it)."""
     return "Not a Mattermost request warroom understands."
+
+
+# ---- background work that failed (issue 9, kind 6) -----------------------------------------
+# Said to a person who can act on it: the actor, else the commander or reporter.
+
+
+def announcement_failed(incident: Incident) -> str:
+    return (
+        f"I could not announce **{name(incident.name)}** in the playbook's broadcast channel"
+        " (Mattermost refused or failed). Announce it yourself with"
+        " `/incident announce ~channel` in the incident channel, and ask an admin to check that"
+        " @warroom may post in the broadcast channel."
+    )
+
+
+def refresh_failed(incident: Incident) -> str:
+    return (
+        f"The change to **{name(incident.name)}** is saved, but I could not update its summary"
+        " card and checklist (Mattermost refused or failed), so they may show an older state."
+        " `/incident info` shows the current one; the next change updates them again."
+    )
+
+
+def channel_post_failed(incident: Incident) -> str:
+    return (
+        f"Your change to **{name(incident.name)}** is saved, but I could not say so in the"
+        " incident channel (Mattermost refused or failed): tell the others yourself."
+    )
+
+
+def setup_step_failed(incident: Incident) -> str:
+    return (
+        f"Setting up **{name(incident.name)}** did not finish (Mattermost refused or failed)."
+        " Check the incident channel: add missing members by hand, and run `/incident info`;"
+        " if the summary card or checklist is missing, they are posted again after warroom"
+        " reconnects."
+    )
+
+
+def late_reply_failed(reply: str) -> str:
+    return f"Your `/incident` command finished late, and Mattermost refused its answer:\n{reply}"

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.domain.limits import STATUS_MESSAGE
 from bot.domain.models import Incident
-from bot.render.format import duration, markdown, name, timestamp
+from bot.render.format import channel_link, duration, markdown, name, timestamp
 from bot.render.limits import limit_text
 from bot.render.messages import status_word
 from bot.render.views import ButtonMaker, Names
@@ -113,6 +113,16 @@ def broadcast(
     )
 
 
+def reminder_failed(incident: Incident) -> str:
+    """The reminder could not be posted in the incident channel: said to the commander by DM."""
+    return (
+        f"It is time for a status update on **{name(incident.name)}**, but I could not post"
+        f" the reminder in {channel_link(incident.channel_name)} (Mattermost refused or failed)."
+        " Post the update with `/incident update` there, and check that @warroom is still a"
+        " member of the channel."
+    )
+
+
 def broadcast_failed() -> str:
     return (
         "Your status update is posted in the incident channel, but I could not copy it to"
@@ -161,4 +171,12 @@ def update_button(buttons: ButtonMaker, incident_id: str) -> dict[str, Any]:
         action="status",
         incident_id=incident_id,
         style="primary",
+    )
+
+
+def update_not_posted(incident: Incident) -> str:
+    """A status update whose post never got through (told to its author)."""
+    return (
+        f"I could not post your status update on **{name(incident.name)}** (Mattermost did not"
+        " answer). If it is not in the incident channel, post it again with `/incident update`."
     )
