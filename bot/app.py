@@ -406,6 +406,7 @@ def _build_services(
         links=Permalinks(chat, settings.mattermost_url),
         bot_user_id=me.id,
         emoji=settings.timeline_emoji,
+        notifier=notifier,
     )
     review = ReviewService(
         chat=chat,

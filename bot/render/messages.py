@@ -477,3 +477,10 @@ def setup_step_failed(incident: Incident) -> str:
 
 def late_reply_failed(reply: str) -> str:
     return f"Your `/incident` command finished late, and Mattermost refused its answer:\n{reply}"
+
+
+def pin_failed(incident: Incident) -> str:
+    return (
+        f"I could not add that post to the timeline of **{escape(incident.name)}** (Mattermost"
+        " refused or failed). Remove your reaction and add it again in a moment."
+    )

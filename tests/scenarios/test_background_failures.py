@@ -112,6 +112,15 @@ async def invite(w: World) -> str:
     return w.told(w.alice)
 
 
+async def timeline_pin(w: World) -> str:
+    incident = await w.start_incident(w.alice, "Disk full")
+    post = await w.mm.user_post(w.alice, incident.channel_id, "db01 is at 100%")
+    w.mm.fail_next("GET", rf"/api/v4/posts/{post['id']}$", status=500, times=20)
+    await w.mm.react(w.alice, post["id"], "pushpin")
+    await w.mm.wait_until(lambda: "timeline" in w.told(w.alice))
+    return w.told(w.alice)
+
+
 EFFECTS: dict[str, tuple[Callable[[World], Awaitable[str]], str]] = {
     "start announcement": (announcement, "Announce it yourself with `/incident announce"),
     "status broadcast copy": (broadcast_copy, "could not copy it to the broadcast channel"),
@@ -120,6 +129,7 @@ EFFECTS: dict[str, tuple[Callable[[World], Awaitable[str]], str]] = {
     "reminder post": (reminder_post, "Post the update with `/incident update`"),
     "task Run": (task_run, "did not run"),
     "invite at start": (invite, "I could not add these members"),
+    "timeline pin by reaction": (timeline_pin, "Remove your reaction and add it again"),
 }
 
 
