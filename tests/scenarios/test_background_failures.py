@@ -22,6 +22,7 @@ SECRET = """
     team: acme
     broadcast_channel: ~secret-alerts
     members: ["@alice", "@bob"]
+    run_commands: [echo]
     stages:
       - title: Triage
         tasks:
@@ -75,7 +76,7 @@ async def broadcast_copy(w: World) -> str:
 
 async def channel_line(w: World) -> str:
     incident = await w.start_incident(w.alice, "Disk full")
-    w.mm.fail_next("POST", r"/api/v4/posts$", status=500, times=1)  # the "checked" line
+    w.mm.fail_next("POST", r"/api/v4/posts$", status=403, times=1)  # the "checked" line
     await w.command(w.alice, "check 1 1", incident.channel_id)
     assert (await w.reload(incident)).stages[0].tasks[0].state.value == "done"  # saved
     return w.told(w.alice)
@@ -83,7 +84,7 @@ async def channel_line(w: World) -> str:
 
 async def card_refresh(w: World) -> str:
     incident = await w.start_incident(w.alice, "Disk full")
-    w.mm.fail_next("PUT", r"/api/v4/posts/[a-z0-9]+/patch$", status=500, times=20)
+    w.mm.fail_next("PUT", r"/api/v4/posts/[a-z0-9]+/patch$", status=403, times=2)
     await w.command(w.alice, "check 1 1", incident.channel_id)
     return w.told(w.alice)
 
@@ -101,13 +102,13 @@ async def reminder_post(w: World) -> str:
 
 async def task_run(w: World) -> str:
     incident = await w.start_incident(w.alice, "Quiet one", playbook="Quiet")
-    w.mm.fail_next("POST", r"/api/v4/commands/execute$", status=500, times=5)
+    w.mm.fail_next("POST", r"/api/v4/commands/execute$", status=403, times=1)
     await w.click(w.alice, incident.checklist_post_id, "Run")
     return w.told(w.alice)
 
 
 async def invite(w: World) -> str:
-    w.mm.fail_next("POST", r"/api/v4/channels/[a-z0-9]+/members$", status=500, times=20)
+    w.mm.fail_next("POST", r"/api/v4/channels/[a-z0-9]+/members$", status=403, times=2)
     await w.start_incident(w.alice, "Disk full")
     return w.told(w.alice)
 
@@ -115,7 +116,7 @@ async def invite(w: World) -> str:
 async def timeline_pin(w: World) -> str:
     incident = await w.start_incident(w.alice, "Disk full")
     post = await w.mm.user_post(w.alice, incident.channel_id, "db01 is at 100%")
-    w.mm.fail_next("GET", rf"/api/v4/posts/{post['id']}$", status=500, times=20)
+    w.mm.fail_next("GET", rf"/api/v4/posts/{post['id']}$", status=403, times=1)
     await w.mm.react(w.alice, post["id"], "pushpin")
     await w.mm.wait_until(lambda: "timeline" in w.told(w.alice))
     return w.told(w.alice)
@@ -126,7 +127,7 @@ EFFECTS: dict[str, tuple[Callable[[World], Awaitable[str]], str]] = {
     "status broadcast copy": (broadcast_copy, "could not copy it to the broadcast channel"),
     "channel line of a change": (channel_line, "tell the others yourself"),
     "summary card and checklist refresh": (card_refresh, "`/incident info` shows the current"),
-    "reminder post": (reminder_post, "Post the update with `/incident update`"),
+    "reminder post": (reminder_post, "the update with `/incident update`"),
     "task Run": (task_run, "did not run"),
     "invite at start": (invite, "I could not add these members"),
     "timeline pin by reaction": (timeline_pin, "Remove your reaction and add it again"),
