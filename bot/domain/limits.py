@@ -22,6 +22,10 @@ from bot.errors import InputError
 CHANNEL_DISPLAY_NAME_MAX = 64
 CHANNEL_NAME_MIN, CHANNEL_NAME_MAX = 2, 64
 CHANNEL_HEADER_MAX = 1024
+# model/team.go: TEAM_NAME_MIN_LENGTH/TEAM_NAME_MAX_LENGTH; model/command.go:
+# MIN_TRIGGER_LENGTH/MAX_TRIGGER_LENGTH.
+TEAM_NAME_MIN, TEAM_NAME_MAX = 2, 64
+COMMAND_TRIGGER_MAX = 128
 # model/post.go: POST_MESSAGE_MAX_RUNES_V2 (65535 bytes / 4); also the most a person can type
 # in the message box, slash commands included (the server's MaxPostSize).
 POST_MESSAGE_MAX = 16_383
@@ -92,9 +96,14 @@ IMPORT_FILE = Limit("import_file", 512 * 1024)
 # The text after the trigger of a slash command: at most what the message box takes.
 COMMAND_TEXT = Limit("command_text", POST_MESSAGE_MAX)
 SEVERITY_LEVEL = Limit("severity_level", 32, least=1)
+# A playbook's team in playbooks.yaml is a team URL name ("*": every team).
+TEAM_NAME = Limit("team_name", TEAM_NAME_MAX, least=1)
+# A slash-command trigger a playbook lets Run use (run_commands: in playbooks.yaml).
+COMMAND_TRIGGER = Limit("command_trigger", COMMAND_TRIGGER_MAX, least=1)
 
 ALL: tuple[Limit, ...] = (
     INCIDENT_NAME, INCIDENT_DESCRIPTION, CHANNEL_NAME, STAGE_TITLE, TASK_TITLE, TASK_COMMAND,
     TASK_DESCRIPTION, PLAYBOOK_TITLE, PLAYBOOK_DESCRIPTION, STATUS_TEMPLATE, STAGES_TEXT,
     DIALOG_TEXT, STATUS_MESSAGE, IMPORT_PASTE, IMPORT_FILE, COMMAND_TEXT, SEVERITY_LEVEL,
+    TEAM_NAME, COMMAND_TRIGGER,
 )  # fmt: skip

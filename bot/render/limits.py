@@ -24,6 +24,8 @@ WHAT: dict[str, str] = {
     "import_file": "An import file",
     "command_text": "A command",
     "severity_level": "A severity level",
+    "team_name": "A team name",
+    "command_trigger": "A command trigger",
 }
 # Where a limit is Mattermost's own, say so: the person then knows no setting changes it.
 _MATTERMOST = {

@@ -56,7 +56,7 @@ class PlaybookSpec(_Strict):
     title: Annotated[
         str, Field(min_length=limits.PLAYBOOK_TITLE.least, max_length=limits.PLAYBOOK_TITLE.most)
     ]
-    team: Annotated[str, Field(min_length=1, max_length=64)]
+    team: Annotated[str, Field(min_length=limits.TEAM_NAME.least, max_length=limits.TEAM_NAME.most)]
     description: Annotated[str, Field(max_length=limits.PLAYBOOK_DESCRIPTION.most)] = ""
     private: bool = True
     broadcast_channel: str = ""
@@ -68,9 +68,12 @@ class PlaybookSpec(_Strict):
     stages: list[StageSpec] = Field(default_factory=list)
     # Triggers the bot may run itself for this playbook's tasks, besides WARROOM_RUN_COMMANDS.
     # Honoured in playbooks.yaml only (the operator's file), never from a chat import.
-    run_commands: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
-        default_factory=list
-    )
+    run_commands: list[
+        Annotated[
+            str,
+            Field(min_length=limits.COMMAND_TRIGGER.least, max_length=limits.COMMAND_TRIGGER.most),
+        ]
+    ] = Field(default_factory=list)
 
     @field_validator("run_commands")
     @classmethod

@@ -26,6 +26,7 @@ from bot.clock import Clock
 from bot.crashpoints import crash_point
 from bot.domain import transitions
 from bot.domain.ids import new_id
+from bot.domain.limits import INCIDENT_DESCRIPTION
 from bot.domain.models import Incident, Playbook
 from bot.domain.naming import channel_name_for, with_suffix
 from bot.errors import InputError, NotFound, Pending, PermissionDenied
@@ -202,7 +203,7 @@ class DurableStarts:
                     name=name,
                     display_name=req.name,
                     private=req.playbook.private_channel,
-                    header=req.description[:1024],
+                    header=req.description[: INCIDENT_DESCRIPTION.most],
                 )
             except ChatRefused as exc:
                 if exc.error_id != NAME_CLASH:
