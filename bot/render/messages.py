@@ -481,6 +481,6 @@ def late_reply_failed(reply: str) -> str:
 
 def pin_failed(incident: Incident) -> str:
     return (
-        f"I could not add that post to the timeline of **{escape(incident.name)}** (Mattermost"
+        f"I could not add that post to the timeline of **{name(incident.name)}** (Mattermost"
         " refused or failed). Remove your reaction and add it again in a moment."
     )
