@@ -56,6 +56,9 @@ class RecordingChat:
     async def remove(self, reminder: Reminder) -> None:
         return None
 
+    async def failed(self, reminder: Reminder) -> None:
+        return None
+
 
 async def seed(db: Database, n: int, now: int) -> None:
     incidents = [

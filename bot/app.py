@@ -104,8 +104,9 @@ class Warroom:
     def on_sighup(self) -> None:
         """``SIGHUP``: re-read playbooks.yaml and the installation `warroom setup` stored
         (command tokens of teams added meanwhile)."""
-        self.services.tasks.spawn("reload-playbooks", self.reload_playbooks())
-        self.services.tasks.spawn("reload-command-tokens", self.tokens.reload())
+        # No report: a signal has no person to answer; each reload logs what it refused.
+        self.services.tasks.spawn("reload-playbooks", self.reload_playbooks(), report=None)
+        self.services.tasks.spawn("reload-command-tokens", self.tokens.reload(), report=None)
 
 
 async def reload_playbooks(services: Services) -> None:
@@ -405,6 +406,7 @@ def _build_services(
         links=Permalinks(chat, settings.mattermost_url),
         bot_user_id=me.id,
         emoji=settings.timeline_emoji,
+        notifier=notifier,
     )
     review = ReviewService(
         chat=chat,
@@ -509,7 +511,9 @@ def _wire_events(
 
     async def on_connected(first: bool) -> None:
         # The listener waits for this before reading on: keep it short, re-sync aside.
-        services.tasks.spawn("resync", resync.run())
+        # No report: the re-sync is warroom's own upkeep, for nobody in particular; each hook
+        # logs what it could not catch up, and the next reconnect tries again.
+        services.tasks.spawn("resync", resync.run(), report=None)
 
     listener = WebsocketListener(
         url=services.settings.mattermost_url, token=token, queue=queue, on_connected=on_connected

@@ -1,29 +1,72 @@
-"""Named, tracked background tasks: failures are logged, all are cancelled and awaited on close."""
+"""Named, tracked background tasks: every failure is logged and reported to a person.
+
+Whatever warroom does in the background for a person (a post, an announcement, a broadcast
+copy, an invite, a card or checklist refresh, a command's late reply) may fail after that
+person got their answer. :meth:`TaskTracker.spawn` therefore takes ``report``: how to tell a
+person who can act on the failure (the actor, the commander, or the incident channel), in
+words that say what to do. It is a required keyword so that every new background effect
+decides who is told; ``None`` is only for work done for nobody in particular (the re-sync,
+the event dispatcher whose handlers report for themselves), with the reason at the call site.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
 from bot.log import get_logger
 
 log = get_logger(__name__)
+
+Report = Callable[[BaseException], Awaitable[None]]
+
+
+class Spawn(Protocol):
+    """:meth:`TaskTracker.spawn`, as the services receive it."""
+
+    def __call__(
+        self, name: str, coro: Coroutine[Any, Any, Any], *, report: Report | None
+    ) -> asyncio.Task[Any]: ...
 
 
 class TaskTracker:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
+        self.reported = 0  # failures reported to a person (a metric)
 
-    def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    def spawn(
+        self, name: str, coro: Coroutine[Any, Any, Any], *, report: Report | None
+    ) -> asyncio.Task[Any]:
+        """Run ``coro`` as a tracked task named ``name``.
+
+        If it fails, the failure is logged and, given ``report``, ``report(exc)`` tells a
+        person (a failure to tell is logged too); the task then ends quietly. Without
+        ``report`` the exception stays on the task (for a caller that awaits it) and is logged.
+        Raises RuntimeError after :meth:`close`.
+        """
         if self._closing:
             coro.close()
             raise RuntimeError("task tracker is closed")
-        task = asyncio.create_task(coro, name=name)
+        work = coro if report is None else self._reported(name, coro, report)
+        task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
+
+    async def _reported(self, name: str, coro: Coroutine[Any, Any, Any], report: Report) -> Any:
+        try:
+            return await coro
+        except Exception as exc:
+            log.error("task_failed", task=name, exc_info=exc)
+            try:
+                await report(exc)
+            except Exception:
+                log.exception("task_failure_not_told", task=name)
+            else:
+                self.reported += 1
+            return None
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.domain import checklist
 from bot.domain.models import Incident, Task, new_task_id
+from bot.domain.stages import title_problem
 from bot.errors import InputError, InvalidTransition
 from bot.render import checklist as text
 from bot.services.checklist import Change, ChecklistService
@@ -149,8 +150,8 @@ async def task_add(call: TaskCall) -> None:
     if not title:
         await _open_task_dialog(call, stage=s)
         return
-    if len(title) > text.TITLE_MAX:
-        raise InputError("title_length", field="task")
+    if why := title_problem(title):
+        raise InputError(why, field="task")
     fields = checklist.TaskFields(title=title)
     task_id = new_task_id()
     await call.apply(

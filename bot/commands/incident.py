@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.domain.ids import is_mm_id
+from bot.domain.limits import INCIDENT_NAME
 from bot.domain.models import Incident
 from bot.errors import InputError
 from bot.interactions.incident import open_end_dialog
@@ -56,6 +57,8 @@ def post_ref(text: str) -> str | None:
 
 async def start(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
     ref = post_ref(rest) if rest else None
+    if not ref and len(rest) > INCIDENT_NAME.most:  # said, not cut: the dialog would hide it
+        raise InputError(INCIDENT_NAME.reason, field="start")
     text = await open_start_dialog(
         svc,
         user_id=req.user_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
+from bot.domain.limits import IMPORT_FILE, STAGES_TEXT
 from bot.domain.models import Playbook
 from bot.errors import InputError, PermissionDenied
 from bot.render import messages
@@ -26,7 +27,7 @@ from .router import CommandRequest, CommandRouter, Reply
 
 DIALOG_TTL_MS = 60 * 60 * 1000
 IMPORT_EXTENSIONS = ("json", "yaml", "yml")
-IMPORT_FILE_MAX = 512 * 1024
+IMPORT_FILE_MAX = IMPORT_FILE.most  # bytes of an attached file
 IMPORT_LOOKBACK = 50  # posts of the channel searched for the caller's file
 INLINE_EXPORT_MAX = 12_000
 _TOKEN = re.compile(r'"([^"]*)"|(\S+)')
@@ -142,7 +143,7 @@ async def _editable(svc: Services, req: CommandRequest, tail: str) -> Playbook:
 async def edit(svc: Services, req: CommandRequest, tail: str) -> Reply:
     pb = await _editable(svc, req, tail)
     stages_text = playbook_text.render(pb.stages)
-    if len(stages_text) > render.TEXTAREA_MAX:
+    if not STAGES_TEXT.fits(stages_text):
         raise PermissionDenied("too_long_to_edit")
     names = await svc.directory.names(pb.invite_user_ids)
     dialog = dialogs.playbook_dialog(
@@ -217,7 +218,7 @@ async def import_(svc: Services, req: CommandRequest, tail: str) -> Reply:
         return Reply()
     name, data = found
     try:
-        draft = read(data.decode("utf-8"))
+        draft = read(data.decode("utf-8-sig"))
         report = await svc.playbooks.import_draft(caller, draft)
     except UnicodeDecodeError:
         return Reply(render.import_failed("import_bad_json", [], name))

@@ -8,9 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.domain.limits import COMMAND_TEXT
 from bot.services.container import Services
 
-MAX_TEXT = 4000
+# The text after the trigger: at most what Mattermost's message box takes (bot/domain/limits).
+MAX_TEXT = COMMAND_TEXT.most
 
 
 class CommandRequest(BaseModel):

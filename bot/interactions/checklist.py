@@ -13,6 +13,7 @@ from bot.domain import checklist
 from bot.domain.ids import is_mm_id
 from bot.domain.models import Incident, new_task_id
 from bot.domain.run_policy import RunMode
+from bot.domain.stages import task_problems
 from bot.errors import InputError, InvalidTransition, NotFound
 from bot.interactions.router import (
     ActionRequest,
@@ -24,6 +25,7 @@ from bot.interactions.router import (
 )
 from bot.interactions.signing import Claims
 from bot.render import checklist as text
+from bot.render import messages
 from bot.services.checklist import ChecklistService
 from bot.services.container import Services
 
@@ -136,22 +138,23 @@ async def submit_next(svc: Services, sub: DialogSubmission, claims: Claims) -> D
 # ---- the task dialog (add or edit) ------------------------------------------------------
 
 
-def task_fields(sub: DialogSubmission) -> checklist.TaskFields:
-    title = sub.text("title")
-    command = sub.text("command")
-    if not 1 <= len(title) <= text.TITLE_MAX or "\n" in title:
-        raise InputError("title_length", field="title")
-    if command and (not command.startswith("/") or "\n" in command or len(command) < 2):
-        raise InputError("bad_task_command", field="command")
-    return checklist.TaskFields(
-        title=title, description=sub.text("description")[: text.DESCRIPTION_MAX], command=command
+def task_fields(sub: DialogSubmission) -> tuple[checklist.TaskFields, dict[str, str]]:
+    """The dialog's task, and a field error for every rule it breaks (the rules of every path)."""
+    fields = checklist.TaskFields(
+        title=sub.text("title"), description=sub.text("description"), command=sub.text("command")
     )
+    problems = task_problems(
+        title=fields.title, description=fields.description, command=fields.command
+    )
+    return fields, {field: messages.field_error(reason) for field, reason in problems}
 
 
 async def submit_task(svc: Services, sub: DialogSubmission, claims: Claims) -> DialogResponse:
     incident = await svc.incidents.get(claims.i)
     await svc.directory.require_member(incident, sub.user_id)
-    fields = task_fields(sub)
+    fields, errors = task_fields(sub)
+    if errors:
+        return DialogResponse(errors=errors)
     params: dict[str, Any] = claims.p
     now = svc.clock.now_ms()
     service = ChecklistService.of(svc)

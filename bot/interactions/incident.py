@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.limits import INCIDENT_DESCRIPTION, INCIDENT_NAME
 from bot.domain.models import Incident
 from bot.errors import InputError, InvalidTransition, NotFound
 from bot.interactions.router import (
@@ -34,10 +35,12 @@ async def submit_start(svc: Services, sub: DialogSubmission, claims: Claims) -> 
     name = sub.text("name")
     description = sub.text("description")
     errors: dict[str, str] = {}
-    if not dialogs.NAME_MIN <= len(name) <= dialogs.NAME_MAX:
-        errors["name"] = messages.field_error("name_length")
-    if len(description) > dialogs.DESCRIPTION_MAX:
-        errors["description"] = messages.field_error("description_length")
+    for field, value, limit in (
+        ("name", name, INCIDENT_NAME),
+        ("description", description, INCIDENT_DESCRIPTION),
+    ):
+        if not limit.fits(value):
+            errors[field] = messages.field_error(limit.reason)
     severity = sub.text("severity")
     if severity and severity not in svc.severity_levels():
         errors["severity"] = messages.field_error("unknown_severity")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.domain import limits
 from bot.domain.models import StageTemplate
 from bot.errors import InputError
 from bot.interactions.router import DialogResponse, DialogSubmission, InteractionRouter
@@ -16,7 +17,14 @@ from bot.services.playbook_file import REMINDER_CHOICES
 from bot.services.playbook_import import NotImportable, read
 from bot.services.playbook_rules import PlaybookDraft
 
-TEXTAREAS = ("description", "stages", "status_template")
+# Each field of the playbook dialog and its limit (bot/domain/limits.py).
+FIELD_LIMITS = {
+    "title": limits.PLAYBOOK_TITLE,
+    "description": limits.PLAYBOOK_DESCRIPTION,
+    "stages": limits.STAGES_TEXT,
+    "status_template": limits.STATUS_TEMPLATE,
+    "invite": limits.DIALOG_TEXT,
+}
 
 
 def register(router: InteractionRouter) -> None:
@@ -46,13 +54,9 @@ async def _draft(
     errors: dict[str, str] = {}
     template = creating and sub.text("start_from") == render.TEMPLATE_VALUE
     title = sub.text("title")
-    if not 1 <= len(title) <= render.TITLE_MAX:
-        errors["title"] = messages.field_error("title_length")
-    for name in TEXTAREAS:
-        if len(sub.text(name)) > render.TEXTAREA_MAX:
-            errors[name] = messages.field_error("textarea_too_long")
-    if len(sub.text("invite")) > render.TEXT_MAX:
-        errors["invite"] = messages.field_error("text_too_long")
+    for name, limit in FIELD_LIMITS.items():
+        if not limit.fits(sub.text(name)):
+            errors[name] = messages.field_error(limit.reason)
     stages_text = str(sub.submission.get("stages") or "").rstrip()
     if not stages_text.strip() and template:
         stages_text = render.TEMPLATE_STAGES
@@ -132,8 +136,8 @@ async def submit_import(svc: Services, sub: DialogSubmission, claims: Claims) ->
     team_id, channel_id = _where(claims)
     caller = await svc.playbooks.caller(team_id, sub.user_id)
     text = str(sub.submission.get("export") or "")
-    if len(text) > render.TEXTAREA_MAX:
-        return DialogResponse(errors={"export": messages.field_error("textarea_too_long")})
+    if not limits.IMPORT_PASTE.fits(text):
+        return DialogResponse(errors={"export": messages.field_error(limits.IMPORT_PASTE.reason)})
     try:
         report = await svc.playbooks.import_draft(caller, read(text))
     except NotImportable as exc:

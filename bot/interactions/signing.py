@@ -9,7 +9,7 @@ anything else reads the claims. Two wire forms, both verified:
   <nonce>.<params>.<mac>``, where params are ``key=<type><value>`` pairs joined by ``,``
   and mac is HMAC-SHA256 over the text before it, truncated to 128 bits, base64url. About
   90 characters for a task button, where the JSON form took about 165: Mattermost holds a
-  post's props (every button context included) to 8,000 characters (see render/limits).
+  post's props (every button context included) to 8,000 characters (see render/post_size).
 - JSON (other parameters, and tokens issued before): ``base64url(json) . base64url(HMAC)``.
 """
 

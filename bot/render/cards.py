@@ -1,4 +1,4 @@
-"""The summary card: a Mattermost message attachment with buttons, kept within post limits."""
+"""The summary card: a Mattermost message attachment with buttons, kept within post post_size."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.domain.models import Incident
-from bot.render import limits
+from bot.render import post_size
 from bot.render.format import duration, markdown, one_line, timestamp
 from bot.render.messages import stage_label, status_word
 from bot.render.status import update_button
@@ -78,7 +78,7 @@ def fit_card(attachment: dict[str, Any]) -> dict[str, Any]:
 
     A status update (3,000 characters) and a description (1,024) full of characters that Go's
     JSON writes as six (``<``, ``>``, ``&``) would take the props past Mattermost's 8,000
-    (render/limits).
+    (render/post_size).
     Each is kept as long as still fits; the whole update stays in the channel.
     """
     if _fits(attachment):
@@ -101,7 +101,7 @@ def fit_card(attachment: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fits(attachment: dict[str, Any]) -> bool:
-    return limits.props_runes({"attachments": [attachment]}) <= limits.PROPS_BUDGET_RUNES
+    return post_size.props_runes({"attachments": [attachment]}) <= post_size.PROPS_BUDGET_RUNES
 
 
 def _longest(candidate: Callable[[int], dict[str, Any]], *, floor: int, ceiling: int) -> int:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.domain.limits import TASK_COMMAND, TASK_DESCRIPTION, TASK_TITLE
 from bot.domain.models import Incident, Stage, Task, TaskState, TimelineEvent
 from bot.domain.run_policy import RunDecision
-from bot.render import limits
+from bot.render import post_size
 from bot.render.format import code as code_span
 from bot.render.format import code_block, markdown, markdown_line, name, timestamp
 from bot.render.messages import STATE_MARK
@@ -22,9 +23,9 @@ from bot.render.views import ButtonMaker, Names
 COLOR_STAGE = "#1c58d9"
 COLOR_DONE = "#3db887"
 COLOR_OPEN = "#c5c5c5"
-TITLE_MAX = 128
-DESCRIPTION_MAX = 2000
-COMMAND_MAX = 256
+TITLE_MAX = TASK_TITLE.most
+DESCRIPTION_MAX = TASK_DESCRIPTION.most
+COMMAND_MAX = TASK_COMMAND.most
 COMMAND_SHOWN = 80  # a longer command is cut in its row; Info shows it whole
 
 STATE_WORD = {
@@ -209,7 +210,7 @@ def checklist_posts(
     """The checklist as posts (message, props), in order: as many as Mattermost needs.
 
     The blocks of :func:`checklist_blocks` are packed in order, each post holding as many as
-    stay within the props budget (render/limits); a post after the first says whose
+    stay within the props budget (render/post_size); a post after the first says whose
     continuation it is. A block too large for a post of its own is never produced for a
     playbook that validates (:func:`problems`).
     """
@@ -232,8 +233,8 @@ def pack(blocks: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     pages: list[list[dict[str, Any]]] = []
     sizes: list[int] = []
     for block in blocks:
-        size = limits.attachment_runes(block)
-        if pages and limits.attachments_runes([*sizes, size]) <= limits.PROPS_BUDGET_RUNES:
+        size = post_size.attachment_runes(block)
+        if pages and post_size.attachments_runes([*sizes, size]) <= post_size.PROPS_BUDGET_RUNES:
             pages[-1].append(block)
             sizes.append(size)
         else:
@@ -331,6 +332,14 @@ def run_handed_over(command: str, decision: RunDecision) -> str:
             " warroom never runs it as the bot."
         )
     return "\n".join(lines)
+
+
+def run_crashed(command: str) -> str:
+    """A Run that failed on warroom's side: the command may or may not have run."""
+    return (
+        f"{code(command)}: something failed on my side while running it, so it may or may not"
+        " have run. Check the channel, and click **Run** again if it did not."
+    )
 
 
 def run_failed(command: str, why: str) -> str:

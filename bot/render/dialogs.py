@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.domain.limits import INCIDENT_DESCRIPTION, INCIDENT_NAME
 from bot.domain.models import Incident, Playbook
 from bot.render.messages import end_dialog_intro
 
-NAME_MIN, NAME_MAX = 2, 64
-DESCRIPTION_MAX = 1024
+NAME_MIN, NAME_MAX = INCIDENT_NAME.least, INCIDENT_NAME.most
+DESCRIPTION_MAX = INCIDENT_DESCRIPTION.most
 
 
 def start_dialog(

@@ -24,6 +24,7 @@ from bot.render.format import (
     quote,
     timestamp,
 )
+from bot.render.limits import REASONS as LIMIT_REASONS
 from bot.render.playbooks import REASONS as PLAYBOOK_REASONS
 from bot.render.views import Names
 
@@ -117,8 +118,6 @@ _REASONS: dict[str, str] = {
     ),
     "already_commander": "That user is already the commander.",
     "guest_cannot_create": "Guests can't start incidents: ask a team member.",
-    "name_length": "The name must be 2 to 64 characters.",
-    "description_length": "The description must be at most 1024 characters.",
     "too_many_arguments": "Too many arguments.",
     "missing_argument": "An argument is missing.",
     "bad_username": "That is not a username: write it as @name.",
@@ -149,8 +148,6 @@ _REASONS: dict[str, str] = {
     "bad_stage_direction": "Say `next` or `prev`.",
     "bad_task_subcommand": "Say `add`, `edit`, `remove`, `move`, `state` or `assign`.",
     "bad_task_state": "Say `open`, `progress`, `done` or `skipped`.",
-    "title_length": "The title must be 1 to 128 characters.",
-    "bad_task_command": "A command starts with / (e.g. `/echo hi`) and is one line.",
     "assignee_is_bot": "A bot can't be assigned a task.",
     "no_command": "That task has no command to run.",
     "already_running": "That command is running already.",
@@ -158,6 +155,7 @@ _REASONS: dict[str, str] = {
     "unknown_severity": "Choose one of the listed severity levels.",
 }
 _REASONS.update(PLAYBOOK_REASONS)  # playbook management (render/playbooks.py)
+_REASONS.update(LIMIT_REASONS)  # every length limit (render/limits.py)
 
 
 def error_text(error: WarroomError, command: str = "") -> str:
@@ -435,13 +433,54 @@ def unknown_command_token() -> str:
     )
 
 
-def command_too_long(limit: int) -> str:
-    """The answer to a slash command whose text is longer than warroom reads."""
-    return (
-        f"That command is too long: warroom reads at most {limit:,} characters. Nothing was done."
-    )
-
-
 def malformed_callback() -> str:
     """The body of a 400 to a callback that is not what Mattermost sends (no person reads it)."""
     return "Not a Mattermost request warroom understands."
+
+
+# ---- background work that failed (issue 9, kind 6) -----------------------------------------
+# Said to a person who can act on it: the actor, else the commander or reporter.
+
+
+def announcement_failed(incident: Incident) -> str:
+    return (
+        f"I could not announce **{name(incident.name)}** in the playbook's broadcast channel"
+        " (Mattermost refused or failed). Announce it yourself with"
+        " `/incident announce ~channel` in the incident channel, and ask an admin to check that"
+        " @warroom may post in the broadcast channel."
+    )
+
+
+def refresh_failed(incident: Incident) -> str:
+    return (
+        f"The change to **{name(incident.name)}** is saved, but I could not update its summary"
+        " card and checklist (Mattermost refused or failed), so they may show an older state."
+        " `/incident info` shows the current one; the next change updates them again."
+    )
+
+
+def channel_post_failed(incident: Incident) -> str:
+    return (
+        f"Your change to **{name(incident.name)}** is saved, but I could not say so in the"
+        " incident channel (Mattermost refused or failed): tell the others yourself."
+    )
+
+
+def setup_step_failed(incident: Incident) -> str:
+    return (
+        f"Setting up **{name(incident.name)}** did not finish (Mattermost refused or failed)."
+        " Check the incident channel: add missing members by hand, and run `/incident info`;"
+        " if the summary card or checklist is missing, they are posted again after warroom"
+        " reconnects."
+    )
+
+
+def late_reply_failed(reply: str) -> str:
+    return f"Your `/incident` command finished late, and Mattermost refused its answer:\n{reply}"
+
+
+def pin_failed(incident: Incident) -> str:
+    return (
+        f"I could not add that post to the timeline of **{name(incident.name)}** (Mattermost"
+        " refused or failed). Remove your reaction and add it again in a moment."
+    )

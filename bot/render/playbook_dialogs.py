@@ -54,7 +54,7 @@ def playbook_dialog(
             default=pb.description if pb else "",
         ),
         _element(
-            "stages", "Stages and tasks", "textarea", optional=not editing,
+            "stages", "Stages and tasks", "textarea", optional=True,
             max_length=TEXTAREA_MAX, default=stages_text, help_text=FORMAT_HELP,
             placeholder="## Triage\n- Acknowledge the alert\n- Page the owner | /page ops",
         ),

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from bot.domain import limits
 from bot.domain.models import Playbook
 from bot.render.format import cell, channel_link, code, code_block, markdown, name, quote
+from bot.render.limits import REASONS as LIMIT_REASONS
 from bot.render.views import Names
 from bot.services.playbook_text import LineProblem
 
-TEXTAREA_MAX = 3000  # Mattermost's limit for a dialog textarea
-TEXT_MAX = 150  # …and for a one-line text field
-TITLE_MAX = 128
+TEXTAREA_MAX = limits.DIALOG_TEXTAREA_MAX
+TEXT_MAX = limits.DIALOG_TEXT_MAX
+TITLE_MAX = limits.PLAYBOOK_TITLE.most
 SHOW_STAGES_MAX = 12_000  # a post holds 16383 characters
 REMINDER_OPTIONS = (
     ("No reminder", "0"),
@@ -69,7 +71,6 @@ REASONS: dict[str, str] = {
         ' (e.g. `"Service outage"`). Matches:'
     ),
     "duplicate_title": "A playbook with this title already exists in this team.",
-    "title_length": f"The title must be 1 to {TITLE_MAX} characters.",
     "last_member": "A playbook needs at least one member; add someone else first.",
     "unknown_user": "There is no user named",
     "user_not_in_team": "This user is not a member of this team:",
@@ -77,11 +78,6 @@ REASONS: dict[str, str] = {
         "You or I can't see that channel in this team; pick one you can read"
         " (a private one needs @warroom in it too)."
     ),
-    "textarea_too_long": (
-        f"That is over Mattermost's {TEXTAREA_MAX}-character limit for a dialog field;"
-        " manage a playbook this large in `playbooks.yaml` instead."
-    ),
-    "text_too_long": f"That is over the {TEXT_MAX}-character limit of this field.",
     "bad_reminder": "Pick one of the offered reminder intervals.",
     "admin_only": "Only system admins can do that.",
     "unbalanced_quote": 'A quote is not closed: write the title as `"Service outage"`.',
@@ -93,18 +89,13 @@ REASONS: dict[str, str] = {
 }
 
 _LINE_REASONS = {
-    "no_stages": "no stages: start one with a `## Stage title` line",
-    "stage_without_tasks": "this stage has no tasks: add `- Task title` lines under it",
-    "stage_title_missing": "the stage has no title: write `## Stage title`",
     "heading_level": "a stage heading is `## Title`, with exactly two #",
     "task_before_stage": "a task must come after a `## Stage title` line",
-    "task_title_missing": "the task has no title: write `- Task title`",
     "two_bars": "only one | per task, before its slash command (write \\| for a literal |)",
-    "command_slash": "after | comes the task's slash command, which must start with /",
-    "command_too_long": "the slash command is too long (1000 characters at most)",
-    "title_too_long": "the title is too long (200 characters at most)",
+    "stage_title_missing": "the stage has no title: write `## Stage title`",
+    "task_title_missing": "the task has no title: write `- Task title`",
+    "command_slash": "after | comes the task's slash command: one line that starts with /",
     "description_without_task": "an indented line is a task description: put it under a task",
-    "description_too_long": "the description is too long (4000 characters at most)",
     "unknown_line": (
         "expected `## Stage`, `- Task | /optional-command`, or an indented description line"
     ),
@@ -118,7 +109,8 @@ def text_problems(problems: Sequence[LineProblem]) -> str:
     parts = []
     for p in problems:
         where = f"Line {p.line}: " if p.line else ""
-        parts.append(where + _LINE_REASONS.get(p.reason, "not valid"))
+        said = _LINE_REASONS.get(p.reason) or LIMIT_REASONS.get(p.reason, "not valid")
+        parts.append(where + said)
     return " · ".join(parts)
 
 

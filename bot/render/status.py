@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.domain.limits import STATUS_MESSAGE
 from bot.domain.models import Incident
-from bot.render.format import duration, markdown, name, timestamp
+from bot.render.format import channel_link, duration, markdown, name, timestamp
+from bot.render.limits import limit_text
 from bot.render.messages import status_word
 from bot.render.views import ButtonMaker, Names
 
-MESSAGE_MAX = 3000  # Mattermost's limit for a dialog textarea
+MESSAGE_MAX = STATUS_MESSAGE.most
 # The props key that marks a reminder post with its reminder's id (found again after a kill).
 REMINDER_MARK = "warroom_reminder"
 _HEADING = "##### :speech_balloon: Status update by "
@@ -27,7 +29,7 @@ REMINDER_LABELS: dict[int, str] = {
 
 _FIELD_ERRORS = {
     "message_required": "Write the update.",
-    "message_too_long": f"The update must be at most {MESSAGE_MAX} characters.",
+    "message_too_long": limit_text(STATUS_MESSAGE),
     "bad_reminder": "Choose one of the listed reminders.",
 }
 
@@ -111,6 +113,16 @@ def broadcast(
     )
 
 
+def reminder_failed(incident: Incident) -> str:
+    """The reminder could not be posted in the incident channel: said to the commander by DM."""
+    return (
+        f"It is time for a status update on **{name(incident.name)}**, but I could not post"
+        f" the reminder in {channel_link(incident.channel_name)} (Mattermost refused or failed)."
+        " Post the update with `/incident update` there, and check that @warroom is still a"
+        " member of the channel."
+    )
+
+
 def broadcast_failed() -> str:
     return (
         "Your status update is posted in the incident channel, but I could not copy it to"
@@ -159,4 +171,12 @@ def update_button(buttons: ButtonMaker, incident_id: str) -> dict[str, Any]:
         action="status",
         incident_id=incident_id,
         style="primary",
+    )
+
+
+def update_not_posted(incident: Incident) -> str:
+    """A status update whose post never got through (told to its author)."""
+    return (
+        f"I could not post your status update on **{name(incident.name)}** (Mattermost did not"
+        " answer). If it is not in the incident channel, post it again with `/incident update`."
     )

@@ -79,6 +79,10 @@ class ReminderPoster(Protocol):
     async def remove(self, reminder: Reminder) -> None:
         """Delete the reminder's post (already gone is fine)."""
 
+    async def failed(self, reminder: Reminder) -> None:
+        """The reminder failed MAX_ATTEMPTS times unexpectedly and is closed: tell a person.
+        (A refusal is said by :meth:`post` before it raises :class:`GiveUp`.)"""
+
 
 class ReminderScheduler:
     def __init__(
@@ -296,7 +300,9 @@ class ReminderScheduler:
                 due_at=None if give_up else due,
                 attempt=True,
             )
-        if not give_up:
+        if give_up:
+            await self._tell_failed(reminder)
+        else:
             self._nearer(due)
 
     def _retry_delay_ms(self, attempts: int, retry_after: float | None) -> int:
@@ -304,6 +310,12 @@ class ReminderScheduler:
         jittered = RETRY_MIN_MS + int(self._rng.uniform(0, window))
         asked = min(RETRY_AFTER_CAP_MS, int((retry_after or 0) * 1000))
         return max(jittered, asked)
+
+    async def _tell_failed(self, reminder: Reminder) -> None:
+        try:
+            await self._poster.failed(reminder)
+        except Exception:
+            log.exception("reminder_failure_not_told", reminder_id=reminder.id)
 
     # ---- closing (callers hold the incident's lock) -----------------------------------------
 

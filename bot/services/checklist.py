@@ -85,7 +85,7 @@ class ChecklistService:
             incident_id, change, notices=self._lines, once=once
         )
         if events:
-            self._incidents.refresh_later(saved)
+            self._incidents.refresh_later(saved, tell=events[0].actor_id)
         return saved, events
 
     async def _lines(self, _: Incident, events: list[TimelineEvent]) -> list[str]:
@@ -231,7 +231,13 @@ class ChecklistService:
         if task.last_run_at != seen_run:
             raise InvalidTransition("just_ran")
         self._running.add(key)
-        self._tasks.spawn(f"taskrun-{task.id}", self._run(incident, actor_id, task, key))
+        self._tasks.spawn(
+            f"taskrun-{task.id}",
+            self._run(incident, actor_id, task, key),
+            report=self._notify.reporter(
+                actor_id, incident.channel_id, text.run_crashed(task.command)
+            ),
+        )
         return decision
 
     async def _run(self, incident: Incident, actor_id: str, task: Task, key: str) -> None:

@@ -1,6 +1,6 @@
 """The checklist's posts: as many as its active stage needs, each kept in place.
 
-Mattermost holds a post's props to 8,000 characters (render/limits), so a long stage is
+Mattermost holds a post's props to 8,000 characters (render/post_size), so a long stage is
 shown over several posts (render/checklist ``checklist_posts``). Their ids are saved on the
 incident in order (``checklist_post_id`` then ``checklist_more_post_ids``), so an update
 always goes to the post that shows that part. Each page is posted exactly once through the

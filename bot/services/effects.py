@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.clock import Clock
@@ -33,6 +33,7 @@ from bot.scheduler.locks import KeyedLocks
 from bot.services.ports import ChatClient, ChatRefused, Post
 from bot.store.db import Database, Tx
 from bot.store.effects import Effect, EffectState, EffectStore
+from bot.tasks import Report, Spawn
 
 log = get_logger(__name__)
 
@@ -41,7 +42,6 @@ RETRY_DELAYS_S = (1.0, 5.0, 30.0, 120.0, 600.0)
 KEEP_SETTLED_MS = 7 * 24 * 3600 * 1000  # settled effects are kept a week, then forgotten
 
 Completion = Callable[[Effect, str], Awaitable[None]]
-Spawn = Callable[[str, Coroutine[Any, Any, None]], object]
 
 
 class PostFinder:
@@ -177,11 +177,12 @@ class Outbox:
             )
         return post_id
 
-    def deliver_later(self, key: str) -> None:
-        """Keep trying in the background, backing off (the re-sync also finishes it)."""
-        self._spawn(f"effect-retry-{key}", self._retry(key))
+    def deliver_later(self, key: str, *, report: Report | None) -> None:
+        """Keep trying in the background, backing off (the re-sync also finishes it);
+        ``report`` tells a person when Mattermost refuses it or every try failed."""
+        self._spawn(f"effect-retry-{key}", self._retry(key), report=report)
 
-    async def deliver_now_or_later(self, key: str) -> str:
+    async def deliver_now_or_later(self, key: str, *, report: Report | None) -> str:
         """Deliver a fresh effect; on an unknown outcome keep trying in the background.
 
         Returns the post id, or "" when it is not known yet. A refusal still raises.
@@ -192,20 +193,25 @@ class Outbox:
             raise
         except Exception as exc:
             log.warning("effect_outcome_unknown", key=key, error=repr(exc))
-            self.deliver_later(key)
+            self.deliver_later(key, report=report)
             return ""
 
     async def _retry(self, key: str) -> None:
+        """Raises when the effect failed for good (refused) or every try failed: the task's
+        report then tells a person (the re-sync still finishes an effect left pending)."""
+        last: Exception | None = None
         for delay in RETRY_DELAYS_S:
             await asyncio.sleep(delay)
             try:
                 await self.deliver(key)
             except ChatRefused:
-                return  # failed for good; the completion's owner was told when it applies
+                raise
             except Exception as exc:
                 log.warning("effect_retry_failed", key=key, error=repr(exc))
+                last = exc
             else:
                 return
+        raise RuntimeError(f"effect {key} not delivered") from last
 
     async def flush(self) -> None:
         """Deliver and complete every unfinished effect (at start and after a reconnect)."""

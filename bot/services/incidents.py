@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from bot.store.effects import Effect
 from bot.store.incidents import IncidentStore, StaleIncident
 from bot.store.nonces import NonceStore, OneShot
 from bot.store.starts import StartStore
+from bot.tasks import Spawn
 
 log = get_logger(__name__)
 
@@ -61,7 +63,7 @@ class IncidentService:
         notifier: Notifier,
         buttons: ButtonMaker,
         clock: Clock,
-        tasks: Callable[[str, Coroutine[Any, Any, None]], object],
+        tasks: Spawn,
         outbox: Outbox,
         starts: StartStore,
         nonces: NonceStore,
@@ -180,16 +182,28 @@ class IncidentService:
                 raise StaleIncident(incident_id)
         if keys:
             crash_point("change.saved")
-        await self._post_notices(keys)
+        await self._post_notices(keys, saved, events)
         return saved, events
 
-    async def _post_notices(self, keys: list[str]) -> None:
-        """In order; one Mattermost fails is retried in the background and at the re-sync."""
+    async def _post_notices(
+        self, keys: list[str], incident: Incident, events: list[TimelineEvent]
+    ) -> None:
+        """In order; one Mattermost fails is retried in the background and at the re-sync.
+        A refused line (or one that never gets through) is told to who made the change."""
+        if not keys:
+            return
+        actor_id = events[0].actor_id if events else incident.commander_id
+        tell = self._notify.reporter(
+            actor_id, incident.channel_id, messages.channel_post_failed(incident)
+        )
         for key in keys:
             try:
-                await self.outbox.deliver_now_or_later(key)
+                await self.outbox.deliver_now_or_later(key, report=tell)
             except ChatRefused as exc:
                 log.warning("notice_refused", key=key, error_id=exc.error_id)
+                with contextlib.suppress(Exception):
+                    await tell(exc)
+                return  # one message for the change is enough
 
     # ---- start (the durable unit lives in bot/services/starts.py) ----------------------
 
@@ -370,7 +384,7 @@ class IncidentService:
             once=once,
         )
         await self._run_hooks(self.hooks.ended, saved)
-        self.refresh_later(saved)
+        self.refresh_later(saved, tell=actor_id)
         return saved
 
     async def restart(self, incident_id: str, actor_id: str) -> Incident:
@@ -385,7 +399,7 @@ class IncidentService:
             notices=notice,
         )
         await self._run_hooks(self.hooks.restarted, saved)
-        self.refresh_later(saved)
+        self.refresh_later(saved, tell=actor_id)
         return saved
 
     async def change_commander(self, incident_id: str, actor_id: str, username: str) -> Incident:
@@ -411,7 +425,7 @@ class IncidentService:
             ),
             notices=notice,
         )
-        self.refresh_later(saved)
+        self.refresh_later(saved, tell=actor_id)
         return saved
 
     async def announce(self, incident: Incident, channel_names: list[str], actor_id: str) -> str:
@@ -480,8 +494,18 @@ class IncidentService:
             if isinstance(result, Exception):
                 log.error("incident_hook_failed", incident_id=incident.id, exc_info=result)
 
-    def refresh_later(self, incident: Incident) -> None:
-        self._spawn(f"refresh-{incident.id}", self.refresh_posts(incident.id))
+    def refresh_later(self, incident: Incident, *, tell: str = "") -> None:
+        """Re-render the card and checklist in the background; if that fails, ``tell`` (the
+        person whose change it shows), else the commander, is told."""
+        self._spawn(
+            f"refresh-{incident.id}",
+            self.refresh_posts(incident.id),
+            report=self._notify.reporter(
+                tell or incident.commander_id,
+                incident.channel_id,
+                messages.refresh_failed(incident),
+            ),
+        )
 
     async def refresh_posts(self, incident_id: str, *, force: bool = False) -> None:
         """Re-render the card and checklist from the newest saved state, in place.

@@ -7,6 +7,7 @@ from typing import Any
 from bot.log import get_logger
 from bot.render.keys import key_of, keyed
 from bot.services.ports import ChatClient, ChatRefused
+from bot.tasks import Report
 
 log = get_logger(__name__)
 
@@ -63,3 +64,12 @@ class Notifier:
             log.info("already_told", user_id=user_id, key=key)
             return
         await self._chat.create_post(dm.id, message, props=keyed(None, key))
+
+    def reporter(self, user_id: str, channel_id: str, message: str) -> Report:
+        """A :data:`bot.tasks.Report` that tells ``user_id`` ``message`` (ephemeral in
+        ``channel_id`` where allowed, else by direct message), whatever the failure was."""
+
+        async def report(exc: BaseException) -> None:
+            await self.tell(user_id, channel_id, message)
+
+        return report

@@ -7,9 +7,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.domain import limits
 from bot.domain.models import StageTemplate, TaskTemplate
+from bot.domain.stages import stage_problems
+from bot.render.limits import stage_problem
 
 USERNAME = re.compile(r"^@?[a-z0-9][a-z0-9._\-]{0,63}$")
 CHANNEL = re.compile(r"^~?[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -30,20 +33,15 @@ class _Strict(BaseModel):
 
 
 class TaskSpec(_Strict):
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    description: Annotated[str, Field(max_length=4000)] = ""
-    command: Annotated[str, Field(max_length=1000)] = ""
+    """A task; its rules (lengths, the command's shape) are checked with the whole playbook."""
 
-    @field_validator("command")
-    @classmethod
-    def _slash(cls, value: str) -> str:
-        if value and not value.startswith("/"):
-            raise ValueError("must start with /")
-        return value
+    title: str
+    description: str = ""
+    command: str = ""
 
 
 class StageSpec(_Strict):
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: str
     tasks: list[TaskSpec] = Field(default_factory=list)
 
 
@@ -55,22 +53,27 @@ def _names(pattern: re.Pattern[str], what: str, values: list[str]) -> list[str]:
 
 
 class PlaybookSpec(_Strict):
-    title: Annotated[str, Field(min_length=1, max_length=128)]
-    team: Annotated[str, Field(min_length=1, max_length=64)]
-    description: Annotated[str, Field(max_length=4000)] = ""
+    title: Annotated[
+        str, Field(min_length=limits.PLAYBOOK_TITLE.least, max_length=limits.PLAYBOOK_TITLE.most)
+    ]
+    team: Annotated[str, Field(min_length=limits.TEAM_NAME.least, max_length=limits.TEAM_NAME.most)]
+    description: Annotated[str, Field(max_length=limits.PLAYBOOK_DESCRIPTION.most)] = ""
     private: bool = True
     broadcast_channel: str = ""
     reminder_minutes: int = 0
-    status_template: Annotated[str, Field(max_length=3000)] = ""
+    status_template: Annotated[str, Field(max_length=limits.STATUS_TEMPLATE.most)] = ""
     invite: list[str] = Field(default_factory=list)
     members: list[str] = Field(default_factory=list)
     team_wide: bool = False
     stages: list[StageSpec] = Field(default_factory=list)
     # Triggers the bot may run itself for this playbook's tasks, besides WARROOM_RUN_COMMANDS.
     # Honoured in playbooks.yaml only (the operator's file), never from a chat import.
-    run_commands: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
-        default_factory=list
-    )
+    run_commands: list[
+        Annotated[
+            str,
+            Field(min_length=limits.COMMAND_TRIGGER.least, max_length=limits.COMMAND_TRIGGER.most),
+        ]
+    ] = Field(default_factory=list)
 
     @field_validator("run_commands")
     @classmethod
@@ -92,6 +95,14 @@ class PlaybookSpec(_Strict):
         if not value:
             return ""
         return _names(CHANNEL, "channel name like ~ops-alerts", [value])[0]
+
+    @model_validator(mode="after")
+    def _stages(self) -> PlaybookSpec:
+        """The stage and task rules of every path (bot/domain/stages.py)."""
+        problems = stage_problems(stage_templates(self.stages))
+        if problems:
+            raise ValueError("; ".join(stage_problem(p) for p in problems[:5]))
+        return self
 
     @field_validator("reminder_minutes")
     @classmethod
@@ -118,9 +129,12 @@ def stage_templates(stages: list[StageSpec]) -> tuple[StageTemplate, ...]:
 class PlaybookFile(_Strict):
     playbooks: list[PlaybookSpec] = Field(default_factory=list)
     # Severity levels, most severe first; empty = WARROOM_SEVERITY_LEVELS (default SEV1–SEV4).
-    severity_levels: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
-        default_factory=list, max_length=12
-    )
+    severity_levels: list[
+        Annotated[
+            str,
+            Field(min_length=limits.SEVERITY_LEVEL.least, max_length=limits.SEVERITY_LEVEL.most),
+        ]
+    ] = Field(default_factory=list, max_length=12)
 
     @field_validator("severity_levels")
     @classmethod
@@ -174,7 +188,7 @@ def parse(text: str, file: Path) -> PlaybookFile:
 
 def read(file: Path) -> PlaybookFile:
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise PlaybookFileError(file, ["file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:

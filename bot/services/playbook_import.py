@@ -18,7 +18,17 @@ from typing import Any
 
 import yaml
 
+from bot.domain.limits import (
+    IMPORT_FILE,
+    PLAYBOOK_DESCRIPTION,
+    PLAYBOOK_TITLE,
+    STATUS_TEMPLATE,
+    Limit,
+)
 from bot.domain.models import StageTemplate, TaskTemplate
+from bot.domain.stages import stage_problems
+from bot.render.limits import REASONS as LIMIT_REASONS
+from bot.render.limits import stage_problem
 from bot.services.playbook_file import (
     REMINDER_CHOICES,
     PlaybookFileError,
@@ -26,10 +36,7 @@ from bot.services.playbook_file import (
     parse,
     stage_templates,
 )
-from bot.services.playbook_text import COMMAND_MAX, DESCRIPTION_MAX, TITLE_MAX
 
-TEXT_MAX = 512 * 1024
-PLAYBOOK_TITLE_MAX = 128
 _MAPPED = {
     "title", "description", "checklists", "create_public_incident", "create_public_playbook_run",
     "reminder_timer_default_seconds", "reminder_message_template", "invited_user_ids",
@@ -81,9 +88,11 @@ class ImportDraft:
 
 
 def read(text: str) -> ImportDraft:
-    if len(text) > TEXT_MAX:
+    """What ``text`` (JSON or YAML, a leading byte order mark allowed) says, checked by the
+    rules of every other path: :class:`NotImportable` lists every problem."""
+    if not IMPORT_FILE.fits(text):
         raise NotImportable("import_too_big")
-    stripped = text.strip()
+    stripped = text.removeprefix("\ufeff").strip()
     if not stripped:
         raise NotImportable("import_empty")
     data: Any
@@ -134,16 +143,18 @@ def _warroom(text: str) -> ImportDraft:
     )
 
 
-def _text(data: dict[str, Any], key: str, where: str, problems: list[str], limit: int) -> str:
-    value = data.get(key)
+def _text(
+    data: dict[str, Any], key: str, where: str, problems: list[str], limit: Limit | None = None
+) -> str:
+    value = data.get(key, "")
     if value is None:
-        return ""
+        value = ""
     if not isinstance(value, str):
         problems.append(f"{where}{key}: must be text")
         return ""
     value = value.strip()
-    if len(value) > limit:
-        problems.append(f"{where}{key}: longer than {limit} characters")
+    if limit is not None and not limit.fits(value):
+        problems.append(f"{where}{key}: {LIMIT_REASONS[limit.reason]}")
     return value
 
 
@@ -164,36 +175,37 @@ def _extra(data: dict[str, Any], known: set[str], prefix: str, out: list[str]) -
 
 
 def _stages(checklists: list[Any], problems: list[str], unmapped: list[str]) -> list[StageTemplate]:
+    """Checklists as stages: shapes checked here, the rules by :func:`stage_problems`."""
     stages: list[StageTemplate] = []
+    shapes: list[str] = []
     for i, checklist in enumerate(checklists):
         where = f"checklists[{i}]."
         if not isinstance(checklist, dict):
-            problems.append(f"checklists[{i}]: must be an object")
+            shapes.append(f"checklists[{i}]: must be an object")
             continue
-        title = _text(checklist, "title", where, problems, TITLE_MAX)
-        if not title:
-            problems.append(f"{where}title: missing")
+        title = _text(checklist, "title", where, shapes)
         _extra(checklist, {"id", "title", "items"}, "checklists.", unmapped)
         items = checklist.get("items") or []
         if not isinstance(items, list):
-            problems.append(f"{where}items: must be a list")
+            shapes.append(f"{where}items: must be a list")
             items = []
         tasks = []
         for j, item in enumerate(items):
             at = f"{where}items[{j}]."
             if not isinstance(item, dict):
-                problems.append(f"{where}items[{j}]: must be an object")
+                shapes.append(f"{where}items[{j}]: must be an object")
                 continue
-            task_title = _text(item, "title", at, problems, TITLE_MAX)
-            if not task_title:
-                problems.append(f"{at}title: missing")
-            command = _text(item, "command", at, problems, COMMAND_MAX)
-            if command and not command.startswith("/"):
-                problems.append(f"{at}command: must start with /")
-            description = _text(item, "description", at, problems, DESCRIPTION_MAX)
+            task = TaskTemplate(
+                title=_text(item, "title", at, shapes),
+                description=_text(item, "description", at, shapes),
+                command=_text(item, "command", at, shapes),
+            )
             _extra(item, _ITEM_MAPPED | _ITEM_RUN_STATE, "checklists.items.", unmapped)
-            tasks.append(TaskTemplate(title=task_title, description=description, command=command))
+            tasks.append(task)
         stages.append(StageTemplate(title=title, tasks=tuple(tasks)))
+    problems += shapes or [
+        stage_problem(p, stages="checklists", tasks="items") for p in stage_problems(stages)
+    ]
     return stages
 
 
@@ -212,14 +224,10 @@ def _mattermost(data: dict[str, Any]) -> ImportDraft:
     problems: list[str] = []
     unmapped: list[str] = []
     notes: list[tuple[str, str]] = []
-    title = _text(data, "title", "", problems, PLAYBOOK_TITLE_MAX)
-    if not title:
-        problems.append("title: missing")
-    description = _text(data, "description", "", problems, 4000)
+    title = _text(data, "title", "", problems, PLAYBOOK_TITLE)
+    description = _text(data, "description", "", problems, PLAYBOOK_DESCRIPTION)
+    template = _text(data, "reminder_message_template", "", problems, STATUS_TEMPLATE)
     stages = _stages(data["checklists"], problems, unmapped)
-    if not stages:
-        problems.append("checklists: empty, a playbook needs at least one stage")
-    template = _text(data, "reminder_message_template", "", problems, 3000)
     if problems:
         raise NotImportable("import_invalid", problems)
     _extra(data, _MAPPED | _BOOKKEEPING, "", unmapped)

@@ -18,10 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.models import StageTemplate, TaskTemplate
+from bot.domain.stages import stage_problems
 
-TITLE_MAX = 200
-COMMAND_MAX = 1000
-DESCRIPTION_MAX = 4000
 MAX_PROBLEMS = 5
 _UNESCAPED_BAR = re.compile(r"(?<!\\)\|")
 
@@ -60,14 +58,8 @@ def _task(line_no: int, body: str, problems: list[LineProblem]) -> _Task:
         parts = parts[:2]
     title = parts[0].strip().replace("\\|", "|")
     command = parts[1].strip() if len(parts) == 2 else ""
-    if not title:
-        problems.append(LineProblem(line_no, "task_title_missing"))
-    elif len(title) > TITLE_MAX:
-        problems.append(LineProblem(line_no, "title_too_long"))
-    if len(parts) == 2 and not command.startswith("/"):
+    if len(parts) == 2 and not command:
         problems.append(LineProblem(line_no, "command_slash"))
-    elif len(command) > COMMAND_MAX:
-        problems.append(LineProblem(line_no, "command_too_long"))
     return _Task(title, command, line_no, [])
 
 
@@ -88,12 +80,7 @@ def _lines(text: str, problems: list[LineProblem]) -> list[_Stage]:
             continue
         task = None
         if line.startswith("## ") or line == "##":
-            title = line[2:].strip()
-            if not title:
-                problems.append(LineProblem(n, "stage_title_missing"))
-            elif len(title) > TITLE_MAX:
-                problems.append(LineProblem(n, "title_too_long"))
-            stages.append(_Stage(title, n, []))
+            stages.append(_Stage(line[2:].strip(), n, []))
         elif line.startswith("#"):
             problems.append(LineProblem(n, "heading_level"))
         elif line.startswith("- ") or line == "-":
@@ -108,20 +95,26 @@ def _lines(text: str, problems: list[LineProblem]) -> list[_Stage]:
 
 
 def parse(text: str) -> tuple[StageTemplate, ...]:
-    """The stages written in ``text``; :class:`PlaybookTextError` lists every line at fault."""
+    """The stages written in ``text``; :class:`PlaybookTextError` lists every line at fault.
+
+    Beyond the line format, the stages must pass :func:`bot.domain.stages.stage_problems`,
+    the rules every other path (``playbooks.yaml``, imports, the task dialog) applies too.
+    Empty text is no stages.
+    """
     problems: list[LineProblem] = []
-    stages = _lines(text, problems)
-    if not stages and not problems:
-        problems.append(LineProblem(0, "no_stages"))
-    for stage in stages:
-        if not stage.tasks:
-            problems.append(LineProblem(stage.line, "stage_without_tasks"))
-        for task in stage.tasks:
-            if len("\n".join(task.description).strip()) > DESCRIPTION_MAX:
-                problems.append(LineProblem(task.line, "description_too_long"))
+    parsed = _lines(text, problems)
+    stages = _templates(parsed)
+    for p in stage_problems(stages):
+        stage = parsed[p.stage]
+        line = stage.line if p.task is None else stage.tasks[p.task].line
+        problems.append(LineProblem(line, p.reason))
     if problems:
         problems.sort(key=lambda p: p.line)
         raise PlaybookTextError(problems[:MAX_PROBLEMS])
+    return stages
+
+
+def _templates(stages: list[_Stage]) -> tuple[StageTemplate, ...]:
     return tuple(
         StageTemplate(
             title=s.title,

@@ -231,7 +231,7 @@ class ReviewService:
         await self._chat.create_post(
             saved.channel_id, render.severity_set(names, actor_id, old, level)
         )
-        self._incidents.refresh_later(saved)
+        self._incidents.refresh_later(saved, tell=actor_id)
         return True
 
 

@@ -18,8 +18,7 @@ every reconnect): :meth:`DurableStarts.finish_all`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
@@ -27,6 +26,7 @@ from bot.clock import Clock
 from bot.crashpoints import crash_point
 from bot.domain import transitions
 from bot.domain.ids import new_id
+from bot.domain.limits import INCIDENT_DESCRIPTION
 from bot.domain.models import Incident, Playbook
 from bot.domain.naming import channel_name_for, with_suffix
 from bot.errors import InputError, NotFound, Pending, PermissionDenied
@@ -40,6 +40,7 @@ from bot.store.db import Database
 from bot.store.incidents import IncidentStore
 from bot.store.nonces import NonceStore, OneShot
 from bot.store.starts import NameTaken, StartRecord, StartState, StartStore
+from bot.tasks import Report, Spawn
 
 if TYPE_CHECKING:
     from bot.services.incidents import IncidentService
@@ -71,10 +72,6 @@ class StartRequest(BaseModel):
     created_at: int | None = None  # backdated test incidents only; None = now
 
 
-class _Spawn(Protocol):
-    def __call__(self, name: str, coro: Coroutine[Any, Any, None], /) -> object: ...
-
-
 class DurableStarts:
     """Carries out starts (see the module docstring). Built by :class:`IncidentService`."""
 
@@ -90,7 +87,7 @@ class DurableStarts:
         directory: Directory,
         notifier: Notifier,
         clock: Clock,
-        spawn: _Spawn,
+        spawn: Spawn,
         bot_user_id: str,
     ) -> None:
         self._service = service
@@ -124,9 +121,15 @@ class DurableStarts:
             raise
         except Exception as exc:
             log.warning("start_outcome_unknown", start_id=start_id, error=repr(exc))
-            self._spawn(f"start-finish-{start_id}", self._retry(start_id))
+            self._spawn(
+                f"start-finish-{start_id}", self._retry(start_id), report=self._report(start_id)
+            )
             raise Pending("start") from None
-        self._spawn(f"incident-setup-{start_id}", self._set_up_or_repair(start_id))
+        self._spawn(
+            f"incident-setup-{start_id}",
+            self._set_up_or_repair(start_id),
+            report=self._report(start_id),
+        )
         return incident
 
     async def _record(self, start_id: str, req: StartRequest, once: OneShot | None) -> None:
@@ -200,7 +203,7 @@ class DurableStarts:
                     name=name,
                     display_name=req.name,
                     private=req.playbook.private_channel,
-                    header=req.description[:1024],
+                    header=req.description[: INCIDENT_DESCRIPTION.most],
                 )
             except ChatRefused as exc:
                 if exc.error_id != NAME_CLASH:
@@ -247,7 +250,9 @@ class DurableStarts:
         except Exception:
             log.exception("incident_setup_failed", incident_id=start_id)
             await self._tell_safely(start_id, messages.start_failed())
-            self._spawn(f"incident-repair-{start_id}", self._retry(start_id))
+            self._spawn(
+                f"incident-repair-{start_id}", self._retry(start_id), report=self._report(start_id)
+            )
 
     async def set_up(self, start_id: str) -> None:
         """Members, first posts, card, checklist, the reporter told, the announcement, hooks.
@@ -332,6 +337,16 @@ class DurableStarts:
             )
         except ChatRefused as exc:  # e.g. the bot may not post there: the start stands
             log.warning("announcement_refused", incident_id=incident.id, error_id=exc.error_id)
+            try:  # ... and the reporter is told, who can announce it by hand
+                await self._notify.tell(
+                    incident.reporter_id,
+                    incident.channel_id,
+                    messages.announcement_failed(incident),
+                )
+            except Exception as told:
+                log.warning(
+                    "announcement_failure_not_told", incident_id=incident.id, error=repr(told)
+                )
 
     async def _post_once(
         self, *, key: str, kind: str, channel_id: str, message: str, incident_id: str
@@ -381,6 +396,14 @@ class DurableStarts:
             if await self._finish_or_tell(start_id):
                 log.info("start_finished_later", start_id=start_id)
                 return
+
+    def _report(self, start_id: str) -> Report:
+        """How a background step of this start that failed is told: to its reporter."""
+
+        async def report(exc: BaseException) -> None:
+            await self._tell_safely(start_id, messages.start_failed())
+
+        return report
 
     async def _tell_safely(self, start_id: str, text: str) -> None:
         record = await self.store.get(start_id)

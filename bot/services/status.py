@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from bot.clock import Clock
 from bot.crashpoints import crash_point
@@ -27,6 +25,7 @@ from bot.store.effects import Effect
 from bot.store.incidents import IncidentStore
 from bot.store.nonces import NonceStore, OneShot
 from bot.store.status import StatusStore, StatusUpdate
+from bot.tasks import Spawn
 
 log = get_logger(__name__)
 
@@ -93,6 +92,12 @@ class ReminderPosts:
         except (ChatRefused, ChatUnavailable):
             log.warning("reminder_refusal_not_told", incident_id=incident.id, exc_info=True)
 
+    async def failed(self, reminder: Reminder) -> None:
+        """Tell the commander by direct message: the reminder kept failing and was closed."""
+        incident = await self._incidents.get(reminder.incident_id)
+        if incident.is_ongoing:
+            await self._notify.tell(incident.commander_id, "", render.reminder_failed(incident))
+
     async def find(self, reminder: Reminder) -> str | None:
         key = reminder_key(reminder)
 
@@ -130,7 +135,7 @@ class StatusService:
         notifier: Notifier,
         clock: Clock,
         scheduler: ReminderScheduler,
-        tasks: Callable[[str, Coroutine[Any, Any, None]], object],
+        tasks: Spawn,
         outbox: Outbox,
         nonces: NonceStore,
         mattermost_url: str,
@@ -222,7 +227,12 @@ class StatusService:
             raise
         except Exception as exc:
             log.warning("status_outcome_unknown", incident_id=incident.id, error=repr(exc))
-            self._outbox.deliver_later(key)
+            self._outbox.deliver_later(
+                key,
+                report=self._notify.reporter(
+                    author_id, incident.channel_id, render.update_not_posted(incident)
+                ),
+            )
             raise Pending("status_update") from None
         update = await self.store.by_post(post_id)
         if update is None:
@@ -268,9 +278,13 @@ class StatusService:
             update = await self.store.by_post(post_id)
             if update is not None:
                 self._spawn(
-                    f"status-broadcast-{incident.id}", self._broadcast(incident, update, effect.key)
+                    f"status-broadcast-{incident.id}",
+                    self._broadcast(incident, update, effect.key),
+                    report=self._notify.reporter(
+                        update.author_id, incident.channel_id, render.broadcast_failed()
+                    ),
                 )
-        self._incidents.refresh_later(incident)
+        self._incidents.refresh_later(incident, tell=str(effect.data.get("author_id", "")))
 
     async def _broadcast(self, incident: Incident, update: StatusUpdate, key: str) -> None:
         """Copy the update to the broadcast channel, once; a refusal never undoes the update
@@ -309,7 +323,12 @@ class StatusService:
         except Exception as exc:
             log.warning("status_broadcast_unknown", incident_id=incident.id, error=repr(exc))
             if await self._outbox.store.get(copy_key) is not None:
-                self._outbox.deliver_later(copy_key)
+                self._outbox.deliver_later(
+                    copy_key,
+                    report=self._notify.reporter(
+                        update.author_id, incident.channel_id, render.broadcast_failed()
+                    ),
+                )
 
     async def _broadcast_posted(self, effect: Effect, post_id: str) -> None:
         await self.store.set_broadcast(int(effect.data["update_id"]), post_id)

@@ -22,7 +22,9 @@ from collections.abc import Iterable
 from bot.clock import Clock
 from bot.domain.models import EventKind, Incident, TimelineEvent
 from bot.log import get_logger
+from bot.render import messages
 from bot.services.directory import Directory
+from bot.services.notify import Notifier
 from bot.services.ports import ChatClient, ChatRefused, Post
 from bot.store.incidents import IncidentStore
 from bot.store.review import ReviewStore
@@ -61,7 +63,9 @@ class TimelineCapture:
         links: Permalinks,
         bot_user_id: str,
         emoji: str,
+        notifier: Notifier,
     ) -> None:
+        self._notify = notifier
         self._chat = chat
         self._incidents = incidents
         self._store = store
@@ -89,9 +93,18 @@ class TimelineCapture:
             return
         try:
             post = await self._chat.get_post(reaction.post_id)
-        except ChatRefused:
-            return  # deleted meanwhile
-        await self._pin(incident, post, reaction.user_id)
+            await self._pin(incident, post, reaction.user_id)
+        except ChatRefused as exc:
+            if exc.status == 404:
+                return  # deleted meanwhile
+            await self._pin_failed(incident, reaction.user_id, exc)
+        except Exception as exc:
+            await self._pin_failed(incident, reaction.user_id, exc)
+
+    async def _pin_failed(self, incident: Incident, user_id: str, exc: Exception) -> None:
+        """The reaction asked for a timeline entry that could not be made: tell who reacted."""
+        log.warning("post_pin_failed", incident_id=incident.id, error=repr(exc))
+        await self._notify.tell(user_id, incident.channel_id, messages.pin_failed(incident))
 
     async def on_removed(self, event: ReactionRemoved) -> None:
         reaction = event.reaction

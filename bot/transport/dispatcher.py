@@ -103,7 +103,9 @@ class EventDispatcher:
 
     # ---- workers -------------------------------------------------------------------
     def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
-        task = self._tasks.spawn(name, coro)
+        # No report here: _handle logs each handler's failure, and a handler that acts for a
+        # person (a reaction, a membership) tells that person itself.
+        task = self._tasks.spawn(name, coro, report=None)
         self._workers.add(task)
         task.add_done_callback(self._workers.discard)
 

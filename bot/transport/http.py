@@ -24,11 +24,13 @@ from aiohttp.log import server_logger
 from pydantic import ValidationError
 
 from bot.commands.dispatch import run_command
-from bot.commands.router import MAX_TEXT, CommandRequest, CommandRouter, Reply
+from bot.commands.router import CommandRequest, CommandRouter, Reply
+from bot.domain.limits import COMMAND_TEXT
 from bot.interactions.router import ActionRequest, DialogSubmission, InteractionRouter
 from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.render import messages
+from bot.render.limits import too_long
 from bot.services.container import Services
 from bot.transport.command_tokens import CommandTokens
 from bot.transport.intake import MAX_BODY, Malformed, read_form, read_json_object
@@ -150,12 +152,22 @@ async def handle_command(request: web.Request) -> web.Response:
         return _json(req.to_json())
     svc = app[SERVICES]
     started = time.perf_counter()
-    work = svc.tasks.spawn(f"command-{req.trigger_id[:8]}", run_command(svc, app[COMMANDS], req))
+    # No report: the reply below (or the late reply) is how the caller learns how it went, and
+    # run_command answers every failure with a reply of its own.
+    work = svc.tasks.spawn(
+        f"command-{req.trigger_id[:8]}", run_command(svc, app[COMMANDS], req), report=None
+    )
     try:
         reply: Reply = await asyncio.wait_for(asyncio.shield(work), COMMAND_BUDGET_S)
     except TimeoutError:
         # Too slow for Mattermost's 30 s: answer now, deliver the result via response_url.
-        svc.tasks.spawn("command-late-reply", _late_reply(work, req.response_url))
+        svc.tasks.spawn(
+            "command-late-reply",
+            _late_reply(svc, work, req),
+            report=svc.notifier.reporter(
+                req.user_id, req.channel_id, messages.late_reply_failed(messages.unexpected_error())
+            ),
+        )
         reply = Reply(messages.still_working())
     metrics.inc("warroom_commands_total", "Slash commands handled")
     log.info("command_answered", ms=round((time.perf_counter() - started) * 1000, 1))
@@ -169,16 +181,26 @@ def _command_request(form: dict[str, str]) -> CommandRequest | Reply:
         return CommandRequest.model_validate(form)
     except ValidationError as exc:
         if all(e["loc"] == ("text",) and e["type"] == "string_too_long" for e in exc.errors()):
-            return Reply(messages.command_too_long(MAX_TEXT))
+            return Reply(too_long(COMMAND_TEXT, len(form.get("text", ""))))
         raise Malformed("fields") from exc
 
 
-async def _late_reply(work: Awaitable[Reply], response_url: str) -> None:
+async def _late_reply(svc: Services, work: Awaitable[Reply], req: CommandRequest) -> None:
+    """Deliver a slow command's reply through ``response_url``; if Mattermost refuses it, the
+    caller gets the reply privately instead (it is never lost)."""
     reply = await work
-    if not response_url.startswith(("http://", "https://")):
-        return
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-        await session.post(response_url, json=reply.to_json())
+    try:
+        if not req.response_url.startswith(("http://", "https://")):
+            raise ValueError("no usable response_url")
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.post(req.response_url, json=reply.to_json()) as answer,
+        ):
+            answer.raise_for_status()
+    except (ValueError, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("late_reply_refused", error=repr(exc))
+        await svc.notifier.tell(req.user_id, req.channel_id, messages.late_reply_failed(reply.text))
 
 
 async def handle_action(request: web.Request) -> web.Response:

@@ -20,6 +20,9 @@ from .wire import channel_json, user_json
 _CHANNEL_NAME = re.compile(r"^[a-z0-9]+([a-z\-_0-9]+|(__)?)[a-z0-9]+$")
 
 
+_ID = re.compile(r"^[a-z0-9]{26}$")  # model.IsValidId
+
+
 def valid_channel_name(name: str) -> bool:
     return 2 <= len(name) <= 64 and _CHANNEL_NAME.match(name) is not None
 
@@ -69,7 +72,11 @@ class ChannelOps(PostExtraOps):
         if not display_name or len(display_name) > 64:
             raise MattermostHTTPError(400, "model.channel.is_valid.display_name.app_error")
         if not valid_channel_name(name):
-            raise MattermostHTTPError(400, "model.channel.is_valid.2.app_error")
+            raise MattermostHTTPError(400, "model.channel.is_valid.2_or_more.app_error")
+        # Channel.IsValid (5.36 model/channel.go): "<id>__<id>" is kept for direct channels.
+        halves = name.split("__")
+        if len(halves) == 2 and all(_ID.match(h) for h in halves):
+            raise MattermostHTTPError(400, "model.channel.is_valid.name.app_error")
         if len(header) > 1024:
             raise MattermostHTTPError(400, "model.channel.is_valid.header.app_error")
         if len(purpose) > 250:

@@ -30,8 +30,12 @@ MESSAGES: dict[str, str] = {
     "store.sql_channel.save_channel.exists.app_error": (
         "A channel with that name already exists on the same team."
     ),
-    "model.channel.is_valid.2.app_error": (
+    "model.channel.is_valid.2_or_more.app_error": (
         "Name must be 2 or more lowercase alphanumeric characters."
+    ),
+    "model.channel.is_valid.name.app_error": (
+        "Invalid channel name. User ids are not permitted in channel name for non-direct"
+        " message channels."
     ),
     "model.channel.is_valid.display_name.app_error": "Invalid display name.",
     "model.channel.is_valid.type.app_error": "Invalid type.",

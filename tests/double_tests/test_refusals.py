@@ -193,12 +193,14 @@ async def test_posting_permissions(seed: Seed) -> None:
     ("name", "display_name", "error_id"),
     [
         ("town-square", "Town", "store.sql_channel.save_channel.exists.app_error"),
-        ("Disk-Full", "Disk", "model.channel.is_valid.2.app_error"),
-        ("disk-full-", "Disk", "model.channel.is_valid.2.app_error"),
-        ("d", "Disk", "model.channel.is_valid.2.app_error"),
-        ("x" * 65, "Disk", "model.channel.is_valid.2.app_error"),
-        ("disk full", "Disk", "model.channel.is_valid.2.app_error"),
+        ("Disk-Full", "Disk", "model.channel.is_valid.2_or_more.app_error"),
+        ("disk-full-", "Disk", "model.channel.is_valid.2_or_more.app_error"),
+        ("d", "Disk", "model.channel.is_valid.2_or_more.app_error"),
+        ("x" * 65, "Disk", "model.channel.is_valid.2_or_more.app_error"),
+        ("disk full", "Disk", "model.channel.is_valid.2_or_more.app_error"),
         ("disk-full", "", "model.channel.is_valid.display_name.app_error"),
+        ("a" * 26 + "__" + "b" * 26, "Disk", "model.channel.is_valid.name.app_error"),
+        ("d" * 64, "x" * 65, "model.channel.is_valid.display_name.app_error"),
     ],
 )
 async def test_channel_name_rules(seed: Seed, name: str, display_name: str, error_id: str) -> None:

@@ -2,7 +2,7 @@ from typing import Any
 
 from bot.domain.models import EventKind, Incident, IncidentStatus, Stage, Task, TaskState
 from bot.domain.models import TimelineEvent as Event
-from bot.render import checklist, limits
+from bot.render import checklist, post_size
 from bot.render.views import Names
 
 A, B = "a" * 26, "b" * 26
@@ -160,7 +160,7 @@ def test_a_long_stage_is_split_over_posts_in_order_each_within_the_budget() -> N
     assert len(posts) > 1
     blocks = [a for _, props in posts for a in props["attachments"]]
     assert blocks == checklist.checklist_blocks(incident, NAMES, FakeButtons())
-    assert all(limits.props_runes(props) <= limits.PROPS_BUDGET_RUNES for _, props in posts)
+    assert all(post_size.props_runes(props) <= post_size.PROPS_BUDGET_RUNES for _, props in posts)
     assert posts[0][0] == ""
     assert posts[1][0] == f"_Checklist of stage 1, Big, continued (2/{len(posts)})_"
     assert posts[-1][1]["attachments"][-1]["fallback"] == "Stage actions"

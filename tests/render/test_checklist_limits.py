@@ -19,13 +19,13 @@ from hypothesis import strategies as st
 
 from bot.clock import Clock
 from bot.domain import transitions
+from bot.domain.limits import STAGE_TITLE, TASK_COMMAND, TASK_DESCRIPTION, TASK_TITLE
 from bot.domain.models import Incident, Playbook, Stage, TaskState
 from bot.interactions.buttons import Buttons
 from bot.interactions.signing import Signer
-from bot.render import checklist, limits
+from bot.render import checklist, post_size
 from bot.render.keys import keyed
 from bot.render.views import Names
-from bot.services import playbook_text
 from bot.services.checklist_posts import checklist_key
 from bot.services.playbook_file import StageSpec, stage_templates
 from bot.settings import PUBLIC_URL_MAX
@@ -54,14 +54,14 @@ def text(max_size: int) -> st.SearchStrategy[str]:
 
 
 task_spec = st.fixed_dictionaries(
-    {"title": text(200)},
+    {"title": text(TASK_TITLE.most)},
     optional={
-        "description": text(4000),
-        "command": text(999).map(lambda t: "/" + t.replace("\n", " ")),
+        "description": text(TASK_DESCRIPTION.most),
+        "command": text(TASK_COMMAND.most - 1).map(lambda t: "/" + t.replace("\n", " ")),
     },
 )
 stage_spec = st.fixed_dictionaries(
-    {"title": text(200), "tasks": st.lists(task_spec, min_size=0, max_size=40)}
+    {"title": text(STAGE_TITLE.most), "tasks": st.lists(task_spec, min_size=0, max_size=40)}
 )
 
 
@@ -119,14 +119,14 @@ def test_every_playbook_that_validates_renders_within_mattermosts_limits(
         stored = normalise_props(sent, lambda: "x" * 26) | {"from_bot": "true"}
         assert go_json_runes(stored) <= MAX_PROPS_RUNES
         assert len(message) <= MAX_MESSAGE_RUNES
-        assert limits.props_runes(sent) == go_json_runes(stored)  # warroom measures alike
+        assert post_size.props_runes(sent) == go_json_runes(stored)  # warroom measures alike
     shown = [a["fallback"] for _, props in posts for a in props["attachments"]]
     tasks = incident.stages[active].tasks
     assert shown[1:-1] == [f"{n}. {t.title}" for n, t in enumerate(tasks, start=1)]
 
 
 def test_the_other_ways_to_write_a_task_stay_within_the_limits_tested_above() -> None:
-    """Chat text, imports and the task dialog accept nothing longer than playbooks.yaml does."""
-    assert playbook_text.TITLE_MAX <= 200 and checklist.TITLE_MAX <= 200
-    assert playbook_text.COMMAND_MAX <= 1000 and checklist.COMMAND_MAX <= 1000
-    assert playbook_text.DESCRIPTION_MAX <= 4000 and checklist.DESCRIPTION_MAX <= 4000
+    """The task dialog accepts nothing longer than the one limit every path checks."""
+    assert TASK_TITLE.most == checklist.TITLE_MAX
+    assert TASK_COMMAND.most == checklist.COMMAND_MAX
+    assert TASK_DESCRIPTION.most == checklist.DESCRIPTION_MAX

@@ -1,47 +1,25 @@
-"""render/limits measures a post as Mattermost 5.36 does (model/post.go ``IsValid``)."""
-
-from __future__ import annotations
-
-import json
-from pathlib import Path
-
-from bot.render import limits
-
-RECORDED = Path(__file__).parents[1] / "fixtures" / "mattermost"
+from bot.domain import limits
+from bot.domain.stages import StageProblem
+from bot.render.limits import REASONS, WHAT, limit_text, stage_problem, too_long
+from bot.render.messages import field_error
 
 
-def test_go_json_escapes_html_and_separators_and_counts_runes() -> None:
-    assert limits.go_json_runes({"k": "é🔥"}) == len('{"k":"é🔥"}')
-    assert limits.go_json_runes("<>&") == 2 + 18  # \u003c\u003e\u0026
-    assert limits.go_json_runes("\u2028\b\n") == 2 + 6 + 6 + 2
+def test_every_limit_has_words_that_name_its_number() -> None:
+    """Rule: each limit is said in one sentence naming what is limited and the number."""
+    for limit in limits.ALL:
+        assert limit.key in WHAT
+        text = field_error(limit.reason)
+        assert text == REASONS[limit.reason] == limit_text(limit)
+        assert str(limit.most) in text and WHAT[limit.key] in text
 
 
-def test_attachments_are_measured_in_the_shape_the_server_stores() -> None:
-    recorded = json.loads((RECORDED / "rest_create_post_with_buttons_as_bot.json").read_text())
-    stored = recorded["props"]
-    sent = {
-        "attachments": [
-            {
-                "color": "#e01e5a",
-                "text": "Commander: @alice",
-                "title": "Disk full",
-                "fields": [{"short": True, "title": "Stage", "value": "Triage"}],
-                "actions": [
-                    {"id": "check0x0", "name": "Check", "style": "primary", "type": "button"},
-                    {"data_source": "users", "id": "assign0x0", "name": "Assign", "type": "select"},
-                    {"id": "bad_id", "name": "Bad id", "type": "button"},
-                ],
-            }
-        ]
-    }
-    assert limits.props_runes(sent) == len(json.dumps(stored, separators=(",", ":")))
-    assert limits.props_runes(sent, from_bot=False) == limits.props_runes(sent) - len(
-        ',"from_bot":"true"'
+def test_over_a_transport_limit_the_length_is_said() -> None:
+    text = too_long(limits.COMMAND_TEXT, 17_000)
+    assert "16383" in text and "17000" in text and "nothing was changed" in text
+
+
+def test_stage_problems_name_the_path_as_the_source_writes_it() -> None:
+    problem = StageProblem(1, 0, "title", "task_title_length")
+    assert stage_problem(problem, stages="checklists", tasks="items").startswith(
+        "checklists[1].items[0].title: A task title must be 1 to 150"
     )
-
-
-def test_post_fits_at_the_limits() -> None:
-    pad = limits.PROPS_MAX_RUNES - len('{"from_bot":"true","k":""}')
-    assert limits.post_fits("x" * 16383, {"k": "x" * pad})
-    assert not limits.post_fits("x" * 16384, {})
-    assert not limits.post_fits("", {"k": "x" * (pad + 1)})

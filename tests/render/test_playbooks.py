@@ -43,10 +43,10 @@ def test_edit_dialog_is_prefilled() -> None:
         "broadcast": "c" * 26, "reminder": "240", "status_template": "Impact:",
         "invite": "@bob", "team_wide": "true",
     }  # fmt: skip
-    assert elements["stages"]["optional"] is False
+    assert elements["stages"]["optional"] is True  # no stages is a valid playbook
 
 
 def test_import_dialog_and_line_problems() -> None:
     assert _elements(import_dialog(url="u", state="s"))["export"]["max_length"] == TEXTAREA_MAX
-    text = text_problems([LineProblem(0, "no_stages"), LineProblem(4, "command_slash")])
-    assert text.startswith("no stages") and "Line 4: after | comes" in text
+    text = text_problems([LineProblem(0, "task_title_length"), LineProblem(4, "command_slash")])
+    assert text.startswith("A task title must be 1 to 150") and "Line 4: after | comes" in text

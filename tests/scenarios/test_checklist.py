@@ -389,7 +389,7 @@ async def test_task_add_edit_remove_move(w: World) -> None:
     defaults = {e["name"]: e["default"] for e in dialog["dialog"]["elements"]}
     assert defaults == {"title": "Page the DBA", "description": "", "command": ""}
     bad = await w.submit(w.alice, {"title": "", "command": "echo"}, dialog)
-    assert set(bad["errors"]) == {"title"}
+    assert set(bad["errors"]) == {"title", "command"}  # every field at fault, at once
     bad = await w.submit(w.alice, {"title": "Page the DBA", "command": "echo hi"}, dialog)
     assert "starts with /" in bad["errors"]["command"]
     ok = await w.submit(
@@ -514,7 +514,7 @@ async def test_task_command_errors(w: World) -> None:
         "task add": "An argument is missing.",
         "task add x title": "That is not a number: `x`.",
         "task add 9 title": "There is no such stage.",
-        "task add 1 " + "x" * 129: "The title must be 1 to 128 characters.",
+        "task add 1 " + "x" * 151: "A task title must be 1 to 150 characters.",
         "task edit 1": "An argument is missing.",
         "task edit 1 2 3": "Too many arguments.",
         "task remove 1 7": "There is no such task. Stage 1 has tasks 1–3.",

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain.limits import STAGE_TITLE, TASK_COMMAND, TASK_TITLE
 from bot.domain.models import Incident, TaskState
 from bot.render.keys import key_of
 from bot.services.checklist_posts import checklist_key
@@ -23,8 +24,8 @@ from tests.scenarios.harness import PLAYBOOKS, World, world
 json_str = json.dumps  # a JSON string is a valid YAML double-quoted scalar
 LONG = "Check the <load balancer> & the *primary* [db] before paging — " * 4
 LONG_TASKS = "\n".join(
-    f"          - title: {json_str(f'{n}. {LONG}'[:200])}\n"
-    f"            command: /echo step {n} {'x' * 300}\n"
+    f"          - title: {json_str(f'{n}. {LONG}'[: TASK_TITLE.most])}\n"
+    f"            command: /echo step {n} {'x' * (TASK_COMMAND.most - 20)}\n"
     f"            description: {json_str('Notes ' * 300)}"
     for n in range(1, 7)
 )
@@ -36,7 +37,7 @@ LONG_STAGE = f"""
     invite: ["@bob"]
     members: ["@alice", "@bob"]
     stages:
-      - title: {json_str("Triage & <containment> " * 8)}
+      - title: {json_str(("Triage & <containment> " * 8)[: STAGE_TITLE.most])}
         tasks:
 {LONG_TASKS}
           - title: Short one

@@ -6,7 +6,9 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
+from bot.domain.limits import COMMAND_TEXT
 from bot.render import messages
+from bot.render.limits import too_long
 from bot.store.db import Database
 from bot.store.installation import InstallationStore
 from bot.transport.http import REJECTED
@@ -115,8 +117,9 @@ async def test_malformed_and_oversized_bodies(w: World) -> None:
 
 async def test_a_command_too_long_to_read_is_answered_not_refused(w: World) -> None:
     """Mattermost sends what a person typed, however long: the person is told, clearly."""
-    reply = await w.command(w.alice, "start " + "x" * 5000)
-    assert reply["text"] == messages.command_too_long(4000)
+    text = "start " + "x" * 17_000  # more than Mattermost's message box takes (16383)
+    reply = await w.command(w.alice, text)
+    assert reply["text"] == too_long(COMMAND_TEXT, len(text))
     assert w.mm.dialogs(w.alice.id) == []
 
 

@@ -36,6 +36,7 @@ class Poster:
     looked_for: list[int] = field(default_factory=list)
     existing: dict[int, str] = field(default_factory=dict)
     failures: list[Exception] = field(default_factory=list)
+    told_failed: list[int] = field(default_factory=list)
 
     async def post(self, reminder: Reminder) -> str | None:
         if self.failures:
@@ -49,6 +50,9 @@ class Poster:
 
     async def remove(self, reminder: Reminder) -> None:
         self.removed.append(reminder.post_id)
+
+    async def failed(self, reminder: Reminder) -> None:
+        self.told_failed.append(reminder.id)
 
 
 @dataclass
@@ -236,6 +240,17 @@ async def test_a_reminder_that_can_never_be_posted_is_given_up(rig: Rig) -> None
     await rig.tick(minutes=10)
     assert (await rig.state(rid)).state is ReminderState.CLOSED
     assert rig.poster.posted == []
+    assert rig.poster.told_failed == []  # a refusal is told by the poster itself (GiveUp)
+
+
+async def test_a_reminder_that_keeps_failing_is_given_up_and_told(rig: Rig) -> None:
+    rid = await rig.add(0, minutes=1)
+    rig.poster.failures.extend(RuntimeError("500") for _ in range(MAX_ATTEMPTS))
+    rig.start()
+    for _ in range(MAX_ATTEMPTS + 1):
+        await rig.tick(minutes=60)
+    assert (await rig.state(rid)).state is ReminderState.CLOSED
+    assert rig.poster.told_failed == [rid]
 
 
 async def test_dismiss_only_acts_on_a_posted_reminder(rig: Rig) -> None:

@@ -99,3 +99,28 @@ async def test_a_refused_post_fails_for_good_until_tried_again_on_purpose(w: Wor
     assert not again
     effect = await outbox(w).store.get("k5")
     assert effect is not None and effect.state is EffectState.PENDING
+
+
+async def test_a_background_delivery_that_fails_for_good_is_reported(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kind 6: a post retried in the background that is refused, or never gets through,
+    reaches its report (a person is told), not just the log."""
+    monkeypatch.setattr("bot.services.effects.RETRY_DELAYS_S", (0.0, 0.0))
+    reported: list[str] = []
+
+    async def report(exc: BaseException) -> None:
+        reported.append(type(exc).__name__)
+
+    closed = w.mm.add_channel(w.team.id, "closed", private=True, members=[w.alice.id])
+    async with w.app.services.db.transaction() as tx:
+        await outbox(w).add(tx, key="r1", kind="test", channel_id=closed.id, message="x")
+    outbox(w).deliver_later("r1", report=report)  # refused: the bot is not in that channel
+    await w.settle()
+    assert reported == ["ChatRefused"]
+    assert await record(w, "r2")
+    w.mm.faults.inject("POST", POSTS, Refuse(500), times=None)  # never gets through
+    outbox(w).deliver_later("r2", report=report)
+    await w.settle()
+    assert reported == ["ChatRefused", "RuntimeError"]
+    assert posts_with(w, "r1") == [] and posts_with(w, "r2") == []

@@ -35,7 +35,7 @@ def test_good_file_parses_and_normalises_names() -> None:
     [
         (
             GOOD.replace("/echo hi", "echo hi"),
-            "playbooks[0].stages[0].tasks[0].command: must start with /",
+            "playbooks[0]: stages[0].tasks[0].command: A command starts with /",
         ),
         (
             GOOD.replace("reminder_minutes: 60", "reminder_minutes: 7"),

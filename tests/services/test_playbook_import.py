@@ -99,7 +99,11 @@ def test_playbooks_export_v1_with_members_and_rounded_reminder() -> None:
         ("just words", "import_bad_json", ""),
         ("[1, 2]", "import_not_playbook", ""),
         ('{"title": "x"}', "import_not_playbook", ""),
-        ('{"title": "", "checklists": []}', "import_invalid", "title: missing"),
+        (
+            '{"title": "", "checklists": []}',
+            "import_invalid",
+            "title: The playbook title must be 1 to",
+        ),
         ('{"title": "x", "checklists": [3]}', "import_invalid", "checklists[0]: must be an object"),
         ('{"title": 5, "checklists": [{"title": "s"}]}', "import_invalid", "title: must be text"),
         ("playbooks: []", "import_one_playbook", ""),

@@ -43,16 +43,18 @@ def test_render_is_the_inverse_of_parse() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", [(0, "no_stages")]),
         ("- task first", [(1, "task_before_stage")]),
-        ("## S\n  orphan", [(2, "description_without_task"), (1, "stage_without_tasks")]),
+        ("## S\n  orphan", [(2, "description_without_task")]),
         ("# S\n- t", [(1, "heading_level"), (2, "task_before_stage")]),
         ("## S\n- t | no slash", [(2, "command_slash")]),
         ("## S\n- t | /a | /b", [(2, "two_bars")]),
         ("## S\n- | /cmd", [(2, "task_title_missing")]),
         ("##\n- t", [(1, "stage_title_missing")]),
-        ("## S\nplain words", [(2, "unknown_line"), (1, "stage_without_tasks")]),
-        ("## S\n- " + "x" * 201, [(2, "title_too_long")]),
+        ("## S\nplain words", [(2, "unknown_line")]),
+        ("## S\n- " + "x" * 151, [(2, "task_title_length")]),
+        ("## " + "x" * 151 + "\n- t", [(1, "stage_title_length")]),
+        ("## S\n- t | /" + "x" * 150, [(2, "task_command_length")]),
+        ("## S\n- t\n  " + "x" * 3001, [(2, "task_description_length")]),
     ],
 )
 def test_every_bad_line_is_named(text: str, expected: list[tuple[int, str]]) -> None:
@@ -67,6 +69,12 @@ def test_at_most_five_problems_are_reported() -> None:
     with pytest.raises(PlaybookTextError) as info:
         parse("\n".join(["junk"] * 12))
     assert len(info.value.problems) == 5
+
+
+def test_no_stages_and_stages_without_tasks_are_allowed_as_on_every_path() -> None:
+    """The editor follows the one rule set (bot/domain/stages.py): tasks can be added later."""
+    assert parse("") == ()
+    assert parse("## Later") == (StageTemplate(title="Later"),)
 
 
 def test_a_stage_without_tasks_renders_alone() -> None:

@@ -8,6 +8,7 @@ import logging
 import string
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from bot.commands.router import Reply
+from bot.commands.router import CommandRequest, Reply
 from bot.interactions.router import ActionResponse
 from bot.render import messages
-from bot.transport.http import REJECTED, RefusalLog
+from bot.transport.http import REJECTED, RefusalLog, _late_reply
 from bot.transport.intake import MAX_BODY
 from tests.raw_http import raw_post
 from tests.scenarios.harness import World, world
@@ -208,3 +209,28 @@ async def test_random_malformed_callbacks_get_a_fixed_answer_before_any_work(
     assert [e for e in logs if e["log_level"] in ("error", "critical") or "exc_info" in e] == []
     assert len([r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]) == traced
     assert traced == 0
+
+
+# ---- a slow command's late reply (issue 9, kind 6) ------------------------------------------
+ID = "a" * 26
+
+
+class _Notifier:
+    def __init__(self) -> None:
+        self.told: list[tuple[str, str, str]] = []
+
+    async def tell(self, user_id: str, channel_id: str, message: str, props: Any = None) -> None:
+        self.told.append((user_id, channel_id, message))
+
+
+async def test_a_late_reply_mattermost_will_not_take_reaches_the_caller_privately() -> None:
+    """Kind 6: a slow command's answer is never lost when its response_url cannot be used."""
+    notifier = _Notifier()
+    req = CommandRequest(token="t", team_id=ID, channel_id=ID, user_id=ID, response_url="nope")
+
+    async def work() -> Reply:
+        return Reply("Imported **Escalation**")
+
+    await _late_reply(SimpleNamespace(notifier=notifier), work(), req)  # type: ignore[arg-type]
+    assert notifier.told and notifier.told[0][:2] == (ID, ID)
+    assert "Imported **Escalation**" in notifier.told[0][2]
