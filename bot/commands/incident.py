@@ -14,6 +14,8 @@ from bot.render import review as review_render
 from bot.services.container import Services
 from bot.services.follow import read_origin
 
+from .language import one_line_start
+from .quickstart import start_now
 from .review import NotVisible
 from .review import target as target_incident
 from .router import CommandRequest, CommandRouter, Reply
@@ -36,6 +38,7 @@ def register(router: CommandRouter) -> None:
     router.add("end", end)
     router.add("restart", restart)
     router.add("info", info)
+    router.alias("status", "info")  # `@warroom status` in an incident channel: the summary
     router.add("list", list_)
     router.add("commander", commander)
     router.add("announce", announce)
@@ -55,6 +58,9 @@ def post_ref(text: str) -> str | None:
 
 
 async def start(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+    line = one_line_start(rest) if rest else None
+    if line is not None:
+        return await start_now(svc, req, line)
     ref = post_ref(rest) if rest else None
     text = await open_start_dialog(
         svc,

@@ -121,6 +121,7 @@ _REASONS: dict[str, str] = {
     "description_length": "The description must be at most 1024 characters.",
     "too_many_arguments": "Too many arguments.",
     "missing_argument": "An argument is missing.",
+    "one_line_start": ('To start at once, write `start "<name>" with <playbook> [sev <level>]`.'),
     "bad_username": "That is not a username: write it as @name.",
     "bad_channel": "That is not a channel: write it as ~channel-name.",
     "bad_post": "That is not a post link or post id.",

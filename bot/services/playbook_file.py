@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.domain.models import StageTemplate, TaskTemplate
 
@@ -81,6 +88,11 @@ class PlaybookSpec(_Strict):
                 raise ValueError(f"{trigger!r} is not a slash-command trigger like echo")
         return list(dict.fromkeys(triggers))
 
+    signal_keywords: list[Annotated[str, Field(min_length=2, max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
+    signal_channels: list[str] = Field(default_factory=list, max_length=20)
+
     @field_validator("invite", "members")
     @classmethod
     def _users(cls, value: list[str]) -> list[str]:
@@ -92,6 +104,25 @@ class PlaybookSpec(_Strict):
         if not value:
             return ""
         return _names(CHANNEL, "channel name like ~ops-alerts", [value])[0]
+
+    @field_validator("signal_channels")
+    @classmethod
+    def _signal_channels(cls, value: list[str]) -> list[str]:
+        return _names(CHANNEL, "channel name like ~ops-alerts", value)
+
+    @field_validator("signal_keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        lowered = [" ".join(v.lower().split()) for v in value]
+        if len(set(lowered)) != len(lowered):
+            raise ValueError("keywords must be distinct (case does not count)")
+        return lowered
+
+    @model_validator(mode="after")
+    def _signals_complete(self) -> PlaybookSpec:
+        if bool(self.signal_keywords) != bool(self.signal_channels):
+            raise ValueError("signal_keywords and signal_channels go together: set both or none")
+        return self
 
     @field_validator("reminder_minutes")
     @classmethod
