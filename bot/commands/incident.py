@@ -107,10 +107,15 @@ async def restart(svc: Services, req: CommandRequest, args: list[str], rest: str
 
 
 async def info(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
-    no_args("info", args)
-    # Mattermost only runs a command in a channel the caller may read, and the incident channel
-    # is in the caller's team: whoever runs it here may view the incident.
-    incident = await svc.incidents.in_channel(req.channel_id)
+    if args:  # `info ~channel`: another incident of the team, if the caller may view it
+        try:
+            incident = await target_incident(svc, req, args, "info")
+        except NotVisible as exc:
+            return Reply(review_render.not_an_incident(exc.name))
+    else:
+        # Mattermost only runs a command in a channel the caller may read, and the incident
+        # channel is in the caller's team: whoever runs it here may view the incident.
+        incident = await svc.incidents.in_channel(req.channel_id)
     ids = [incident.commander_id, *(t.assignee_id for s in incident.stages for t in s.tasks)]
     names = await svc.directory.names(ids)
     last = await svc.incidents.last_update(incident)

@@ -40,7 +40,7 @@ USAGE: dict[str, str] = {
     "commander": "/incident commander [@user]",
     "announce": "/incident announce ~channel [~channel…]",
     "list": "/incident list",
-    "info": "/incident info",
+    "info": "/incident info [~channel]",
     "timeline": "/incident timeline [~incident-channel]",
     "severity": "/incident severity <level>",
     "stats": "/incident stats [days]",
