@@ -117,10 +117,12 @@ async def measure_latency(dms: int) -> list[float]:
             def answers() -> int:
                 return sum(1 for p in w.mm.posts(channel) if p["user_id"] == w.bot.id)
 
-            for n in range(dms):
+            for _ in range(dms):
                 started = time.perf_counter()
                 await w.mm.user_post(w.alice, channel, "list")
-                await w.mm.wait_until(lambda n=n: answers() > n, within=10.0, interval=0.0005)
+                await w.mm.wait_until(
+                    lambda: answers() > len(latencies), within=10.0, interval=0.0005
+                )
                 latencies.append((time.perf_counter() - started) * 1000)
     return latencies
 
