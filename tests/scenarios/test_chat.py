@@ -144,6 +144,9 @@ async def test_a_complete_one_line_start_starts_at_once(w: World) -> None:
     assert "2 to 64 characters" in last_answer(w, w.alice)["message"]
     await dm(w, w.alice, "start Disk with Outage sev SEV9")
     assert "SEV1, SEV2" in last_answer(w, w.alice)["message"]
+    # one parser: the slash command takes the same line
+    await w.command(w.bob, 'start "Slash quick" with out')
+    assert (await w.incident_named("Slash quick")).commander_id == w.bob.id
 
 
 async def test_a_dm_in_a_thread_is_answered_in_that_thread(w: World) -> None:
