@@ -37,7 +37,7 @@ from bot.interactions.signing import Claims
 from bot.log import get_logger
 from bot.render import conversation as texts
 from bot.services.container import Services
-from bot.services.ports import Team
+from bot.services.ports import ChatRefused, Post, Team
 from bot.store.conversation import ConversationStore
 
 from .dispatch import run_command
@@ -50,6 +50,9 @@ RERUN_ACTION = "rerun"
 RERUN_TTL_MS = 60 * 60 * 1000
 RERUN_MAX_TEXT = 1000  # the command rides in the button's signed context (props <= 8000)
 TEAMS_TTL_MS = 60_000
+CATCH_UP_MS = 10 * 60 * 1000  # after a gap, DMs younger than this are still answered
+DM_MEMORY_MS = 7 * 24 * 3600 * 1000  # direct channels re-read after a gap: used this week
+CATCH_UP_PAGE = 30
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,23 @@ class ChatMessage:
     team_id: str  # "" in a direct or group message
     user_id: str
     message: str
+
+
+def from_person(post: Post, bot_user_id: str) -> bool:
+    """A new message a person wrote: not warroom's, a bot's, a webhook's or the system's.
+
+    Mattermost marks bot posts ``props.from_bot == "true"`` and webhook/slash-reply posts
+    ``props.from_webhook == "true"``; system posts have a ``system_*`` type.
+    """
+    props = post.props
+    return not (
+        post.user_id == bot_user_id
+        or post.type  # system_* posts (joins, header changes …) and plugin post types
+        or props.get("from_bot") == "true"
+        or props.get("from_webhook") == "true"
+        or post.edit_at
+        or post.delete_at
+    )
 
 
 class _NoTeam(Exception):
@@ -104,6 +124,8 @@ class Conversation:
         if not await self._store.claim_message(msg.post_id, now=now):
             log.info("chat_duplicate", post_id=msg.post_id)
             return
+        if msg.via == "dm":
+            await self._store.remember_dm(msg.channel_id, now=now)
         verdict = self.limiter.take(msg.user_id, now)
         if verdict is Verdict.QUIET:
             log.info("chat_rate_limited", user_id=msg.user_id, told=False)
@@ -131,6 +153,33 @@ class Conversation:
         await self._answer(msg, self._for_chat(req, reply))
         self.last_latency_ms = (time.perf_counter() - started) * 1000
         log.info("chat_answered", via=msg.via, post_id=msg.post_id, ms=round(self.last_latency_ms))
+
+    async def catch_up(self) -> None:
+        """After a (re)connect: answer the direct messages written while the stream was
+        down (5.36 replays nothing, see ``ws_resume_after_disconnect``), if they are at
+        most :data:`CATCH_UP_MS` old; every message runs once however often it is read."""
+        svc = self._svc
+        now = svc.clock.now_ms()
+        for channel_id in await self._store.recent_dms(since=now - DM_MEMORY_MS):
+            try:
+                page = await svc.chat.channel_posts(channel_id, page=0, per_page=CATCH_UP_PAGE)
+            except ChatRefused:
+                log.warning("chat_catch_up_unreadable", channel_id=channel_id)
+                continue
+            posts = sorted(
+                (page.posts[i] for i in page.order if i in page.posts), key=lambda p: p.create_at
+            )
+            for post in posts:
+                if post.create_at < now - CATCH_UP_MS or not from_person(post, svc.bot_user_id):
+                    continue
+                message = ChatMessage(
+                    via="dm", post_id=post.id, root_id=post.root_id, channel_id=channel_id,
+                    channel_name="", team_id="", user_id=post.user_id, message=post.message,
+                )  # fmt: skip
+                try:
+                    await self.on_message(message)
+                except Exception:  # one message must not stop the others
+                    log.exception("chat_catch_up_failed", post_id=post.id)
 
     # ---- the request ------------------------------------------------------------------
     async def _request(self, msg: ChatMessage, text: str) -> CommandRequest:

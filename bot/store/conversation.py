@@ -28,6 +28,23 @@ class ConversationStore:
             )
             return cur.rowcount == 1
 
+    async def remember_dm(self, channel_id: str, *, now: int) -> None:
+        """Note a direct channel someone talks to warroom in (for the catch-up)."""
+        async with self._db.transaction() as tx:
+            await tx.conn.execute(
+                "INSERT INTO chat_dms (channel_id, last_at) VALUES (?, ?) ON CONFLICT"
+                " (channel_id) DO UPDATE SET last_at = excluded.last_at",
+                (channel_id, now),
+            )
+
+    async def recent_dms(self, *, since: int) -> list[str]:
+        """Direct channels used since ``since`` (ms), most recent first."""
+        async with self._db.conn.execute(
+            "SELECT channel_id FROM chat_dms WHERE last_at >= ? ORDER BY last_at DESC",
+            (since,),
+        ) as cur:
+            return [str(r[0]) for r in await cur.fetchall()]
+
     async def claim_offer(self, *, root_id: str, playbook_id: str, post_id: str, now: int) -> bool:
         """Record a signal offer in thread ``root_id``; False if one was made there before."""
         async with self._db.transaction() as tx:

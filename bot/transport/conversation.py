@@ -27,12 +27,11 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.commands.chat import ChatMessage, Conversation
+from bot.commands.chat import ChatMessage, Conversation, from_person
 from bot.commands.router import CommandRouter
 from bot.domain.models import Playbook
 from bot.services.container import Services
 from bot.services.directory import Directory
-from bot.services.ports import Post
 from bot.services.signals import SignalWatcher
 from bot.store.conversation import ConversationStore
 from bot.transport.events import Frame, Posted
@@ -87,19 +86,6 @@ def _seq(raw: str) -> int | None:
     while end < len(raw) and raw[end].isdigit():
         end += 1
     return int(raw[start:end]) if end > start else None
-
-
-def from_person(post: Post, bot_user_id: str) -> bool:
-    """A new message a person wrote: not warroom's, a bot's, a webhook's or the system's."""
-    props = post.props
-    return not (
-        post.user_id == bot_user_id
-        or post.type  # system_* posts (joins, header changes …) and plugin post types
-        or props.get("from_bot") == "true"
-        or props.get("from_webhook") == "true"
-        or post.edit_at
-        or post.delete_at
-    )
 
 
 def addressed(event: Posted, bot_user_id: str) -> ChatMessage | None:

@@ -275,3 +275,26 @@ async def test_every_command_that_opens_a_dialog_offers_it_as_a_button(w: World,
     await w.click(w.alice, offer["id"], expected["title"])
     opened = w.dialog(w.alice)["dialog"]
     assert (opened["callback_id"], opened["title"]) == (expected["callback_id"], expected["title"])
+
+
+async def test_dms_written_while_the_stream_was_down_are_answered_once_after_it(
+    w: World,
+) -> None:
+    """5.36 replays nothing after a reconnect: warroom re-reads the direct channels it
+    talks in; what it answered live is not run again."""
+    await dm(w, w.alice, 'start "Live one" with Outage')
+    await w.mm.wait_until(lambda: w.app.resync.runs >= 1)
+    runs = w.app.resync.runs
+    await w.mm.drop_websockets()
+    channel = dm_channel_id(w, w.alice)
+    w.mm.seed_posts(channel, w.alice, ['start "While away" with Outage'])  # no event
+    await w.mm.wait_until(lambda: w.app.resync.runs > runs and w.app.listener.connected)
+    await delivered(w)
+    names = [i.name for i in await w.app.services.incidents.store.list_team(w.team.id)]
+    assert sorted(names) == ["Live one", "While away"]
+    runs = w.app.resync.runs
+    await w.mm.drop_websockets()  # and once more: nothing runs twice
+    await w.mm.wait_until(lambda: w.app.resync.runs > runs and w.app.listener.connected)
+    await delivered(w)
+    names = [i.name for i in await w.app.services.incidents.store.list_team(w.team.id)]
+    assert sorted(names) == ["Live one", "While away"]

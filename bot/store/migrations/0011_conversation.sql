@@ -8,6 +8,12 @@ CREATE TABLE chat_seen (
 );
 CREATE INDEX chat_seen_at ON chat_seen (seen_at);
 
+-- Direct channels people talked to warroom in: re-read after a websocket gap.
+CREATE TABLE chat_dms (
+    channel_id TEXT PRIMARY KEY,
+    last_at    INTEGER NOT NULL
+);
+
 CREATE TABLE signal_offers (
     root_id     TEXT NOT NULL,   -- the thread (the root post's id)
     playbook_id TEXT NOT NULL,
