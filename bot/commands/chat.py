@@ -36,13 +36,14 @@ from bot.interactions.router import ActionRequest, ActionResponse, InteractionRo
 from bot.interactions.signing import Claims
 from bot.log import get_logger
 from bot.render import conversation as texts
+from bot.render import messages
 from bot.services.container import Services
 from bot.services.ports import ChatRefused, Post, Team
 from bot.store.conversation import ConversationStore
 
 from .dispatch import run_command
 from .language import dm_text, mention_text, team_suffix
-from .router import CommandRequest, CommandRouter, Reply, split
+from .router import MAX_TEXT, CommandRequest, CommandRouter, Reply, split
 
 log = get_logger(__name__)
 
@@ -144,6 +145,9 @@ class Conversation:
         if not text.strip() and msg.via == "mention":
             await self._answer(msg, Reply(texts.empty_mention(self.bot_username)))
             return
+        if len(text) > MAX_TEXT:  # a post may hold 16,383 characters; a command 4,000
+            await self._answer(msg, Reply(messages.command_too_long(MAX_TEXT)))
+            return
         try:
             req = await self._request(msg, text)
         except _NoTeam as exc:
@@ -234,7 +238,7 @@ class Conversation:
         """Turn a dialog wish into its button; put the chat hint above the help."""
         if reply.dialog_title:
             if len(req.text) > RERUN_MAX_TEXT:
-                return Reply(texts.command_too_long())
+                return Reply(texts.too_long_for_a_button())
             return Reply(
                 texts.open_dialog_prompt(reply.dialog_title),
                 attachments=rerun_button(self._svc, req, reply.dialog_title),

@@ -65,7 +65,7 @@ def open_dialog_prompt(title: str) -> str:
     return f"That opens {what}, which I can only show you after a click:"
 
 
-def command_too_long() -> str:
+def too_long_for_a_button() -> str:
     return "That command is too long to offer as a button; use `/incident` instead."
 
 

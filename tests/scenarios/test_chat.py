@@ -203,6 +203,11 @@ async def test_a_bare_mention_gets_a_pointer(w: World) -> None:
     assert "@warroom help" in last_answer(w, w.alice)["message"]
 
 
+async def test_a_message_too_long_for_a_command_is_told_so(w: World) -> None:
+    await dm(w, w.alice, "start " + "x" * 5000)
+    assert "4000" in last_answer(w, w.alice)["message"].replace(",", "")
+
+
 # ---- safety -----------------------------------------------------------------------------
 
 
