@@ -12,8 +12,9 @@ and the bot belong to; when they share several, the message names one at the end
 
 Where the answer goes: in a DM, in the DM (in the message's thread if it was written in
 one). For a mention, to the asker alone, like a slash command's ephemeral reply (an
-ephemeral post where the bot may post them, else a DM, see :class:`Notifier`), and in the
-mention's thread when the reply is meant for the channel. A command whose effect shows
+ephemeral post where the bot may post them, else a DM, see :class:`Notifier`), except the
+summary of the channel's own incident (``@warroom status``/``info``), which goes in the
+mention's thread: everyone in the channel may read it, and usually wants to. A command whose effect shows
 by itself (a restart, a new commander) gets a :data:`ACK_EMOJI` reaction instead of text.
 A dialog cannot open without a trigger id: the answer is a button (bound to the asker, for
 an hour) that runs the command again from the click, whose trigger id opens it.
@@ -54,6 +55,9 @@ TEAMS_TTL_MS = 60_000
 CATCH_UP_MS = 10 * 60 * 1000  # after a gap, DMs younger than this are still answered
 DM_MEMORY_MS = 7 * 24 * 3600 * 1000  # direct channels re-read after a gap: used this week
 CATCH_UP_PAGE = 30
+# Mentions answered in their thread (what everyone in the channel may want to read: the
+# summary of the channel's own incident); every other answer goes to the asker alone.
+THREAD_ANSWERS = frozenset({"info", "status"})
 
 
 @dataclass(frozen=True)
@@ -243,9 +247,11 @@ class Conversation:
                 texts.open_dialog_prompt(reply.dialog_title),
                 attachments=rerun_button(self._svc, req, reply.dialog_title),
             )
-        sub, _, _ = split(req.text)
+        sub, args, _ = split(req.text)
         if sub in ("", "help") and reply.text:
             reply.text = texts.chat_help_intro(self.bot_username) + "\n\n" + reply.text
+        if req.via == "mention" and sub in THREAD_ANSWERS and not args and not reply.refused:
+            reply.in_channel = True  # about this channel's incident: for everyone in it
         return reply
 
     async def _answer(self, msg: ChatMessage, reply: Reply) -> None:

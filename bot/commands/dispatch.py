@@ -26,7 +26,8 @@ async def run_command(svc: Services, router: CommandRouter, req: CommandRequest)
     entry = router.get(sub)
     if entry is None:
         near = suggest(sub, router.names())
-        return Reply(conversation.not_a_command(sub[:32], near, chat=req.via != "slash"))
+        text = conversation.not_a_command(sub[:32], near, chat=req.via != "slash")
+        return Reply(text, refused=True)
     try:
         reply = await entry.handler(svc, req, args, rest)
     except NeedsTrigger as exc:
@@ -34,9 +35,9 @@ async def run_command(svc: Services, router: CommandRouter, req: CommandRequest)
         return Reply(dialog_title=exc.title)
     except WarroomError as exc:
         log.info("command_refused", subcommand=sub, error=type(exc).__name__, detail=repr(exc))
-        return Reply(messages.error_text(exc, sub))
+        return Reply(messages.error_text(exc, sub), refused=True)
     except Exception:
         log.exception("command_failed", subcommand=sub)
-        return Reply(messages.unexpected_error())
+        return Reply(messages.unexpected_error(), refused=True)
     log.info("command_handled", subcommand=sub)
     return reply

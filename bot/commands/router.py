@@ -61,6 +61,8 @@ class Reply:
     # A dialog the command wanted to open without a trigger id (a chat message): its title.
     # The chat transport answers with a button that runs the command again and opens it.
     dialog_title: str = ""
+    # The command was refused (unknown, bad input, no right, failure): chat answers privately.
+    refused: bool = False
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {

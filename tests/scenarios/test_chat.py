@@ -66,17 +66,24 @@ async def test_every_command_answers_by_dm_exactly_as_by_slash(w: World, text: s
 
 
 async def test_mentions_answer_like_the_slash_command_in_the_same_channel(w: World) -> None:
-    """`@warroom <command>` in a channel is the slash command run there, answered privately
-    (the plain bot may not post ephemerals: by direct message)."""
+    """`@warroom <command>` in a channel is the slash command run there: the summary of the
+    channel's incident in the mention's thread, anything else to the asker alone (the plain
+    bot may not post ephemerals: by direct message)."""
     incident = await w.start_incident(w.alice, "Disk full")
     slash = (await w.command(w.bob, "info", incident.channel_id))["text"]
     post = await say(w, w.bob, incident.channel_id, "@warroom status")
-    assert last_answer(w, w.bob)["message"] == slash
+    in_thread = [p for p in bot_posts(w, incident.channel_id) if p["root_id"] == post["id"]]
+    assert [p["message"] for p in in_thread] == [slash]
     assert "Disk full" in slash
-    assert [p for p in bot_posts(w, incident.channel_id) if p["root_id"] == post["id"]] == []
+    private = (await w.command(w.bob, "timeline", incident.channel_id))["text"]
+    await say(w, w.bob, incident.channel_id, "@warroom timeline")
+    assert last_answer(w, w.bob)["message"] == private
     outside = (await w.command(w.carol, "severity", w.town.id))["text"]
     await say(w, w.carol, w.town.id, "hey @warroom   SEVERITY")
     assert last_answer(w, w.carol)["message"] == outside
+    await say(w, w.carol, w.town.id, "@warroom status")  # refused: to carol alone
+    assert "not an incident channel" in last_answer(w, w.carol)["message"]
+    assert bot_posts(w, w.town.id) == []
 
 
 # ---- direct messages --------------------------------------------------------------------
