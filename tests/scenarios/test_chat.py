@@ -49,20 +49,31 @@ def labels(post: dict[str, Any]) -> list[str]:
         "frobnicate",
     ],
 )
-async def test_every_command_answers_by_dm_exactly_as_by_slash(w: World, text: str) -> None:
-    """Rule: a command typed to warroom in a DM runs the slash command's handler with the
-    same rights and gives the same answer (refusals included), for members and outsiders."""
+async def test_every_command_answers_by_dm_and_mention_exactly_as_by_slash(
+    w: World, text: str
+) -> None:
+    """Rule: a command typed to warroom in a DM, or after @warroom in a channel, runs the
+    slash command's handler there with the same rights and gives the same answer (refusals
+    included), for members and outsiders alike."""
     incident = await w.start_incident(w.alice, "Major outage")
     for user in (w.alice, w.carol):
-        typed = await slash(w, user, text, dm_channel_id(w, user))
-        await dm(w, user, text)
-        answer = last_answer(w, user)["message"]
-        if text == "frobnicate":  # chat answers unknown words briefly, never with the manual
-            assert "don't know `frobnicate`" in answer and "don't know `frobnicate`" in typed
-            assert len(answer) < len(typed)
-            continue
-        assert answer == typed, (user.username, text)
+        for channel_id, message in (
+            (dm_channel_id(w, user), text),
+            (w.town.id, f"@warroom {text}"),
+        ):
+            typed = await slash(w, user, text, channel_id)
+            if channel_id == w.town.id:
+                await say(w, user, channel_id, message)
+            else:
+                await dm(w, user, message)
+            answer = last_answer(w, user)["message"]
+            if text == "frobnicate":  # chat answers unknown words briefly, not with the manual
+                assert "don't know `frobnicate`" in answer and "don't know `frobnicate`" in typed
+                assert len(answer) < len(typed)
+                continue
+            assert answer == typed, (user.username, channel_id, text)
     assert (await w.reload(incident)).is_ongoing
+    assert bot_posts(w, w.town.id) == []
 
 
 async def test_mentions_answer_like_the_slash_command_in_the_same_channel(w: World) -> None:
