@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
+from bot.commands import chat as chat_commands
 from bot.commands import checklist as checklist_commands
 from bot.commands import incident as incident_commands
 from bot.commands import playbooks as playbook_commands
@@ -60,6 +61,8 @@ from bot.store.starts import StartStore
 from bot.store.status import StatusStore
 from bot.tasks import TaskTracker
 from bot.transport.command_tokens import CommandTokens
+from bot.transport.conversation import ChatSide
+from bot.transport.conversation import wire as wire_chat
 from bot.transport.dispatcher import EventDispatcher
 from bot.transport.events import (
     AddedToTeam,
@@ -67,6 +70,7 @@ from bot.transport.events import (
     ChannelRestored,
     ChannelUpdated,
     PostDeleted,
+    Posted,
     PostEdited,
     ReactionAdded,
     ReactionRemoved,
@@ -97,6 +101,7 @@ class Warroom:
     listener: WebsocketListener
     resync: Resync
     tokens: CommandTokens
+    chat: ChatSide  # direct messages, @mentions, signals (issue 11)
 
     async def reload_playbooks(self) -> None:
         await reload_playbooks(self.services)
@@ -154,6 +159,7 @@ def build_routers() -> tuple[CommandRouter, InteractionRouter]:
     checklist_interactions.register(interactions)
     review_commands.register(commands)
     testdata_commands.register(commands)
+    chat_commands.register_rerun(interactions, commands)  # dialogs asked for in chat
     return commands, interactions
 
 
@@ -238,7 +244,8 @@ async def running(
             signing_key=installation.signing_key,
         )
         commands, interactions = build_routers()
-        events, resync, listener = _wire_events(services, features, token=token)
+        chat_side = wire_chat(services, commands, bot_username=me.username)
+        events, resync, listener = _wire_events(services, features, token=token, chat=chat_side)
         metrics = _metrics(tasks, listener, features.reminders)
         http_app = build_http_app(
             services=services,
@@ -263,8 +270,10 @@ async def running(
             listener=listener,
             resync=resync,
             tokens=command_tokens,
+            chat=chat_side,
         )
         await warroom.reload_playbooks()
+        chat_side.reindex(await services.playbooks.file_playbooks())  # also if the file is bad
         background = [
             asyncio.create_task(listener.run(), name="websocket"),
             asyncio.create_task(events.run(), name="dispatcher"),
@@ -439,7 +448,7 @@ def _build_services(
 
 
 def _wire_events(
-    services: Services, features: _Features, *, token: str
+    services: Services, features: _Features, *, token: str, chat: ChatSide
 ) -> tuple[EventDispatcher, Resync, WebsocketListener]:
     """The event stream: who handles which websocket event, and what re-syncs after a gap."""
     # Rule (docs/mattermost-objects.md): each event kind handled below has a re-sync
@@ -509,6 +518,10 @@ def _wire_events(
     events.register(AddedToTeam, teams.on_added)
     resync.add(teams.resync, covers=(AddedToTeam,))
 
+    # Chat: DMs and mentions answered, signals offered; the catch-up re-reads DMs.
+    events.register(Posted, chat.on_posted)
+    resync.add(chat.conversation.catch_up, covers=(Posted,))
+
     async def on_connected(first: bool) -> None:
         # The listener waits for this before reading on: keep it short, re-sync aside.
         # No report: the re-sync is warroom's own upkeep, for nobody in particular; each hook
@@ -516,7 +529,11 @@ def _wire_events(
         services.tasks.spawn("resync", resync.run(), report=None)
 
     listener = WebsocketListener(
-        url=services.settings.mattermost_url, token=token, queue=queue, on_connected=on_connected
+        url=services.settings.mattermost_url,
+        token=token,
+        queue=queue,
+        on_connected=on_connected,
+        prefilter=chat.intake.skip,
     )
     return events, resync, listener
 

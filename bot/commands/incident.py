@@ -15,6 +15,8 @@ from bot.render import review as review_render
 from bot.services.container import Services
 from bot.services.follow import read_origin
 
+from .language import one_line_start
+from .quickstart import start_now
 from .review import NotVisible
 from .review import target as target_incident
 from .router import CommandRequest, CommandRouter, Reply
@@ -37,6 +39,7 @@ def register(router: CommandRouter) -> None:
     router.add("end", end)
     router.add("restart", restart)
     router.add("info", info)
+    router.alias("status", "info")  # `@warroom status` in an incident channel: the summary
     router.add("list", list_)
     router.add("commander", commander)
     router.add("announce", announce)
@@ -56,6 +59,9 @@ def post_ref(text: str) -> str | None:
 
 
 async def start(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
+    line = one_line_start(rest) if rest else None
+    if line is not None:
+        return await start_now(svc, req, line)
     ref = post_ref(rest) if rest else None
     if not ref and len(rest) > INCIDENT_NAME.most:  # said, not cut: the dialog would hide it
         raise InputError(INCIDENT_NAME.reason, field="start")
@@ -104,10 +110,15 @@ async def restart(svc: Services, req: CommandRequest, args: list[str], rest: str
 
 
 async def info(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
-    no_args("info", args)
-    # Mattermost only runs a command in a channel the caller may read, and the incident channel
-    # is in the caller's team: whoever runs it here may view the incident.
-    incident = await svc.incidents.in_channel(req.channel_id)
+    if args:  # `info ~channel`: another incident of the team, if the caller may view it
+        try:
+            incident = await target_incident(svc, req, args, "info")
+        except NotVisible as exc:
+            return Reply(review_render.not_an_incident(exc.name))
+    else:
+        # Mattermost only runs a command in a channel the caller may read, and the incident
+        # channel is in the caller's team: whoever runs it here may view the incident.
+        incident = await svc.incidents.in_channel(req.channel_id)
     ids = [incident.commander_id, *(t.assignee_id for s in incident.stages for t in s.tasks)]
     names = await svc.directory.names(ids)
     last = await svc.incidents.last_update(incident)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,11 +16,19 @@ MAX_TEXT = COMMAND_TEXT.most
 
 
 class CommandRequest(BaseModel):
-    """The form Mattermost POSTs for a slash command, validated."""
+    """One command, whatever carried it: the transport-neutral request every handler takes.
+
+    From ``/incident`` it is the form Mattermost POSTs (``via="slash"``; the HTTP edge
+    verified ``token`` before building it). From a chat message (``via="dm"`` or
+    ``"mention"``, see :mod:`bot.commands.chat`) there is no token, no ``response_url`` and
+    no ``trigger_id``: a handler that opens a dialog then raises
+    :class:`bot.services.ports.NeedsTrigger` and the chat transport answers with a button
+    that opens it. ``post_id``/``root_id`` name the chat message and its thread.
+    """
 
     model_config = ConfigDict(extra="ignore", str_max_length=MAX_TEXT)
 
-    token: str = Field(min_length=1)
+    token: str = ""
     team_id: str = Field(pattern=r"^[a-z0-9]{26}$")
     team_domain: str = ""
     channel_id: str = Field(pattern=r"^[a-z0-9]{26}$")
@@ -31,6 +39,9 @@ class CommandRequest(BaseModel):
     text: str = ""
     trigger_id: str = ""
     response_url: str = ""
+    via: Literal["slash", "dm", "mention", "button"] = "slash"
+    post_id: str = ""
+    root_id: str = ""
 
 
 @dataclass
@@ -49,6 +60,11 @@ class Reply:
     text: str = ""
     attachments: list[dict[str, Any]] = field(default_factory=list)
     in_channel: bool = False
+    # A dialog the command wanted to open without a trigger id (a chat message): its title.
+    # The chat transport answers with a button that runs the command again and opens it.
+    dialog_title: str = ""
+    # The command was refused (unknown, bad input, no right, failure): chat answers privately.
+    refused: bool = False
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -81,6 +97,15 @@ class CommandRouter:
 
     def get(self, name: str) -> Subcommand | None:
         return self._subs.get(name)
+
+    def alias(self, name: str, target: str) -> None:
+        """``name`` runs ``target``'s handler (hidden from help); ``target`` must exist."""
+        entry = self._subs[target]
+        self._subs[name] = Subcommand(name, entry.handler, entry.help, hidden=True)
+
+    def names(self) -> list[str]:
+        """Every subcommand name, aliases and hidden ones included (for did-you-mean)."""
+        return list(self._subs)
 
     def extra_help(self, core: set[str]) -> list[tuple[str, str]]:
         return [

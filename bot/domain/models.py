@@ -59,6 +59,10 @@ class Playbook(BaseModel):
     # (the operator's own configuration) and for chat playbooks saved before this was kept.
     broadcast_set_by: str = ""
     run_commands: tuple[str, ...] = ()  # triggers Run may execute as the bot (file only)
+    # Signals (playbooks.yaml only): a message in one of these channels that contains one
+    # of these words or phrases gets one offer to start an incident with this playbook.
+    signal_keywords: tuple[str, ...] = ()
+    signal_channel_ids: tuple[str, ...] = ()
 
 
 def new_task_id() -> str:

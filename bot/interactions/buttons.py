@@ -20,13 +20,24 @@ class Buttons:
         self._url = url
         self._clock = clock
 
+    def _expiry(self, ttl_ms: int | None) -> int:
+        """``now + ttl_ms`` for a short-lived button; else a year on, rounded up to a day."""
+        now = self._clock.now_ms()
+        if ttl_ms:
+            return now + ttl_ms
+        return -(-(now + PERSISTENT_TTL_MS) // EXPIRY_STEP_MS) * EXPIRY_STEP_MS
+
     def _context(
-        self, action: str, incident_id: str, params: dict[str, Any] | None, user_id: str
+        self,
+        action: str,
+        incident_id: str,
+        params: dict[str, Any] | None,
+        user_id: str,
+        ttl_ms: int | None = None,
     ) -> str:
         return self._signer.sign(
             action,
-            expires_at=-(-(self._clock.now_ms() + PERSISTENT_TTL_MS) // EXPIRY_STEP_MS)
-            * EXPIRY_STEP_MS,
+            expires_at=self._expiry(ttl_ms),
             incident_id=incident_id,
             user_id=user_id,
             params=params,
@@ -42,7 +53,9 @@ class Buttons:
         style: str = "default",
         params: dict[str, Any] | None = None,
         user_id: str = "",
+        ttl_ms: int | None = None,
     ) -> dict[str, Any]:
+        """A button; its signed context expires after ``ttl_ms`` (default: a year)."""
         if not action_id.isalnum() or not action_id.isascii():
             raise ValueError(f"action id must be letters and digits only: {action_id!r}")
         return {
@@ -52,7 +65,7 @@ class Buttons:
             "style": style,
             "integration": {
                 "url": self._url,
-                "context": {"token": self._context(action, incident_id, params, user_id)},
+                "context": {"token": self._context(action, incident_id, params, user_id, ttl_ms)},
             },
         }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.limits import INCIDENT_DESCRIPTION, INCIDENT_NAME
 from bot.domain.models import Incident
-from bot.errors import InputError, InvalidTransition, NotFound
+from bot.errors import InvalidTransition, NotFound
 from bot.interactions.router import (
     ActionRequest,
     ActionResponse,
@@ -84,8 +84,6 @@ async def open_end_dialog(
     """Ask to confirm ending (the /incident end command and the End button alike)."""
     if not incident.is_ongoing:
         raise InvalidTransition("already_ended")
-    if not trigger_id:
-        raise InputError("stale_button")
     state = svc.signer.sign(
         "end",
         expires_at=svc.clock.now_ms() + END_CONFIRM_TTL_MS,

@@ -26,6 +26,7 @@ async def open_start_dialog(
     trigger_id: str,
     name: str = "",
     origin_post_id: str = "",
+    playbook_id: str = "",
 ) -> str:
     """Open the dialog; returns a message for the user instead when they have no playbook."""
     playbooks = await svc.playbooks.usable(team_id, user_id)
@@ -50,6 +51,7 @@ async def open_start_dialog(
         name=name[: dialogs.NAME_MAX],
         description=description,
         severities=svc.severity_levels(),
+        playbook_id=playbook_id,
     )
     await svc.chat.open_dialog(trigger_id, dialog["url"], dialog["dialog"])
     return ""
@@ -93,6 +95,7 @@ async def click_start(svc: Services, req: ActionRequest, claims: Claims) -> Acti
         channel_id=str(claims.p.get("channel", "")) or req.channel_id,
         trigger_id=req.trigger_id,
         origin_post_id=str(claims.p.get("post", "")),
+        playbook_id=str(claims.p.get("playbook", "")),  # offered by a signal
     )
     return ActionResponse(ephemeral_text=text)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.models import Incident
-from bot.errors import InputError, InvalidTransition, NotFound
+from bot.errors import InvalidTransition, NotFound
 from bot.interactions.router import (
     ActionRequest,
     ActionResponse,
@@ -32,8 +32,6 @@ async def open_status_dialog(
     await svc.directory.require_member(incident, user_id)
     if not incident.is_ongoing:
         raise InvalidTransition("already_ended")
-    if not trigger_id:
-        raise InputError("stale_button")
     message, reminder = await svc.status.prefill(incident)
     state = svc.signer.sign(
         "status",

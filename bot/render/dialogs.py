@@ -21,8 +21,13 @@ def start_dialog(
     name: str = "",
     description: str = "",
     severities: Sequence[str] = (),
+    playbook_id: str = "",
 ) -> dict[str, Any]:
+    """The start dialog; ``playbook_id`` preselects a playbook (a signal's offer)."""
     options = [{"text": pb.title, "value": pb.id} for pb in playbooks]
+    chosen = playbook_id if any(o["value"] == playbook_id for o in options) else ""
+    if not chosen and len(options) == 1:
+        chosen = options[0]["value"]
     dialog: dict[str, Any] = {
         "url": url,
         "dialog": {
@@ -38,7 +43,7 @@ def start_dialog(
                     "name": "playbook",
                     "type": "select",
                     "options": options,
-                    "default": options[0]["value"] if len(options) == 1 else "",
+                    "default": chosen,
                 },
                 {
                     "display_name": "Name",

@@ -113,8 +113,6 @@ class ChecklistService:
         )
 
     async def open_dialog(self, trigger_id: str, dialog: dict[str, Any]) -> None:
-        if not trigger_id:
-            raise InputError("stale_button")
         await self._chat.open_dialog(trigger_id, dialog["url"], dialog["dialog"])
 
     # ---- stages ---------------------------------------------------------------------------

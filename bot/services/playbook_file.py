@@ -84,6 +84,11 @@ class PlaybookSpec(_Strict):
                 raise ValueError(f"{trigger!r} is not a slash-command trigger like echo")
         return list(dict.fromkeys(triggers))
 
+    signal_keywords: list[Annotated[str, Field(min_length=2, max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
+    signal_channels: list[str] = Field(default_factory=list, max_length=20)
+
     @field_validator("invite", "members")
     @classmethod
     def _users(cls, value: list[str]) -> list[str]:
@@ -102,6 +107,25 @@ class PlaybookSpec(_Strict):
         problems = stage_problems(stage_templates(self.stages))
         if problems:
             raise ValueError("; ".join(stage_problem(p) for p in problems[:5]))
+        return self
+
+    @field_validator("signal_channels")
+    @classmethod
+    def _signal_channels(cls, value: list[str]) -> list[str]:
+        return _names(CHANNEL, "channel name like ~ops-alerts", value)
+
+    @field_validator("signal_keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        lowered = [" ".join(v.lower().split()) for v in value]
+        if len(set(lowered)) != len(lowered):
+            raise ValueError("keywords must be distinct (case does not count)")
+        return lowered
+
+    @model_validator(mode="after")
+    def _signals_complete(self) -> PlaybookSpec:
+        if bool(self.signal_keywords) != bool(self.signal_channels):
+            raise ValueError("signal_keywords and signal_channels go together: set both or none")
         return self
 
     @field_validator("reminder_minutes")

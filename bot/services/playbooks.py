@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,8 @@ class PlaybookService:
         self.file = file
         self._reload_lock = asyncio.Lock()
         self.severity_levels: list[str] = []  # from the file; empty: the settings' levels
+        # Called with the file's playbooks after each good (re)load (signals re-index).
+        self.reloaded: list[Callable[[list[Playbook]], None]] = []
 
     async def reload(self) -> list[Playbook]:
         """Read, validate and resolve the file; replace the file's playbooks only if all is well.
@@ -82,6 +85,8 @@ class PlaybookService:
                 raise PlaybookFileError(self.file, problems)
             await self._store.replace_file_playbooks(resolved, self._clock.now_ms())
             self.severity_levels = list(spec.severity_levels)
+            for hook in self.reloaded:
+                hook(resolved)
             log.info("playbooks_loaded", file=str(self.file), count=len(resolved))
             for playbook in resolved:
                 refused = refused_of(playbook.run_commands)
@@ -147,6 +152,12 @@ class PlaybookService:
                 problems.append(
                     f"broadcast_channel: no channel ~{pb.broadcast_channel} that the bot can see"
                 )
+        signal_channels = []
+        for n, name in enumerate(pb.signal_channels):
+            try:
+                signal_channels.append((await self._chat.get_channel_by_name(team_id, name)).id)
+            except ChatRefused:
+                problems.append(f"signal_channels[{n}]: no channel ~{name} that the bot can see")
         if problems:
             raise PlaybookFileError(self.file, problems)
         return Playbook(
@@ -164,7 +175,13 @@ class PlaybookService:
             team_wide=pb.team_wide,
             source=source,
             run_commands=tuple(pb.run_commands) if source == "file" else (),
+            signal_keywords=tuple(pb.signal_keywords),
+            signal_channel_ids=tuple(signal_channels),
         )
+
+    async def file_playbooks(self) -> list[Playbook]:
+        """The file's playbooks in force (the last good set), every team."""
+        return await self._store.file_playbooks()
 
     # ---- who may see and change which playbook -------------------------------------------
 
@@ -316,9 +333,13 @@ class PlaybookService:
         self.require_author(caller)
         report = ImportReport(draft=draft)
         if draft.spec is not None:
+            spec = draft.spec
+            if spec.signal_keywords or spec.signal_channels:  # signals: playbooks.yaml only
+                draft.unmapped += ["signal_keywords", "signal_channels"]
+                spec = spec.model_copy(update={"signal_keywords": [], "signal_channels": []})
             try:
                 pb = await self._resolve_in(
-                    draft.spec, caller.team_id, playbook_id=new_id(), source="chat"
+                    spec, caller.team_id, playbook_id=new_id(), source="chat"
                 )
             except PlaybookFileError as exc:
                 raise NotImportable("import_invalid", exc.problems) from None

@@ -17,6 +17,20 @@ class ChatRefused(Exception):
         self.message = message
 
 
+class NeedsTrigger(Exception):
+    """A dialog was to be opened for a request that carries no trigger id (a chat message).
+
+    Mattermost opens a dialog only with the ``trigger_id`` of a slash command or a button
+    click (``POST /actions/dialogs/open``), so the chat transport answers with a button
+    that runs the command again, and the click's trigger id opens the dialog.
+    ``title``: the dialog's title (the button's label), "" if unknown.
+    """
+
+    def __init__(self, title: str = "") -> None:
+        super().__init__(title or "dialog")
+        self.title = title
+
+
 class ChatModel(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 

@@ -56,3 +56,11 @@ class PlaybookStore:
         ) as cur:
             rows = await cur.fetchall()
         return [Playbook.model_validate_json(r[0]) for r in rows]
+
+    async def file_playbooks(self) -> list[Playbook]:
+        """Every playbook from ``playbooks.yaml`` (the last good set), all teams."""
+        async with self._db.conn.execute(
+            "SELECT body FROM playbooks WHERE source = 'file' ORDER BY id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [Playbook.model_validate_json(r[0]) for r in rows]

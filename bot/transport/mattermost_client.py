@@ -24,6 +24,7 @@ from bot.services.ports import (
     Channel,
     ChatRefused,
     FileInfo,
+    NeedsTrigger,
     Post,
     PostsPage,
     Reaction,
@@ -381,6 +382,8 @@ class MattermostClient:
         )
 
     async def open_dialog(self, trigger_id: str, url: str, dialog: dict[str, Any]) -> None:
+        if not trigger_id:  # a chat message: no trigger id, the transport offers a button
+            raise NeedsTrigger(str(dialog.get("title", "")))
         try:
             await self._call(
                 "open_dialog",

@@ -31,7 +31,7 @@ from typing import Literal
 import aiohttp
 
 from bot.log import get_logger
-from bot.transport.events import Event, Hello, decode_frame
+from bot.transport.events import Event, Frame, Hello, decode_frame
 
 log = get_logger(__name__)
 
@@ -42,6 +42,8 @@ CONNECT_TIMEOUT = 15.0
 CLOSE_TIMEOUT = 2.0
 
 OnConnected = Callable[[bool], Awaitable[None]]
+# Looks at a raw frame first: ``Frame(seq, None)`` to drop it undecoded, None to decode it.
+Prefilter = Callable[[str | bytes], Frame | None]
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -80,6 +82,7 @@ class WebsocketListener:
         random: Callable[[], float] = random_module.random,
         backoff_base: float = BACKOFF_BASE,
         backoff_cap: float = BACKOFF_CAP,
+        prefilter: Prefilter | None = None,
     ) -> None:
         self._url = websocket_url(url)
         self._headers = {"Authorization": f"Bearer {token}"}
@@ -91,6 +94,7 @@ class WebsocketListener:
         self._random = random
         self._base = backoff_base
         self._cap = backoff_cap
+        self._prefilter = prefilter
 
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._stopping = asyncio.Event()
@@ -223,7 +227,9 @@ class WebsocketListener:
 
     # ---- frames --------------------------------------------------------------------
     async def _on_frame(self, raw: str | bytes) -> None:
-        frame = decode_frame(raw)
+        frame = self._prefilter(raw) if self._prefilter is not None else None
+        if frame is None:
+            frame = decode_frame(raw)
         if frame.seq is None:
             return
         if self._track(frame.seq, frame.event):

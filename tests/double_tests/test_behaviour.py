@@ -255,6 +255,25 @@ async def test_direct_channels_and_mentions(seed: Seed) -> None:
         await bot_ws.close()
 
 
+async def test_a_direct_message_mentions_the_other_user_whatever_its_text(seed: Seed) -> None:
+    """5.36 app/notification.go: in a DM the other user is mentioned (DMMention), the
+    sender never (unless the post is from a webhook); the post is a JSON string."""
+    dm = await seed.rest.call(seed.alice, "POST", "/channels/direct", [seed.alice.id, seed.bot.id])
+    bot_ws = await WsListener.connect(seed.mm.websocket_url, seed.bot)
+    try:
+        await seed.mm.user_post(seed.alice, dm.body["id"], "help @alice")
+        frame = await bot_ws.next("posted")
+        data = frame["data"]
+        assert json.loads(data["mentions"]) == [seed.bot.id]
+        assert (data["channel_type"], data["team_id"]) == ("D", "")
+        assert data["channel_name"] == "__".join(sorted((seed.alice.id, seed.bot.id)))
+        assert (
+            isinstance(data["post"], str) and json.loads(data["post"])["message"] == "help @alice"
+        )
+    finally:
+        await bot_ws.close()
+
+
 async def test_wait_until_times_out(seed: Seed) -> None:
     with pytest.raises(TimeoutError):
         await seed.mm.wait_until(lambda: False, within=0.05)

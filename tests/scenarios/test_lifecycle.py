@@ -64,8 +64,9 @@ async def test_info_summarises_the_incident(w: World) -> None:
         "none yet",
     ):
         assert expected in text
-    extra = await w.command(w.bob, "info now", incident.channel_id)
-    assert "Too many arguments" in extra["text"] and "Usage: `/incident info`" in extra["text"]
+    extra = await w.command(w.bob, "info now later", incident.channel_id)
+    assert "Too many arguments" in extra["text"]
+    assert "Usage: `/incident info [~channel]`" in extra["text"]
 
 
 async def test_list_shows_what_each_persona_may_see(w: World) -> None:

@@ -79,3 +79,31 @@ def test_the_shipped_playbooks_yaml_is_valid_and_offered_in_every_team() -> None
     shipped = Path(__file__).resolve().parents[2] / "playbooks.yaml"
     parsed = parse(shipped.read_text(), shipped)
     assert parsed.playbooks and all(pb.team == "*" for pb in parsed.playbooks)
+
+
+def test_signals_are_validated_like_the_rest() -> None:
+    with_signals = GOOD.replace(
+        "    reminder_minutes: 60\n",
+        "    reminder_minutes: 60\n"
+        '    signal_keywords: ["DB  Down", "outage"]\n'
+        "    signal_channels: [~Town-Square]\n",
+    )
+    pb = parse(with_signals, F).playbooks[0]
+    assert (pb.signal_keywords, pb.signal_channels) == (["db down", "outage"], ["town-square"])
+    problems = {
+        "signal_channels: [~town-square]\n": "playbooks[0]: signal_keywords and"
+        " signal_channels go together",
+        'signal_keywords: ["x", "y"]\n': "playbooks[0].signal_keywords[0]: String should have"
+        " at least 2 characters",
+        'signal_keywords: ["Outage", "outage"]\n    signal_channels: [town]\n': (
+            "playbooks[0].signal_keywords: keywords must be distinct"
+        ),
+        'signal_keywords: ["outage"]\n    signal_channels: ["#town"]\n': (
+            "playbooks[0].signal_channels: '#town' is not a channel name"
+        ),
+    }
+    for lines, problem in problems.items():
+        text = GOOD.replace("    reminder_minutes: 60\n", "    reminder_minutes: 60\n    " + lines)
+        with pytest.raises(PlaybookFileError) as caught:
+            parse(text, F)
+        assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
