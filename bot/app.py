@@ -213,7 +213,11 @@ async def running(
             await timer.sleep_until(clock.now_ms() + math.ceil(seconds * 1000))
 
         chat = MattermostClient(
-            settings.mattermost_url, token, timeout=settings.request_timeout, sleep=sleep
+            settings.mattermost_url,
+            token,
+            timeout=settings.request_timeout,
+            sleep=sleep,
+            now_ms=clock.now_ms,
         )
         stack.push_async_callback(chat.close)
         me = await chat.me()

@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
+from bot.deadline import free_context
 from bot.log import get_logger
 
 log = get_logger(__name__)
@@ -44,13 +45,14 @@ class TaskTracker:
         If it fails, the failure is logged and, given ``report``, ``report(exc)`` tells a
         person (a failure to tell is logged too); the task then ends quietly. Without
         ``report`` the exception stays on the task (for a caller that awaits it) and is logged.
-        Raises RuntimeError after :meth:`close`.
+        It runs without the deadline of the callback that spawned it (bot/deadline.py): it
+        goes on after that callback was answered. Raises RuntimeError after :meth:`close`.
         """
         if self._closing:
             coro.close()
             raise RuntimeError("task tracker is closed")
         work = coro if report is None else self._reported(name, coro, report)
-        task = asyncio.create_task(work, name=name)
+        task = asyncio.create_task(work, name=name, context=free_context())
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from bot.commands.dispatch import run_command
 from bot.commands.router import CommandRequest, CommandRouter, Reply
+from bot.deadline import callback_deadline
 from bot.domain.limits import COMMAND_TEXT
 from bot.interactions.router import ActionRequest, DialogSubmission, InteractionRouter
 from bot.log import get_logger
@@ -208,7 +209,9 @@ async def handle_action(request: web.Request) -> web.Response:
         req = ActionRequest.model_validate(await read_json_object(request))
     except ValidationError as exc:
         raise Malformed("fields") from exc
-    response = await request.app[INTERACTIONS].handle_action(request.app[SERVICES], req)
+    svc = request.app[SERVICES]
+    with callback_deadline(svc.clock.now_ms):  # answered within Mattermost's wait
+        response = await request.app[INTERACTIONS].handle_action(svc, req)
     request.app[METRICS].inc("warroom_actions_total", "Button clicks handled")
     return _json(response.to_json())
 
@@ -218,7 +221,9 @@ async def handle_dialog(request: web.Request) -> web.Response:
         sub = DialogSubmission.model_validate(await read_json_object(request))
     except ValidationError as exc:
         raise Malformed("fields") from exc
-    response = await request.app[INTERACTIONS].handle_dialog(request.app[SERVICES], sub)
+    svc = request.app[SERVICES]
+    with callback_deadline(svc.clock.now_ms):  # answered within Mattermost's wait
+        response = await request.app[INTERACTIONS].handle_dialog(svc, sub)
     request.app[METRICS].inc("warroom_dialogs_total", "Dialog submissions handled")
     return _json(response.to_json())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from mattermostautodriver.exceptions import (
 )
 from pydantic import BaseModel
 
+from bot import deadline
 from bot.errors import ChatUnavailable, InputError
 from bot.log import get_logger
 from bot.services.ports import (
@@ -109,7 +111,8 @@ class MattermostClient:
 
     Every call is retried as :mod:`bot.transport.retry` decides for its operation
     (:data:`OPERATIONS`), waiting with ``sleep`` (seconds; the app passes one measured by
-    its clock). Raises :class:`ChatRefused` for a refusal (final) and
+    its clock, and ``now_ms`` reading that clock): never past the deadline of the callback
+    the call is made for (bot/deadline.py). Raises :class:`ChatRefused` for a refusal (final) and
     :class:`bot.errors.ChatUnavailable` for a transient failure that outlived the retries.
     """
 
@@ -121,6 +124,7 @@ class MattermostClient:
         timeout: float = 10.0,
         policy: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
+        now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         rng: random.Random | None = None,
     ) -> None:
         self._driver = AsyncTypedDriver(driver_options(url, token, timeout=timeout))
@@ -129,6 +133,7 @@ class MattermostClient:
         self.base_url = url.rstrip("/")
         self._policy = policy or RetryPolicy()
         self._sleep = sleep
+        self._now_ms = now_ms
         self._rng = rng or random.Random()
 
     def single_attempt(self) -> MattermostClient:
@@ -153,8 +158,14 @@ class MattermostClient:
             except ValueError as exc:  # an answer that is not the JSON it should be
                 log.warning("mattermost_bad_answer", operation=operation, error=repr(exc))
                 raise ChatUnavailable(operation, outcome_unknown=True) from exc
+            left = deadline.remaining_ms(self._now_ms())
             wait = self._policy.wait_before_retry(
-                safety=safety, failure=failure, attempt=attempt, waited=waited, rng=self._rng
+                safety=safety,
+                failure=failure,
+                attempt=attempt,
+                waited=waited,
+                rng=self._rng,
+                remaining=None if left is None else left / 1000,
             )
             if wait is None:
                 raise self._final(operation, failure) from failure.error

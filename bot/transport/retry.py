@@ -103,10 +103,13 @@ class RetryPolicy:
         attempt: int,
         waited: float,
         rng: random.Random,
+        remaining: float | None = None,
     ) -> float | None:
         """Seconds to wait before trying again after ``attempt`` (1-based) failed with
         ``failure``, ``waited`` seconds having been waited already; None when the call
-        must not be tried again."""
+        must not be tried again. ``remaining``: seconds left before the deadline of the
+        callback the call is made for (bot/deadline.py), if any; a wait that would end
+        after it is not waited."""
         if attempt >= self.attempts or not failure.transient:
             return None
         if safety is Safety.CREATE and not failure.not_acted:
@@ -114,6 +117,8 @@ class RetryPolicy:
         if (failure.retry_after or 0.0) > self.backoff.max_retry_after_s:
             return None
         wait = self.backoff.delay(attempt - 1, failure.retry_after, rng)
+        if remaining is not None and wait > remaining:
+            return None
         return wait if waited + wait <= self.budget_s else None
 
 

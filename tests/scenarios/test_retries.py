@@ -16,7 +16,14 @@ from bot.scheduler.store import ReminderState
 from tests.double.faults import Refuse
 from tests.fake_clock import FakeClock
 from tests.scenarios.harness import World, world
-from tests.scenarios.test_status import post_update, reminder_posts, tick
+from tests.scenarios.test_checklist import click_task
+from tests.scenarios.test_status import (
+    open_update,
+    post_update,
+    reminder_posts,
+    status_posts,
+    tick,
+)
 
 POSTS = r"^/api/v4/posts$"
 PATCH = r"^/api/v4/posts/[a-z0-9]+/patch$"
@@ -111,3 +118,64 @@ async def test_a_reminder_mattermost_refuses_is_closed_and_the_commander_told(
     assert "`/incident update`" in told
     await tick(w, hours=2)
     assert reminder_posts(w, incident) == []
+
+
+# Mattermost waits 30 s for the answer to a button or a dialog (server v5.36.0
+# services/httpservice/client.go RequestTimeout, used by app/integration_action.go
+# DoActionRequest), then shows the person an error whatever warroom does next.
+MATTERMOST_WAITS_MS = 30_000
+# Each kind of call a click or a submission makes, rate-limited twice with a Retry-After.
+EVERY_KIND_OF_CALL = (
+    r"^/api/v4/users",
+    r"^/api/v4/channels$",
+    r"^/api/v4/channels/",
+    r"^/api/v4/posts$",
+    r"^/api/v4/posts/",
+)
+
+
+def rate_limit_every_kind_of_call(w: World) -> None:
+    for path in EVERY_KIND_OF_CALL:
+        w.mm.faults.inject("*", path, Refuse(429, retry_after=10), times=2)
+
+
+async def test_a_dialog_is_answered_within_mattermosts_wait_however_many_calls_are_limited(
+    tmp_path: Path,
+) -> None:
+    """The rule: the retry waits of all the calls made for one callback share one deadline
+    within Mattermost's wait, so a person is always answered (what is known), never left
+    with Mattermost's timeout error while warroom goes on."""
+    clock = FakeClock(autojump_s=60)  # retry waits pass at once; the clock counts them
+    async with world(tmp_path, clock=clock) as w:
+        incident = await w.start_incident(w.alice, "Disk full", playbook="Security")
+        dialog = await open_update(w, w.alice, incident)
+        rate_limit_every_kind_of_call(w)
+        answers = []
+        for _ in range(len(EVERY_KIND_OF_CALL) + 1):
+            began = clock.now_ms()
+            answer = await w.mm.submit_dialog(
+                w.alice,
+                dialog,
+                {"message": "Checkout down", "reminder": "0"},
+                channel_id=w.town.id,
+                team_id=w.team.id,
+            )
+            assert clock.now_ms() - began <= MATTERMOST_WAITS_MS
+            answers.append(answer)
+            if answer == {} or "recorded" in str(answer.get("error")):
+                break
+        await w.settle()
+        assert answers[-1] == {} or "recorded" in str(answers[-1].get("error")), answers
+        assert len(status_posts(w, incident)) == 1
+
+
+async def test_a_click_is_answered_within_mattermosts_wait_however_many_calls_are_limited(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(autojump_s=60)
+    async with world(tmp_path, clock=clock) as w:
+        incident = await w.start_incident(w.alice, "Disk full")
+        rate_limit_every_kind_of_call(w)
+        began = clock.now_ms()
+        await click_task(w, w.bob, incident, 1, "Check")
+        assert clock.now_ms() - began <= MATTERMOST_WAITS_MS

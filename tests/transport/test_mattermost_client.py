@@ -5,12 +5,14 @@ from __future__ import annotations
 import inspect
 import random
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from bot.deadline import callback_deadline
 from bot.errors import ChatUnavailable
 from bot.services.ports import ChatRefused
 from bot.transport.mattermost_client import OPERATIONS, MattermostClient
@@ -207,3 +209,17 @@ def test_every_operation_the_client_calls_has_a_declared_safety() -> None:
     source = inspect.getsource(MattermostClient)
     called = set(re.findall(r'_(?:call|model)\(\s*(?:\w+,\s*)?"(\w+)"', source))
     assert called and called <= set(OPERATIONS)
+
+
+async def test_a_call_made_for_a_callback_does_not_wait_past_its_deadline(rig: Rig) -> None:
+    rule = rig.mm.faults.inject("POST", POSTS, Refuse(429, retry_after=2), times=2)
+    with (
+        callback_deadline(lambda: int(time.time() * 1000), budget_ms=1_000),
+        pytest.raises(ChatUnavailable) as raised,
+    ):
+        await rig.chat.create_post(rig.channel.id, "hello")
+    assert not raised.value.outcome_unknown  # a 429: surely not posted
+    assert rule.fired == 1 and rig.waits == [] and rig.messages() == []
+    await rig.chat.create_post(rig.channel.id, "hello")  # no deadline: waits and retries
+    assert len(rig.waits) == 1 and rig.waits[0] >= 2
+    assert rig.messages() == ["hello"]

@@ -65,3 +65,18 @@ def test_full_jitter_stays_under_the_doubling_window_and_the_cap() -> None:
     for retry in range(8):
         for _ in range(50):
             assert 0 <= backoff.delay(retry, None, rng) <= min(8.0, 0.5 * 2**retry)
+
+
+def test_a_wait_that_would_end_past_the_callbacks_deadline_is_not_waited() -> None:
+    assert wait(Failure(429, retry_after=3), Safety.CREATE) is not None
+    assert (
+        POLICY.wait_before_retry(
+            safety=Safety.CREATE,
+            failure=Failure(429, retry_after=3),
+            attempt=1,
+            waited=0.0,
+            rng=random.Random(1),
+            remaining=2.0,
+        )
+        is None
+    )
