@@ -367,6 +367,7 @@ def _build_services(
         directory=directory,
         clock=clock,
         file=settings.playbooks_file,
+        nonces=nonces,
     )
     # Status updates and their durable reminders.
     reminders = ReminderScheduler(

@@ -6,9 +6,15 @@ from typing import Any
 
 from bot.domain import limits
 from bot.domain.models import StageTemplate
-from bot.errors import InputError
-from bot.interactions.router import DialogResponse, DialogSubmission, InteractionRouter
+from bot.errors import ChatUnavailable, InputError
+from bot.interactions.router import (
+    DialogResponse,
+    DialogSubmission,
+    InteractionRouter,
+    one_shot,
+)
 from bot.interactions.signing import Claims
+from bot.log import get_logger
 from bot.render import messages
 from bot.render import playbooks as render
 from bot.services import playbook_text
@@ -16,6 +22,9 @@ from bot.services.container import Services
 from bot.services.playbook_file import REMINDER_CHOICES
 from bot.services.playbook_import import NotImportable, read
 from bot.services.playbook_rules import PlaybookDraft
+from bot.services.ports import ChatRefused
+
+log = get_logger(__name__)
 
 # Each field of the playbook dialog and its limit (bot/domain/limits.py).
 FIELD_LIMITS = {
@@ -108,9 +117,8 @@ async def submit_create(svc: Services, sub: DialogSubmission, claims: Claims) ->
     draft, errors = await _draft(svc, sub, team_id, creating=True)
     if draft is None:
         return DialogResponse(errors=errors)
-    pb = await svc.playbooks.create(caller, draft)
-    await svc.notifier.tell(sub.user_id, channel_id, render.created(pb))
-    return DialogResponse()
+    pb = await svc.playbooks.create(caller, draft, once=one_shot(claims))
+    return await _confirm(svc, sub.user_id, channel_id, render.created(pb))
 
 
 async def submit_edit(svc: Services, sub: DialogSubmission, claims: Claims) -> DialogResponse:
@@ -119,17 +127,19 @@ async def submit_edit(svc: Services, sub: DialogSubmission, claims: Claims) -> D
     draft, errors = await _draft(svc, sub, team_id, creating=False)
     if draft is None:
         return DialogResponse(errors=errors)
-    pb = await svc.playbooks.update(caller, str(claims.p.get("playbook", "")), draft)
-    await svc.notifier.tell(sub.user_id, channel_id, render.updated(pb))
-    return DialogResponse()
+    pb = await svc.playbooks.update(
+        caller, str(claims.p.get("playbook", "")), draft, once=one_shot(claims)
+    )
+    return await _confirm(svc, sub.user_id, channel_id, render.updated(pb))
 
 
 async def submit_delete(svc: Services, sub: DialogSubmission, claims: Claims) -> DialogResponse:
     team_id, channel_id = _where(claims)
     caller = await svc.playbooks.caller(team_id, sub.user_id)
-    pb = await svc.playbooks.delete(caller, str(claims.p.get("playbook", "")))
-    await svc.notifier.tell(sub.user_id, channel_id, render.deleted(pb))
-    return DialogResponse()
+    pb = await svc.playbooks.delete(
+        caller, str(claims.p.get("playbook", "")), once=one_shot(claims)
+    )
+    return await _confirm(svc, sub.user_id, channel_id, render.deleted(pb))
 
 
 async def submit_import(svc: Services, sub: DialogSubmission, claims: Claims) -> DialogResponse:
@@ -139,12 +149,23 @@ async def submit_import(svc: Services, sub: DialogSubmission, claims: Claims) ->
     if not limits.IMPORT_PASTE.fits(text):
         return DialogResponse(errors={"export": messages.field_error(limits.IMPORT_PASTE.reason)})
     try:
-        report = await svc.playbooks.import_draft(caller, read(text))
+        report = await svc.playbooks.import_draft(caller, read(text), once=one_shot(claims))
     except NotImportable as exc:
         return DialogResponse(
             errors={"export": render.import_field_error(exc.reason, exc.problems)}
         )
     except InputError as exc:
         return DialogResponse(errors={"export": _field_error(exc)})
-    await svc.notifier.tell(sub.user_id, channel_id, render.imported(report))
+    return await _confirm(svc, sub.user_id, channel_id, render.imported(report))
+
+
+async def _confirm(svc: Services, user_id: str, channel_id: str, text: str) -> DialogResponse:
+    """Tell the person the change is made (it is saved, with the dialog's nonce). If
+    Mattermost does not show the confirmation, the dialog says it instead: a made change is
+    never answered as an error to try again."""
+    try:
+        await svc.notifier.tell(user_id, channel_id, text)
+    except (ChatUnavailable, ChatRefused) as exc:
+        log.warning("playbook_confirmation_not_shown", user_id=user_id, error=repr(exc))
+        return DialogResponse(error=messages.done_unconfirmed(text))
     return DialogResponse()

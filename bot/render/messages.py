@@ -476,6 +476,15 @@ def setup_step_failed(incident: Incident) -> str:
     )
 
 
+def done_unconfirmed(confirmation: str) -> str:
+    """A dialog's change is saved but Mattermost did not show its confirmation: the dialog
+    itself says it is done (shown in the dialog, which stays open)."""
+    return (
+        f"{confirmation}\nMattermost did not show you this confirmation, so it is shown here:"
+        " it is done, nothing to send again. You can close this dialog."
+    )
+
+
 def late_reply_failed(reply: str) -> str:
     return f"Your `/incident` command finished late, and Mattermost refused its answer:\n{reply}"
 

@@ -22,7 +22,9 @@ from bot.services.playbook_file import PlaybookFileError, PlaybookSpec, read, st
 from bot.services.playbook_import import ImportDraft, NotImportable
 from bot.services.playbook_rules import Caller, PlaybookDraft, match
 from bot.services.ports import ChatClient, ChatRefused
-from bot.store.playbooks import PlaybookStore
+from bot.store.db import Tx
+from bot.store.nonces import NonceStore, OneShot
+from bot.store.playbooks import InTx, PlaybookStore
 
 log = get_logger(__name__)
 
@@ -44,8 +46,10 @@ class PlaybookService:
         directory: Directory,
         clock: Clock,
         file: Path,
+        nonces: NonceStore | None = None,
     ) -> None:
         self._store = store
+        self._nonces = nonces
         self._chat = chat
         self._dir = directory
         self._clock = clock
@@ -244,26 +248,40 @@ class PlaybookService:
 
     # ---- changes made in chat ----------------------------------------------------------------
 
-    async def create(self, caller: Caller, draft: PlaybookDraft) -> Playbook:
+    async def create(
+        self, caller: Caller, draft: PlaybookDraft, *, once: OneShot | None = None
+    ) -> Playbook:
+        """Save a new playbook; ``once`` (the dialog's nonce) is spent with it."""
         self.require_author(caller)
         pb = draft.apply(
             Playbook(id=new_id(), title=draft.title, team_id=caller.team_id, source="chat"),
         ).model_copy(update={"member_ids": (caller.user_id,)})
         pb = _broadcast_chosen_by(pb, Playbook(id="", title="", team_id=""), caller.user_id)
-        await self._save(pb)
+        await self._save(pb, once)
         log.info("playbook_created", playbook_id=pb.id, user_id=caller.user_id)
         return pb
 
-    async def update(self, caller: Caller, playbook_id: str, draft: PlaybookDraft) -> Playbook:
+    async def update(
+        self,
+        caller: Caller,
+        playbook_id: str,
+        draft: PlaybookDraft,
+        *,
+        once: OneShot | None = None,
+    ) -> Playbook:
+        """Save the edited playbook; ``once`` (the dialog's nonce) is spent with it."""
         before = await self.editable(caller, playbook_id)
         pb = _broadcast_chosen_by(draft.apply(before), before, caller.user_id)
-        await self._save(pb)
+        await self._save(pb, once)
         log.info("playbook_updated", playbook_id=pb.id, user_id=caller.user_id)
         return pb
 
-    async def delete(self, caller: Caller, playbook_id: str) -> Playbook:
+    async def delete(
+        self, caller: Caller, playbook_id: str, *, once: OneShot | None = None
+    ) -> Playbook:
+        """Delete the playbook; ``once`` (the dialog's nonce) is spent with it."""
         pb = await self.editable(caller, playbook_id)
-        await self._store.delete(pb.id)
+        await self._store.delete(pb.id, also=self._spending(once))
         log.info("playbook_deleted", playbook_id=pb.id, user_id=caller.user_id)
         return pb
 
@@ -284,14 +302,28 @@ class PlaybookService:
         await self._save(pb)
         return pb, changed
 
-    async def _save(self, pb: Playbook) -> None:
+    async def _save(self, pb: Playbook, once: OneShot | None = None) -> None:
         for other in await self._store.for_team(pb.team_id):
             if other.id != pb.id and other.title.lower() == pb.title.lower():
                 raise InputError("duplicate_title", field="title")
         try:
-            await self._store.upsert(pb, self._clock.now_ms())
+            await self._store.upsert(pb, self._clock.now_ms(), also=self._spending(once))
         except sqlite3.IntegrityError:
             raise InputError("duplicate_title", field="title") from None
+
+    def _spending(self, once: OneShot | None) -> InTx | None:
+        """The step that spends the dialog's nonce in the change's own transaction, so a
+        kill between the two cannot let the same dialog apply twice. Raises
+        :class:`InputError` ``stale_dialog`` (rolling the change back) if it was spent."""
+        nonces = self._nonces
+        if once is None or nonces is None:
+            return None
+
+        async def spend(tx: Tx) -> None:
+            if not await nonces.spend(tx, once, now=self._clock.now_ms()):
+                raise InputError("stale_dialog")
+
+        return spend
 
     # ---- names the people write, checked against the server ---------------------------------
 
@@ -329,7 +361,9 @@ class PlaybookService:
 
     # ---- import and export ------------------------------------------------------------------
 
-    async def import_draft(self, caller: Caller, draft: ImportDraft) -> ImportReport:
+    async def import_draft(
+        self, caller: Caller, draft: ImportDraft, *, once: OneShot | None = None
+    ) -> ImportReport:
         self.require_author(caller)
         report = ImportReport(draft=draft)
         if draft.spec is not None:
@@ -378,7 +412,7 @@ class PlaybookService:
             )
         pb = pb.model_copy(update={"member_ids": tuple(dict.fromkeys(pb.member_ids))})
         pb = _broadcast_chosen_by(pb, Playbook(id="", title="", team_id=""), caller.user_id)
-        await self._save(pb)
+        await self._save(pb, once)
         report.playbook = pb
         log.info("playbook_imported", playbook_id=pb.id, kind=draft.kind, user_id=caller.user_id)
         return report

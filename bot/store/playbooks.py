@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.domain.models import Playbook
-from bot.store.db import Database
+from bot.store.db import Database, Tx
+
+InTx = Callable[[Tx], Awaitable[None]]
+"""A step run first in a change's own transaction (e.g. spending the dialog's nonce); it
+raises to roll the change back."""
 
 
 class PlaybookStore:
@@ -22,8 +26,11 @@ class PlaybookStore:
                     (pb.id, pb.team_id, pb.title, pb.model_dump_json(), now),
                 )
 
-    async def upsert(self, playbook: Playbook, now: int) -> None:
+    async def upsert(self, playbook: Playbook, now: int, *, also: InTx | None = None) -> None:
+        """Insert or replace ``playbook``; ``also`` runs first in the same transaction."""
         async with self._db.transaction() as tx:
+            if also is not None:
+                await also(tx)
             await tx.conn.execute(
                 "INSERT INTO playbooks (id, team_id, title, source, body, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
@@ -39,8 +46,11 @@ class PlaybookStore:
                 ),
             )
 
-    async def delete(self, playbook_id: str) -> None:
+    async def delete(self, playbook_id: str, *, also: InTx | None = None) -> None:
+        """Delete the playbook; ``also`` runs first in the same transaction."""
         async with self._db.transaction() as tx:
+            if also is not None:
+                await also(tx)
             await tx.conn.execute("DELETE FROM playbooks WHERE id = ?", (playbook_id,))
 
     async def get(self, playbook_id: str) -> Playbook | None:

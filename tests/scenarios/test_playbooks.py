@@ -13,6 +13,8 @@ import pytest
 
 from bot.services.playbook_file import parse
 from tests.double import MattermostHTTPError
+from tests.double.faults import Refuse
+from tests.fake_clock import FakeClock
 from tests.scenarios.harness import World, world
 
 STAGES = """\
@@ -470,3 +472,26 @@ async def test_a_playbook_for_all_teams_is_offered_in_every_team_of_the_bot(tmp_
         reply = await w.command(w.admin, "playbook reload")
         assert "playbooks[1].title: same title as playbooks[0]" in reply["text"]
         assert len(await w.app.services.playbooks.usable(other.id, w.alice.id)) == 1
+
+
+@pytest.mark.parametrize(
+    "confirmation",
+    [Refuse(500), Refuse(429)],
+    ids=["confirmation_failed", "confirmation_rate_limited_past_the_deadline"],
+)
+async def test_a_playbook_dialog_that_saved_says_so_when_its_confirmation_is_lost(
+    tmp_path: Path, confirmation: Refuse
+) -> None:
+    """The rule: a dialog's change and its one-shot nonce are saved together, and a change
+    that is made is reported as made, even when Mattermost fails to show the confirmation;
+    the same dialog sent again is refused as already submitted, not as a clash."""
+    async with world(tmp_path, clock=FakeClock(autojump_s=60)) as w:
+        await w.command(w.alice, "playbook create")
+        dialog = w.dialog(w.alice)
+        w.mm.faults.inject("POST", r"^/api/v4/posts/ephemeral$", confirmation, times=None)
+        first = await w.submit(w.alice, form("Runbook X"), dialog)
+        assert await playbook(w, "Runbook X") is not None
+        assert "Created playbook **Runbook X**" in first.get("error", ""), first
+        assert "try again" not in first.get("error", "")
+        again = await w.submit(w.alice, form("Runbook X"), dialog)
+        assert "already submitted" in again.get("error", ""), again
