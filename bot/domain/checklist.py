@@ -232,8 +232,15 @@ def edit_task(
 
 
 def remove_task(incident: Incident, *, task_id: str, actor_id: str, now: int) -> Transition:
+    """Remove a task; refused (``last_task``) for the only task of its stage.
+
+    Every stage has at least one task (:func:`bot.domain.stages.stage_problems`, the rule of
+    every playbook path); the person renames the task or adds another first.
+    """
     ref = locate(incident, task_id)
     tasks = list(incident.stages[ref.stage].tasks)
+    if len(tasks) == 1:
+        raise InvalidTransition("last_task")
     del tasks[ref.index]
     return _with_tasks(incident, ref.stage, tasks), [
         _edited(ref, incident, "removed", actor_id, now)

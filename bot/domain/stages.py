@@ -2,7 +2,9 @@
 
 ``playbooks.yaml``, the playbook dialog (stages as text), an import and the incident task
 dialog and command all check with these functions, so a task accepted on one path is
-accepted, shown and editable on every other. Pure: problems are returned as data with render
+accepted, shown and editable on every other. A playbook has at least one stage and every
+stage at least one task, on every path (a running incident included: its last task of a
+stage can be renamed, not removed). Pure: problems are returned as data with render
 keys; nothing here knows how they are said.
 """
 
@@ -17,12 +19,14 @@ from bot.domain.models import StageTemplate
 
 @dataclass(frozen=True)
 class StageProblem:
-    """What is wrong where: ``stage`` and ``task`` are 0-based (``task`` None: the stage)."""
+    """What is wrong where: ``stage`` and ``task`` are 0-based; ``task`` None: the stage
+    itself; ``stage`` None: the list of stages as a whole (``field`` "stages")."""
 
-    stage: int
+    stage: int | None
     task: int | None
-    field: str  # "title" | "command" | "description"
-    reason: str  # a render key: a Limit's reason, "…_title_missing", "title_lines", "command_slash"
+    field: str  # "title" | "command" | "description" | "tasks" (a stage's) | "stages"
+    reason: str  # a render key: a Limit's reason, "…_title_missing", "title_lines",
+    # "command_slash", "stages_missing", "tasks_missing"
 
 
 def title_problem(title: str, limit: str = "task") -> str:
@@ -53,12 +57,21 @@ def task_problems(*, title: str, description: str, command: str) -> list[tuple[s
 
 
 def stage_problems(stages: Sequence[StageTemplate]) -> list[StageProblem]:
-    """Every rule broken by ``stages``, in order. A playbook may have no stages, and a stage
-    no tasks (tasks can be added during an incident)."""
+    """Every rule broken by ``stages``, in order: a playbook has at least one stage, and every
+    stage at least one task (an incident's checklist is its playbook's stages of tasks); the
+    titles, commands and descriptions follow :func:`title_problem` and :func:`task_problems`.
+
+    A running incident keeps the rule too: :func:`bot.domain.checklist.remove_task` refuses
+    to remove the last task of a stage.
+    """
+    if not stages:
+        return [StageProblem(None, None, "stages", "stages_missing")]
     out: list[StageProblem] = []
     for s, stage in enumerate(stages):
         if why := title_problem(stage.title, "stage"):
             out.append(StageProblem(s, None, "title", why))
+        if not stage.tasks:
+            out.append(StageProblem(s, None, "tasks", "tasks_missing"))
         for t, task in enumerate(stage.tasks):
             for field, reason in task_problems(
                 title=task.title, description=task.description, command=task.command

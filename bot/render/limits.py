@@ -60,6 +60,19 @@ PROBLEMS: dict[str, str] = {
     "task_title_missing": "The task title is missing.",
     "title_lines": "A title is one line.",
     "command_slash": "A command starts with / (e.g. /echo hi) and is one line.",
+    "stages_missing": "A playbook needs at least one stage.",
+    "tasks_missing": "A stage needs at least one task.",
+}
+# playbooks.yaml as a whole (bot/services/playbook_file.py).
+FILE_PROBLEMS: dict[str, str] = {
+    "file_empty": (
+        "the file is empty: it needs a `playbooks:` list (the README has an example;"
+        " `playbooks: []` says on purpose that all playbooks are made in chat)"
+    ),
+    "file_no_playbooks": (
+        "playbooks: missing: the file needs a `playbooks:` list of playbooks"
+        " (`playbooks: []` says on purpose that all playbooks are made in chat)"
+    ),
 }
 REASONS.update(PROBLEMS)
 
@@ -72,9 +85,14 @@ def too_long(limit: Limit, length: int) -> str:
 def stage_problem(problem: StageProblem, *, stages: str = "stages", tasks: str = "tasks") -> str:
     """``stages[1].tasks[0].title: A task title must be 1 to 150 characters.`` style lines.
 
-    ``stages``/``tasks`` name the lists as the source writes them (``checklists``/``items``).
+    ``stages``/``tasks`` name the lists as the source writes them (``checklists``/``items``);
+    a playbook without stages reads ``stages: …``, a stage without tasks ``stages[1].tasks: …``.
     """
+    said = REASONS.get(problem.reason, "not valid")
+    if problem.stage is None:
+        return f"{stages}: {said}"
     where = f"{stages}[{problem.stage}]"
     if problem.task is not None:
         where += f".{tasks}[{problem.task}]"
-    return f"{where}.{problem.field}: {REASONS.get(problem.reason, 'not valid')}"
+    field = tasks if problem.field == "tasks" else problem.field
+    return f"{where}.{field}: {said}"

@@ -146,6 +146,10 @@ _REASONS: dict[str, str] = {
     "task_gone": "That task no longer exists; use the newest checklist.",
     "stage_gone": "That stage no longer exists.",
     "position_gone": "That position no longer exists in the stage.",
+    "last_task": (
+        "That is the only task of its stage, and every stage keeps at least one: change it"
+        " with `/incident task edit`, or add another task to the stage first."
+    ),
     "bad_stage_direction": "Say `next` or `prev`.",
     "bad_task_subcommand": "Say `add`, `edit`, `remove`, `move`, `state` or `assign`.",
     "bad_task_state": "Say `open`, `progress`, `done` or `skipped`.",

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.domain import limits
 from bot.domain.models import StageTemplate, TaskTemplate
 from bot.domain.stages import stage_problems
-from bot.render.limits import stage_problem
+from bot.render.limits import FILE_PROBLEMS, stage_problem
 
 USERNAME = re.compile(r"^@?[a-z0-9][a-z0-9._\-]{0,63}$")
 CHANNEL = re.compile(r"^~?[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -151,6 +151,7 @@ def stage_templates(stages: list[StageSpec]) -> tuple[StageTemplate, ...]:
 
 
 class PlaybookFile(_Strict):
+    # Required by parse(): an empty file or one without the list is refused; `[]` is "none".
     playbooks: list[PlaybookSpec] = Field(default_factory=list)
     # Severity levels, most severe first; empty = WARROOM_SEVERITY_LEVELS (default SEV1–SEV4).
     severity_levels: list[
@@ -187,17 +188,22 @@ def parse(text: str, file: Path) -> PlaybookFile:
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise PlaybookFileError(file, [f"{where}{problem}"]) from None
-    if data is None:
-        data = {}
+    if data is None:  # nothing, or only comments
+        raise PlaybookFileError(file, [FILE_PROBLEMS["file_empty"]])
     if not isinstance(data, dict):
         raise PlaybookFileError(file, ["the top level must be a mapping with a `playbooks:` list"])
+    problems: list[str] = []
+    if data.get("playbooks") is None:  # said, and the rest of the file still checked
+        problems.append(FILE_PROBLEMS["file_no_playbooks"])
+        data = {**data, "playbooks": []}
     try:
         parsed = PlaybookFile.model_validate(data)
     except ValidationError as exc:
-        problems = [
+        problems += [
             f"{location(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
         ]
-        raise PlaybookFileError(file, problems) from None
+    if problems:
+        raise PlaybookFileError(file, problems)
     seen: dict[tuple[str, str], int] = {}
     for n, pb in enumerate(parsed.playbooks):
         key = (pb.team.lower(), pb.title.lower())

@@ -98,13 +98,17 @@ def parse(text: str) -> tuple[StageTemplate, ...]:
     """The stages written in ``text``; :class:`PlaybookTextError` lists every line at fault.
 
     Beyond the line format, the stages must pass :func:`bot.domain.stages.stage_problems`,
-    the rules every other path (``playbooks.yaml``, imports, the task dialog) applies too.
-    Empty text is no stages.
+    the rules every other path (``playbooks.yaml``, imports, the task dialog) applies too:
+    at least one stage (empty text is refused, as line 0), each with at least one task.
     """
     problems: list[LineProblem] = []
     parsed = _lines(text, problems)
     stages = _templates(parsed)
     for p in stage_problems(stages):
+        if p.stage is None:
+            if not problems:  # lines that are not stages were said already
+                problems.append(LineProblem(0, p.reason))
+            continue
         stage = parsed[p.stage]
         line = stage.line if p.task is None else stage.tasks[p.task].line
         problems.append(LineProblem(line, p.reason))

@@ -154,6 +154,8 @@ def test_add_edit_remove_move() -> None:
     removed, events = checklist.remove_task(make(), task_id="t2", actor_id=A, now=4)
     assert titles(removed) == ["Ack", "Announce"]
     assert events[0].data["op"] == "removed" and events[0].data["title"] == "Owner"
+    with pytest.raises(InvalidTransition, match="last_task"):  # a stage keeps one task
+        checklist.remove_task(make(), task_id="t4", actor_id=A, now=4)
 
     moved, events = checklist.move_task(make(), task_id="t3", position=0, actor_id=A, now=5)
     assert titles(moved) == ["Announce", "Ack", "Owner"]

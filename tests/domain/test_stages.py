@@ -3,11 +3,19 @@ from bot.domain.stages import StageProblem, stage_problems, task_problems, title
 
 
 def test_one_rule_set_for_stages_and_tasks() -> None:
-    """Rule: stages and tasks are checked by one function on every path: titles 1–150 and one
-    line, a command one line starting with / of at most 150, a description of at most 3000;
-    no stages, and stages without tasks, are allowed."""
-    assert stage_problems(()) == []
-    assert stage_problems((StageTemplate(title="Later"),)) == []
+    """Rule: stages and tasks are checked by one function on every path: a playbook has at
+    least one stage and every stage at least one task; titles 1–150 and one line, a command
+    one line starting with / of at most 150, a description of at most 3000."""
+    assert stage_problems(()) == [StageProblem(None, None, "stages", "stages_missing")]
+    assert stage_problems((StageTemplate(title="Later"),)) == [
+        StageProblem(0, None, "tasks", "tasks_missing")
+    ]
+    one = StageTemplate(title="Do", tasks=(TaskTemplate(title="it"),))
+    assert stage_problems((one,)) == []
+    assert stage_problems((one, StageTemplate(title=""))) == [
+        StageProblem(1, None, "title", "stage_title_missing"),
+        StageProblem(1, None, "tasks", "tasks_missing"),
+    ]
     stages = (
         StageTemplate(
             title="x" * 151,

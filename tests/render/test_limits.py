@@ -23,3 +23,11 @@ def test_stage_problems_name_the_path_as_the_source_writes_it() -> None:
     assert stage_problem(problem, stages="checklists", tasks="items").startswith(
         "checklists[1].items[0].title: A task title must be 1 to 150"
     )
+    assert (
+        stage_problem(StageProblem(None, None, "stages", "stages_missing"), stages="checklists")
+        == "checklists: A playbook needs at least one stage."
+    )
+    assert (
+        stage_problem(StageProblem(2, None, "tasks", "tasks_missing"), tasks="items")
+        == "stages[2].items: A stage needs at least one task."
+    )

@@ -48,7 +48,10 @@ playbooks:
     team: acme
     private: false
     team_wide: true
-    stages: []
+    stages:
+      - title: Drill
+        tasks:
+          - title: Run the drill
 """
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.models import Incident, TaskState, TimelineEvent
+from bot.domain.models import Incident, Playbook, TaskState, TimelineEvent
 from tests.double.errors import MattermostHTTPError
 from tests.scenarios.harness import PLAYBOOKS, World, world
 
@@ -23,7 +23,8 @@ OPEN_OUTAGE = """
         tasks:
           - title: Look around
       - title: Fix
-        tasks: []
+        tasks:
+          - title: Patch
 """
 
 
@@ -358,7 +359,14 @@ async def test_stage_command_moves_with_the_same_confirmation_rule(w: World) -> 
 
 
 async def test_an_incident_without_stages_says_so(w: World) -> None:
-    incident = await w.start_incident(w.alice, "Drill", playbook="Public drill")
+    """A chat playbook saved before every playbook needed a stage still starts incidents."""
+    legacy = Playbook(
+        id="legacyplaybook00000000000a", title="Old drill", team_id=w.team.id,
+        private_channel=False, team_wide=True, source="chat", member_ids=(w.alice.id,),
+    )  # fmt: skip
+    await w.app.services.playbooks._store.upsert(legacy, 0)
+    incident = await w.start_incident(w.alice, "Drill", playbook="Old drill")
+    assert incident.stages == ()
     ch = incident.channel_id
     assert "no stages" in checklist(w, incident)[0]["text"]
     assert labels(checklist(w, incident)[-1]) == ["End incident"]
@@ -416,6 +424,23 @@ async def test_task_add_edit_remove_move(w: World) -> None:
     edits = await events(w, incident, "task_edited")
     assert [e.data["op"] for e in edits] == ["added", "moved", "edited", "removed"]
     assert all(e.actor_id in (w.alice.id, w.bob.id) for e in edits)
+
+
+async def test_the_last_task_of_a_stage_is_renamed_not_removed(w: World) -> None:
+    """Every stage keeps at least one task, in a running incident as in its playbook."""
+    incident = await w.start_incident(w.alice, "Disk full")
+    ch = incident.channel_id
+    refused = (await w.command(w.bob, "task remove 2 1", ch))["text"]
+    assert "only task of its stage" in refused and "`/incident task edit`" in refused
+    current = await w.reload(incident)
+    assert [t.title for t in current.stages[1].tasks] == ["Confirm recovery"]
+    assert await events(w, incident, "task_edited") == []
+    assert lines(w, incident, "removed task") == []
+    assert (await w.command(w.bob, "task add 2 Watch the graphs", ch))["text"] == ""
+    assert (await w.command(w.bob, "task remove 2 1", ch))["text"] == ""
+    titles = [t.title for t in (await w.reload(incident)).stages[1].tasks]
+    assert titles == ["Watch the graphs"]
+    assert lines(w, incident, "@bob removed task 1 **Confirm recovery** from stage 2")
 
 
 async def test_task_assign_command_assigns_and_unassigns(w: World) -> None:
@@ -632,7 +657,6 @@ async def test_double_click_on_run_runs_once_and_run_again_later_works(w: World)
 async def test_double_click_on_next_stage_moves_once(w: World) -> None:
     incident = await w.start_incident(w.alice, "Three stages", playbook="Open outage")
     await w.command(w.alice, "check 1 1", incident.channel_id)
-    await w.command(w.alice, "task add 2 Patch", incident.channel_id)
     await w.command(w.alice, "check 2 1", incident.channel_id)
     nxt = stage_action(w, incident, "Next stage")
     await at_once(w, incident, (w.alice, nxt), (w.alice, nxt))

@@ -70,7 +70,7 @@ async def test_a_150_character_playbook_task_can_be_edited_in_an_incident(w: Wor
 EXPORT: dict[str, Any] = {
     "title": "Escalation",
     "checklists": [
-        {"title": "Later", "items": []},
+        {"title": "Later", "items": [{"title": "Write the review"}]},
         {"title": "Now", "items": [{"title": "Call the customer", "command": "/echo hi"}]},
     ],
 }
@@ -100,6 +100,21 @@ async def test_import_refuses_what_the_editor_refuses_in_the_same_words(w: World
     )
     said = "A task title must be 1 to 150 characters."
     assert said in reply and said in editor["errors"]["stages"]
+
+
+async def test_import_refuses_a_stage_without_tasks_as_the_editor_does(w: World) -> None:
+    """Every stage has at least one task, on every path: import, the editor, playbooks.yaml."""
+    empty = dict(EXPORT, checklists=[*EXPORT["checklists"], {"title": "Soon", "items": []}])
+    await w.mm.post_file(w.alice, w.town.id, "empty.json", json.dumps(empty).encode())
+    reply = (await w.command(w.alice, "playbook import"))["text"]
+    assert "checklists[2].items: A stage needs at least one task." in reply
+    assert "Nothing was imported" in reply
+    assert "Escalation" not in (await w.command(w.alice, "playbook list"))["text"]
+    await w.command(w.alice, "playbook create")
+    editor = await w.submit(
+        w.alice, {"title": "Soon", "stages": "## Now\n- Call\n## Soon", "reminder": "0"}
+    )
+    assert editor["errors"]["stages"] == "Line 3: A stage needs at least one task."
 
 
 # ---- case 4 and the rule: over-limit input is answered with the limit, on every path ---------

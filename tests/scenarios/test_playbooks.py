@@ -125,7 +125,7 @@ async def test_create_refuses_bad_input_field_by_field(w: World) -> None:
     assert errors["stages"].startswith("Line 2: after | comes the task's slash command")
     assert "Line 3: a stage heading is `## Title`" in errors["stages"]
     assert "Line 4: expected" in errors["stages"]
-    assert "Line 5" not in errors["stages"]  # a stage without tasks is fine on every path
+    assert "Line 5: A stage needs at least one task." in errors["stages"]  # as on every path
     assert "not a member of this team" in errors["invite"] and "dave" in errors["invite"]
     assert "reminder" in errors
     dialog = w.dialog(w.alice)
@@ -133,6 +133,8 @@ async def test_create_refuses_bad_input_field_by_field(w: World) -> None:
     assert duplicate["errors"] == {
         "title": "A playbook with this title already exists in this team."
     }
+    empty = await w.submit(w.alice, form("Fresh", stages=" \n"), dialog)
+    assert empty["errors"] == {"stages": "A playbook needs at least one stage."}
     long = await w.submit(w.alice, form("Fresh", stages="## S\n- t\n" * 400), dialog)
     assert "at most 3000 characters" in long["errors"]["stages"]
     assert "playbooks.yaml" in long["errors"]["stages"]
@@ -296,6 +298,34 @@ async def test_reload_with_a_good_then_a_broken_file(w: World) -> None:
     assert "`playbooks[0].title: a playbook created in chat already has this title" in clash
     await w.command(w.carol, "start")
     assert [o["text"] for o in w.start_options(w.carol)] == ["Fire drill"]
+
+
+async def test_reload_refuses_an_empty_file_and_a_stage_without_tasks(w: World) -> None:
+    """playbooks.yaml follows the rule of every path: at least one stage, each with a task;
+    an empty file is a mistake, not "no playbooks", and the last good set stays."""
+    file = Path(w.settings.playbooks_file)
+    before = [p.title for p in await w.app.services.playbooks.usable(w.team.id, w.alice.id)]
+    cases = {
+        "": "the file is empty: it needs a `playbooks:` list",
+        "# all in chat now\n": "the file is empty",
+        "severity_levels: [P1, P2]\n": "playbooks: missing: the file needs a `playbooks:` list",
+        "playbooks:\n  - title: Drill\n    team: acme\n": (
+            "playbooks[0]: stages: A playbook needs at least one stage."
+        ),
+        "playbooks:\n  - title: Drill\n    team: acme\n    stages:\n      - title: Go\n"
+        "        tasks: [{title: Run}]\n      - title: Later\n": (
+            "playbooks[0]: stages[1].tasks: A stage needs at least one task."
+        ),
+    }
+    for text, said in cases.items():
+        write(file, text)
+        reply = (await w.command(w.admin, "playbook reload"))["text"]
+        assert "was refused; the last good set" in reply and said in reply, (text, reply)
+        after = [p.title for p in await w.app.services.playbooks.usable(w.team.id, w.alice.id)]
+        assert after == before
+    write(file, "playbooks: []\n")  # on purpose: every playbook is made in chat
+    assert "Reloaded" in (await w.command(w.admin, "playbook reload"))["text"]
+    assert await w.app.services.playbooks.usable(w.team.id, w.alice.id) == []
 
 
 MATTERMOST_EXPORT = {
@@ -467,7 +497,8 @@ async def test_a_playbook_for_all_teams_is_offered_in_every_team_of_the_bot(tmp_
         assert incident.team_id == w.team.id
         # the same title named for one team as well is a clash, and the last good set stays
         (tmp_path / "playbooks.yaml").write_text(
-            yaml + "  - title: everywhere\n    team: acme\n    stages: []\n"
+            yaml
+            + "  - title: everywhere\n    team: acme\n    stages: [{title: S, tasks: [{title: t}]}]\n"
         )
         reply = await w.command(w.admin, "playbook reload")
         assert "playbooks[1].title: same title as playbooks[0]" in reply["text"]

@@ -118,7 +118,10 @@ async def test_start_with_a_name_prefills_it(w: World) -> None:
 
 
 async def test_caller_with_no_playbook_is_told_how_to_get_one(tmp_path: Path) -> None:
-    yaml = "playbooks:\n  - title: Only alice\n    team: acme\n    members: ['@alice']\n"
+    yaml = (
+        "playbooks:\n  - title: Only alice\n    team: acme\n    members: ['@alice']\n"
+        "    stages: [{title: Triage, tasks: [{title: Ack}]}]\n"
+    )
     async with world(tmp_path, playbooks=yaml) as w:
         reply = await w.command(w.carol, "start")
         assert "no playbook" in reply["text"]
@@ -129,6 +132,7 @@ async def test_invite_failures_are_reported_to_the_reporter(tmp_path: Path) -> N
     yaml = (
         "playbooks:\n  - title: Invites\n    team: acme\n    team_wide: true\n"
         "    invite: ['@bob', '@dave']\n"
+        "    stages: [{title: Triage, tasks: [{title: Ack}]}]\n"
     )
     async with world(tmp_path, playbooks=yaml) as w:
         incident = await w.start_incident(w.alice, "Invite test", playbook="Invites")

@@ -46,6 +46,21 @@ def test_good_file_parses_and_normalises_names() -> None:
         ("playbooks: [\n", "line"),
         ("- just a list", "top level"),
         (GOOD + GOOD.replace("playbooks:\n", ""), "duplicate"),
+        (
+            GOOD.replace("          - title: Ack\n            command: /echo hi\n", "").replace(
+                "tasks:", "tasks: []"
+            ),
+            "playbooks[0]: stages[0].tasks: A stage needs at least one task.",
+        ),
+        (
+            GOOD.replace("      - title: Triage\n", "      - title: Triage\n      - title: Fix\n"),
+            "playbooks[0]: stages[0].tasks: A stage needs at least one task.",
+        ),
+        (
+            GOOD.split("    stages:")[0],
+            "playbooks[0]: stages: A playbook needs at least one stage.",
+        ),
+        (GOOD.split("    stages:")[0] + "    stages: []\n", "playbooks[0]: stages: A playbook"),
     ],
 )
 def test_bad_files_name_the_path_and_reason(text: str, problem: str) -> None:
@@ -54,8 +69,26 @@ def test_bad_files_name_the_path_and_reason(text: str, problem: str) -> None:
     assert any(problem in p for p in info.value.problems), info.value.problems
 
 
-def test_empty_file_is_no_playbooks() -> None:
-    assert parse("", F).playbooks == []
+@pytest.mark.parametrize(
+    "text", ["", "\n# only a comment\n", "playbooks:\n", "severity_levels: [P1, P2]\n"]
+)
+def test_an_empty_file_or_one_without_the_playbooks_list_is_refused(text: str) -> None:
+    """An empty file is a mistake, not "no playbooks": it says what the file needs."""
+    with pytest.raises(PlaybookFileError) as info:
+        parse(text, F)
+    assert len(info.value.problems) == 1
+    assert "needs a `playbooks:` list" in info.value.problems[0]
+
+
+def test_without_the_playbooks_list_the_rest_of_the_file_is_checked_too() -> None:
+    with pytest.raises(PlaybookFileError) as info:
+        parse("severity_levels: [P1, P1]\n", F)
+    assert info.value.problems[0].startswith("playbooks: missing")
+    assert "distinct" in info.value.problems[1]
+
+
+def test_an_explicit_empty_list_says_all_playbooks_are_made_in_chat() -> None:
+    assert parse("playbooks: []\nseverity_levels: [P1, P2]\n", F).playbooks == []
 
 
 def test_the_readme_example_is_a_valid_file_and_line_format() -> None:

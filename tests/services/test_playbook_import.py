@@ -79,7 +79,10 @@ def test_playbooks_export_v1_with_members_and_rounded_reminder() -> None:
         "public": True,
         "members": [{"user_id": U1, "roles": ["playbook_admin"]}],
         "invited_user_ids": [U2],
-        "checklists": [{"title": "A", "items": [{"title": "x", "due_date": 5}]}, {"title": "B"}],
+        "checklists": [
+            {"title": "A", "items": [{"title": "x", "due_date": 5}]},
+            {"title": "B", "items": [{"title": "y"}]},
+        ],
         "metrics": [{"title": "Time to ack", "type": "metric_duration"}],
         "version": 1,
     }
@@ -88,7 +91,8 @@ def test_playbooks_export_v1_with_members_and_rounded_reminder() -> None:
     assert draft.member_ids == [U1] and draft.invite_ids == [U2]
     assert draft.reminder_minutes == 60 and draft.notes == [("reminder_rounded", "120|60")]
     assert draft.unmapped == ["checklists.items.due_date", "metrics"]
-    assert [s.title for s in draft.stages] == ["A", "B"] and draft.stages[1].tasks == ()
+    assert [s.title for s in draft.stages] == ["A", "B"]
+    assert draft.stages[1].tasks == (TaskTemplate(title="y"),)
 
 
 @pytest.mark.parametrize(
@@ -105,7 +109,23 @@ def test_playbooks_export_v1_with_members_and_rounded_reminder() -> None:
             "title: The playbook title must be 1 to",
         ),
         ('{"title": "x", "checklists": [3]}', "import_invalid", "checklists[0]: must be an object"),
-        ('{"title": 5, "checklists": [{"title": "s"}]}', "import_invalid", "title: must be text"),
+        (
+            '{"title": 5, "checklists": [{"title": "s", "items": [{"title": "t"}]}]}',
+            "import_invalid",
+            "title: must be text",
+        ),
+        ('{"title": "x", "checklists": []}', "import_invalid", "checklists: A playbook needs"),
+        (
+            '{"title": "x", "checklists": [{"title": "s", "items": [{"title": "t"}]},'
+            ' {"title": "Later", "items": []}]}',
+            "import_invalid",
+            "checklists[1].items: A stage needs at least one task.",
+        ),
+        (
+            "playbooks:\n  - title: x\n    team: t\n    stages: [{title: s}]\n",
+            "import_invalid",
+            "playbooks[0]: stages[0].tasks: A stage needs at least one task.",
+        ),
         ("playbooks: []", "import_one_playbook", ""),
         ("playbooks:\n  - title: x\n", "import_invalid", "playbooks[0].team"),
         ("x" * (512 * 1024 + 1), "import_too_big", ""),
