@@ -83,7 +83,7 @@ def intake_once(intake: Intake, raw: str) -> str | None:
     if message is None:
         return None
     if message.via == "dm":
-        return dm_text(message.message)
+        return dm_text(message.message, "warroom")
     return mention_text(message.message, "warroom")
 
 

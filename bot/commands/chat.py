@@ -21,7 +21,8 @@ an hour) that runs the command again from the click, whose trigger id opens it.
 
 Safety, in order: posts by bots, webhooks and the system never get here (see
 :func:`bot.transport.conversation.addressed`); a sender whose account is a bot is ignored;
-a message already handled (by post id, stored) is not run again; a person sending faster
+a channel message that has warroom in ``mentions`` without naming it (``@here``,
+``@channel``, ``@all``, a mention key) is not for it and costs nothing; a message already handled (by post id, stored) is not run again; a person sending faster
 than :class:`bot.domain.ratelimit.RateLimiter` allows is told once, then ignored until the
 bucket refills. Edits (``post_edited``) are never read, so editing never re-runs.
 """
@@ -126,6 +127,13 @@ class Conversation:
         if sender.is_bot or sender.delete_at:
             log.info("chat_ignored_bot", user_id=msg.user_id, post_id=msg.post_id)
             return
+        text = (
+            dm_text(msg.message, self.bot_username)
+            if msg.via == "dm"
+            else mention_text(msg.message, self.bot_username)
+        )
+        if text is None:  # in `mentions` by @here/@channel/@all or a keyword: not spoken to
+            return
         now = svc.clock.now_ms()
         if not await self._store.claim_message(msg.post_id, now=now):
             log.info("chat_duplicate", post_id=msg.post_id)
@@ -140,15 +148,13 @@ class Conversation:
             log.info("chat_rate_limited", user_id=msg.user_id, told=True)
             await self._answer(msg, Reply(texts.slow_down(self.limiter.wait_s(msg.user_id))))
             return
-        text = (
-            dm_text(msg.message)
-            if msg.via == "dm"
-            else mention_text(msg.message, self.bot_username)
-        )
-        if text is None:  # mentioned by a rule other than @name (a keyword): not a command
-            return
-        if not text.strip() and msg.via == "mention":
-            await self._answer(msg, Reply(texts.empty_mention(self.bot_username)))
+        if not text.strip():  # a bare mention; a DM holding only a file or punctuation
+            empty = (
+                texts.empty_mention(self.bot_username)
+                if msg.via == "mention"
+                else texts.not_a_command("", None, chat=True)
+            )
+            await self._answer(msg, Reply(empty))
             return
         if len(text) > MAX_TEXT:  # the same limit as the slash command's text
             await self._answer(msg, Reply(too_long(COMMAND_TEXT, len(text))))

@@ -31,6 +31,14 @@ def test_a_direct_message_is_the_text_after_the_trigger(message: str, command: s
     assert dm_text(message) == command
 
 
+@pytest.mark.parametrize(
+    ("message", "command"),
+    [("@warroom list", "list"), ("  @WarRoom: list", "list"), ("list @warroom", "list @warroom")],
+)
+def test_a_direct_message_may_start_with_the_mention(message: str, command: str) -> None:
+    assert dm_text(message, "warroom") == command
+
+
 def test_the_parser_forgives_case_and_spaces_like_the_slash_command() -> None:
     assert split(dm_text("  Incident   LIST "))[0] == "list"
     assert split(dm_text("STATS    30 "))[:2] == ("stats", ["30"])
@@ -47,9 +55,20 @@ def test_the_parser_forgives_case_and_spaces_like_the_slash_command() -> None:
         ("@warroomx help", None),
         ("mail me at x@warroom.io", None),
         ("no mention here", None),
+        ("**@warroom** list", "list"),
+        ("@warroom_ list", "list"),
+        ("@warroom... list", "list"),
+        ("see.@warroom list", "list"),  # split at `.` like the server does
+        ("`@warroom list` or @warroom help", "help"),  # code is not read
+        ("```\n@warroom list\n```", None),
+        (":@warroom: list", None),  # an emoji, not a mention
+        ("@warroom.io list", None),  # someone else's name
+        ("@warroom-bot list", None),
     ],
 )
-def test_a_mention_is_the_text_after_the_first_mention(message: str, command: str | None) -> None:
+def test_a_mention_is_the_text_after_the_first_mention_the_server_counts(
+    message: str, command: str | None
+) -> None:
     assert mention_text(message, "warroom") == command
 
 

@@ -321,3 +321,53 @@ async def test_dms_written_while_the_stream_was_down_are_answered_once_after_it(
     await delivered(w)
     names = [i.name for i in await w.app.services.incidents.store.list_team(w.team.id)]
     assert sorted(names) == ["Live one", "While away"]
+
+
+# ---- what counts as talking to warroom --------------------------------------------------
+
+
+async def test_a_channel_wide_mention_is_not_a_command_and_costs_nothing(w: World) -> None:
+    """@here/@channel/@all put warroom in the event's ``mentions`` (5.36 app/notification.go
+    addMentionKeywordsForUser: channel mentions are on by default, @here while online), but
+    nobody spoke to it: no answer, and no share of the person's rate limit."""
+    limiter = w.app.chat.conversation.limiter
+    limiter.refill_ms = 10**9  # no refill during the test, however slow the machine
+    for i in range(limiter.burst + 2):
+        await say(w, w.alice, w.town.id, f"@here deploy {i} is done")
+    assert bot_posts(w, dm_channel_id(w, w.alice)) == []
+    await say(w, w.alice, w.town.id, "@warroom list")
+    assert "faster" not in last_answer(w, w.alice)["message"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "**@warroom** list",  # markdown around the mention: the server reads the text
+        "@warroom_ list",  # a trailing `_` ends the name (processText strips .-:_)
+        "`@warroom` is our bot; @warroom list",  # a mention in code is no mention
+        "@warroom - list",
+    ],
+)
+async def test_a_mention_written_any_way_the_server_reads_it_runs_the_command(
+    w: World, message: str
+) -> None:
+    """Rule: warroom finds its mention the way Mattermost 5.36 does (app/notification.go
+    processText: words split at characters a name cannot hold, ``.-:_`` trimmed, markdown
+    code not read) and takes the command from the text after it."""
+    typed = await slash(w, w.alice, "list", w.town.id)
+    await say(w, w.alice, w.town.id, message)
+    assert last_answer(w, w.alice)["message"] == typed
+
+
+async def test_a_dm_that_starts_with_the_mention_is_the_command_after_it(w: World) -> None:
+    """People write `@warroom list` in the DM too, out of habit."""
+    typed = await slash(w, w.alice, "list", dm_channel_id(w, w.alice))
+    await dm(w, w.alice, "@warroom list")
+    assert last_answer(w, w.alice)["message"] == typed
+
+
+async def test_a_dm_with_only_a_file_gets_the_short_pointer_not_the_manual(w: World) -> None:
+    await w.mm.post_file(w.alice, dm_channel_id(w, w.alice), "graph.png", b"\x89PNG")
+    await delivered(w)
+    answer = last_answer(w, w.alice)["message"]
+    assert "didn't catch a command" in answer and "/incident announce" not in answer
