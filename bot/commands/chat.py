@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from bot.domain.limits import COMMAND_TEXT
 from bot.domain.ratelimit import RateLimiter, Verdict
+from bot.errors import NotFound
 from bot.interactions.router import ActionRequest, ActionResponse, InteractionRouter
 from bot.interactions.signing import Claims
 from bot.log import get_logger
@@ -127,11 +128,8 @@ class Conversation:
         if sender.is_bot or sender.delete_at:
             log.info("chat_ignored_bot", user_id=msg.user_id, post_id=msg.post_id)
             return
-        text = (
-            dm_text(msg.message, self.bot_username)
-            if msg.via == "dm"
-            else mention_text(msg.message, self.bot_username)
-        )
+        name = await self._own_name()
+        text = dm_text(msg.message, name) if msg.via == "dm" else mention_text(msg.message, name)
         if text is None:  # in `mentions` by @here/@channel/@all or a keyword: not spoken to
             return
         now = svc.clock.now_ms()
@@ -150,7 +148,7 @@ class Conversation:
             return
         if not text.strip():  # a bare mention; a DM holding only a file or punctuation
             empty = (
-                texts.empty_mention(self.bot_username)
+                texts.empty_mention(name)
                 if msg.via == "mention"
                 else texts.not_a_command("", None, chat=True)
             )
@@ -165,7 +163,7 @@ class Conversation:
             await self._answer(msg, Reply(exc.text))
             return
         reply = await run_command(svc, self._router, req)
-        await self._answer(msg, self._for_chat(req, reply))
+        await self._answer(msg, self._for_chat(req, reply, name))
         self.last_latency_ms = (time.perf_counter() - started) * 1000
         log.info("chat_answered", via=msg.via, post_id=msg.post_id, ms=round(self.last_latency_ms))
 
@@ -195,6 +193,15 @@ class Conversation:
                     await self.on_message(message)
                 except Exception:  # one message must not stop the others
                     log.exception("chat_catch_up_failed", post_id=post.id)
+
+    async def _own_name(self) -> str:
+        """warroom's username as the server has it now: an admin may rename the bot, and
+        Mattermost then mentions it by the new name only (``user_updated`` keeps the
+        directory current); the name read at start if the server cannot say."""
+        try:
+            return (await self._svc.directory.user(self._svc.bot_user_id)).username
+        except (NotFound, ChatRefused):
+            return self.bot_username
 
     # ---- the request ------------------------------------------------------------------
     async def _request(self, msg: ChatMessage, text: str) -> CommandRequest:
@@ -245,7 +252,7 @@ class Conversation:
         return teams
 
     # ---- the answer -------------------------------------------------------------------
-    def _for_chat(self, req: CommandRequest, reply: Reply) -> Reply:
+    def _for_chat(self, req: CommandRequest, reply: Reply, name: str) -> Reply:
         """Turn a dialog wish into its button; put the chat hint above the help."""
         if reply.dialog_title:
             if len(req.text) > RERUN_MAX_TEXT:
@@ -256,7 +263,7 @@ class Conversation:
             )
         sub, args, _ = split(req.text)
         if sub in ("", "help") and reply.text:
-            reply.text = texts.chat_help_intro(self.bot_username) + "\n\n" + reply.text
+            reply.text = texts.chat_help_intro(name) + "\n\n" + reply.text
         if req.via == "mention" and sub in THREAD_ANSWERS and not args and not reply.refused:
             reply.in_channel = True  # about this channel's incident: for everyone in it
         return reply

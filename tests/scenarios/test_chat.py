@@ -371,3 +371,15 @@ async def test_a_dm_with_only_a_file_gets_the_short_pointer_not_the_manual(w: Wo
     await delivered(w)
     answer = last_answer(w, w.alice)["message"]
     assert "didn't catch a command" in answer and "/incident announce" not in answer
+
+
+async def test_after_the_bot_is_renamed_its_new_mention_is_understood(w: World) -> None:
+    """An admin renames the bot (``user_updated``): Mattermost now mentions it by the new
+    name only, so warroom must read its name as the server has it, not as it was at start."""
+    await w.mm.rename_user(w.admin, w.bot, "incidents")
+    await delivered(w)
+    typed = await slash(w, w.alice, "list", w.town.id)
+    await say(w, w.alice, w.town.id, "@incidents list")
+    assert last_answer(w, w.alice)["message"] == typed
+    await dm(w, w.alice, "help")
+    assert "`@incidents`" in last_answer(w, w.alice)["message"]
