@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.domain.limits import COMMAND_TEXT
-from bot.domain.ratelimit import RateLimiter, Verdict
+from bot.domain.ratelimit import MissStreak, RateLimiter, Verdict
 from bot.errors import NotFound
 from bot.interactions.router import ActionRequest, ActionResponse, InteractionRouter
 from bot.interactions.signing import Claims
@@ -117,6 +117,7 @@ class Conversation:
         self.bot_username = bot_username
         self._store = store
         self.limiter = limiter or RateLimiter()
+        self.misses = MissStreak()
         self._teams: tuple[int, list[Team]] = (-TEAMS_TTL_MS, [])
         self.last_latency_ms = 0.0
 
@@ -138,6 +139,14 @@ class Conversation:
             return
         if msg.via == "dm":
             await self._store.remember_dm(msg.channel_id, now=now)
+        sub = split(text)[0]
+        missed = not sub or self._router.get(sub) is None
+        miss = self.misses.miss(msg.user_id, now) if missed else None
+        if miss is Verdict.QUIET:  # no command, again: stay quiet, or we might loop
+            log.info("chat_quiet_no_command", user_id=msg.user_id, post_id=msg.post_id)
+            return
+        if not missed:
+            self.misses.hit(msg.user_id)
         verdict = self.limiter.take(msg.user_id, now)
         if verdict is Verdict.QUIET:
             log.info("chat_rate_limited", user_id=msg.user_id, told=False)
@@ -152,7 +161,7 @@ class Conversation:
                 if msg.via == "mention"
                 else texts.not_a_command("", None, chat=True)
             )
-            await self._answer(msg, Reply(empty))
+            await self._answer(msg, _last_pointer(Reply(empty), miss))
             return
         if len(text) > MAX_TEXT:  # the same limit as the slash command's text
             await self._answer(msg, Reply(too_long(COMMAND_TEXT, len(text))))
@@ -160,10 +169,10 @@ class Conversation:
         try:
             req = await self._request(msg, text)
         except _NoTeam as exc:
-            await self._answer(msg, Reply(exc.text))
+            await self._answer(msg, _last_pointer(Reply(exc.text), miss))
             return
         reply = await run_command(svc, self._router, req)
-        await self._answer(msg, self._for_chat(req, reply, name))
+        await self._answer(msg, _last_pointer(self._for_chat(req, reply, name), miss))
         self.last_latency_ms = (time.perf_counter() - started) * 1000
         log.info("chat_answered", via=msg.via, post_id=msg.post_id, ms=round(self.last_latency_ms))
 
@@ -282,6 +291,14 @@ class Conversation:
             await chat.create_post(msg.channel_id, reply.text, props=props, root_id=root)
         else:
             await self._svc.notifier.tell(msg.user_id, msg.channel_id, reply.text, props)
+
+
+def _last_pointer(reply: Reply, miss: Verdict | None) -> Reply:
+    """The answer to a message that is no command; the last of a streak says warroom
+    will now wait for a command (see :class:`bot.domain.ratelimit.MissStreak`)."""
+    if miss is Verdict.TELL:
+        reply.text = f"{reply.text}\n\n{texts.quiet_until_a_command()}"
+    return reply
 
 
 def rerun_button(svc: Services, req: CommandRequest, title: str) -> list[dict[str, Any]]:

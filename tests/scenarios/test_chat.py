@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fake_clock import FakeClock
 from tests.scenarios.chatting import (
     bot_posts,
     delivered,
@@ -16,7 +18,7 @@ from tests.scenarios.chatting import (
     say,
     slash,
 )
-from tests.scenarios.harness import World
+from tests.scenarios.harness import World, world
 
 
 def acks(w: World, post_id: str) -> list[str]:
@@ -383,3 +385,25 @@ async def test_after_the_bot_is_renamed_its_new_mention_is_understood(w: World) 
     assert last_answer(w, w.alice)["message"] == typed
     await dm(w, w.alice, "help")
     assert "`@incidents`" in last_answer(w, w.alice)["message"]
+
+
+async def test_an_account_that_auto_replies_to_warroom_does_not_loop_with_it(
+    tmp_path: Path,
+) -> None:
+    """Rule: warroom answers at most three messages in a row that are no command; the
+    third answer says so, and it stays quiet to such messages until a command comes.
+    An integration using a person's account (not marked as a bot) that answers every
+    message it gets would otherwise keep a DM going forever at the rate limit's pace."""
+    clock = FakeClock()
+    async with world(tmp_path, clock=clock) as w:
+        await dm(w, w.alice, "hello")
+        for _ in range(60):  # five minutes of an auto-responder answering each answer
+            clock.advance(seconds=5)
+            await dm(w, w.alice, "Auto-reply: I'm away until Monday.")
+        answers = bot_posts(w, dm_channel_id(w, w.alice))
+        assert len(answers) == 3
+        assert "until you send a command" in answers[-1]["message"]
+        await dm(w, w.alice, "list")  # a command: answered, and pointers are back
+        assert "ongoing incidents" in last_answer(w, w.alice)["message"]
+        await dm(w, w.alice, "hello again")
+        assert "don't know `hello`" in last_answer(w, w.alice)["message"]
