@@ -167,7 +167,7 @@ class Conversation:
             await self._answer(msg, Reply(too_long(COMMAND_TEXT, len(text))))
             return
         try:
-            req = await self._request(msg, text)
+            req = await self._request(msg, text, needs_team=not missed)
         except _NoTeam as exc:
             await self._answer(msg, _last_pointer(Reply(exc.text), miss))
             return
@@ -213,8 +213,8 @@ class Conversation:
             return self.bot_username
 
     # ---- the request ------------------------------------------------------------------
-    async def _request(self, msg: ChatMessage, text: str) -> CommandRequest:
-        team = await self._team(msg, text)
+    async def _request(self, msg: ChatMessage, text: str, *, needs_team: bool) -> CommandRequest:
+        team = await self._team(msg, text, needs_team=needs_team)
         if not msg.team_id:  # a DM may name its team at the end: `list in acme`
             stripped, named = team_suffix(text)
             if named == team.name.lower():
@@ -232,7 +232,9 @@ class Conversation:
             root_id=msg.root_id,
         )
 
-    async def _team(self, msg: ChatMessage, text: str) -> Team:
+    async def _team(self, msg: ChatMessage, text: str, *, needs_team: bool) -> Team:
+        """The team ``msg`` acts in; raises :class:`_NoTeam` with the question to ask.
+        ``needs_team=False`` (no command, only the pointer to answer): any shared team."""
         teams = await self._bot_teams()
         if msg.team_id:
             for team in teams:
@@ -246,7 +248,7 @@ class Conversation:
             for team in shared:
                 if team.name.lower() == named:
                     return team
-        if len(shared) == 1:
+        if len(shared) == 1 or (shared and not needs_team):
             return shared[0]
         if not shared:
             raise _NoTeam(texts.no_shared_team())

@@ -187,6 +187,9 @@ async def test_a_dm_names_its_team_when_the_person_shares_several(w: World) -> N
     assert "Outage" in last_answer(w, w.alice)["message"]
     await dm(w, w.alice, "playbook list in ops")
     assert "Outage" not in last_answer(w, w.alice)["message"]
+    # a word that is no command needs no team: the did-you-mean, not the team question
+    await dm(w, w.alice, "chekc 1 1")
+    assert "Did you mean `check`?" in last_answer(w, w.alice)["message"]
     # someone who shares no team with the bot is told so
     await dm(w, w.dave, "list")
     assert "share no team" in last_answer(w, w.dave)["message"]
