@@ -20,10 +20,10 @@ from bot.errors import InputError
 # (``@warroom, list``, ``**@warroom** list``, ``@warroom - list``), then ``/incident``.
 _LEAD = re.compile(r"^(?:[^\w/\"'~@]|_)*(?:/?incident\b)?\s*", re.IGNORECASE)
 _HEAD_GAP = re.compile(r"^(\S+)\s+")
-_TEAM_SUFFIX = re.compile(r"\s+in\s+~?([a-z0-9][a-z0-9_\-]{0,63})\s*$", re.IGNORECASE)
+_TEAM_NAME = re.compile(r"~?([a-z0-9][a-z0-9_\-]{0,63})", re.IGNORECASE)
 # 5.36 app/notification.go processText: a word is a run of letters, digits and ``:.-_@``.
 _WORD = re.compile(r"[\w:.\-@]+")
-_CODE = re.compile(r"(`+).+?\1", re.DOTALL)  # inline code and fences: not read for mentions
+_BACKTICKS = re.compile(r"`+")
 _SUFFIX_CHARS = ".-:_"
 _SPLIT_CHARS = re.compile(r"[.\-:]")
 _LEADING_MENTION = re.compile(r"[^\w@]*@[\w.\-]+")  # nothing but a mention before the end
@@ -68,7 +68,7 @@ def mention_end(message: str, username: str) -> int | None:
     word is also tried in pieces split at ``.-:`` (``see.@warroom``).
     """
     wanted = "@" + username.lower()
-    text = _CODE.sub(lambda m: " " * len(m.group(0)), message)
+    text = without_code(message)
     for found in _WORD.finditer(text):
         word, start = found.group(0), found.start()
         if len(word) > 1 and word[0] == ":" and word[-1] == ":":
@@ -97,10 +97,40 @@ def team_suffix(text: str) -> tuple[str, str]:
 
     The caller checks that the word names a team; if not, the text is used unchanged.
     """
-    found = _TEAM_SUFFIX.search(text)
-    if found is None or found.start() == 0:
+    parts = text.rsplit(maxsplit=2)  # one pass; a regex search here was quadratic in spaces
+    if len(parts) < 3 or parts[1].lower() != "in":
         return text, ""
-    return text[: found.start()].rstrip(), found.group(1).lower()
+    name = _TEAM_NAME.fullmatch(parts[2])
+    return (parts[0], name.group(1).lower()) if name else (text, "")
+
+
+def without_code(message: str) -> str:
+    """``message`` with its code spans (fences too) blanked, offsets kept: what the server
+    does not read for mentions. CommonMark's pairing: a run of n backticks closes at the
+    next run of exactly n; a run without one is plain text, and the runs after it may still
+    pair. Linear in the message (a regex for this backtracks without end on backticks).
+    """
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(message)]
+    if len(runs) < 2:
+        return message
+    following: list[int | None] = [None] * len(runs)  # the next run of the same length
+    last_of_length: dict[int, int] = {}
+    for i in range(len(runs) - 1, -1, -1):
+        length = runs[i][1] - runs[i][0]
+        following[i] = last_of_length.get(length)
+        last_of_length[length] = i
+    pieces: list[str] = []
+    kept, i = 0, 0
+    while i < len(runs):
+        j = following[i]
+        if j is None:
+            i += 1
+            continue
+        start, end = runs[i][0], runs[j][1]
+        pieces += [message[kept:start], " " * (end - start)]
+        kept, i = end, j + 1
+    pieces.append(message[kept:])
+    return "".join(pieces)
 
 
 def suggest(word: str, names: Iterable[str]) -> str | None:

@@ -115,3 +115,34 @@ def test_an_incomplete_one_line_start_is_refused_with_its_form(rest: str) -> Non
     with pytest.raises(InputError) as caught:
         one_line_start(rest)
     assert caught.value.reason == "one_line_start"
+
+
+POST_MAX = 16383  # 5.36 model.POST_MESSAGE_MAX_RUNES_V2: the longest message anyone can send
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "`" * POST_MAX,
+        "``a" * (POST_MAX // 3),
+        "a" + " " * (POST_MAX - 2) + "b",
+        "a" + " \t" * (POST_MAX // 2 - 1) + "x",
+        "@warroom " + "x." * (POST_MAX // 2 - 5),
+    ],
+)
+def test_reading_a_message_takes_time_linear_in_its_length(message: str) -> None:
+    """Rule: the chat language reads any message, up to the longest the server accepts,
+    in one pass (the event loop must never stall on what a person types). Before, a DM of
+    backticks took minutes in the code-span search and one of spaces seconds in the team
+    suffix search, both quadratic or worse."""
+    assert mention_text(message, "warroom") is not None or "@warroom" not in message
+    assert isinstance(dm_text(message, "warroom"), str)
+    assert team_suffix(message)[1] == ""
+
+
+def test_code_spans_pair_backtick_runs_of_the_same_length() -> None:
+    """CommonMark: a span closes at the next run of as many backticks; an unmatched run is
+    literal text and the runs after it may still pair up."""
+    assert mention_text("``` `@warroom list` @warroom help", "warroom") == "help"
+    assert mention_text("`` @warroom list ``", "warroom") is None
+    assert mention_text("`` @warroom list `", "warroom") == "list `"
