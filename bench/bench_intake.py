@@ -11,7 +11,8 @@ Run from the repository root:  .venv/bin/python -m bench.bench_intake [--events 
    and as a ratio to a baseline measured in the same run on the same frames: a bare
    ``json.loads`` of each frame (no nested decode, no model).
 2. Latency, in the double: K direct messages ("list") from a person, from the moment the
-   double emits the frame until warroom's reply post exists in the double.
+   person posts (the double stores the post and emits its frame in the same call) until
+   warroom's reply post exists in the double: an upper bound of frame to reply.
 
 Prints one summary line.
 """
@@ -83,7 +84,7 @@ def intake_once(intake: Intake, raw: str) -> str | None:
     if message is None:
         return None
     if message.via == "dm":
-        return dm_text(message.message)
+        return dm_text(message.message, "warroom")
     return mention_text(message.message, "warroom")
 
 
@@ -104,7 +105,7 @@ def measure_intake(frames: list[str]) -> tuple[float, float, int]:
 
 
 async def measure_latency(dms: int) -> list[float]:
-    """Milliseconds from the DM's frame to warroom's reply post, in the double."""
+    """Milliseconds from the person's DM (stored, its frame emitted) to warroom's reply post."""
     from tests.scenarios.chatting import dm_channel_id
     from tests.scenarios.harness import world
 
@@ -134,7 +135,7 @@ def summary(rate: float, base: float, found: int, events: int, latencies: list[f
     return (
         f"intake: {rate:,.0f} posted events/s on one core ({verdict} the {GOAL:,}/s goal;"
         f" {rate / base:.2f}x the rate of a bare json.loads of the frames, {base:,.0f}/s;"
-        f" {events:,} frames, {found:,} commands) | frame->reply in the double:"
+        f" {events:,} frames, {found:,} commands) | DM->reply in the double:"
         f" median {statistics.median(ordered):.1f} ms, p95 {p95:.1f} ms over {len(latencies)} DMs"
     )
 

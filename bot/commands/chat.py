@@ -21,7 +21,8 @@ an hour) that runs the command again from the click, whose trigger id opens it.
 
 Safety, in order: posts by bots, webhooks and the system never get here (see
 :func:`bot.transport.conversation.addressed`); a sender whose account is a bot is ignored;
-a message already handled (by post id, stored) is not run again; a person sending faster
+a channel message that has warroom in ``mentions`` without naming it (``@here``,
+``@channel``, ``@all``, a mention key) is not for it and costs nothing; a message already handled (by post id, stored) is not run again; a person sending faster
 than :class:`bot.domain.ratelimit.RateLimiter` allows is told once, then ignored until the
 bucket refills. Edits (``post_edited``) are never read, so editing never re-runs.
 """
@@ -33,7 +34,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.domain.limits import COMMAND_TEXT
-from bot.domain.ratelimit import RateLimiter, Verdict
+from bot.domain.ratelimit import MissStreak, RateLimiter, Verdict
+from bot.errors import NotFound
 from bot.interactions.router import ActionRequest, ActionResponse, InteractionRouter
 from bot.interactions.signing import Claims
 from bot.log import get_logger
@@ -115,6 +117,7 @@ class Conversation:
         self.bot_username = bot_username
         self._store = store
         self.limiter = limiter or RateLimiter()
+        self.misses = MissStreak()
         self._teams: tuple[int, list[Team]] = (-TEAMS_TTL_MS, [])
         self.last_latency_ms = 0.0
 
@@ -126,12 +129,24 @@ class Conversation:
         if sender.is_bot or sender.delete_at:
             log.info("chat_ignored_bot", user_id=msg.user_id, post_id=msg.post_id)
             return
+        name = await self._own_name()
+        text = dm_text(msg.message, name) if msg.via == "dm" else mention_text(msg.message, name)
+        if text is None:  # in `mentions` by @here/@channel/@all or a keyword: not spoken to
+            return
         now = svc.clock.now_ms()
         if not await self._store.claim_message(msg.post_id, now=now):
             log.info("chat_duplicate", post_id=msg.post_id)
             return
         if msg.via == "dm":
             await self._store.remember_dm(msg.channel_id, now=now)
+        sub = split(text)[0]
+        missed = not sub or self._router.get(sub) is None
+        miss = self.misses.miss(msg.user_id, now) if missed else None
+        if miss is Verdict.QUIET:  # no command, again: stay quiet, or we might loop
+            log.info("chat_quiet_no_command", user_id=msg.user_id, post_id=msg.post_id)
+            return
+        if not missed:
+            self.misses.hit(msg.user_id)
         verdict = self.limiter.take(msg.user_id, now)
         if verdict is Verdict.QUIET:
             log.info("chat_rate_limited", user_id=msg.user_id, told=False)
@@ -140,26 +155,24 @@ class Conversation:
             log.info("chat_rate_limited", user_id=msg.user_id, told=True)
             await self._answer(msg, Reply(texts.slow_down(self.limiter.wait_s(msg.user_id))))
             return
-        text = (
-            dm_text(msg.message)
-            if msg.via == "dm"
-            else mention_text(msg.message, self.bot_username)
-        )
-        if text is None:  # mentioned by a rule other than @name (a keyword): not a command
-            return
-        if not text.strip() and msg.via == "mention":
-            await self._answer(msg, Reply(texts.empty_mention(self.bot_username)))
+        if not text.strip():  # a bare mention; a DM holding only a file or punctuation
+            empty = (
+                texts.empty_mention(name)
+                if msg.via == "mention"
+                else texts.not_a_command("", None, chat=True)
+            )
+            await self._answer(msg, _last_pointer(Reply(empty), miss))
             return
         if len(text) > MAX_TEXT:  # the same limit as the slash command's text
             await self._answer(msg, Reply(too_long(COMMAND_TEXT, len(text))))
             return
         try:
-            req = await self._request(msg, text)
+            req = await self._request(msg, text, needs_team=not missed)
         except _NoTeam as exc:
-            await self._answer(msg, Reply(exc.text))
+            await self._answer(msg, _last_pointer(Reply(exc.text), miss))
             return
         reply = await run_command(svc, self._router, req)
-        await self._answer(msg, self._for_chat(req, reply))
+        await self._answer(msg, _last_pointer(self._for_chat(req, reply, name), miss))
         self.last_latency_ms = (time.perf_counter() - started) * 1000
         log.info("chat_answered", via=msg.via, post_id=msg.post_id, ms=round(self.last_latency_ms))
 
@@ -190,9 +203,18 @@ class Conversation:
                 except Exception:  # one message must not stop the others
                     log.exception("chat_catch_up_failed", post_id=post.id)
 
+    async def _own_name(self) -> str:
+        """warroom's username as the server has it now: an admin may rename the bot, and
+        Mattermost then mentions it by the new name only (``user_updated`` keeps the
+        directory current); the name read at start if the server cannot say."""
+        try:
+            return (await self._svc.directory.user(self._svc.bot_user_id)).username
+        except (NotFound, ChatRefused):
+            return self.bot_username
+
     # ---- the request ------------------------------------------------------------------
-    async def _request(self, msg: ChatMessage, text: str) -> CommandRequest:
-        team = await self._team(msg, text)
+    async def _request(self, msg: ChatMessage, text: str, *, needs_team: bool) -> CommandRequest:
+        team = await self._team(msg, text, needs_team=needs_team)
         if not msg.team_id:  # a DM may name its team at the end: `list in acme`
             stripped, named = team_suffix(text)
             if named == team.name.lower():
@@ -210,7 +232,9 @@ class Conversation:
             root_id=msg.root_id,
         )
 
-    async def _team(self, msg: ChatMessage, text: str) -> Team:
+    async def _team(self, msg: ChatMessage, text: str, *, needs_team: bool) -> Team:
+        """The team ``msg`` acts in; raises :class:`_NoTeam` with the question to ask.
+        ``needs_team=False`` (no command, only the pointer to answer): any shared team."""
         teams = await self._bot_teams()
         if msg.team_id:
             for team in teams:
@@ -224,7 +248,7 @@ class Conversation:
             for team in shared:
                 if team.name.lower() == named:
                     return team
-        if len(shared) == 1:
+        if len(shared) == 1 or (shared and not needs_team):
             return shared[0]
         if not shared:
             raise _NoTeam(texts.no_shared_team())
@@ -239,7 +263,7 @@ class Conversation:
         return teams
 
     # ---- the answer -------------------------------------------------------------------
-    def _for_chat(self, req: CommandRequest, reply: Reply) -> Reply:
+    def _for_chat(self, req: CommandRequest, reply: Reply, name: str) -> Reply:
         """Turn a dialog wish into its button; put the chat hint above the help."""
         if reply.dialog_title:
             if len(req.text) > RERUN_MAX_TEXT:
@@ -250,7 +274,7 @@ class Conversation:
             )
         sub, args, _ = split(req.text)
         if sub in ("", "help") and reply.text:
-            reply.text = texts.chat_help_intro(self.bot_username) + "\n\n" + reply.text
+            reply.text = texts.chat_help_intro(name) + "\n\n" + reply.text
         if req.via == "mention" and sub in THREAD_ANSWERS and not args and not reply.refused:
             reply.in_channel = True  # about this channel's incident: for everyone in it
         return reply
@@ -269,6 +293,14 @@ class Conversation:
             await chat.create_post(msg.channel_id, reply.text, props=props, root_id=root)
         else:
             await self._svc.notifier.tell(msg.user_id, msg.channel_id, reply.text, props)
+
+
+def _last_pointer(reply: Reply, miss: Verdict | None) -> Reply:
+    """The answer to a message that is no command; the last of a streak says warroom
+    will now wait for a command (see :class:`bot.domain.ratelimit.MissStreak`)."""
+    if miss is Verdict.TELL:
+        reply.text = f"{reply.text}\n\n{texts.quiet_until_a_command()}"
+    return reply
 
 
 def rerun_button(svc: Services, req: CommandRequest, title: str) -> list[dict[str, Any]]:

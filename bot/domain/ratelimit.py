@@ -57,3 +57,38 @@ class RateLimiter:
     def _expire(self, now: int) -> None:
         full_after = self.burst * self.refill_ms
         self._buckets = {k: b for k, b in self._buckets.items() if now - b.at < full_after}
+
+
+MISSES_IN_A_ROW = 3  # answers to messages that are no command, before warroom goes quiet
+MISS_QUIET_MS = 60 * 60 * 1000  # and how long it stays quiet to them without a command
+
+
+class MissStreak:
+    """Loop breaker: how many messages in a row from one person were no command.
+
+    ``miss(key, now)`` for a message that is no command -> :class:`Verdict`: ``ALLOW`` (answer
+    with the pointer), ``TELL`` for the last answer before going quiet (say so), ``QUIET``
+    after that, until ``hit(key)`` (a command) or :data:`MISS_QUIET_MS` after the last
+    answer. A person reads three pointers and learns; something answering every answer
+    (an auto-reply on a person's account) stops getting any, so the exchange ends.
+    """
+
+    def __init__(self, *, limit: int = MISSES_IN_A_ROW, quiet_ms: int = MISS_QUIET_MS) -> None:
+        self.limit = limit
+        self.quiet_ms = quiet_ms
+        self._streaks: dict[str, tuple[int, int]] = {}  # key -> (answers given, last at ms)
+
+    def miss(self, key: str, now: int) -> Verdict:
+        count, at = self._streaks.get(key, (0, now))
+        if now - at >= self.quiet_ms:
+            count = 0
+        if count >= self.limit:
+            return Verdict.QUIET
+        if len(self._streaks) > 10_000:
+            self._streaks = {k: v for k, v in self._streaks.items() if now - v[1] < self.quiet_ms}
+        self._streaks[key] = (count + 1, now)
+        return Verdict.TELL if count + 1 == self.limit else Verdict.ALLOW
+
+    def hit(self, key: str) -> None:
+        """A command from ``key``: the streak is over."""
+        self._streaks.pop(key, None)

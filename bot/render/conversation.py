@@ -38,6 +38,14 @@ def chat_help_intro(bot_username: str) -> str:
     )
 
 
+def quiet_until_a_command() -> str:
+    """The end of the last pointer in a row (warroom then waits for a command)."""
+    return (
+        "That's three messages in a row I couldn't read as a command, so I'll stay quiet"
+        " until you send a command (`help` lists them)."
+    )
+
+
 def slow_down(seconds: int) -> str:
     return (
         f"You're sending me commands faster than I take them. Please wait about {seconds} s;"

@@ -31,6 +31,14 @@ def test_a_direct_message_is_the_text_after_the_trigger(message: str, command: s
     assert dm_text(message) == command
 
 
+@pytest.mark.parametrize(
+    ("message", "command"),
+    [("@warroom list", "list"), ("  @WarRoom: list", "list"), ("list @warroom", "list @warroom")],
+)
+def test_a_direct_message_may_start_with_the_mention(message: str, command: str) -> None:
+    assert dm_text(message, "warroom") == command
+
+
 def test_the_parser_forgives_case_and_spaces_like_the_slash_command() -> None:
     assert split(dm_text("  Incident   LIST "))[0] == "list"
     assert split(dm_text("STATS    30 "))[:2] == ("stats", ["30"])
@@ -47,9 +55,20 @@ def test_the_parser_forgives_case_and_spaces_like_the_slash_command() -> None:
         ("@warroomx help", None),
         ("mail me at x@warroom.io", None),
         ("no mention here", None),
+        ("**@warroom** list", "list"),
+        ("@warroom_ list", "list"),
+        ("@warroom... list", "list"),
+        ("see.@warroom list", "list"),  # split at `.` like the server does
+        ("`@warroom list` or @warroom help", "help"),  # code is not read
+        ("```\n@warroom list\n```", None),
+        (":@warroom: list", None),  # an emoji, not a mention
+        ("@warroom.io list", None),  # someone else's name
+        ("@warroom-bot list", None),
     ],
 )
-def test_a_mention_is_the_text_after_the_first_mention(message: str, command: str | None) -> None:
+def test_a_mention_is_the_text_after_the_first_mention_the_server_counts(
+    message: str, command: str | None
+) -> None:
     assert mention_text(message, "warroom") == command
 
 
@@ -96,3 +115,34 @@ def test_an_incomplete_one_line_start_is_refused_with_its_form(rest: str) -> Non
     with pytest.raises(InputError) as caught:
         one_line_start(rest)
     assert caught.value.reason == "one_line_start"
+
+
+POST_MAX = 16383  # 5.36 model.POST_MESSAGE_MAX_RUNES_V2: the longest message anyone can send
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "`" * POST_MAX,
+        "``a" * (POST_MAX // 3),
+        "a" + " " * (POST_MAX - 2) + "b",
+        "a" + " \t" * (POST_MAX // 2 - 1) + "x",
+        "@warroom " + "x." * (POST_MAX // 2 - 5),
+    ],
+)
+def test_reading_a_message_takes_time_linear_in_its_length(message: str) -> None:
+    """Rule: the chat language reads any message, up to the longest the server accepts,
+    in one pass (the event loop must never stall on what a person types). Before, a DM of
+    backticks took minutes in the code-span search and one of spaces seconds in the team
+    suffix search, both quadratic or worse."""
+    assert mention_text(message, "warroom") is not None or "@warroom" not in message
+    assert isinstance(dm_text(message, "warroom"), str)
+    assert team_suffix(message)[1] == ""
+
+
+def test_code_spans_pair_backtick_runs_of_the_same_length() -> None:
+    """CommonMark: a span closes at the next run of as many backticks; an unmatched run is
+    literal text and the runs after it may still pair up."""
+    assert mention_text("``` `@warroom list` @warroom help", "warroom") == "help"
+    assert mention_text("`` @warroom list ``", "warroom") is None
+    assert mention_text("`` @warroom list `", "warroom") == "list `"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fake_clock import FakeClock
 from tests.scenarios.chatting import (
     bot_posts,
     delivered,
@@ -16,7 +18,7 @@ from tests.scenarios.chatting import (
     say,
     slash,
 )
-from tests.scenarios.harness import World
+from tests.scenarios.harness import World, world
 
 
 def acks(w: World, post_id: str) -> list[str]:
@@ -185,6 +187,9 @@ async def test_a_dm_names_its_team_when_the_person_shares_several(w: World) -> N
     assert "Outage" in last_answer(w, w.alice)["message"]
     await dm(w, w.alice, "playbook list in ops")
     assert "Outage" not in last_answer(w, w.alice)["message"]
+    # a word that is no command needs no team: the did-you-mean, not the team question
+    await dm(w, w.alice, "chekc 1 1")
+    assert "Did you mean `check`?" in last_answer(w, w.alice)["message"]
     # someone who shares no team with the bot is told so
     await dm(w, w.dave, "list")
     assert "share no team" in last_answer(w, w.dave)["message"]
@@ -321,3 +326,87 @@ async def test_dms_written_while_the_stream_was_down_are_answered_once_after_it(
     await delivered(w)
     names = [i.name for i in await w.app.services.incidents.store.list_team(w.team.id)]
     assert sorted(names) == ["Live one", "While away"]
+
+
+# ---- what counts as talking to warroom --------------------------------------------------
+
+
+async def test_a_channel_wide_mention_is_not_a_command_and_costs_nothing(w: World) -> None:
+    """@here/@channel/@all put warroom in the event's ``mentions`` (5.36 app/notification.go
+    addMentionKeywordsForUser: channel mentions are on by default, @here while online), but
+    nobody spoke to it: no answer, and no share of the person's rate limit."""
+    limiter = w.app.chat.conversation.limiter
+    limiter.refill_ms = 10**9  # no refill during the test, however slow the machine
+    for i in range(limiter.burst + 2):
+        await say(w, w.alice, w.town.id, f"@here deploy {i} is done")
+    assert bot_posts(w, dm_channel_id(w, w.alice)) == []
+    await say(w, w.alice, w.town.id, "@warroom list")
+    assert "faster" not in last_answer(w, w.alice)["message"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "**@warroom** list",  # markdown around the mention: the server reads the text
+        "@warroom_ list",  # a trailing `_` ends the name (processText strips .-:_)
+        "`@warroom` is our bot; @warroom list",  # a mention in code is no mention
+        "@warroom - list",
+    ],
+)
+async def test_a_mention_written_any_way_the_server_reads_it_runs_the_command(
+    w: World, message: str
+) -> None:
+    """Rule: warroom finds its mention the way Mattermost 5.36 does (app/notification.go
+    processText: words split at characters a name cannot hold, ``.-:_`` trimmed, markdown
+    code not read) and takes the command from the text after it."""
+    typed = await slash(w, w.alice, "list", w.town.id)
+    await say(w, w.alice, w.town.id, message)
+    assert last_answer(w, w.alice)["message"] == typed
+
+
+async def test_a_dm_that_starts_with_the_mention_is_the_command_after_it(w: World) -> None:
+    """People write `@warroom list` in the DM too, out of habit."""
+    typed = await slash(w, w.alice, "list", dm_channel_id(w, w.alice))
+    await dm(w, w.alice, "@warroom list")
+    assert last_answer(w, w.alice)["message"] == typed
+
+
+async def test_a_dm_with_only_a_file_gets_the_short_pointer_not_the_manual(w: World) -> None:
+    await w.mm.post_file(w.alice, dm_channel_id(w, w.alice), "graph.png", b"\x89PNG")
+    await delivered(w)
+    answer = last_answer(w, w.alice)["message"]
+    assert "didn't catch a command" in answer and "/incident announce" not in answer
+
+
+async def test_after_the_bot_is_renamed_its_new_mention_is_understood(w: World) -> None:
+    """An admin renames the bot (``user_updated``): Mattermost now mentions it by the new
+    name only, so warroom must read its name as the server has it, not as it was at start."""
+    await w.mm.rename_user(w.admin, w.bot, "incidents")
+    await delivered(w)
+    typed = await slash(w, w.alice, "list", w.town.id)
+    await say(w, w.alice, w.town.id, "@incidents list")
+    assert last_answer(w, w.alice)["message"] == typed
+    await dm(w, w.alice, "help")
+    assert "`@incidents`" in last_answer(w, w.alice)["message"]
+
+
+async def test_an_account_that_auto_replies_to_warroom_does_not_loop_with_it(
+    tmp_path: Path,
+) -> None:
+    """Rule: warroom answers at most three messages in a row that are no command; the
+    third answer says so, and it stays quiet to such messages until a command comes.
+    An integration using a person's account (not marked as a bot) that answers every
+    message it gets would otherwise keep a DM going forever at the rate limit's pace."""
+    clock = FakeClock()
+    async with world(tmp_path, clock=clock) as w:
+        await dm(w, w.alice, "hello")
+        for _ in range(60):  # five minutes of an auto-responder answering each answer
+            clock.advance(seconds=5)
+            await dm(w, w.alice, "Auto-reply: I'm away until Monday.")
+        answers = bot_posts(w, dm_channel_id(w, w.alice))
+        assert len(answers) == 3
+        assert "until you send a command" in answers[-1]["message"]
+        await dm(w, w.alice, "list")  # a command: answered, and pointers are back
+        assert "ongoing incidents" in last_answer(w, w.alice)["message"]
+        await dm(w, w.alice, "hello again")
+        assert "don't know `hello`" in last_answer(w, w.alice)["message"]
