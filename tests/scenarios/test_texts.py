@@ -156,3 +156,26 @@ async def test_names_descriptions_and_titles_in_the_incident_channel_notify_nobo
     for post in w.mm.posts(ch):
         if post["user_id"] == w.bot.id:
             quiet(w, post, named=frozenset({w.alice.id}))  # warroom names the commander
+
+
+async def test_an_incident_name_is_the_name_the_server_shows(w: World) -> None:
+    """Kind 3: the server drops BIDI controls, line separators and the like from a channel's
+    display name (model.SanitizeUnicode); warroom's incident name is the same text, so what it
+    copies (announcement, card, list) reads like the channel in the sidebar and no hidden
+    right-to-left override reaches another channel. A name left empty by that is refused."""
+    await w.command(w.alice, "start")
+    started = await w.submit(
+        w.alice,
+        {"playbook": w.playbook_id("Outage"), "name": "Disk\u202e full\u2028", "description": ""},
+    )
+    assert started == {}, started
+    incident = await w.incident_named("Disk full")
+    channel = w.mm.channel(incident.channel_id)
+    assert channel is not None
+    assert incident.name == channel.display_name == "Disk full"
+    assert not any("\u202e" in m for m in w.messages(w.ops.id))
+    await w.command(w.alice, "start")
+    refused = await w.submit(
+        w.alice, {"playbook": w.playbook_id("Outage"), "name": "\u202e\u202d", "description": ""}
+    )
+    assert "name" in refused.get("errors", {}), refused
