@@ -50,7 +50,8 @@ _NAME_SPECIAL = re.compile(r"([\\`*~\[\]])|_(?![^\W_])|(?<![^\W_])_")
 # Parts of a text the server never reads for mentions, and that a word joiner would change
 # or break (shared/markdown: only plain text nodes are read): closed fenced code blocks, code
 # spans (on one line, not opened by an escaped backtick), the target of an inline link, and
-# an autolinked URL (allowed scheme, a host without "_", the rest up to a blank or "<").
+# an autolinked URL (allowed scheme or "www.", a host without "_", the rest up to a blank or
+# "<").
 _FENCED = re.compile(
     r"^ {0,3}(?P<fence>`{3,}|~{3,})[^\n]*\n(?:.*\n)*? {0,3}(?P=fence)[`~]*[ \t]*$", re.MULTILINE
 )
@@ -58,6 +59,9 @@ _CODE_SPAN = re.compile(r"(?<![\\`])(?P<ticks>`+)(?!`).*?(?<!`)(?P=ticks)(?!`)")
 _LINK_TARGET = re.compile(r"(?<!\\)!?\[[^\[\]\n]*\](?P<target>\(\s*[^()\s]*\))")
 _URL = re.compile(
     r"(?<![A-Za-z0-9])(?i:https?|ftp|mailto|tel)://[^\W_](?:[^\W_]|[.-])*(?=[/?#:\s<]|$)[^\s<]*"
+    # a www link (shared/markdown/autolink.go parseWWWAutolink): lower-case "www", up to three
+    # digits and "."; a blank or one of "*_~)" (or nothing) before it; a host without "_"
+    r"|(?<![^\s*_~)])www\d{0,3}\.(?:[^\W_]|[.-])+(?=[/?#:\s<]|$)[^\s<]*"
 )
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 _BACKTICKS = re.compile(r"`+")

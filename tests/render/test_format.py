@@ -103,6 +103,14 @@ _WORDS = ["@channel", "@all", "@here", "@bob", "@alice.k", "@CHANNEL", "@Bob"]
 _BEFORE = ["", " ", "(", ".", "-", "_", ":", "a.", "x-", "*", "**", "[", "\\", ">", "~", "'"]
 _BEFORE += ["`a` ", "`a`", "[l](u) ", "[https://x.example/", "see https://my_host/", "xhttp://a/"]
 _BEFORE += ["&amp;", "\n", "> ", "- ", "```\nx\n```\n", "[l](https://x.example/) "]
+_BEFORE += [
+    "www.x.example/",
+    "www.x.example/ ",
+    "xwww.x.example/",
+    "[www.x.example/",
+    "www.my_host/",
+    "www.x<",
+]
 _AFTER = ["", " db down", ".", ":", "!", "_", "-", ")", "**", "'s"]
 
 
@@ -143,6 +151,8 @@ def test_rule_email_addresses_are_left_alone() -> None:
     "text",
     [
         "read https://medium.com/@ops/post-mortem today",
+        "read www.medium.com/@ops/post-mortem today",
+        "**www.medium.com/@here**",
         "[the post](https://medium.com/@ops/post-mortem)",
         "run `ssh @channel` or\n```\n@here\n```",
     ],
