@@ -179,3 +179,16 @@ async def test_an_incident_name_is_the_name_the_server_shows(w: World) -> None:
         w.alice, {"playbook": w.playbook_id("Outage"), "name": "\u202e\u202d", "description": ""}
     )
     assert "name" in refused.get("errors", {}), refused
+
+
+async def test_a_www_link_with_an_at_sign_stays_a_working_link(w: World) -> None:
+    """Mattermost autolinks ``www.`` URLs too and never reads them for mentions: the "@" in
+    ``www.medium.com/@ops/…`` must reach the checklist and the change line untouched."""
+    incident = await w.start_incident(w.alice, "Disk full")
+    link = "www.medium.com/@ops/db-post-mortem"
+    await w.command(w.bob, f"task add 1 Read {link}", incident.channel_id)
+    post = w.mm.get_post(incident.checklist_post_id)
+    assert post is not None
+    rows = [a.get("text", "") for a in post["props"]["attachments"]]
+    assert any(f"Read {link}" in r for r in rows), rows
+    assert any(f"Read {link}" in m for m in w.messages(incident.channel_id))
