@@ -7,6 +7,7 @@ import re
 from bot.domain.ids import is_mm_id
 from bot.domain.limits import INCIDENT_NAME
 from bot.domain.models import Incident
+from bot.domain.naming import display_name
 from bot.errors import InputError
 from bot.interactions.incident import open_end_dialog
 from bot.interactions.start_flow import open_start_dialog
@@ -63,6 +64,7 @@ async def start(svc: Services, req: CommandRequest, args: list[str], rest: str) 
     if line is not None:
         return await start_now(svc, req, line)
     ref = post_ref(rest) if rest else None
+    rest = display_name(rest)
     if not ref and len(rest) > INCIDENT_NAME.most:  # said, not cut: the dialog would hide it
         raise InputError(INCIDENT_NAME.reason, field="start")
     text = await open_start_dialog(

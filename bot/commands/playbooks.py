@@ -90,20 +90,11 @@ async def show(svc: Services, req: CommandRequest, tail: str) -> Reply:
         render.playbook_show(
             pb,
             names=names,
-            broadcast=await _channel_name(svc, pb.broadcast_channel_id),
+            broadcast=await svc.playbooks.broadcast_name(pb, req.user_id),
             stages_text=playbook_text.render(pb.stages),
             editable=pb.source == "chat" and caller.edits(pb),
         )
     )
-
-
-async def _channel_name(svc: Services, channel_id: str) -> str:
-    if not channel_id:
-        return ""
-    try:
-        return (await svc.chat.get_channel(channel_id)).name
-    except ChatRefused:
-        return "unknown-channel"
 
 
 def _state(svc: Services, req: CommandRequest, action: str, playbook_id: str = "") -> str:
@@ -253,7 +244,7 @@ async def _latest_file(svc: Services, req: CommandRequest) -> tuple[str, bytes] 
 async def export(svc: Services, req: CommandRequest, tail: str) -> Reply:
     caller = await _caller(svc, req)
     pb = await svc.playbooks.find(caller, name_of(tail))
-    text = await svc.playbooks.export(pb)
+    text = await svc.playbooks.export(pb, req.user_id)
     if len(text) <= INLINE_EXPORT_MAX:
         return Reply(render.exported(pb, text))
     dm = await svc.chat.direct_channel(svc.bot_user_id, req.user_id)

@@ -7,6 +7,7 @@ use, a known severity) and starts through the same service, so both ways behave 
 from __future__ import annotations
 
 from bot.domain.limits import INCIDENT_NAME
+from bot.domain.naming import display_name
 from bot.errors import InputError
 from bot.services.container import Services
 from bot.services.starts import StartRequest
@@ -22,7 +23,7 @@ async def start_now(svc: Services, req: CommandRequest, line: OneLineStart) -> R
     the playbook lookup (unknown or ambiguous), ``PermissionDenied`` (guests). The reporter
     is told by the start itself, as after the dialog.
     """
-    name = line.name.strip()
+    name = display_name(line.name)
     INCIDENT_NAME.check(name, field="start")
     severity = ""
     if line.severity:

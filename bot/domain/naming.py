@@ -44,6 +44,36 @@ _CYRILLIC = {
 }
 
 
+# model.SanitizeUnicode (5.36 model/utils.go, filterBlocklist), in our words: the characters
+# the server drops from a channel's display name and URL name when it saves the channel
+# (Channel.PreSave / PreUpdate in model/channel.go).
+_SANITIZED = frozenset(
+    "\u0340\u0341\u17a3\u17d3\u2028\u2029\u202a\u202b\u202c\u202d\u202e"
+    "\u206a\u206b\u206c\u206d\u206e\u206f\ufff9\ufffa\ufffb\ufeff\ufffc"
+)
+
+
+def _kept(char: str) -> bool:
+    point = ord(char)
+    return (
+        char not in _SANITIZED
+        and not 0x1D173 <= point <= 0x1D17A  # musical notation scoping
+        and not 0xE0000 <= point <= 0xE007F  # language tags
+    )
+
+
+def display_name(text: str) -> str:
+    """``text`` as Mattermost saves it as a channel's display name, stripped.
+
+    The server silently drops BIDI embedding controls (U+202A-U+202E), line and paragraph
+    separators, the byte order mark and a few deprecated characters (model.SanitizeUnicode),
+    so an incident name is cleaned the same way *before* its length is checked: the name
+    warroom stores, shows and copies into other channels is then exactly the name people see
+    on the channel, and a hidden right-to-left override never travels with it.
+    """
+    return "".join(c for c in text if _kept(c)).strip()
+
+
 def is_valid_channel_name(name: str) -> bool:
     """True when Mattermost 5.36 accepts ``name`` as a channel URL name (and it is not id-like)."""
     return (

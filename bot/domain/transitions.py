@@ -95,11 +95,17 @@ def change_commander(
 CHANNEL_ARCHIVED_REASON = "channel_archived"
 
 
-def channel_renamed(incident: Incident, *, name: str) -> Transition:
-    """The channel's URL name changed in Mattermost: links show the new ``~name``."""
-    if not name or name == incident.channel_name:
+def channel_renamed(incident: Incident, *, name: str, display_name: str = "") -> Transition:
+    """The channel was renamed in Mattermost: links show the new URL ``~name``, and the
+    incident's name is the channel's new ``display_name`` (an empty one changes nothing)."""
+    update: dict[str, str] = {}
+    if name and name != incident.channel_name:
+        update["channel_name"] = name
+    if display_name and display_name != incident.name:
+        update["name"] = display_name
+    if not update:
         return incident, []
-    return incident.model_copy(update={"channel_name": name}), []
+    return incident.model_copy(update=update), []
 
 
 def channel_privacy(incident: Incident, *, private: bool) -> Transition:

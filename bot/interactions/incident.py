@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain.limits import INCIDENT_DESCRIPTION, INCIDENT_NAME
 from bot.domain.models import Incident
+from bot.domain.naming import display_name
 from bot.errors import InvalidTransition, NotFound
 from bot.interactions.router import (
     ActionRequest,
@@ -32,7 +33,7 @@ def register(router: InteractionRouter) -> None:
 
 async def submit_start(svc: Services, sub: DialogSubmission, claims: Claims) -> DialogResponse:
     team_id = str(claims.p.get("team", ""))
-    name = sub.text("name")
+    name = display_name(sub.text("name"))
     description = sub.text("description")
     errors: dict[str, str] = {}
     for field, value, limit in (

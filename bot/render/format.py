@@ -32,13 +32,16 @@ from datetime import UTC, datetime
 
 WORD_JOINER = "\u2060"
 
-# An "@" the server could read as the start of a mention: not preceded by a letter or digit.
-# Mattermost 5.36 (app/notification.go, ExplicitMentions.processText) splits the text of a
-# post into words at every character that is not a letter, a number or one of ":.-_@", trims
-# leading ":.-_", and looks each word (and its pieces split at ".-:") up as "@name",
+# An "@" the server could read as the start of a mention: not preceded by an ASCII letter or
+# digit. Mattermost 5.36 (app/notification.go, ExplicitMentions.processText) splits the text
+# of a post into words at every character that is not a letter, a number or one of ":.-_@",
+# trims leading ":.-_", and looks each word (and its pieces split at ".-:") up as "@name",
 # "@channel", "@all" or "@here". An "@" that follows a letter or a number stays inside a word
-# that does not start with "@" (an e-mail address), so it can never start a mention.
-_MENTION_AT = re.compile(r"(?<![^\W_])@(?!\u2060)(?=\S)")
+# that does not start with "@" (an e-mail address), so it can never start a mention. Only
+# ASCII letters and digits are trusted: what else is a letter depends on the Unicode version
+# (5.36 is built with Go 1.15, Unicode 13; Python's tables are newer), so an "@" after any
+# other character is defused too (invisible, and harmless where it was not needed).
+_MENTION_AT = re.compile(r"(?<![A-Za-z0-9])@(?!\u2060)(?=\S)")
 # "@" written as a character reference: the server's markdown decodes it before looking.
 _AT_REFERENCE = re.compile(r"&(?:#0*64|#[xX]0*40|commat);")
 # Characters that open or close warroom's inline markup around a name. "_" only matters at a
@@ -47,7 +50,8 @@ _NAME_SPECIAL = re.compile(r"([\\`*~\[\]])|_(?![^\W_])|(?<![^\W_])_")
 # Parts of a text the server never reads for mentions, and that a word joiner would change
 # or break (shared/markdown: only plain text nodes are read): closed fenced code blocks, code
 # spans (on one line, not opened by an escaped backtick), the target of an inline link, and
-# an autolinked URL (allowed scheme, a host without "_", the rest up to a blank or "<").
+# an autolinked URL (allowed scheme or "www.", a host without "_", the rest up to a blank or
+# "<").
 _FENCED = re.compile(
     r"^ {0,3}(?P<fence>`{3,}|~{3,})[^\n]*\n(?:.*\n)*? {0,3}(?P=fence)[`~]*[ \t]*$", re.MULTILINE
 )
@@ -55,6 +59,9 @@ _CODE_SPAN = re.compile(r"(?<![\\`])(?P<ticks>`+)(?!`).*?(?<!`)(?P=ticks)(?!`)")
 _LINK_TARGET = re.compile(r"(?<!\\)!?\[[^\[\]\n]*\](?P<target>\(\s*[^()\s]*\))")
 _URL = re.compile(
     r"(?<![A-Za-z0-9])(?i:https?|ftp|mailto|tel)://[^\W_](?:[^\W_]|[.-])*(?=[/?#:\s<]|$)[^\s<]*"
+    # a www link (shared/markdown/autolink.go parseWWWAutolink): lower-case "www", up to three
+    # digits and "."; a blank or one of "*_~)" (or nothing) before it; a host without "_"
+    r"|(?<![^\s*_~)])www\d{0,3}\.(?:[^\W_]|[.-])+(?=[/?#:\s<]|$)[^\s<]*"
 )
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 _BACKTICKS = re.compile(r"`+")
@@ -72,7 +79,7 @@ def defuse_mentions(text: str) -> str:
     markdown parser (shared/markdown, inlines.go) turns both back into the text ``@`` and
     joins neighbouring text before looking for mentions. Posts are not Unicode-sanitised
     (model.SanitizeUnicode applies to channel, team and user names only, and U+2060 is not
-    in its blocklist). An "@" after a letter or a digit (``ops@example.com``) is left alone.
+    in its blocklist). An "@" after an ASCII letter or digit (``ops@example.com``) is left alone.
     An "@" written as a character reference (``&#64;``, ``&#x40;``, ``&commat;``) becomes
     a plain "@" first (it reads the same).
 

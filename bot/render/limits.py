@@ -35,8 +35,9 @@ _MATTERMOST = {
     "import_paste": "what a Mattermost dialog field holds; attach a file instead",
     "command_text": "what Mattermost's message box takes",
 }
+# Advice only where it works: `playbooks.yaml` has no stages-text field (a playbook of any
+# size fits there), but its description has the same limit as the dialog's.
 _HINT = {
-    "playbook_description": " Manage longer texts in `playbooks.yaml`.",
     "stages_text": " Manage a playbook this large in `playbooks.yaml`.",
 }
 

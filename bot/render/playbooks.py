@@ -173,9 +173,17 @@ def reminder_label(minutes: int | None) -> str:
     return f"{minutes} minutes"
 
 
+def _broadcast_label(broadcast: str | None) -> str:
+    if broadcast is None:
+        return "a channel you can't read"
+    return channel_link(broadcast) if broadcast else "none"
+
+
 def playbook_show(
-    pb: Playbook, *, names: Names, broadcast: str, stages_text: str, editable: bool
+    pb: Playbook, *, names: Names, broadcast: str | None, stages_text: str, editable: bool
 ) -> str:
+    """``playbook show``: ``broadcast`` is the channel's URL name, ``""`` for none, ``None``
+    for one the viewer may not read (named to nobody else)."""
     if pb.source == "file":
         origin = "_From `playbooks.yaml`: read-only in chat._"
     elif editable:
@@ -189,7 +197,7 @@ def playbook_show(
         origin,
         f"**Description:** {markdown(pb.description) if pb.description else '—'}",
         f"**Incident channel:** {'private' if pb.private_channel else 'public'}",
-        f"**Broadcast channel:** {channel_link(broadcast) if broadcast else 'none'}",
+        f"**Broadcast channel:** {_broadcast_label(broadcast)}",
         f"**Reminder default:** {reminder_label(pb.reminder_minutes)}",
         f"**Invited when an incident starts:** {invite}",
         f"**Members:** {members}"

@@ -37,7 +37,8 @@ RESYNC_CONCURRENCY = 8
 
 
 class ChannelFollower:
-    """Keeps each incident's channel name and archived state as Mattermost has them."""
+    """Keeps each incident's channel name, display name (the incident's name), privacy and archived
+    state as Mattermost has them."""
 
     def __init__(
         self, *, chat: ChatClient, incidents: IncidentService, notifier: Notifier, clock: Clock
@@ -100,9 +101,11 @@ class ChannelFollower:
 
     async def apply(self, incident: Incident, channel: Channel) -> None:
         """Bring ``incident`` in line with ``channel`` (name, archived or not)."""
-        if channel.name != incident.channel_name:
+        shown = channel.display_name
+        if channel.name != incident.channel_name or (shown and shown != incident.name):
             await self._incidents.mutate(
-                incident.id, lambda cur: transitions.channel_renamed(cur, name=channel.name)
+                incident.id,
+                lambda cur: transitions.channel_renamed(cur, name=channel.name, display_name=shown),
             )
             log.info("incident_channel_renamed", incident_id=incident.id, name=channel.name)
             if not channel.delete_at:

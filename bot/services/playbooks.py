@@ -447,15 +447,27 @@ class PlaybookService:
             report.unknown_channels.append(cid)
         return ""
 
-    async def export(self, pb: Playbook) -> str:
+    async def broadcast_name(self, pb: Playbook, viewer_id: str) -> str | None:
+        """The URL name of ``pb``'s broadcast channel as ``viewer_id`` may see it.
+
+        ``""`` when the playbook has none; ``None`` when it has one that the viewer may not
+        read (or that is gone): its name is read with the viewer's rights, never the bot's
+        (issue 9, kind 1), so a private channel's name reaches only its readers.
+        """
+        if not pb.broadcast_channel_id:
+            return ""
+        try:
+            channel = await self._dir.readable_channel_by_id(pb.broadcast_channel_id, viewer_id)
+        except (NotFound, ChatRefused):
+            return None
+        return channel.name
+
+    async def export(self, pb: Playbook, viewer_id: str) -> str:
+        """``pb`` as the YAML ``playbooks.yaml`` accepts, as ``viewer_id`` may read it (a
+        broadcast channel they cannot read is left out)."""
         team = await self._chat.get_team(pb.team_id)
         names = await self._dir.names([*pb.invite_user_ids, *pb.member_ids])
-        channel = ""
-        if pb.broadcast_channel_id:
-            try:
-                channel = (await self._chat.get_channel(pb.broadcast_channel_id)).name
-            except ChatRefused:
-                channel = ""
+        channel = await self.broadcast_name(pb, viewer_id) or ""
         return to_yaml(pb, team_name=team.name, usernames=names.by_id, broadcast_channel=channel)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from bot.clock import Clock
 from bot.crashpoints import crash_point
@@ -28,7 +28,7 @@ from bot.domain import transitions
 from bot.domain.ids import new_id
 from bot.domain.limits import INCIDENT_DESCRIPTION
 from bot.domain.models import Incident, Playbook
-from bot.domain.naming import channel_name_for, with_suffix
+from bot.domain.naming import channel_name_for, display_name, with_suffix
 from bot.errors import InputError, NotFound, Pending, PermissionDenied
 from bot.log import get_logger
 from bot.render import messages
@@ -70,6 +70,12 @@ class StartRequest(BaseModel):
     origin_link: str = ""
     severity: str = ""
     created_at: int | None = None  # backdated test incidents only; None = now
+
+    @field_validator("name")
+    @classmethod
+    def _as_the_server_saves_it(cls, value: str) -> str:
+        """The name as the channel will show it (see :func:`bot.domain.naming.display_name`)."""
+        return display_name(value)
 
 
 class DurableStarts:

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.limits import INCIDENT_NAME
-from bot.domain.naming import channel_name_for, is_valid_channel_name, with_suffix
+from bot.domain.naming import channel_name_for, display_name, is_valid_channel_name, with_suffix
 
 # model.IsValidChannelIdentifier (Mattermost 5.36 model/utils.go), written independently of the
 # code under test: 2..64 of a-z 0-9 - _, starting and ending with a letter or digit.
@@ -67,3 +67,10 @@ def test_every_acceptable_incident_name_yields_a_url_name_mattermost_accepts(nam
     assert not ID_LIKE.match(derived)
     assert is_valid_channel_name(derived)
     assert mattermost_accepts(with_suffix(derived))
+
+
+def test_display_name_drops_what_the_server_drops_and_nothing_else() -> None:
+    """model.SanitizeUnicode's blocklist goes; other invisible or exotic characters stay."""
+    assert display_name(" \u202eDisk\u2028 \ufefffull\U000e0041 ") == "Disk full"
+    kept = "Авария 数据库 🔥 a\u200db \u2060x"
+    assert display_name(kept) == kept

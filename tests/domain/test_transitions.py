@@ -95,3 +95,12 @@ def test_a_rename_changes_only_the_channel_name() -> None:
     assert renamed.channel_name == "db-disk-full" and events == []
     assert renamed.model_copy(update={"channel_name": "disk-full"}) == incident
     assert transitions.channel_renamed(incident, name="disk-full") == (incident, [])
+
+
+def test_a_new_display_name_renames_the_incident_and_an_empty_one_does_not() -> None:
+    incident, _ = make()
+    renamed, events = transitions.channel_renamed(
+        incident, name=incident.channel_name, display_name="Payments down"
+    )
+    assert renamed.name == "Payments down" and events == []
+    assert transitions.channel_renamed(incident, name="", display_name="") == (incident, [])

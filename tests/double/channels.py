@@ -13,7 +13,7 @@ from .errors import (
 )
 from .post_extras import PostExtraOps
 from .state import Channel, Member, User
-from .util import Json, dumps, new_id
+from .util import Json, dumps, new_id, sanitize_unicode
 from .wire import channel_json, user_json
 
 # model.IsValidChannelIdentifier on 5.36: lowercase, starts and ends alphanumeric, 2..64.
@@ -100,8 +100,9 @@ class ChannelOps(PostExtraOps):
         if channel_type in ("O", "P"):
             perm = "create_public_channel" if channel_type == "O" else "create_private_channel"
             self.state.require_team(user, team_id, perm)
-        name = str(body.get("name") or "")
-        display_name = str(body.get("display_name") or "")
+        # Channel.PreSave (5.36 model/channel.go) sanitizes both names before IsValid.
+        name = sanitize_unicode(str(body.get("name") or ""))
+        display_name = sanitize_unicode(str(body.get("display_name") or ""))
         header = str(body.get("header") or "")
         purpose = str(body.get("purpose") or "")
         self.validate_channel(name, display_name, header, purpose)
@@ -139,8 +140,13 @@ class ChannelOps(PostExtraOps):
         display_name = patch.get("display_name")
         header = patch.get("header")
         purpose = patch.get("purpose")
-        new_name = str(name) if name is not None else channel.name
-        new_display = str(display_name) if display_name is not None else channel.display_name
+        # Channel.PreUpdate (5.36 model/channel.go) sanitizes both names again.
+        new_name = sanitize_unicode(str(name)) if name is not None else channel.name
+        new_display = (
+            sanitize_unicode(str(display_name))
+            if display_name is not None
+            else channel.display_name
+        )
         new_header = str(header) if header is not None else channel.header
         new_purpose = str(purpose) if purpose is not None else channel.purpose
         if channel.type != "D":

@@ -47,3 +47,23 @@ class Clock:
         value = max(now_ms(), self._last + 1)
         self._last = value
         return value
+
+
+# model.SanitizeUnicode (5.36 model/utils.go, filterBlocklist), in our words: characters the
+# server drops from channel (and team, user) names before saving them.
+_BLOCKLIST = frozenset(
+    "\u0340\u0341\u17a3\u17d3\u2028\u2029\u202a\u202b\u202c\u202d\u202e"
+    "\u206a\u206b\u206c\u206d\u206e\u206f\ufff9\ufffa\ufffb\ufeff\ufffc"
+)
+
+
+def sanitize_unicode(text: str) -> str:
+    """``text`` without the server's blocklisted characters (also U+1D173-U+1D17A, musical
+    scoping, and U+E0000-U+E007F, language tags)."""
+    return "".join(
+        c
+        for c in text
+        if c not in _BLOCKLIST
+        and not 0x1D173 <= ord(c) <= 0x1D17A
+        and not 0xE0000 <= ord(c) <= 0xE007F
+    )

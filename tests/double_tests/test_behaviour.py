@@ -288,3 +288,26 @@ async def test_channel_listings(seed: Seed) -> None:
         seed.bot, "GET", f"/users/{seed.alice.id}/teams/{seed.team.id}/channels"
     )
     assert other.status == 403
+
+
+async def test_channel_names_lose_the_characters_the_server_sanitizes(seed: Seed) -> None:
+    """Channel.PreSave/PreUpdate (5.36 model/channel.go) drop model.SanitizeUnicode's blocklist
+    (model/utils.go: BIDI embedding controls, line/paragraph separators, BOM, …) from the
+    display name and the URL name, on create and on patch; posts keep them."""
+    res = await seed.rest.call(
+        seed.bot,
+        "POST",
+        "/channels",
+        {
+            "team_id": seed.team.id,
+            "name": "bidi-\ufeffname",
+            "display_name": "Disk\u202e full\u2028",
+            "type": "O",
+        },
+    )
+    assert res.status == 201, res.body
+    assert (res.body["name"], res.body["display_name"]) == ("bidi-name", "Disk full")
+    patched = await seed.rest.call(
+        seed.bot, "PUT", f"/channels/{res.body['id']}/patch", {"display_name": "\u202aNew"}
+    )
+    assert patched.body["display_name"] == "New"

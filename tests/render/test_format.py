@@ -103,6 +103,14 @@ _WORDS = ["@channel", "@all", "@here", "@bob", "@alice.k", "@CHANNEL", "@Bob"]
 _BEFORE = ["", " ", "(", ".", "-", "_", ":", "a.", "x-", "*", "**", "[", "\\", ">", "~", "'"]
 _BEFORE += ["`a` ", "`a`", "[l](u) ", "[https://x.example/", "see https://my_host/", "xhttp://a/"]
 _BEFORE += ["&amp;", "\n", "> ", "- ", "```\nx\n```\n", "[l](https://x.example/) "]
+_BEFORE += [
+    "www.x.example/",
+    "www.x.example/ ",
+    "xwww.x.example/",
+    "[www.x.example/",
+    "www.my_host/",
+    "www.x<",
+]
 _AFTER = ["", " db down", ".", ":", "!", "_", "-", ")", "**", "'s"]
 
 
@@ -143,6 +151,8 @@ def test_rule_email_addresses_are_left_alone() -> None:
     "text",
     [
         "read https://medium.com/@ops/post-mortem today",
+        "read www.medium.com/@ops/post-mortem today",
+        "**www.medium.com/@here**",
         "[the post](https://medium.com/@ops/post-mortem)",
         "run `ssh @channel` or\n```\n@here\n```",
     ],
@@ -151,3 +161,17 @@ def test_rule_what_the_server_never_reads_for_mentions_is_left_untouched(text: s
     """URLs, link targets and code are not read for mentions: a word joiner would break them."""
     assert markdown(text) == text
     assert _notified(text) == (set(), False)
+
+
+@pytest.mark.parametrize("before", ["\u0870", "\u08b5", "é", "\u0663"])
+def test_rule_an_at_after_anything_but_an_ascii_letter_or_digit_is_defused(before: str) -> None:
+    """Whether a character is a letter depends on the Unicode tables of whoever reads it: the
+    5.36 server is built with Go 1.15 (Unicode 13), warroom runs on a newer Python. A letter
+    new since Unicode 13 (U+0870, Arabic, Unicode 14) is a word break for the server, so
+    ``\u0870@channel`` notifies the channel there although Python sees a word. Only an ASCII
+    letter or digit before an "@" keeps it out of a mention on every version; every other
+    "@" gets the (invisible) word joiner."""
+    for helper in (markdown, markdown_line, name, quote):
+        out = helper(before + "@channel")
+        assert "@\u2060channel" in out, (helper, before)
+        assert as_read(out).endswith(before + "@channel")

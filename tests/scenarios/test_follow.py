@@ -348,3 +348,33 @@ async def test_the_origin_quote_is_shown_only_to_who_may_read_the_origin_channel
     await w.mm.add_to_channel(w.carol, incident.channel_id, w.carol.id)  # joins: public
     shown = (await w.command(w.carol, "info", incident.channel_id))["text"]
     assert "**Origin:**" in shown and "token leaked" not in shown
+
+
+async def test_an_incident_renamed_in_mattermost_is_shown_by_its_new_display_name(
+    w: World,
+) -> None:
+    """The incident's name is its channel's display name: renaming the channel by hand (the
+    web app's "Rename Channel" changes the display name, often not the URL name) renames the
+    incident in `info`, the summary card and new announcements, also when the change
+    was missed while disconnected."""
+    incident = await w.start_incident(w.alice, "Disk full")
+    await w.mm.rename_channel(
+        w.alice, incident.channel_id, incident.channel_name, display_name="Payments down"
+    )
+
+    async def renamed() -> bool:
+        return (await w.reload(incident)).name == "Payments down"
+
+    await eventually(renamed)
+    await w.settle()
+    assert "Payments down" in (await w.command(w.alice, "info", incident.channel_id))["text"]
+    assert "Payments down" in w.card(incident)["title"]
+    await w.command(w.alice, "announce ~town-square", incident.channel_id)
+    assert "Payments down" in w.messages(w.town.id)[-1]
+    # missed while disconnected: the re-sync catches it
+    await w.mm.drop_websockets()
+    channel = w.mm.channel(incident.channel_id)
+    assert channel is not None
+    channel.display_name = "Payments back"
+    await reconnect(w)
+    assert (await w.reload(incident)).name == "Payments back"

@@ -266,3 +266,19 @@ async def test_over_limit_input_is_answered_with_the_limit_on_every_path(
     answer = await run(w)
     assert unexpected_error() not in answer, answer
     assert limit_text(limit).split(" (")[0].rstrip(".") in answer, answer
+
+
+async def test_a_limit_message_never_sends_you_where_the_same_limit_holds(w: World) -> None:
+    """Rule: advice in a limit message must work. The dialog's answer to an over-long playbook
+    description may point to `playbooks.yaml` only if `playbooks.yaml` takes that text."""
+    description = X * (limits.PLAYBOOK_DESCRIPTION.most + 1)
+    answer = await _dialog(
+        w, "playbook create", {"title": "t", "description": description}, "description"
+    )
+    assert "3000" in answer, answer
+    if "playbooks.yaml" in answer:
+        body = (
+            f"\n  - title: Long\n    team: acme\n    description: {description}\n    stages: []\n"
+        )
+        reloaded = await _yaml_reload(body)(w)
+        assert "refused" not in reloaded, (answer, reloaded)

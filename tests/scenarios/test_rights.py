@@ -225,3 +225,22 @@ async def test_a_playbook_in_the_operators_file_may_allow_a_trigger_for_its_task
         await click_task(w, w.bob, incident, 3, "Run")
         assert w.bob.id not in w.mm.channel_members(exec_channel(w).id)
         assert "`/invite` changes memberships" in w.ephemeral(w.bob)
+
+
+async def test_a_playbooks_broadcast_channel_is_named_only_to_who_may_read_it(w: World) -> None:
+    """``playbook show`` and ``playbook export`` read the broadcast channel's name with the
+    viewer's rights: a member of the playbook who cannot read that private channel is not told
+    its name (the bot could read it, the person could not)."""
+    leads = w.mm.add_channel(
+        w.team.id, "leads-secret", private=True, members=[w.alice.id, w.bot.id]
+    )
+    assert await create(w, w.alice, "Leads drill", broadcast=leads.id, team_wide=True) == {}
+    await w.command(w.alice, 'playbook members "Leads drill" add @bob')
+    for viewer in (w.bob, w.carol):  # a member, and a team member of a team-wide playbook
+        for sub in ("show", "export"):
+            reply = await w.command(viewer, f"playbook {sub} Leads drill")
+            assert "Leads drill" in reply["text"], reply
+            assert "leads-secret" not in reply["text"], (viewer.username, sub)
+    # whoever may read it still sees it
+    assert "~leads-secret" in (await w.command(w.alice, "playbook show Leads drill"))["text"]
+    assert "~leads-secret" in (await w.command(w.alice, "playbook export Leads drill"))["text"]

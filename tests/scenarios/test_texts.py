@@ -156,3 +156,39 @@ async def test_names_descriptions_and_titles_in_the_incident_channel_notify_nobo
     for post in w.mm.posts(ch):
         if post["user_id"] == w.bot.id:
             quiet(w, post, named=frozenset({w.alice.id}))  # warroom names the commander
+
+
+async def test_an_incident_name_is_the_name_the_server_shows(w: World) -> None:
+    """Kind 3: the server drops BIDI controls, line separators and the like from a channel's
+    display name (model.SanitizeUnicode); warroom's incident name is the same text, so what it
+    copies (announcement, card, list) reads like the channel in the sidebar and no hidden
+    right-to-left override reaches another channel. A name left empty by that is refused."""
+    await w.command(w.alice, "start")
+    started = await w.submit(
+        w.alice,
+        {"playbook": w.playbook_id("Outage"), "name": "Disk\u202e full\u2028", "description": ""},
+    )
+    assert started == {}, started
+    incident = await w.incident_named("Disk full")
+    channel = w.mm.channel(incident.channel_id)
+    assert channel is not None
+    assert incident.name == channel.display_name == "Disk full"
+    assert not any("\u202e" in m for m in w.messages(w.ops.id))
+    await w.command(w.alice, "start")
+    refused = await w.submit(
+        w.alice, {"playbook": w.playbook_id("Outage"), "name": "\u202e\u202d", "description": ""}
+    )
+    assert "name" in refused.get("errors", {}), refused
+
+
+async def test_a_www_link_with_an_at_sign_stays_a_working_link(w: World) -> None:
+    """Mattermost autolinks ``www.`` URLs too and never reads them for mentions: the "@" in
+    ``www.medium.com/@ops/…`` must reach the checklist and the change line untouched."""
+    incident = await w.start_incident(w.alice, "Disk full")
+    link = "www.medium.com/@ops/db-post-mortem"
+    await w.command(w.bob, f"task add 1 Read {link}", incident.channel_id)
+    post = w.mm.get_post(incident.checklist_post_id)
+    assert post is not None
+    rows = [a.get("text", "") for a in post["props"]["attachments"]]
+    assert any(f"Read {link}" in r for r in rows), rows
+    assert any(f"Read {link}" in m for m in w.messages(incident.channel_id))
