@@ -121,8 +121,9 @@ async def test_hold_answers_after_the_client_gave_up_and_acts_late(seed: Seed) -
 
 
 async def test_hold_without_acting_never_does_it(seed: Seed) -> None:
-    rule = seed.mm.faults.inject("POST", POSTS, Hold(0.2, act=False))
-    async with httpx.AsyncClient(timeout=0.05) as impatient:
+    rule = seed.mm.faults.inject("POST", POSTS, Hold(1.0, act=False))
+    # patient to connect (a loaded machine), impatient for the answer
+    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0, read=0.2)) as impatient:
         with pytest.raises(httpx.ReadTimeout):
             await post(impatient, seed.mm, seed.bot, seed.secret.id, "never")
     await seed.mm.wait_until(lambda: rule.fired == 1)
