@@ -112,8 +112,8 @@ async def test_drop_loses_the_request_without_acting(seed: Seed, http: httpx.Asy
 
 
 async def test_hold_answers_after_the_client_gave_up_and_acts_late(seed: Seed) -> None:
-    seed.mm.faults.inject("POST", POSTS, Hold(0.4, act=True))
-    async with httpx.AsyncClient(timeout=0.1) as impatient:
+    seed.mm.faults.inject("POST", POSTS, Hold(1.5, act=True))
+    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0, read=0.2)) as impatient:
         with pytest.raises(httpx.ReadTimeout):
             await post(impatient, seed.mm, seed.bot, seed.secret.id, "late")
     assert messages(seed) == []  # not yet
