@@ -7,8 +7,6 @@ raise :class:`SetupError` with a one-line message; nothing here prints a traceba
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable, Collection
@@ -23,6 +21,15 @@ from mattermostautodriver.exceptions import InvalidMattermostError, MattermostEr
 
 from bot.log import get_logger
 from bot.render import setup as texts
+from bot.setup_checks import (
+    ProbeListener,
+    Resolve,
+    ServiceSettings,
+    allow_list_problem,
+    blocking_problems,
+    parse_config,
+    system_resolve,
+)
 from bot.store.db import Database
 from bot.store.installation import Installation, InstallationStore
 from bot.transport.mattermost_client import driver_options
@@ -32,10 +39,6 @@ log = get_logger(__name__)
 TRIGGER = "incident"
 ADMIN_ROLE = "system_admin"
 HTTP_TIMEOUT = 10.0
-ALLOW_INTERNAL = (
-    "ServiceSettings.AllowedUntrustedInternalConnections"
-    " (System Console > Environment > Developer > Allow untrusted internal connections)"
-)
 
 
 class SetupError(Exception):
@@ -51,6 +54,7 @@ class SetupReport:
     team_ids: dict[str, str] = field(default_factory=dict)  # team name -> id
     commands: dict[str, str] = field(default_factory=dict)  # team name -> created | updated
     ephemeral: bool = False  # the bot holds system_admin and may post ephemeral messages
+    reachable: bool | None = None  # Mattermost called /incident at the public URL (None: unchecked)
     done: list[str] = field(default_factory=list)
     todo: list[str] = field(default_factory=list)
 
@@ -65,7 +69,20 @@ async def run_setup(
     bot_username: str = "warroom",
     grant_ephemeral: bool | None,
     out: Callable[[str], None],
+    listen: tuple[str, int] | None = None,
+    probe: bool = True,
+    resolve: Resolve = system_resolve,
 ) -> SetupReport:
+    """Provision warroom on the server at ``mattermost_url`` with a system admin's token.
+
+    Reads the server configuration first and refuses (:class:`SetupError`, one line) when it
+    stops provisioning; then creates or reuses the bot, its token, its team memberships and
+    ``/incident`` on each of ``teams``, stores them in ``db_path``, and, unless ``probe`` is
+    False, executes ``/incident help`` once as the admin to prove Mattermost reaches
+    ``public_url``; if nothing listens on ``listen`` (host, port) meanwhile, a short-lived
+    listener answers there. ``report.reachable`` says how that went (None: not checked).
+    Every line for the admin goes to ``out``.
+    """
     if not teams:
         raise SetupError("name at least one team (--team NAME)")
     try:
@@ -83,8 +100,14 @@ async def run_setup(
     try:
         api = _Api(driver, mattermost_url)
         await _check_admin(api)
+        server = await _read_config(api, out)
         team_ids = await _resolve_teams(api, teams)
         report.team_ids = team_ids
+        if server is not None:
+            exists = await _find_bot(api, bot_username) is not None
+            problems = blocking_problems(server, bot_exists=exists)
+            if problems:
+                raise SetupError(texts.config_blocks(problems))
         try:
             await db.open()
             store = InstallationStore(db)
@@ -121,6 +144,15 @@ async def run_setup(
             )
         )
         did(f"saved the installation to {db_path}")
+        if probe:
+            report.reachable = await _probe(
+                api,
+                team_id=next(iter(team_ids.values())),
+                tokens=list(command_tokens.values()),
+                public_url=public_url.rstrip("/"),
+                listen=listen,
+                out=out,
+            )
     finally:
         await db.close()
         await driver.close()
@@ -131,7 +163,7 @@ async def run_setup(
         bot_username, report.team_ids, system_admin=report.ephemeral
     ):
         out(f"  - {line}")
-    report.todo = await _todo(report, public_url, grant_ephemeral)
+    report.todo = await _todo(public_url, server, report.reachable, resolve)
     if report.todo:
         out("")
         out("Still to do / to know:")
@@ -218,14 +250,14 @@ async def _ensure_bot(
                     display_name="warroom",
                     description="Incident management",
                 ),
-                expect=(400, 501),
+                expect=(400, 403),
             )
         except MattermostError as exc:
-            if exc.status_code == 501:
+            if exc.error_id == "api.bot.create_disabled":  # api4/bot.go createBot, 403
+                raise SetupError(texts.config_blocks([texts.BOTS_DISABLED])) from None
+            if exc.status_code == 403:
                 raise SetupError(
-                    "bot account creation is disabled: set ServiceSettings."
-                    "EnableBotAccountCreation (System Console > Integrations > Bot Accounts)"
-                    " and run setup again"
+                    f"Mattermost refused to create the bot: 403 {exc.error_id}"
                 ) from None
             if exc.error_id == "app.user.save.username_exists.app_error":
                 raise SetupError(
@@ -375,11 +407,8 @@ async def _ensure_command(
             lambda: api.driver.client.post("/api/v4/commands", options=wanted),
             expect=(501,),
         )
-    except MattermostError:
-        raise SetupError(
-            "custom slash commands are disabled: set ServiceSettings.EnableCommands"
-            " (System Console > Integrations > Integration Management) and run setup again"
-        ) from None
+    except MattermostError:  # 501 api.command.disabled.app_error (app/command.go)
+        raise SetupError(texts.config_blocks([texts.COMMANDS_DISABLED])) from None
     did(f"created /{TRIGGER} on team {team_name}")
     return _Command("created", str(created["token"]))
 
@@ -410,46 +439,82 @@ async def _ensure_roles(
     return grant
 
 
+# ---- reading the server's configuration, proving reachability ------------------------
+async def _read_config(api: _Api, out: Callable[[str], None]) -> ServiceSettings | None:
+    """The server's ServiceSettings, or None (said to the admin) when they cannot be read."""
+    try:
+        data = await api.call(
+            "read the server configuration",
+            lambda: api.driver.client.get("/api/v4/config"),
+            expect=(403, 404, 501),
+        )
+        return parse_config(data)
+    except MattermostError as exc:
+        out(texts.config_unreadable(exc.status_code))
+    except ValueError:
+        out(texts.config_unreadable("something else than a configuration"))
+    return None
+
+
+async def _probe(
+    api: _Api,
+    *,
+    team_id: str,
+    tokens: list[str],
+    public_url: str,
+    listen: tuple[str, int] | None,
+    out: Callable[[str], None],
+) -> bool | None:
+    """Execute ``/incident help`` once as the admin in the team's town square, so that
+    Mattermost calls ``public_url``; True when it answered, False when Mattermost could
+    not reach it, None when the check could not run."""
+    try:
+        channel = await api.call(
+            "find the town square",
+            lambda: api.driver.channels.get_channel_by_name(
+                team_id=team_id, channel_name="town-square"
+            ),
+            expect=(403, 404),
+        )
+    except MattermostError:
+        out(texts.probe_skipped("the team has no town-square channel to run /incident in"))
+        return None
+    listener = ProbeListener(listen[0], listen[1], tokens) if listen else None
+    running = listener is None or not await listener.start()
+    try:
+        await api.call(
+            "run /incident once",
+            lambda: api.driver.commands.execute_command(
+                channel_id=str(channel["id"]), command=f"/{TRIGGER} help"
+            ),
+            expect=(400, 403, 404, 500, 501, 502, 503, 504),
+        )
+    except MattermostError as exc:
+        out(texts.probe_failed(public_url, f"{exc.status_code} {exc.error_id}"))
+        return False
+    finally:
+        if listener is not None:
+            await listener.close()
+    out(texts.probe_ok(public_url, running=running))
+    return True
+
+
 # ---- what the admin still has to do -------------------------------------------------
-async def _todo(report: SetupReport, public_url: str, grant: bool | None) -> list[str]:
+async def _todo(
+    public_url: str, server: ServiceSettings | None, reachable: bool | None, resolve: Resolve
+) -> list[str]:
+    """Only what is actually missing (from the server's configuration and the probe)."""
     todo: list[str] = []
     host = urlsplit(public_url).hostname or ""
-    internal = await _is_internal(host)
-    if internal is True:
-        todo.append(
-            f"{host} is a private or loopback address: add it to {ALLOW_INTERNAL},"
-            " or Mattermost will refuse to call warroom"
-        )
-    elif internal is None:
-        todo.append(
-            f"could not resolve {host} from here; if it is a private address for the"
-            f" Mattermost server, add it to {ALLOW_INTERNAL}"
-        )
-    todo.append(
-        f"Mattermost must reach {public_url.rstrip('/')}/mattermost/… (slash command,"
-        " buttons, dialogs)"
-    )
-    todo.append("EnablePostUsernameOverride and EnablePostIconOverride are not needed")
+    if server is not None:
+        problem = await allow_list_problem(server, host, resolve=resolve)
+        if problem is not None:
+            todo.append(problem)
+    if reachable is False and not todo:
+        todo.append(texts.probe_failed(public_url.rstrip("/"), "see the Mattermost server log"))
     todo.append(
         "start warroom with the same WARROOM_DB_PATH: the bot token, command tokens and"
         " signing key are stored there"
     )
+    todo.append(texts.RUNNING_PICKS_UP)
     return todo
-
-
-async def _is_internal(host: str) -> bool | None:
-    """True for loopback/private/link-local hosts, None when the name does not resolve."""
-    if not host:
-        return None
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return not ipaddress.ip_address(host).is_global
-    except ValueError:
-        pass
-    try:
-        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(host, None), 3)
-    except (OSError, TimeoutError):
-        return None
-    addresses = {ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos}
-    return any(not address.is_global for address in addresses) if addresses else None

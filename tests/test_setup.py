@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from mattermostautodriver.client import BaseClient
@@ -36,6 +38,7 @@ class World:
             "db_path": self.db_path,
             "grant_ephemeral": None,
             "out": self.lines.append,
+            "probe": False,
         }
         kwargs.update(overrides)
         return await run_setup(**kwargs)
@@ -102,8 +105,8 @@ async def test_fresh_server(world: World) -> None:
     assert "created /incident on team beta" in world.lines
     assert "added @warroom to team acme" in world.lines
     assert not any(saved.bot_token in line for line in world.lines)  # never print secrets
-    # 127.0.0.1 is loopback: the admin must allow it
-    assert any("AllowedUntrustedInternalConnections" in t for t in report.todo)
+    # 127.0.0.1 is loopback, and the double's configuration already allows it
+    assert not any("AllowedUntrustedInternalConnections" in t for t in report.todo)
     assert not report.ephemeral
     assert "system_admin" not in bot.roles.split()
 
@@ -214,11 +217,10 @@ async def test_unknown_team(world: World) -> None:
 
 
 async def test_bot_creation_disabled(world: World) -> None:
-    world.mm.fail_next(
-        "POST", r"/api/v4/bots$", status=501, error_id="api.bot.create_disabled.app_error"
-    )
+    world.mm.config.set("ServiceSettings", "EnableBotAccountCreation", False)
     with pytest.raises(SetupError, match="EnableBotAccountCreation"):
         await world.setup()
+    assert world.bots() == []
 
 
 async def test_username_taken_by_a_person(world: World) -> None:
@@ -286,3 +288,100 @@ async def test_setup_grants_no_admin_role_by_default_and_explains_every_right(
         line.startswith("  - no system_admin role:") and "direct messages" in line
         for line in rights
     )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _resolve_to(addresses: list[str]) -> Any:
+    async def resolve(host: str) -> list[str]:
+        return addresses
+
+    return resolve
+
+
+@pytest.mark.parametrize(
+    ("allow", "public_url", "addresses", "missing"),
+    [
+        ("127.0.0.1 localhost", "http://127.0.0.1:8080", ["127.0.0.1"], False),
+        ("", "http://127.0.0.1:8080", ["127.0.0.1"], True),
+        ("example.org, 10.1.0.0/16", "http://warroom.internal:8080", ["10.1.2.3"], False),
+        ("10.1.0.0/16", "http://warroom.internal:8080", ["10.9.2.3"], True),
+        ("", "http://warroom.example.com:8080", ["93.184.216.34"], False),
+        ("", "http://nowhere.invalid:8080", [], True),
+        ("warroom", "http://warroom:8080", [], False),
+    ],
+)
+async def test_setup_reports_only_what_the_server_configuration_lacks(
+    world: World, allow: str, public_url: str, addresses: list[str], missing: bool
+) -> None:
+    """Rule: setup reads the server's configuration and names a setting only when the
+    server, as configured, would refuse warroom (never generic advice)."""
+    world.mm.config.set("ServiceSettings", "AllowedUntrustedInternalConnections", allow)
+    report = await world.setup(public_url=public_url, resolve=await _resolve_to(addresses))
+    named = [t for t in report.todo if "AllowedUntrustedInternalConnections" in t]
+    assert bool(named) == missing
+    if missing:
+        assert str(urlsplit(public_url).hostname) in named[0]
+    assert not any("EnablePost" in line for line in world.lines + report.todo)
+
+
+async def test_settings_that_stop_setup_are_all_named_before_anything_is_created(
+    world: World,
+) -> None:
+    world.mm.config.set("ServiceSettings", "EnableBotAccountCreation", False)
+    world.mm.config.set("ServiceSettings", "EnableCommands", False)
+    with pytest.raises(SetupError) as raised:
+        await world.setup()
+    assert "EnableBotAccountCreation" in str(raised.value)
+    assert "EnableCommands" in str(raised.value)
+    assert world.bots() == []
+
+
+async def test_an_existing_bot_needs_no_bot_account_creation(world: World) -> None:
+    await world.setup()
+    world.mm.config.set("ServiceSettings", "EnableBotAccountCreation", False)
+    report = await world.setup()
+    assert not report.bot_created
+    assert len(world.bots()) == 1
+
+
+async def test_setup_proves_that_mattermost_reaches_the_public_url(world: World) -> None:
+    """With nothing listening on warroom's address, setup answers the probe itself."""
+    world.mm.add_channel(world.acme.id, "town-square")
+    port = _free_port()
+    public = f"http://127.0.0.1:{port}"
+    report = await world.setup(public_url=public, probe=True, listen=("127.0.0.1", port))
+    assert report.reachable is True
+    assert f"Mattermost reached {public} (/incident answered by a short-lived listener" in (
+        "\n".join(world.lines)
+    )
+    [reply] = world.mm.ephemerals(world.admin.id)
+    assert "Mattermost reached warroom" in reply["message"]
+    with socket.socket() as sock:  # the listener is gone again
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+
+
+async def test_setup_says_plainly_when_mattermost_cannot_reach_warroom(world: World) -> None:
+    world.mm.add_channel(world.acme.id, "town-square")
+    public = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    report = await world.setup(public_url=public, probe=True)
+    assert report.reachable is False
+    assert any(line.startswith(f"Mattermost could NOT reach {public}") for line in world.lines)
+
+
+async def test_a_forbidden_address_is_named_with_the_setting_to_change(world: World) -> None:
+    world.mm.add_channel(world.acme.id, "town-square")
+    world.mm.config.set("ServiceSettings", "AllowedUntrustedInternalConnections", "")
+    port = _free_port()
+    report = await world.setup(
+        public_url=f"http://127.0.0.1:{port}", probe=True, listen=("127.0.0.1", port)
+    )
+    assert report.reachable is False
+    [todo] = [t for t in report.todo if "AllowedUntrustedInternalConnections" in t]
+    assert todo.startswith("127.0.0.1 (127.0.0.1) is a private or loopback address")

@@ -61,3 +61,86 @@ def granted_admin(bot_username: str) -> str:
 
 def removed_admin(bot_username: str) -> str:
     return f"removed the system_admin role from @{bot_username}"
+
+
+# ---- what setup checks on the server (bot/setup_checks.py) ------------------------------
+ALLOW_LIST = (
+    "ServiceSettings.AllowedUntrustedInternalConnections (System Console > Environment >"
+    " Developer > Allow untrusted internal connections)"
+)
+BOTS_DISABLED = (
+    "bot accounts are disabled: turn on ServiceSettings.EnableBotAccountCreation (System"
+    " Console > Integrations > Bot Accounts > Enable Bot Account Creation)"
+)
+COMMANDS_DISABLED = (
+    "custom slash commands are disabled: turn on ServiceSettings.EnableCommands (System"
+    " Console > Integrations > Integration Management > Enable Custom Slash Commands)"
+)
+PROBE_ANSWER = "warroom setup: Mattermost reached warroom. You can ignore this message."
+PROBE_REFUSED = "warroom setup: this request did not carry the /incident token setup stored."
+ARGV_WARNING = (
+    "warning: --admin-token puts the token in your shell history and in `ps`; prefer"
+    " WARROOM_ADMIN_TOKEN=… or --admin-token-stdin"
+)
+ASK_FOR_ADMIN = (
+    "give a system admin's personal access token: WARROOM_ADMIN_TOKEN=… or --admin-token-stdin"
+    " (Profile > Security > Personal Access Tokens)"
+)
+
+
+def config_blocks(problems: list[str]) -> str:
+    """One line: the server settings that stop setup, then what to do."""
+    return (
+        "Mattermost's configuration stops setup: " + "; ".join(problems) + ". Then run setup again."
+    )
+
+
+def config_unreadable(status: int | str) -> str:
+    return (
+        f"could not read the server configuration (GET /api/v4/config answered {status});"
+        " the checks below that need it are skipped"
+    )
+
+
+def unresolved_host(host: str) -> str:
+    return (
+        f"{host} does not resolve from here; if it resolves to a private or loopback address"
+        f" on the Mattermost server, add {host} to {ALLOW_LIST}"
+    )
+
+
+def not_allowed(host: str, addresses: list[str]) -> str:
+    shown = ", ".join(addresses)
+    return (
+        f"{host} ({shown}) is a private or loopback address and not in {ALLOW_LIST}: add"
+        f" {host} there, or Mattermost refuses to call warroom"
+    )
+
+
+def probe_ok(public_url: str, *, running: bool) -> str:
+    who = "the running warroom" if running else "a short-lived listener of setup"
+    return f"Mattermost reached {public_url} (/incident answered by {who})"
+
+
+def probe_failed(public_url: str, detail: str) -> str:
+    return (
+        f"Mattermost could NOT reach {public_url}/mattermost/command: {detail}. Fix that"
+        " before using /incident (WARROOM_PUBLIC_URL must be an address the Mattermost server"
+        " can open)"
+    )
+
+
+def probe_forbidden(public_url: str) -> str:
+    return probe_failed(
+        public_url, f"the address is forbidden by Mattermost; add the host to {ALLOW_LIST}"
+    )
+
+
+def probe_skipped(reason: str) -> str:
+    return f"did not check that Mattermost reaches warroom: {reason}"
+
+
+RUNNING_PICKS_UP = (
+    "if warroom is already running with this database it picks up the new command tokens and"
+    " teams by itself (or at once on SIGHUP): no restart needed"
+)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+import typing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -180,6 +182,71 @@ def location(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+
+
+def _model_under(parts: list[str]) -> type[BaseModel] | None:
+    """The model that holds the keys at ``parts`` (list indexes left out), if any."""
+    model: type[BaseModel] = PlaybookFile
+    for part in parts:
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        inner = _model_in(field.annotation)
+        if inner is None:
+            return None
+        model = inner
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def plain_problem(
+    loc: tuple[int | str, ...], kind: str, msg: str, ctx: dict[str, Any] | None = None
+) -> str:
+    """One validation error as ``path: reason`` in plain words: an unknown key names the
+    closest known one, a short text says how long it must be.
+
+    ``loc``, ``kind``, ``msg`` and ``ctx`` are pydantic's ``loc``, ``type``, ``msg`` and
+    ``ctx`` of the error.
+    """
+    where = location(loc)
+    last = loc[-1] if loc else ""
+    if kind == "extra_forbidden":
+        parent = _model_under([p for p in loc[:-1] if isinstance(p, str)])
+        known = sorted(parent.model_fields) if parent else []
+        close = difflib.get_close_matches(str(last), known, n=1, cutoff=0.6)
+        hint = f"did you mean `{close[0]}`?" if close else "known keys: " + ", ".join(known)
+        return f"{where}: unknown key `{last}`; {hint}"
+    if kind == "missing":
+        return f"{where}: missing (required)"
+    if kind == "string_too_short":
+        least = (ctx or {}).get("min_length", 1)
+        return f"{where}: " + (
+            "must not be empty" if least == 1 else f"at least {least} characters"
+        )
+    if kind == "string_too_long":
+        return f"{where}: at most {(ctx or {}).get('max_length', '?')} characters"
+    if kind in ("string_type", "str_type"):
+        return f"{where}: must be text"
+    if kind in ("list_type", "tuple_type"):
+        return f"{where}: must be a list (items on lines starting with -)"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{where}: must be a mapping of keys (key: value lines)"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{where}: must be true or false"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{where}: must be a whole number"
+    return f"{where}: {msg.removeprefix('Value error, ')}"
+
+
 def parse(text: str, file: Path) -> PlaybookFile:
     try:
         data: Any = yaml.safe_load(text)
@@ -200,7 +267,7 @@ def parse(text: str, file: Path) -> PlaybookFile:
         parsed = PlaybookFile.model_validate(data)
     except ValidationError as exc:
         problems += [
-            f"{location(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+            plain_problem(e["loc"], e["type"], e["msg"], e.get("ctx")) for e in exc.errors()
         ]
     if problems:
         raise PlaybookFileError(file, problems)

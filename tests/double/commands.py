@@ -136,6 +136,7 @@ class CommandOps(InteractiveOps):
             raise permission_error(user.id, "use_slash_commands")
         if trigger in BUILTINS:
             return run_builtin(self, trigger, user, channel, text, root_id)
+        self.state.require_commands_enabled()  # app/command.go tryExecuteCustomCommand
         cmd = self.state.command_by_trigger(team_id, trigger)
         if cmd is None:
             raise MattermostHTTPError(

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .channels import valid_channel_name
 from .commands import Core
+from .config import ServerConfig
 from .faults import Faults
 from .plumbing import Control
 from .server import build_app
@@ -112,6 +113,11 @@ class MattermostDouble(UserSide):
         self._core.trigger_ttl = seconds
 
     # ---- seeding ---------------------------------------------------------------
+    @property
+    def config(self) -> ServerConfig:
+        """The server configuration (``GET /api/v4/config``); tests change it with ``set``."""
+        return self.state.config
+
     def add_team(self, name: str, display_name: str | None = None) -> Team:
         team = Team(new_id(), name, display_name or name.title(), now_ms(), new_id())
         self.state.teams[team.id] = team

@@ -86,6 +86,7 @@ MESSAGES: dict[str, str] = {
         "Trigger IDs live for a maximum of {name} seconds."
     ),
     "api.bot.create_disabled": "Bot creation has been disabled.",
+    "api.command.disabled.app_error": "Commands have been disabled by the system admin.",
     "api.user.update_user_roles.bad_role": "Invalid roles.",
     "double.outage": "The server is unavailable (outage simulated by the test double).",
     "double.injected_failure": "Failure injected by the test double.",

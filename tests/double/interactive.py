@@ -61,7 +61,11 @@ class InteractiveOps(ChannelOps):
         headers: dict[str, str] | None = None,
         method: str = "POST",
     ) -> tuple[int, str, bytes]:
-        """Send a request to an integration: (status, content type, body)."""
+        """Send a request to an integration: (status, content type, body).
+
+        Raises :class:`AddressForbidden` (an ``aiohttp.ClientError``) when the server's
+        untrusted HTTP client would refuse the address (see ``config.py``)."""
+        self.state.config.check_integration_url(url)
         if self.http is None:
             self.http = aiohttp.ClientSession()
         all_headers = {"Accept": "application/json", "User-Agent": USER_AGENT}

@@ -20,6 +20,7 @@ async def create_command(request: web.Request) -> web.Response:
     user = me(request)
     body = await body_object(request, "command")
     core.state.require_admin(user, "manage_slash_commands")
+    core.state.require_commands_enabled()
     cmd = core.create_command(user.id, body)
     return json_response(command_json(cmd), status=201)
 
@@ -34,7 +35,10 @@ async def list_commands(request: web.Request) -> web.Response:
     custom_only = request.query.get("custom_only", "").lower() in ("true", "1")
     if custom_only:
         core.state.require_admin(user, "manage_slash_commands")
+        core.state.require_commands_enabled()
     customs = [c for c in core.state.commands.values() if c.team_id == team_id]
+    if not core.state.config.service("EnableCommands"):  # app/command.go ListAllCommands
+        customs = []
     if custom_only:
         return json_response([command_json(c) for c in customs])
     core.state.require_team(user, team_id)
@@ -50,6 +54,7 @@ async def list_commands(request: web.Request) -> web.Response:
 async def update_command(request: web.Request) -> web.Response:
     core = core_of(request)
     body = await body_object(request, "command")
+    core.state.require_commands_enabled()  # app/command.go GetCommand, before the update
     cmd = core.update_command(me(request), request.match_info["command_id"], body)
     return json_response(command_json(cmd))
 

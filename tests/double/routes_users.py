@@ -193,6 +193,8 @@ async def create_bot(request: web.Request) -> web.Response:
     if caller.is_bot or not caller.is_admin:
         raise permission_error(caller.id, "create_bot")
     core = core_of(request)
+    if not core.state.config.service("EnableBotAccountCreation"):  # api4/bot.go createBot
+        raise MattermostHTTPError(403, "api.bot.create_disabled")
     body = await body_object(request, "bot")
     username = str(body.get("username") or "").lower()
     if not _USERNAME.match(username):
@@ -283,3 +285,14 @@ async def get_team_member(request: web.Request) -> web.Response:
     if not state.in_team(user_id, team.id):
         raise team_member_missing(team.id, user_id)
     return json_response(team_member_json(team.id, user_id))
+
+
+@routes.get(API + "/config")
+async def get_config(request: web.Request) -> web.Response:
+    """api4/config.go getConfig: any sysconsole_read_* permission (system admins), else 403;
+    the whole configuration with its secrets sanitized."""
+    caller = me(request)
+    core = core_of(request)
+    if not caller.is_admin:
+        raise permission_error(caller.id, "sysconsole_read_about")
+    return json_response(core.state.config.sanitized())

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .config import ServerConfig
 from .errors import MattermostHTTPError, channel_not_found, permission_error, user_not_found
 from .texts import Mentions
 from .util import Json
@@ -187,6 +188,7 @@ class State:
         self.triggers: dict[str, Trigger] = {}
         self.hooks: dict[str, CommandHook] = {}
         self.notified: dict[str, Mentions] = {}  # post id -> whom it notified (texts.py)
+        self.config = ServerConfig()  # what GET /api/v4/config answers, and its rules
 
     # ---- lookups -------------------------------------------------------
     def user(self, user_id: str) -> User:
@@ -260,6 +262,11 @@ class State:
     def require_read(self, user: User, channel: Channel) -> None:
         if not self.can_read(user, channel):
             raise permission_error(user.id, "read_channel")
+
+    def require_commands_enabled(self) -> None:
+        """app/command.go: custom slash commands answer 501 while EnableCommands is off."""
+        if not self.config.service("EnableCommands"):
+            raise MattermostHTTPError(501, "api.command.disabled.app_error")
 
     def require_admin(self, user: User, permission: str) -> None:
         if not user.is_admin:

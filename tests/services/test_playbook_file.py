@@ -126,8 +126,7 @@ def test_signals_are_validated_like_the_rest() -> None:
     problems = {
         "signal_channels: [~town-square]\n": "playbooks[0]: signal_keywords and"
         " signal_channels go together",
-        'signal_keywords: ["x", "y"]\n': "playbooks[0].signal_keywords[0]: String should have"
-        " at least 2 characters",
+        'signal_keywords: ["x", "y"]\n': "playbooks[0].signal_keywords[0]: at least 2 characters",
         'signal_keywords: ["Outage", "outage"]\n    signal_channels: [town]\n': (
             "playbooks[0].signal_keywords: keywords must be distinct"
         ),
@@ -140,3 +139,34 @@ def test_signals_are_validated_like_the_rest() -> None:
         with pytest.raises(PlaybookFileError) as caught:
             parse(text, F)
         assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("  - team: acme\n", "playbooks[0].title: missing (required)"),
+        (
+            "  - title: A\n    team: acme\n    stages: [{title: S, taks: [{title: T}]}]\n",
+            "playbooks[0].stages[0].taks: unknown key `taks`; did you mean `tasks`?",
+        ),
+        (
+            "  - titel: A\n    team: acme\n    stages: [{title: S, tasks: [{title: T}]}]\n",
+            "playbooks[0].titel: unknown key `titel`; did you mean `title`?",
+        ),
+        (
+            "  - title: A\n    team: acme\n    private: maybe\n"
+            "    stages: [{title: S, tasks: [{title: T}]}]\n",
+            "playbooks[0].private: must be true or false",
+        ),
+    ],
+)
+def test_problems_are_said_in_plain_words_with_the_closest_key_for_a_typo(
+    body: str, problem: str
+) -> None:
+    """Rule: every schema problem is `path: reason` in plain words (no library jargon such
+    as "Extra inputs are not permitted"); an unknown key names the closest known key."""
+    with pytest.raises(PlaybookFileError) as caught:
+        parse("playbooks:\n" + body, F)
+    assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+    jargon = ("Extra inputs", "Field required", "should have at least", "Input should")
+    assert not any(j in p for p in caught.value.problems for j in jargon)

@@ -22,7 +22,7 @@ def test_levels_are_optional_and_kept_in_order() -> None:
     [
         ("[P1, p1]", "severity_levels: levels must be distinct"),
         ("[P 1]", "severity_levels: a level is one word"),
-        ('[""]', "severity_levels[0]: String should have at least 1 character"),
+        ('[""]', "severity_levels[0]: must not be empty"),
     ],
 )
 def test_bad_levels_name_the_path(levels: str, problem: str) -> None:
