@@ -6,11 +6,13 @@ import asyncio
 import math
 import secrets
 import signal
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from aiohttp import web
+from prometheus_client import Gauge
 
 from bot.clock import Clock, SystemClock
 from bot.commands import chat as chat_commands
@@ -22,6 +24,7 @@ from bot.commands import status as status_commands
 from bot.commands import testdata as testdata_commands
 from bot.commands.router import CommandRouter
 from bot.domain.run_policy import refused_of
+from bot.errors import ChatUnavailable
 from bot.interactions import checklist as checklist_interactions
 from bot.interactions import incident as incident_interactions
 from bot.interactions import playbooks as playbook_interactions
@@ -33,7 +36,7 @@ from bot.interactions.signing import Signer
 from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.scheduler.scheduler import ReminderScheduler
-from bot.scheduler.store import ReminderStore
+from bot.scheduler.store import ReminderState, ReminderStore
 from bot.scheduler.timer import SystemTimer
 from bot.services.container import Services, Urls
 from bot.services.directory import Directory
@@ -43,7 +46,7 @@ from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.playbook_file import PlaybookFileError
 from bot.services.playbooks import PlaybookService
-from bot.services.ports import Timer, User
+from bot.services.ports import ChatRefused, Timer, User
 from bot.services.review import ReviewService
 from bot.services.status import ReminderPosts, StatusService
 from bot.services.sync import Resync
@@ -183,13 +186,26 @@ async def running(
     clock = clock or SystemClock()
     timer = timer or SystemTimer(clock)
     async with AsyncExitStack() as stack:
-        db = Database(settings.db_path)
-        await db.open()
+        # The token is checked before the database is created: a wrong one leaves no file.
+        token = await _bot_token(settings)
+        metrics = Metrics()
+
+        async def sleep(seconds: float) -> None:  # retry waits, measured by the app's clock
+            await timer.sleep_until(clock.now_ms() + math.ceil(seconds * 1000))
+
+        chat = MattermostClient(
+            settings.mattermost_url,
+            token,
+            timeout=settings.request_timeout,
+            sleep=sleep,
+            now_ms=clock.now_ms,
+            observe=metrics.observe_rest,
+        )
+        stack.push_async_callback(chat.close)
+        me = await _identity(chat, settings)
+        db = await _open_database(settings)
         stack.push_async_callback(db.close)
         installation = await _installation(settings, db)
-        token = (
-            settings.bot_token.get_secret_value() if settings.bot_token else installation.bot_token
-        )
 
         store = InstallationStore(db)
 
@@ -209,18 +225,6 @@ async def running(
                 hint="run `warroom setup` or set WARROOM_COMMAND_TOKENS: /incident is refused",
             )
 
-        async def sleep(seconds: float) -> None:  # retry waits, measured by the app's clock
-            await timer.sleep_until(clock.now_ms() + math.ceil(seconds * 1000))
-
-        chat = MattermostClient(
-            settings.mattermost_url,
-            token,
-            timeout=settings.request_timeout,
-            sleep=sleep,
-            now_ms=clock.now_ms,
-        )
-        stack.push_async_callback(chat.close)
-        me = await chat.me()
         log.info("bot_identity", user_id=me.id, username=me.username)
         _say_run_policy(settings)
         tasks = TaskTracker()
@@ -250,7 +254,7 @@ async def running(
         commands, interactions = build_routers()
         chat_side = wire_chat(services, commands, bot_username=me.username)
         events, resync, listener = _wire_events(services, features, token=token, chat=chat_side)
-        metrics = _metrics(tasks, listener, features.reminders)
+        _watch(metrics, services=services, features=features, listener=listener, events=events)
         http_app = build_http_app(
             services=services,
             commands=commands,
@@ -262,7 +266,13 @@ async def running(
         runner = http_runner(http_app)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, settings.listen_host, _port_of(base_url)).start()
+        try:
+            await web.TCPSite(runner, settings.listen_host, _port_of(base_url)).start()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {settings.listen_host}:{_port_of(base_url)}"
+                f" ({exc.strerror or exc}): set WARROOM_LISTEN_PORT to a free port"
+            ) from None
 
         warroom = Warroom(
             services=services,
@@ -309,6 +319,61 @@ def _say_run_policy(settings: Settings) -> None:
         )
     allowed = sorted(set(settings.run_commands) - set(refused))
     log.info("run_commands", bot_runs=allowed, everything_else="handed to the clicker")
+
+
+async def _bot_token(settings: Settings) -> str:
+    """The bot token: the setting, else what `warroom setup` stored. Never creates the
+    database file. Raises :class:`ConfigError` when there is none."""
+    if settings.bot_token:
+        return settings.bot_token.get_secret_value()
+    if settings.db_path.exists():
+        db = await _open_database(settings)
+        try:
+            stored = (await InstallationStore(db).load()).bot_token
+        finally:
+            await db.close()
+        if stored:
+            return stored
+    raise ConfigError(
+        f"No bot token: set WARROOM_BOT_TOKEN or run `warroom setup` first"
+        f" (no token stored in {settings.db_path})."
+    )
+
+
+async def _identity(chat: MattermostClient, settings: Settings) -> User:
+    """Who the token belongs to. Raises :class:`ConfigError` for a refused token or an
+    unreachable server, with what to do."""
+    try:
+        return await chat.me()
+    except ChatRefused as exc:
+        if exc.status == 401:
+            raise ConfigError(
+                f"Mattermost at {settings.mattermost_url} refused the bot token (401: wrong or"
+                " revoked). Run `warroom setup` again (it replaces a token that no longer"
+                " works) or set WARROOM_BOT_TOKEN to a valid one."
+            ) from None
+        raise ConfigError(
+            f"Mattermost at {settings.mattermost_url} refused to say who the bot is"
+            f" ({exc.status} {exc.error_id}); check the bot account and its token."
+        ) from None
+    except ChatUnavailable:
+        raise ConfigError(
+            f"cannot reach Mattermost at {settings.mattermost_url}: check"
+            " WARROOM_MATTERMOST_URL and that the server is up."
+        ) from None
+
+
+async def _open_database(settings: Settings) -> Database:
+    db = Database(settings.db_path)
+    try:
+        await db.open()
+    except (OSError, sqlite3.Error) as exc:
+        await db.close()
+        raise ConfigError(
+            f"cannot open the database {settings.db_path} ({exc}): check WARROOM_DB_PATH"
+            " and that the directory is writable."
+        ) from None
+    return db
 
 
 async def _installation(settings: Settings, db: Database) -> Installation:
@@ -543,23 +608,54 @@ def _wire_events(
     return events, resync, listener
 
 
-def _metrics(
-    tasks: TaskTracker, listener: WebsocketListener, reminders: ReminderScheduler
-) -> Metrics:
-    metrics = Metrics()
-    metrics.gauge("warroom_background_tasks", "Background tasks in flight", lambda: len(tasks))
+def _watch(
+    metrics: Metrics,
+    *,
+    services: Services,
+    features: _Features,
+    listener: WebsocketListener,
+    events: EventDispatcher,
+) -> None:
+    """Gauges and counters read at scrape time from the parts that keep them."""
+    incidents, reminders = services.incidents.store, ReminderStore(services.db)
+    ongoing = Gauge("warroom_incidents_ongoing", "Ongoing incidents", registry=metrics.registry)
+    pending = Gauge(
+        "warroom_reminders_pending",
+        "Status reminders waiting in the database for their due time (the durable queue)",
+        registry=metrics.registry,
+    )
+
+    async def refresh() -> None:
+        ongoing.set(await incidents.count_ongoing())
+        pending.set(await reminders.count(ReminderState.PENDING))
+
+    metrics.refresh_with(refresh)
+    metrics.gauge(
+        "warroom_background_tasks", "Background tasks in flight", lambda: len(services.tasks)
+    )
     metrics.gauge(
         "warroom_websocket_connected",
         "1 when the event stream is up",
         lambda: float(listener.connected),
     )
-    metrics.gauge(
-        "warroom_events_dropped", "Events dropped on a full queue", lambda: float(listener.dropped)
+    metrics.gauge("warroom_event_queue_depth", "Websocket events waiting", events.depth)
+    metrics.counts(
+        "warroom_websocket_reconnects",
+        "Times the event stream was lost and tried again",
+        lambda: listener.reconnects,
     )
-    metrics.gauge(
-        "warroom_reminders_fired", "Reminders posted since start", lambda: reminders.fired
+    metrics.counts(
+        "warroom_websocket_events",
+        "Websocket events received, by type",
+        lambda: listener.events_by_type,
+        label="type",
     )
-    return metrics
+    metrics.counts(
+        "warroom_events_dropped", "Events dropped on a full queue", lambda: listener.dropped
+    )
+    metrics.counts(
+        "warroom_reminders_fired", "Reminders posted since start", lambda: features.reminders.fired
+    )
 
 
 def _port_of(url: str) -> int:

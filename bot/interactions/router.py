@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import InputError, WarroomError
@@ -127,6 +128,8 @@ class InteractionRouter:
         except BadSignature as exc:
             log.warning("action_rejected", reason=str(exc), user_id=req.user_id)
             return ActionResponse(ephemeral_text=messages.bad_callback())
+        # Verified: the edge labels its metrics with it, every later log line carries them.
+        structlog.contextvars.bind_contextvars(action=claims.a, incident_id=claims.i or None)
         handler = self.actions.get(claims.a)
         if handler is None:
             log.warning("action_unknown", action=claims.a)
@@ -157,6 +160,7 @@ class InteractionRouter:
         except BadSignature as exc:
             log.warning("dialog_rejected", reason=str(exc), user_id=sub.user_id)
             return DialogResponse(error=messages.field_error("stale_dialog"))
+        structlog.contextvars.bind_contextvars(dialog=claims.a, incident_id=claims.i or None)
         handler = self.dialogs.get(claims.a)
         if handler is None:
             return DialogResponse(error=messages.field_error("stale_dialog"))

@@ -182,8 +182,6 @@ def location(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-
-
 def _model_under(parts: list[str]) -> type[BaseModel] | None:
     """The model that holds the keys at ``parts`` (list indexes left out), if any."""
     model: type[BaseModel] = PlaybookFile

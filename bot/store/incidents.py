@@ -17,6 +17,14 @@ class IncidentStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def count_ongoing(self) -> int:
+        """How many incidents are ongoing (all teams)."""
+        async with self._db.conn.execute(
+            "SELECT count(*) FROM incidents WHERE status = 'ongoing'"
+        ) as cur:
+            row = await cur.fetchone()
+        return 0 if row is None else int(row[0])
+
     async def get(self, incident_id: str) -> Incident | None:
         return await self._one("SELECT body FROM incidents WHERE id = ?", (incident_id,))
 

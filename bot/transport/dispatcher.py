@@ -57,6 +57,10 @@ class EventDispatcher:
         """The event classes that have at least one handler."""
         return {kind for kind, handlers in self._handlers.items() if handlers}
 
+    def depth(self) -> float:
+        """Events waiting to be handed out (for a gauge)."""
+        return float(self._queue.qsize())
+
     async def run(self) -> None:
         """Take events off the queue until :meth:`close`."""
         self._run_task = asyncio.current_task()

@@ -257,6 +257,7 @@ class Frame:
 
     seq: int | None
     event: Event | None
+    kind: str = ""  # the server's event name ("posted", "hello" …), even when ignored
 
 
 def _nested(data: dict[str, Any], key: str) -> Any:
@@ -348,12 +349,12 @@ def decode_frame(raw: str | bytes) -> Frame:
     try:
         fields = _fields(env)
         if fields is None:
-            return Frame(env.seq, None)
+            return Frame(env.seq, None, env.event)
         event = _BY_NAME[env.event].model_validate({"seq": env.seq, **fields})
     except (ValueError, TypeError) as exc:  # JSONDecodeError and ValidationError included
         log.warning("ws_event_malformed", ws_event=env.event, seq=env.seq, error=_short(exc))
-        return Frame(env.seq, None)
-    return Frame(env.seq, event)  # type: ignore[arg-type]
+        return Frame(env.seq, None, env.event)
+    return Frame(env.seq, event, env.event)  # type: ignore[arg-type]
 
 
 def parse_frame(raw: str | bytes) -> Event | None:

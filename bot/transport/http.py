@@ -14,22 +14,24 @@ import asyncio
 import hmac
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import structlog
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.log import server_logger
 from pydantic import ValidationError
 
 from bot.commands.dispatch import run_command
-from bot.commands.router import CommandRequest, CommandRouter, Reply
+from bot.commands.router import CommandRequest, CommandRouter, Reply, split
 from bot.deadline import callback_deadline
 from bot.domain.limits import COMMAND_TEXT
 from bot.interactions.router import ActionRequest, DialogSubmission, InteractionRouter
 from bot.log import get_logger
-from bot.metrics import Metrics
+from bot.metrics import CONTENT_TYPE, Metrics
 from bot.render import messages
 from bot.render.limits import too_long
 from bot.services.container import Services
@@ -134,6 +136,33 @@ def http_runner(app: web.Application) -> web.AppRunner:
     return web.AppRunner(app, access_log=None, handle_signals=False, logger=ServerLog(app))
 
 
+@web.middleware
+async def request_context(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Give each callback a request id that every log line it causes carries (tasks it
+    spawns copy the context), and clear it afterwards: one connection serves many requests."""
+    with structlog.contextvars.bound_contextvars(
+        request_id=request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16],
+        path=request.path,
+    ):
+        return await handler(request)
+
+
+def bind_people(*, user_id: str, channel_id: str, team_id: str = "") -> None:
+    """Bind who acts where (Mattermost's ids, from a verified or parsed callback) to the
+    request's log context."""
+    structlog.contextvars.bind_contextvars(
+        user_id=user_id or None, channel_id=channel_id or None, team_id=team_id or None
+    )
+
+
+def _subcommand(commands: CommandRouter, text: str) -> str:
+    """A metric label for the slash subcommand: a registered name, else "unknown"."""
+    head = split(text)[0]
+    return (head or "help") if not head or commands.get(head) else "unknown"
+
+
 async def handle_command(request: web.Request) -> web.Response:
     app = request.app
     metrics = app[METRICS]
@@ -151,6 +180,7 @@ async def handle_command(request: web.Request) -> web.Response:
     req = _command_request(form)
     if isinstance(req, Reply):
         return _json(req.to_json())
+    bind_people(user_id=req.user_id, channel_id=req.channel_id, team_id=req.team_id)
     svc = app[SERVICES]
     started = time.perf_counter()
     # No report: the reply below (or the late reply) is how the caller learns how it went, and
@@ -170,8 +200,9 @@ async def handle_command(request: web.Request) -> web.Response:
             ),
         )
         reply = Reply(messages.still_working())
-    metrics.inc("warroom_commands_total", "Slash commands handled")
-    log.info("command_answered", ms=round((time.perf_counter() - started) * 1000, 1))
+    took = time.perf_counter() - started
+    metrics.observe_callback("command", _subcommand(app[COMMANDS], req.text), took)
+    log.info("command_answered", ms=round(took * 1000, 1))
     return _json(reply.to_json())
 
 
@@ -209,10 +240,16 @@ async def handle_action(request: web.Request) -> web.Response:
         req = ActionRequest.model_validate(await read_json_object(request))
     except ValidationError as exc:
         raise Malformed("fields") from exc
+    bind_people(user_id=req.user_id, channel_id=req.channel_id, team_id=req.team_id)
+    started = time.perf_counter()
     svc = request.app[SERVICES]
+    router = request.app[INTERACTIONS]
     with callback_deadline(svc.clock.now_ms):  # answered within Mattermost's wait
-        response = await request.app[INTERACTIONS].handle_action(svc, req)
-    request.app[METRICS].inc("warroom_actions_total", "Button clicks handled")
+        response = await router.handle_action(svc, req)
+    name = structlog.contextvars.get_contextvars().get("action")  # bound once verified
+    request.app[METRICS].observe_callback(
+        "action", name if name in router.actions else "unverified", time.perf_counter() - started
+    )
     return _json(response.to_json())
 
 
@@ -221,10 +258,18 @@ async def handle_dialog(request: web.Request) -> web.Response:
         sub = DialogSubmission.model_validate(await read_json_object(request))
     except ValidationError as exc:
         raise Malformed("fields") from exc
+    bind_people(user_id=sub.user_id, channel_id=sub.channel_id, team_id=sub.team_id)
+    started = time.perf_counter()
     svc = request.app[SERVICES]
+    router = request.app[INTERACTIONS]
     with callback_deadline(svc.clock.now_ms):  # answered within Mattermost's wait
-        response = await request.app[INTERACTIONS].handle_dialog(svc, sub)
-    request.app[METRICS].inc("warroom_dialogs_total", "Dialog submissions handled")
+        response = await router.handle_dialog(svc, sub)
+    name = structlog.contextvars.get_contextvars().get("dialog")  # bound once verified
+    request.app[METRICS].observe_callback(
+        "dialog",
+        name if name in router.dialogs else ("cancelled" if sub.cancelled else "unverified"),
+        time.perf_counter() - started,
+    )
     return _json(response.to_json())
 
 
@@ -238,7 +283,10 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    return web.Response(text=request.app[METRICS].render(), content_type="text/plain")
+    body = await request.app[METRICS].render()
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = CONTENT_TYPE  # text/plain; version=0.0.4
+    return response
 
 
 def build_http_app(
@@ -250,7 +298,7 @@ def build_http_app(
     tokens: CommandTokens,
     ready: Callable[[], bool],
 ) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[refuse_malformed])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[request_context, refuse_malformed])
     app[SERVICES] = services
     app[COMMANDS] = commands
     app[INTERACTIONS] = interactions

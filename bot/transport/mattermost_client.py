@@ -78,6 +78,49 @@ OPERATIONS: dict[str, Safety] = {
 }
 
 
+# The endpoint group of each operation, for metrics (the path's first segment under /api/v4).
+GROUPS: dict[str, str] = {
+    **dict.fromkeys(("get_me", "get_user", "get_user_by_username", "get_users"), "users"),
+    **dict.fromkeys(
+        ("get_team", "get_team_by_name", "get_teams_for_user", "get_team_member"), "teams"
+    ),
+    **dict.fromkeys(
+        (
+            "create_channel",
+            "get_channel",
+            "get_channel_by_name",
+            "add_channel_member",
+            "get_channel_member",
+            "get_channel_members",
+            "create_direct_channel",
+            "get_posts_for_channel",
+        ),
+        "channels",
+    ),
+    **dict.fromkeys(
+        (
+            "create_post",
+            "patch_post",
+            "get_post",
+            "delete_post",
+            "pin_post",
+            "create_post_ephemeral",
+        ),
+        "posts",
+    ),
+    "open_dialog": "actions",
+    "execute_command": "commands",
+    **dict.fromkeys(("upload_file", "get_file_info", "get_file"), "files"),
+    **dict.fromkeys(("get_reactions", "save_reaction", "delete_reaction"), "reactions"),
+}
+# (endpoint group, seconds, error: "" on success, else the HTTP status or "network")
+Observe = Callable[[str, float, str], None]
+
+
+def _ignore(group: str, seconds: float, error: str) -> None:
+    """The default :data:`Observe`: measure nothing."""
+
+
 def driver_options(url: str, token: str, *, timeout: float) -> dict[str, Any]:
     parts = urlsplit(url)
     scheme = parts.scheme or "http"
@@ -126,6 +169,7 @@ class MattermostClient:
         sleep: Sleep = asyncio.sleep,
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         rng: random.Random | None = None,
+        observe: Observe = _ignore,
     ) -> None:
         self._driver = AsyncTypedDriver(driver_options(url, token, timeout=timeout))
         # The driver sets the Authorization header only in login(); set the token up front.
@@ -135,6 +179,7 @@ class MattermostClient:
         self._sleep = sleep
         self._now_ms = now_ms
         self._rng = rng or random.Random()
+        self._observe = observe
 
     def single_attempt(self) -> MattermostClient:
         """The same client (same connection) making one attempt per call, for a caller
@@ -150,14 +195,23 @@ class MattermostClient:
     async def _call(self, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
         safety = OPERATIONS[operation]
         attempt, waited = 1, 0.0
+        group = GROUPS.get(operation, "other")
         while True:
+            started = time.perf_counter()
             try:
-                return await fn()
+                result = await fn()
             except (httpx.HTTPError, InvalidMattermostError) as exc:  # MattermostError too
                 failure = _failure(exc)
+                self._observe(
+                    group, time.perf_counter() - started, str(failure.status or "network")
+                )
             except ValueError as exc:  # an answer that is not the JSON it should be
+                self._observe(group, time.perf_counter() - started, "bad_answer")
                 log.warning("mattermost_bad_answer", operation=operation, error=repr(exc))
                 raise ChatUnavailable(operation, outcome_unknown=True) from exc
+            else:
+                self._observe(group, time.perf_counter() - started, "")
+                return result
             left = deadline.remaining_ms(self._now_ms())
             wait = self._policy.wait_before_retry(
                 safety=safety,

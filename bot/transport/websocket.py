@@ -23,8 +23,10 @@ the socket meanwhile (none are lost), so keep it short or let it spawn the slow 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import random as random_module
+import re
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
@@ -45,6 +47,9 @@ OnConnected = Callable[[bool], Awaitable[None]]
 # Looks at a raw frame first: ``Frame(seq, None)`` to drop it undecoded, None to decode it.
 Prefilter = Callable[[str | bytes], Frame | None]
 Sleep = Callable[[float], Awaitable[None]]
+
+
+_EVENT_NAME = re.compile(r"^[a-z_]{1,40}$")  # a server's event name; anything else is not counted
 
 
 def new_event_queue(maxsize: int = QUEUE_SIZE) -> asyncio.Queue[Event]:
@@ -106,6 +111,8 @@ class WebsocketListener:
         self._last_seq: int | None = None
         self._first_frame: Literal["fresh", "resume"] | None = None
         self.dropped = 0
+        self.reconnects = 0  # times the stream was lost (or not reached) and tried again
+        self.events_by_type: collections.Counter[str] = collections.Counter()  # for metrics
         self.connections = 0
 
     @property
@@ -170,6 +177,7 @@ class WebsocketListener:
         delay = backoff_delay(self._attempt, self._random(), base=self._base, cap=self._cap)
         self._attempt += 1
         if not self._stopping.is_set():
+            self.reconnects += 1
             log.info("websocket_reconnecting", retry_in=round(delay, 3), attempt=self._attempt)
         return delay
 
@@ -232,6 +240,8 @@ class WebsocketListener:
             frame = decode_frame(raw)
         if frame.seq is None:
             return
+        if _EVENT_NAME.match(frame.kind):
+            self.events_by_type[frame.kind] += 1
         if self._track(frame.seq, frame.event):
             await self._resync()
         if frame.event is not None:

@@ -192,4 +192,4 @@ async def test_health_ready_and_metrics(w: World) -> None:
         await w.command(w.alice, "help")
         async with session.get(w.app.url + "/metrics") as resp:
             text = await resp.text()
-    assert "warroom_commands_total" in text
+    assert 'warroom_callback_duration_seconds_count{kind="command",name="help"} 1.0' in text

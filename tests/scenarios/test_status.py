@@ -214,7 +214,7 @@ async def test_reminder_fires_once_mentions_the_commander_and_update_closes_it(
     assert labels == ["Update status", "Dismiss"]
     await tick(w, hours=30)
     assert len(reminder_posts(w, incident)) == 1  # one reminder per update: no repeat
-    assert "warroom_reminders_fired 1" in w.app.metrics.render()
+    assert w.app.metrics.value("warroom_reminders_fired_total") == 1
 
     await w.click(w.carol, reminder["id"], "Update status")  # not a member
     assert w.mm.dialogs(w.carol.id) == []

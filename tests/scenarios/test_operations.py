@@ -1,0 +1,77 @@
+"""What an operator sees of a running warroom: metrics fed by real traffic, and logs that
+tie one callback's lines together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from structlog.testing import LogCapture
+
+from tests.scenarios.harness import World, world
+
+
+@pytest.fixture
+async def w(tmp_path: Path) -> AsyncIterator[World]:
+    async with world(tmp_path) as built:
+        yield built
+
+
+@pytest.fixture
+def logs() -> Iterator[list[MutableMapping[str, Any]]]:
+    capture = LogCapture()
+    old = structlog.get_config()
+    structlog.configure(
+        processors=[structlog.contextvars.merge_contextvars, capture],
+        cache_logger_on_first_use=False,
+    )
+    try:
+        yield capture.entries
+    finally:
+        structlog.configure(**old)
+
+
+async def test_traffic_feeds_callback_and_rest_metrics_by_name_and_group(w: World) -> None:
+    metrics = w.app.metrics
+    await w.command(w.alice, "info")
+    await w.command(w.alice, "no-such-thing")
+    incident = await w.start_incident(w.alice, "Disk full")
+    assert (
+        metrics.value("warroom_callback_duration_seconds_count", kind="command", name="info") == 1
+    )
+    assert (
+        metrics.value("warroom_callback_duration_seconds_count", kind="command", name="unknown")
+        == 1
+    )
+    assert (
+        metrics.value("warroom_callback_duration_seconds_count", kind="dialog", name="start") >= 1
+    )
+    assert metrics.value("warroom_mattermost_request_duration_seconds_count", group="channels") > 0
+    assert metrics.value("warroom_mattermost_request_duration_seconds_count", group="posts") > 0
+    text = (await metrics.render()).decode()
+    assert "warroom_incidents_ongoing 1.0" in text
+    assert incident.status == "ongoing"
+
+
+async def test_one_request_id_ties_a_callbacks_log_lines_with_who_and_where(
+    w: World, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """Rule: every log line a callback causes carries its request id and the ids of the
+    user, channel and team it came from."""
+    await w.command(w.alice, "list")
+    await w.command(w.bob, "list")
+    answered = [e for e in logs if e["event"] == "command_answered"]
+    assert len(answered) == 2
+    ids = {e["request_id"] for e in answered}
+    assert len(ids) == 2  # one per callback, never leaked into the next
+    first = answered[0]
+    assert (first["user_id"], first["channel_id"], first["team_id"]) == (
+        w.alice.id,
+        w.town.id,
+        w.team.id,
+    )
+    same = [e for e in logs if e.get("request_id") == first["request_id"]]
+    assert all(e["user_id"] == w.alice.id for e in same)
