@@ -23,6 +23,7 @@ from bot.commands import review as review_commands
 from bot.commands import status as status_commands
 from bot.commands import testdata as testdata_commands
 from bot.commands.router import CommandRouter
+from bot.domain.models import Playbook
 from bot.domain.run_policy import refused_of
 from bot.errors import ChatUnavailable
 from bot.interactions import checklist as checklist_interactions
@@ -45,6 +46,7 @@ from bot.services.follow import ChannelFollower, UserFollower
 from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.playbook_file import PlaybookFileError
+from bot.services.playbook_file import read as read_playbooks
 from bot.services.playbooks import PlaybookService
 from bot.services.ports import ChatRefused, Timer, User
 from bot.services.review import ReviewService
@@ -187,7 +189,7 @@ async def running(
     timer = timer or SystemTimer(clock)
     async with AsyncExitStack() as stack:
         # The token is checked before the database is created: a wrong one leaves no file.
-        token = await _bot_token(settings)
+        token = await bot_token(settings)
         metrics = Metrics()
 
         async def sleep(seconds: float) -> None:  # retry waits, measured by the app's clock
@@ -202,8 +204,8 @@ async def running(
             observe=metrics.observe_rest,
         )
         stack.push_async_callback(chat.close)
-        me = await _identity(chat, settings)
-        db = await _open_database(settings)
+        me = await identity(chat, settings)
+        db = await open_database(settings)
         stack.push_async_callback(db.close)
         installation = await _installation(settings, db)
 
@@ -321,13 +323,13 @@ def _say_run_policy(settings: Settings) -> None:
     log.info("run_commands", bot_runs=allowed, everything_else="handed to the clicker")
 
 
-async def _bot_token(settings: Settings) -> str:
+async def bot_token(settings: Settings) -> str:
     """The bot token: the setting, else what `warroom setup` stored. Never creates the
     database file. Raises :class:`ConfigError` when there is none."""
     if settings.bot_token:
         return settings.bot_token.get_secret_value()
     if settings.db_path.exists():
-        db = await _open_database(settings)
+        db = await open_database(settings)
         try:
             stored = (await InstallationStore(db).load()).bot_token
         finally:
@@ -340,7 +342,7 @@ async def _bot_token(settings: Settings) -> str:
     )
 
 
-async def _identity(chat: MattermostClient, settings: Settings) -> User:
+async def identity(chat: MattermostClient, settings: Settings) -> User:
     """Who the token belongs to. Raises :class:`ConfigError` for a refused token or an
     unreachable server, with what to do."""
     try:
@@ -363,7 +365,7 @@ async def _identity(chat: MattermostClient, settings: Settings) -> User:
         ) from None
 
 
-async def _open_database(settings: Settings) -> Database:
+async def open_database(settings: Settings) -> Database:
     db = Database(settings.db_path)
     try:
         await db.open()
@@ -673,6 +675,36 @@ async def _bind_probe(settings: Settings) -> str:
     host = settings.listen_host
     shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104
     return f"http://{shown}:{port}"
+
+
+async def check_playbooks_online(settings: Settings) -> list[Playbook]:
+    """``warroom check-config --online``: validate playbooks.yaml and resolve it against the
+    server exactly as a reload does, saving nothing and creating no database file.
+
+    Raises :class:`PlaybookFileError` with every problem, or :class:`ConfigError` when the
+    server cannot be asked.
+    """
+    spec = await asyncio.to_thread(read_playbooks, settings.playbooks_file)
+    chat = MattermostClient(
+        settings.mattermost_url, await bot_token(settings), timeout=settings.request_timeout
+    )
+    exists = settings.db_path.exists()
+    db = await open_database(settings) if exists else Database(":memory:")
+    try:
+        if not exists:
+            await db.open()
+        await identity(chat, settings)
+        service = PlaybookService(
+            store=PlaybookStore(db),
+            chat=chat,
+            directory=Directory(chat),
+            clock=SystemClock(),
+            file=settings.playbooks_file,
+        )
+        return await service.check(spec)
+    finally:
+        await db.close()
+        await chat.close()
 
 
 async def run_forever(settings: Settings) -> None:

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         description="Base URL of the Mattermost server, e.g. https://chat.example.com",
     )
     bot_token: SecretStr | None = Field(default=None, description="The bot account's token")
+    admin_token: SecretStr | None = Field(
+        default=None, description="A system admin's access token, read by `warroom setup` only"
+    )
     command_tokens: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
         description=(

@@ -18,7 +18,13 @@ from bot.errors import InputError, NotFound, PermissionDenied
 from bot.log import get_logger
 from bot.services.directory import Directory
 from bot.services.playbook_export import to_yaml
-from bot.services.playbook_file import PlaybookFileError, PlaybookSpec, read, stage_templates
+from bot.services.playbook_file import (
+    PlaybookFile,
+    PlaybookFileError,
+    PlaybookSpec,
+    read,
+    stage_templates,
+)
 from bot.services.playbook_import import ImportDraft, NotImportable
 from bot.services.playbook_rules import Caller, PlaybookDraft, match
 from bot.services.ports import ChatClient, ChatRefused
@@ -66,27 +72,7 @@ class PlaybookService:
         """
         async with self._reload_lock:
             spec = await asyncio.to_thread(read, self.file)
-            resolved: list[Playbook] = []
-            problems: list[str] = []
-            seen: dict[tuple[str, str], int] = {}
-            for n, pb in enumerate(spec.playbooks):
-                try:
-                    playbooks = await self._resolve(pb)
-                except PlaybookFileError as exc:
-                    problems.extend(f"playbooks[{n}].{p}" for p in exc.problems)
-                    continue
-                for playbook in playbooks:
-                    key = (playbook.team_id, playbook.title.lower())
-                    if key in seen:  # e.g. a `team: "*"` playbook and one of the same title
-                        problems.append(
-                            f"playbooks[{n}].title: same title as playbooks[{seen[key]}]"
-                            " in one of the teams"
-                        )
-                    seen.setdefault(key, n)
-                    resolved.append(playbook)
-            problems += await self._clashes_with_chat(resolved)
-            if problems:
-                raise PlaybookFileError(self.file, problems)
+            resolved = await self.check(spec)
             await self._store.replace_file_playbooks(resolved, self._clock.now_ms())
             self.severity_levels = list(spec.severity_levels)
             for hook in self.reloaded:
@@ -103,6 +89,36 @@ class PlaybookService:
                         " run by the bot: Run hands them to the clicker",
                     )
             return resolved
+
+    async def check(self, spec: PlaybookFile) -> list[Playbook]:
+        """Resolve every playbook of ``spec`` against the server (teams, users, channels) and
+        the chat playbooks, exactly as a reload does, without saving anything.
+
+        Raises :class:`PlaybookFileError` with every problem found (all playbooks, all
+        fields), or returns the resolved playbooks.
+        """
+        resolved: list[Playbook] = []
+        problems: list[str] = []
+        seen: dict[tuple[str, str], int] = {}
+        for n, pb in enumerate(spec.playbooks):
+            try:
+                playbooks = await self._resolve(pb)
+            except PlaybookFileError as exc:
+                problems.extend(f"playbooks[{n}].{p}" for p in exc.problems)
+                continue
+            for playbook in playbooks:
+                key = (playbook.team_id, playbook.title.lower())
+                if key in seen:  # e.g. a `team: "*"` playbook and one of the same title
+                    problems.append(
+                        f"playbooks[{n}].title: same title as playbooks[{seen[key]}]"
+                        " in one of the teams"
+                    )
+                seen.setdefault(key, n)
+                resolved.append(playbook)
+        problems += await self._clashes_with_chat(resolved)
+        if problems:
+            raise PlaybookFileError(self.file, problems)
+        return resolved
 
     async def _clashes_with_chat(self, resolved: list[Playbook]) -> list[str]:
         problems: list[str] = []
@@ -128,11 +144,25 @@ class PlaybookService:
             try:
                 teams = [await self._chat.get_team_by_name(pb.team)]
             except ChatRefused:
-                raise PlaybookFileError(self.file, [f"team: no team named {pb.team!r}"]) from None
+                # Users are global: name their problems too, not only the team's.
+                users = await self._user_problems(pb)
+                raise PlaybookFileError(
+                    self.file, [f"team: no team named {pb.team!r}", *users]
+                ) from None
         return [
             await self._resolve_in(pb, team.id, playbook_id=file_playbook_id(team.id, pb.title))
             for team in teams
         ]
+
+    async def _user_problems(self, pb: PlaybookSpec) -> list[str]:
+        problems: list[str] = []
+        for key, names in (("invite", pb.invite), ("members", pb.members)):
+            for n, name in enumerate(names):
+                try:
+                    await self._dir.by_username(name)
+                except NotFound:
+                    problems.append(f"{key}[{n}]: no user @{name}")
+        return problems
 
     async def _resolve_in(
         self, pb: PlaybookSpec, team_id: str, *, playbook_id: str, source: str = "file"

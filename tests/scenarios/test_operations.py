@@ -75,3 +75,15 @@ async def test_one_request_id_ties_a_callbacks_log_lines_with_who_and_where(
     )
     same = [e for e in logs if e.get("request_id") == first["request_id"]]
     assert all(e["user_id"] == w.alice.id for e in same)
+
+
+async def test_a_reload_never_replaces_usable_playbooks_with_an_unusable_file(
+    w: World, tmp_path: Path
+) -> None:
+    before = [p.title for p in await w.app.services.playbooks.usable(w.team.id, w.alice.id)]
+    for text in ("", "playbooks:\n  - title: Bare\n    team: acme\n    stages: []\n"):
+        (tmp_path / "playbooks.yaml").write_text(text)
+        reply = await w.command(w.admin, "playbook reload")
+        assert "the file is empty" in reply["text"] or "needs at least one stage" in reply["text"]
+        after = [p.title for p in await w.app.services.playbooks.usable(w.team.id, w.alice.id)]
+        assert after == before
