@@ -627,9 +627,19 @@ def _watch(
         registry=metrics.registry,
     )
 
+    outbox, effects = (
+        Gauge(
+            "warroom_outbox_depth",
+            "Posts recorded in the outbox and not yet finished (pending or posted)",
+            registry=metrics.registry,
+        ),
+        EffectStore(services.db),
+    )
+
     async def refresh() -> None:
         ongoing.set(await incidents.count_ongoing())
         pending.set(await reminders.count(ReminderState.PENDING))
+        outbox.set(await effects.count_unfinished())
 
     metrics.refresh_with(refresh)
     metrics.gauge(

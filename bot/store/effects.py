@@ -79,6 +79,14 @@ class EffectStore:
             "WHERE state IN ('pending', 'posted') ORDER BY created_at, rowid", ()
         )
 
+    async def count_unfinished(self) -> int:
+        """How many effects are pending or posted (the outbox depth)."""
+        async with self._db.conn.execute(
+            "SELECT count(*) FROM effects WHERE state IN ('pending', 'posted')"
+        ) as cur:
+            row = await cur.fetchone()
+        return 0 if row is None else int(row[0])
+
     async def add(self, tx: Tx, effect: Effect) -> bool:
         """Record ``effect`` (pending); False if its key was recorded before (kept as it is)."""
         cur = await tx.conn.execute(

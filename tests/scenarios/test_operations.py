@@ -53,6 +53,8 @@ async def test_traffic_feeds_callback_and_rest_metrics_by_name_and_group(w: Worl
     assert metrics.value("warroom_mattermost_request_duration_seconds_count", group="posts") > 0
     text = (await metrics.render()).decode()
     assert "warroom_incidents_ongoing 1.0" in text
+    assert "warroom_reminders_pending " in text
+    assert "warroom_outbox_depth 0.0" in text  # every post of the start is finished
     assert incident.status == "ongoing"
 
 
