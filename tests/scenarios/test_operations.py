@@ -3,6 +3,7 @@ tie one callback's lines together."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ import pytest
 import structlog
 from structlog.testing import LogCapture
 
+from bot.commands import dispatch
+from bot.transport import http
 from tests.scenarios.harness import World, world
 
 
@@ -21,13 +24,19 @@ async def w(tmp_path: Path) -> AsyncIterator[World]:
 
 
 @pytest.fixture
-def logs() -> Iterator[list[MutableMapping[str, Any]]]:
+def logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[MutableMapping[str, Any]]]:
+    """Every event dict the HTTP edge and the command dispatcher log meanwhile, context
+    variables merged. Their loggers are replaced by fresh ones: a logger another test's
+    ``bot.log.configure`` cached keeps that test's level and processors."""
     capture = LogCapture()
     old = structlog.get_config()
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, capture],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
         cache_logger_on_first_use=False,
     )
+    for module in (http, dispatch):
+        monkeypatch.setattr(module, "log", structlog.get_logger(module.__name__))
     try:
         yield capture.entries
     finally:
@@ -83,9 +92,12 @@ async def test_a_reload_never_replaces_usable_playbooks_with_an_unusable_file(
     w: World, tmp_path: Path
 ) -> None:
     before = [p.title for p in await w.app.services.playbooks.usable(w.team.id, w.alice.id)]
-    for text in ("", "playbooks:\n  - title: Bare\n    team: acme\n    stages: []\n"):
+    for text, problem in (
+        ("", "the file is empty"),
+        ("playbooks:\n  - titel: Bare\n    team: acme\n", "did you mean `title`?"),
+    ):
         (tmp_path / "playbooks.yaml").write_text(text)
         reply = await w.command(w.admin, "playbook reload")
-        assert "the file is empty" in reply["text"] or "needs at least one stage" in reply["text"]
+        assert problem in reply["text"]
         after = [p.title for p in await w.app.services.playbooks.usable(w.team.id, w.alice.id)]
         assert after == before
