@@ -281,11 +281,17 @@ def start_refused() -> str:
 
 
 def announcement(incident: Incident, names: Names) -> str:
-    return (
-        f"#### :rotating_light: Incident: {name(incident.name)}\n"
-        f"Commander {names.at(incident.commander_id)} · "
-        f"join {channel_link(incident.channel_name)} to follow or help."
-    )
+    """The start announcement (broadcast channel, ``announce``): who commands and how a reader
+    gets into the incident channel. Only public channels can be joined by non-members
+    (Mattermost lists and opens private ones for their members only), so a private incident
+    channel names whom to ask instead."""
+    commander = names.at(incident.commander_id)
+    link = channel_link(incident.channel_name)
+    if incident.private_channel:
+        how = f"{link} is private: ask {commander} to add you to follow or help."
+    else:
+        how = f"join {link} to follow or help."
+    return f"#### :rotating_light: Incident: {name(incident.name)}\nCommander {commander} · {how}"
 
 
 def announce_results(ok: Sequence[str], failed: Sequence[tuple[str, str]]) -> str:

@@ -28,6 +28,10 @@ INCIDENT = Incident(
 def test_announcement_golden() -> None:
     assert messages.announcement(INCIDENT, NAMES) == (
         "#### :rotating_light: Incident: @\u2060channel db_down \\*now\\*\n"
+        "Commander @alice · ~channel-db-down is private: ask @alice to add you to follow or help."
+    )
+    public = INCIDENT.model_copy(update={"private_channel": False})
+    assert messages.announcement(public, NAMES).endswith(
         "Commander @alice · join ~channel-db-down to follow or help."
     )
 

@@ -71,7 +71,7 @@ async def test_a_channel_renamed_by_hand_is_linked_by_its_new_name_everywhere(w:
     listed = (await w.command(w.alice, "list"))["text"]
     assert "~db-disk-full" in listed and f"~{old}" not in listed
     await w.command(w.alice, "announce ~town-square", incident.channel_id)
-    assert "join ~db-disk-full to follow or help" in w.messages(w.town.id)[-1]
+    assert "~db-disk-full is private: ask @alice to add you" in w.messages(w.town.id)[-1]
     await w.command(w.alice, "review ~db-disk-full")  # from elsewhere: sent privately
     assert "**Channel:** ~db-disk-full" in w.told(w.alice)
 

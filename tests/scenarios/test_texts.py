@@ -192,3 +192,21 @@ async def test_a_www_link_with_an_at_sign_stays_a_working_link(w: World) -> None
     rows = [a.get("text", "") for a in post["props"]["attachments"]]
     assert any(f"Read {link}" in r for r in rows), rows
     assert any(f"Read {link}" in m for m in w.messages(incident.channel_id))
+
+
+async def test_an_announcement_tells_readers_how_they_can_get_into_the_incident_channel(
+    w: World,
+) -> None:
+    """Rule: an announcement offers only what its readers can do. Nobody can join a private
+    channel (Mattermost lists and opens only public ones for non-members), so a private
+    incident channel is announced with whom to ask; a public one with "join"."""
+    private = await w.start_incident(w.alice, "DB down")  # Outage: private, broadcast ~ops-alerts
+    broadcast = as_read(w.messages(w.ops.id)[-1])
+    assert "join" not in broadcast
+    assert f"~{private.channel_name} is private: ask @alice to add you" in broadcast
+    await w.command(w.alice, "announce ~town-square", private.channel_id)
+    assert "join" not in w.messages(w.town.id)[-1]
+    assert "ask @alice to add you" in w.messages(w.town.id)[-1]
+    public = await w.start_incident(w.carol, "Drill day", playbook="Public drill")
+    await w.command(w.carol, "announce ~town-square", public.channel_id)
+    assert f"join ~{public.channel_name} to follow or help" in w.messages(w.town.id)[-1]
