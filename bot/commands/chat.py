@@ -292,7 +292,10 @@ class Conversation:
             root = msg.root_id or msg.post_id
             await chat.create_post(msg.channel_id, reply.text, props=props, root_id=root)
         else:
-            await self._svc.notifier.tell(msg.user_id, msg.channel_id, reply.text, props)
+            preamble = texts.about_your_mention(msg.channel_name)
+            await self._svc.notifier.tell(
+                msg.user_id, msg.channel_id, reply.text, props, dm_preamble=preamble
+            )
 
 
 def _last_pointer(reply: Reply, miss: Verdict | None) -> Reply:

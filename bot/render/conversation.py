@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from bot.render.format import code, name
+from bot.render.format import channel_link, code, name
 from bot.render.messages import help_text
 
 # Shown as examples of what works; the chat and the slash command share one language.
@@ -24,6 +24,14 @@ def not_a_command(word: str, suggestion: str | None, *, chat: bool) -> str:
     tried = f"I don't know {code(word)}." if word else "I didn't catch a command there."
     examples = ", ".join(f"`{e}`" for e in EXAMPLES)
     return f"{tried}{did_you_mean(suggestion)} Try {examples} — or `help` for the full list."
+
+
+def about_your_mention(channel_name: str) -> str:
+    """The first line of an answer to a mention that is sent by direct message: the DM is
+    another place, so it names the channel where the person asked (``channel_name``, the
+    URL name from the ``posted`` event; empty when unknown)."""
+    where = f" in {channel_link(channel_name)}" if channel_name else " that mentioned me"
+    return f"About your message{where}:"
 
 
 def empty_mention(bot_username: str) -> str:

@@ -26,11 +26,18 @@ class Notifier:
         channel_id: str,
         message: str,
         props: dict[str, Any] | None = None,
+        *,
+        dm_preamble: str = "",
     ) -> None:
+        """Tell ``user_id`` ``message`` as an ephemeral post in ``channel_id`` where the bot
+        may, else by direct message; ``dm_preamble`` (a rendered line, e.g. which message
+        this answers) goes above the message only in the direct message, which is read away
+        from ``channel_id``. Raises :class:`ChatRefused` when neither can be posted."""
         if await self._ephemeral(user_id, channel_id, message, props):
             return
         dm = await self._chat.direct_channel(self._bot_user_id, user_id)
-        await self._chat.create_post(dm.id, message, props=props)
+        text = f"{dm_preamble}\n{message}" if dm_preamble else message
+        await self._chat.create_post(dm.id, text, props=props)
 
     async def _ephemeral(
         self, user_id: str, channel_id: str, message: str, props: dict[str, Any] | None

@@ -54,6 +54,15 @@ def last_answer(w: World, user: Any) -> dict[str, Any]:
     return posts[-1]
 
 
+def answer_to_mention(w: World, user: Any, channel_name: str) -> str:
+    """warroom's newest DM answer to a mention the user wrote in ``~channel_name``, without
+    the line that names that channel (asserted present)."""
+    message = str(last_answer(w, user)["message"])
+    preamble = f"About your message in ~{channel_name}:\n"
+    assert message.startswith(preamble), message
+    return message.removeprefix(preamble)
+
+
 async def click_in(w: World, user: Any, post: dict[str, Any], label: str) -> Any:
     return await w.click(user, str(post["id"]), label)
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.fake_clock import FakeClock
 from tests.scenarios.chatting import (
+    answer_to_mention,
     bot_posts,
     delivered,
     dm,
@@ -66,9 +67,10 @@ async def test_every_command_answers_by_dm_and_mention_exactly_as_by_slash(
             typed = await slash(w, user, text, channel_id)
             if channel_id == w.town.id:
                 await say(w, user, channel_id, message)
+                answer = answer_to_mention(w, user, "town-square")
             else:
                 await dm(w, user, message)
-            answer = last_answer(w, user)["message"]
+                answer = last_answer(w, user)["message"]
             if text == "frobnicate":  # chat answers unknown words briefly, not with the manual
                 assert "don't know `frobnicate`" in answer and "don't know `frobnicate`" in typed
                 assert len(answer) < len(typed)
@@ -90,10 +92,10 @@ async def test_mentions_answer_like_the_slash_command_in_the_same_channel(w: Wor
     assert "Disk full" in slash
     private = (await w.command(w.bob, "timeline", incident.channel_id))["text"]
     await say(w, w.bob, incident.channel_id, "@warroom timeline")
-    assert last_answer(w, w.bob)["message"] == private
+    assert answer_to_mention(w, w.bob, incident.channel_name) == private
     outside = (await w.command(w.carol, "severity", w.town.id))["text"]
     await say(w, w.carol, w.town.id, "hey @warroom   SEVERITY")
-    assert last_answer(w, w.carol)["message"] == outside
+    assert answer_to_mention(w, w.carol, "town-square") == outside
     await say(w, w.carol, w.town.id, "@warroom status")  # refused: to carol alone
     assert "not an incident channel" in last_answer(w, w.carol)["message"]
     assert bot_posts(w, w.town.id) == []
@@ -219,6 +221,32 @@ async def test_a_mention_that_changes_something_is_acknowledged_with_a_reaction(
     post = await say(w, w.alice, incident.channel_id, "@warroom commander @bob")
     assert (await w.reload(incident)).commander_id == w.bob.id
     assert acks(w, post["id"]) == ["white_check_mark"]
+
+
+async def test_a_mention_answered_by_direct_message_says_which_message_it_answers(
+    w: World,
+) -> None:
+    """Rule: an answer that leaves the place it was asked in names that place. Read in the
+    DM, "This channel is not an incident channel" or "The commander is @alice" would be
+    about the DM, or about no incident in particular, so the answer to a mention sent by
+    direct message (the plain bot may not post ephemerals) starts by naming the channel of
+    the mention."""
+    first = await w.start_incident(w.alice, "Disk full")
+    second = await w.start_incident(w.bob, "Checkout errors")
+    await say(w, w.alice, w.town.id, "@warroom end")
+    refused = last_answer(w, w.alice)["message"]
+    assert refused.startswith("About your message in ~town-square:\n")
+    assert "not an incident channel" in refused
+    await say(w, w.bob, first.channel_id, "@warroom commander")
+    assert last_answer(w, w.bob)["message"] == (
+        f"About your message in ~{first.channel_name}:\nThe commander is @alice."
+    )
+    await say(w, w.bob, second.channel_id, "@warroom commander")
+    assert last_answer(w, w.bob)["message"] == (
+        f"About your message in ~{second.channel_name}:\nThe commander is @bob."
+    )
+    await dm(w, w.bob, "list")  # asked in the DM: answered there, no preamble
+    assert not last_answer(w, w.bob)["message"].startswith("About your message")
 
 
 async def test_a_bare_mention_gets_a_pointer(w: World) -> None:
@@ -361,7 +389,7 @@ async def test_a_mention_written_any_way_the_server_reads_it_runs_the_command(
     code not read) and takes the command from the text after it."""
     typed = await slash(w, w.alice, "list", w.town.id)
     await say(w, w.alice, w.town.id, message)
-    assert last_answer(w, w.alice)["message"] == typed
+    assert answer_to_mention(w, w.alice, "town-square") == typed
 
 
 async def test_a_dm_that_starts_with_the_mention_is_the_command_after_it(w: World) -> None:
@@ -385,7 +413,7 @@ async def test_after_the_bot_is_renamed_its_new_mention_is_understood(w: World) 
     await delivered(w)
     typed = await slash(w, w.alice, "list", w.town.id)
     await say(w, w.alice, w.town.id, "@incidents list")
-    assert last_answer(w, w.alice)["message"] == typed
+    assert answer_to_mention(w, w.alice, "town-square") == typed
     await dm(w, w.alice, "help")
     assert "`@incidents`" in last_answer(w, w.alice)["message"]
 
