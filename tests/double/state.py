@@ -41,6 +41,11 @@ class User:
     def is_admin(self) -> bool:
         return "system_admin" in self.roles.split()
 
+    @property
+    def is_guest(self) -> bool:
+        """A guest account (``system_guest``): in its teams as ``team_guest``."""
+        return "system_guest" in self.roles.split()
+
 
 @dataclass
 class Channel:
@@ -247,9 +252,12 @@ class State:
         return user_id in self.members.get(channel_id, {})
 
     def can_read(self, user: User, channel: Channel) -> bool:
+        """Members read a channel; a public one also every team member holding
+        read_public_channel, which ``team_user`` has and ``team_guest`` lacks (5.36
+        model/role.go: team_guest holds only view_team), so never a guest."""
         if user.is_admin or self.is_member(user.id, channel.id):
             return True
-        return channel.type == "O" and self.in_team(user.id, channel.team_id)
+        return channel.type == "O" and not user.is_guest and self.in_team(user.id, channel.team_id)
 
     def can_post(self, user: User, channel: Channel) -> bool:
         # recorded fact 7: a team member may post in a public channel it has not joined

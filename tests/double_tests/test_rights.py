@@ -80,3 +80,21 @@ async def test_invite_answers_like_the_server_for_each_refusal(seed: Seed) -> No
     assert await invite(seed.alice, "@dave ~secret") == "@dave is not a member of the team."
     assert await invite(seed.alice, "@bob ~secret") == "bob added to secret channel."
     assert seed.bob.id in seed.mm.channel_members(seed.secret.id)
+
+
+async def test_a_guest_reads_and_posts_only_in_channels_they_belong_to(seed: Seed) -> None:
+    """A guest is in the team with the ``team_guest`` role, which holds only view_team
+    (5.36 model/role.go): no read_public_channel, so a public channel they have not joined
+    answers 403 to reading and posting, unlike for a plain team member (team_user)."""
+    guest = seed.mm.add_user("gina", teams=[seed.team.id])
+    guest.roles = "system_guest"
+    public = seed.mm.add_channel(seed.team.id, "lobby", private=False, members=[seed.alice.id])
+    res = await seed.rest.call(guest, "GET", f"/channels/{public.id}/posts")
+    assert (res.status, res.body["id"]) == (403, "api.context.permissions.app_error")
+    res = await seed.rest.call(guest, "POST", "/posts", {"channel_id": public.id, "message": "x"})
+    assert res.status == 403
+    res = await seed.rest.call(seed.bob, "GET", f"/channels/{public.id}/posts")
+    assert res.status == 200  # a plain member of the team reads it
+    await seed.mm.add_to_channel(seed.alice, public.id, guest.id)
+    res = await seed.rest.call(guest, "GET", f"/channels/{public.id}/posts")
+    assert res.status == 200  # once a member, the guest reads it
