@@ -115,7 +115,9 @@ class Directory:
     # enough: these checks ask about the *person*. Mattermost 5.36 lets a user read a channel
     # when they are a member of it, when it is public (type "O") and they belong to its team
     # (app/authorization.go SessionHasPermissionToChannel falls back to the team roles, which
-    # hold read_public_channel), or when they are a system admin. Anything else reads as "not
+    # hold read_public_channel; team_user has it, team_guest does not: model/role.go, so a
+    # guest reads only the channels they belong to), or when they are a system admin.
+    # Anything else reads as "not
     # found", exactly like a channel that does not exist: the server itself answers 404 for a
     # private channel the caller cannot read (api4/channel.go getChannelByName), so warroom
     # never reveals that one exists either.
@@ -129,8 +131,15 @@ class Directory:
         if await self.is_admin(user_id):
             return True
         if not private and team_id:
-            return await self._chat.is_team_member(team_id, user_id)
+            return await self.reads_public_channels(team_id, user_id)
         return False
+
+    async def reads_public_channels(self, team_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` holds read_public_channel in ``team_id``: a team member who is
+        not a guest (5.36 model/role.go: team_user has it, team_guest only view_team)."""
+        if (await self.user(user_id)).is_guest:
+            return False
+        return await self._chat.is_team_member(team_id, user_id)
 
     async def can_read(self, channel: Channel, user_id: str) -> bool:
         """Whether ``user_id`` may read ``channel`` (and so post there) by their own rights.

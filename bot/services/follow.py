@@ -182,11 +182,7 @@ async def read_origin(
         channel = await chat.get_channel(post.channel_id)
     except ChatRefused:
         return Origin(post.id)
-    readable = (
-        await chat.is_channel_member(channel.id, viewer_id)
-        or (not channel.is_private and await chat.is_team_member(channel.team_id, viewer_id))
-        or await directory.is_admin(viewer_id)
-    )
+    readable = await directory.can_read(channel, viewer_id)
     return Origin(post.id, message=post.message if readable else "")
 
 

@@ -466,8 +466,10 @@ class IncidentService:
         """Those of ``incidents`` that ``user_id`` may view (same order)."""
         if not incidents or await self._dir.is_admin(user_id):
             return incidents
-        # A bot may not list another user's channel memberships; ask per private channel.
-        private = [i for i in incidents if i.private_channel]
+        # A bot may not list another user's channel memberships; ask per private channel
+        # (per channel for a guest, who reads public channels only as a member too).
+        public_too = await self._publicly_hidden(incidents, user_id)
+        private = [i for i in incidents if i.private_channel or i.id in public_too]
         slots = asyncio.Semaphore(MEMBERSHIP_CHECKS)
 
         async def is_member(incident: Incident) -> bool:
@@ -476,7 +478,16 @@ class IncidentService:
 
         member = await asyncio.gather(*(is_member(i) for i in private))
         mine = {i.id for i, is_member in zip(private, member, strict=True) if is_member}
-        return [i for i in incidents if i.id in mine or not i.private_channel]
+        return [
+            i for i in incidents if i.id in mine or not (i.private_channel or i.id in public_too)
+        ]
+
+    async def _publicly_hidden(self, incidents: list[Incident], user_id: str) -> set[str]:
+        """Ids of the public ``incidents`` whose team does not let ``user_id`` read public
+        channels (see :meth:`Directory.reads_public_channels`): only membership counts."""
+        teams = {i.team_id for i in incidents if not i.private_channel}
+        hidden = {t for t in teams if not await self._dir.reads_public_channels(t, user_id)}
+        return {i.id for i in incidents if not i.private_channel and i.team_id in hidden}
 
     # ---- effects --------------------------------------------------------------------
 

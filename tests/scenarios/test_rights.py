@@ -244,3 +244,42 @@ async def test_a_playbooks_broadcast_channel_is_named_only_to_who_may_read_it(w:
     # whoever may read it still sees it
     assert "~leads-secret" in (await w.command(w.alice, "playbook show Leads drill"))["text"]
     assert "~leads-secret" in (await w.command(w.alice, "playbook export Leads drill"))["text"]
+
+
+# ---- guests -------------------------------------------------------------------------------
+
+
+async def test_a_guest_reads_through_warroom_only_the_channels_they_belong_to(w: World) -> None:
+    """Rule: a public channel of the team is readable without membership only by who holds
+    read_public_channel; Mattermost gives it to team members but not to guests (5.36
+    model/role.go, team_guest), so for a guest a public channel they are not in is one that
+    does not exist: nothing announced there, no incident of it viewed or listed, no post of
+    it quoted."""
+    gina = w.mm.add_user("gina", teams=[w.team.id])
+    gina.roles = "system_guest"
+    incident = await w.start_incident(w.alice, "Disk full")  # private; gina is added to it
+    await w.mm.add_to_channel(w.alice, incident.channel_id, gina.id)
+    drill = await w.start_incident(w.carol, "Open drill", playbook="Public drill")
+    [ops_post] = w.mm.seed_posts(w.ops.id, w.carol, ["checkout is down"])
+    here = incident.channel_id
+
+    before_ops = w.messages(w.ops.id)  # the playbook's own broadcast is there already
+    reply = await w.command(gina, "announce ~ops-alerts", here)
+    nothing = await w.command(gina, "announce ~nothing", here)
+    assert reply["text"].replace("ops-alerts", "X") == nothing["text"].replace("nothing", "X")
+    assert w.messages(w.ops.id) == before_ops
+    for sub in ("info", "timeline", "review", "export"):
+        hidden = await w.command(gina, f"{sub} ~{drill.channel_name}", here)
+        missing = await w.command(gina, f"{sub} ~nosuchincident", here)
+        assert hidden["text"].replace(drill.channel_name, "X") == missing["text"].replace(
+            "nosuchincident", "X"
+        ), sub
+    listed = (await w.command(gina, "list", here))["text"]
+    assert "Disk full" in listed or incident.channel_name in listed
+    assert drill.channel_name not in listed
+    before = len(w.mm.dialogs(gina.id))
+    link = await w.command(gina, f"start {w.mm.url}/acme/pl/{ops_post}", here)
+    unknown = await w.command(gina, "start " + "b" * 26, here)
+    assert link["text"] == unknown["text"] and len(w.mm.dialogs(gina.id)) == before
+    # a plain team member, not in those channels either, may read them all
+    assert drill.channel_name in (await w.command(w.bob, "list"))["text"]
