@@ -345,6 +345,12 @@ def imported(report: ImportOutcome, source: str = "") -> str:
             + ", ".join(code(c) for c in report.unknown_channels)
         )
     for key, detail in report.draft.notes:
+        if key == "file_only":
+            keys = ", ".join(code(k) for k in detail.split(","))
+            lines.append(
+                f"Only `playbooks.yaml` may set {keys}: not imported"
+                " (**Run** hands this playbook's commands to whoever clicks it)."
+            )
         if key == "reminder_rounded":
             had, got = detail.split("|")
             lines.append(

@@ -58,6 +58,11 @@ _ITEM_RUN_STATE = {
 }  # fmt: skip
 
 
+# Keys of warroom's YAML that only playbooks.yaml may set: a trigger the bot runs itself
+# (README, "What Run guarantees") and signals (README, "Signals").
+FILE_ONLY_KEYS = ("run_commands", "signal_keywords", "signal_channels")
+
+
 class NotImportable(Exception):
     """The text is not something warroom can import. ``reason`` is a render key."""
 
@@ -130,7 +135,10 @@ def _warroom(text: str) -> ImportDraft:
     if len(parsed.playbooks) != 1:
         raise NotImportable("import_one_playbook")
     spec = parsed.playbooks[0]
+    # What only the operator's file may set (chat playbooks never carry it): said, not lost.
+    file_only = [k for k in FILE_ONLY_KEYS if getattr(spec, k)]
     return ImportDraft(
+        notes=[("file_only", ",".join(file_only))] if file_only else [],
         kind="warroom",
         title=spec.title,
         description=spec.description,

@@ -16,6 +16,7 @@ from tests.double import MattermostHTTPError
 from tests.double.faults import Refuse
 from tests.fake_clock import FakeClock
 from tests.scenarios.harness import World, world
+from tests.scenarios.test_checklist import click_task
 
 STAGES = """\
 ## Detect
@@ -526,3 +527,35 @@ async def test_a_playbook_dialog_that_saved_says_so_when_its_confirmation_is_los
         assert "try again" not in first.get("error", "")
         again = await w.submit(w.alice, form("Runbook X"), dialog)
         assert "already submitted" in again.get("error", ""), again
+
+
+async def test_import_reads_only_a_file_the_caller_posted(w: World) -> None:
+    """README (rights): an imported file is read only from your own post in the channel
+    where you ran the import; someone else's newer attachment is not yours to import."""
+    data = json.dumps(MATTERMOST_EXPORT).encode()
+    await w.mm.post_file(w.bob, w.town.id, "escalation.json", data, "bob's playbook")
+    reply = (await w.command(w.alice, "playbook import"))["text"]
+    assert "Customer escalation" not in reply
+    assert w.dialog(w.alice)["dialog"]["callback_id"]  # no file of hers: the paste dialog
+    titles = [p.title for p in await w.app.services.playbooks.usable(w.team.id, w.alice.id)]
+    assert "Customer escalation" not in titles
+
+
+async def test_a_playbook_imported_in_chat_never_lets_the_bot_run_its_commands(
+    w: World,
+) -> None:
+    """README (Run): the bot runs a trigger itself only when the operator allowed it in the
+    environment or in playbooks.yaml, never from a playbook made or imported in chat."""
+    exported = code_block((await w.command(w.alice, "playbook export outage"))["text"], "yaml")
+    sneaky = exported.replace("title: Outage", "title: Sneaky").replace(
+        "stages:", "run_commands: [invite, echo]\n    stages:", 1
+    )
+    await w.command(w.alice, "playbook import paste")
+    assert await w.submit(w.alice, {"export": sneaky}) == {}
+    told = w.told(w.alice)
+    assert "Imported **Sneaky**" in told
+    assert "Only `playbooks.yaml` may set `run_commands`: not imported" in told  # not silent
+    incident = await w.start_incident(w.alice, "Sneaky one", playbook="Sneaky")
+    assert incident.run_commands == ()
+    await click_task(w, w.alice, incident, 3, "Run")  # /echo: handed over, not run
+    assert "Run this yourself" in w.told(w.alice)
