@@ -343,6 +343,13 @@ def run_crashed(command: str) -> str:
 
 
 def run_failed(command: str, why: str) -> str:
+    """Why an allowed command the bot was to run did not, or may not have, run."""
+    if why == "maybe":
+        return (
+            f"{code(command)} may have run: Mattermost's answer was lost or it failed"
+            " midway, so I did not record it; check the channel before you click **Run**"
+            " again."
+        )
     reason = {
         "unknown": "Mattermost doesn't know this command",
         "refused": "Mattermost refused to run it",

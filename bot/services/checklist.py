@@ -257,12 +257,13 @@ class ChecklistService:
             self._running.discard(key)
 
     async def _execute(self, incident: Incident, task: Task) -> str:
-        """Run an allowed command as the bot; "" when it ran, else why not."""
+        """Run an allowed command as the bot; "" when it ran, else why not ("maybe": the
+        outcome is unknown, so the run is not recorded and the clicker is told to look)."""
         try:
             await self._chat.execute_command(incident.channel_id, task.command)
         except ChatRefused as exc:
             log.info("task_command_refused", incident_id=incident.id, error_id=exc.error_id)
             return "unknown" if exc.error_id == UNKNOWN_COMMAND else "refused"
-        except ChatUnavailable:
-            return "unavailable"
+        except ChatUnavailable as exc:  # a lost answer or a 500: it may have run
+            return "maybe" if exc.outcome_unknown else "unavailable"
         return ""

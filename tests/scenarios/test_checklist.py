@@ -11,6 +11,7 @@ import pytest
 
 from bot.domain.models import Incident, Playbook, TaskState, TimelineEvent
 from tests.double.errors import MattermostHTTPError
+from tests.double.faults import ActThenDrop, ActThenFail, FaultKind
 from tests.scenarios.harness import PLAYBOOKS, World, world
 
 OPEN_OUTAGE = """
@@ -240,8 +241,9 @@ async def test_a_failing_command_is_reported_to_the_clicker(w: World) -> None:
 @pytest.mark.parametrize(
     ("status", "error_id", "said"),
     [
-        (500, "api.command.execute_command.failed.app_error", "did not answer or failed"),
-        (403, "api.context.permissions.app_error", "refused to run it"),
+        (403, "api.context.permissions.app_error", "did not run: Mattermost refused to run it"),
+        # a 500 may come after the server acted: not known, so never "did not run"
+        (500, "api.command.execute_command.failed.app_error", "may have run: Mattermost's"),
     ],
 )
 async def test_a_server_error_running_the_command_is_reported(
@@ -251,9 +253,27 @@ async def test_a_server_error_running_the_command_is_reported(
     incident = await w.start_incident(w.alice, "Disk full")
     w.mm.fail_next("POST", r"/commands/execute$", status, error_id)
     await click_task(w, w.bob, incident, 3, "Run")
-    assert f"`/echo incident under way` did not run: Mattermost {said}" in w.told(w.bob)
+    assert f"`/echo incident under way` {said}" in w.told(w.bob)
     assert await events(w, incident, "command_run") == []
     assert not lines(w, incident, "incident under way")
+
+
+@pytest.mark.parametrize("fault", [ActThenDrop(), ActThenFail()], ids=["lost", "failed after"])
+async def test_a_run_whose_outcome_is_unknown_never_says_it_did_not_run(
+    w: World, fault: FaultKind
+) -> None:
+    """Rule (README, Under crashes): when Mattermost may have acted, warroom says it does not
+    know, never "did not run": here the command did run, and "did not run" would invite a
+    second click and a second run."""
+    await w.restart(run_commands=["echo"])
+    incident = await w.start_incident(w.alice, "Disk full")
+    w.mm.faults.inject("POST", r"/commands/execute$", fault)
+    await click_task(w, w.bob, incident, 3, "Run")
+    assert [m for m in w.messages(incident.channel_id) if m == "incident under way"]  # it ran
+    told = w.told(w.bob)
+    assert "did not run" not in told and "Nothing was recorded" not in told
+    assert "`/echo incident under way` may have run" in told
+    assert "check the channel before you click **Run** again" in told
 
 
 # ---- stages -----------------------------------------------------------------------------
