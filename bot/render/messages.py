@@ -306,7 +306,14 @@ def announce_results(ok: Sequence[str], failed: Sequence[tuple[str, str]]) -> st
             ),
             "forbidden": "I am not a member there: add @warroom to it",
             "error": "Mattermost refused the post",
+            "unavailable": "Mattermost did not answer; announce there again in a moment",
         }.get(why, why)
+        if why == "maybe":  # the post may exist: never an invitation to post it twice
+            lines.append(
+                f"{channel_link(channel)} may have been announced: Mattermost's answer was"
+                " lost, so look there before you announce again."
+            )
+            continue
         lines.append(f"Not announced in {channel_link(channel)}: {reason}.")
     return "\n".join(lines)
 

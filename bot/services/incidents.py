@@ -449,6 +449,8 @@ class IncidentService:
                 await self._chat.create_post(channel.id, text)
             except ChatRefused as exc:
                 return name, "forbidden" if exc.status == 403 else "error"
+            except ChatUnavailable as exc:  # per channel: the others are still reported
+                return name, "maybe" if exc.outcome_unknown else "unavailable"
             return name, ""
 
         results = await asyncio.gather(*(one(n) for n in dict.fromkeys(channel_names)))

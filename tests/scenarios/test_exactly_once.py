@@ -92,3 +92,26 @@ async def test_a_task_change_line_mattermost_failed_is_posted_once(
     await w.app.resync.run()
     lines = [p for p in w.mm.posts(incident.channel_id) if "Acknowledge the alert" in p["message"]]
     assert len(lines) == 1
+
+
+@pytest.mark.parametrize("fault", [ActThenDrop(), ActThenFail()], ids=["lost", "failed after"])
+async def test_announce_with_a_lost_answer_reports_every_channel_and_invites_no_second_post(
+    w: World, fault: FaultKind
+) -> None:
+    """A lost answer to one channel's announcement must neither swallow the report of the
+    others nor read as a failure to try again (which would announce twice): each channel is
+    reported, the unknown one as "may have been announced, look before you announce again"."""
+    incident = await w.start_incident(w.alice, "Disk full")
+    w.mm.add_channel(w.team.id, "support", private=False, members=[w.alice.id, w.bot.id])
+    w.mm.faults.inject("POST", POSTS, fault)
+    reply = (await w.command(w.alice, "announce ~town-square ~support", incident.channel_id))[
+        "text"
+    ]
+    support = w.mm.channel_by_name(w.team.id, "support")
+    assert support is not None
+    for channel_id in (w.town.id, support.id):  # the server made every post once
+        assert sum("Disk full" in m for m in w.messages(channel_id)) == 1
+    assert "try again" not in reply
+    assert reply.count("~town-square") == 1 and reply.count("~support") == 1
+    assert "Announced in" in reply
+    assert "may have been announced: Mattermost's answer was lost" in reply
