@@ -80,9 +80,22 @@ class ReminderPosts:
                 reminder.channel_id, text, props=keyed(props, reminder_key(reminder))
             )
         except ChatRefused as exc:
-            await self._tell_refused(incident, exc)
+            if await self._archived(incident):
+                # Archived by hand, unseen so far: the follower ends the incident and tells
+                # the commander what to do (restore, restart); "post an update there" is
+                # advice nobody can follow.
+                log.info("reminder_channel_archived", incident_id=incident.id)
+            else:
+                await self._tell_refused(incident, exc)
             raise GiveUp(f"{exc.status} {exc.error_id}") from None
         return post.id
+
+    async def _archived(self, incident: Incident) -> bool:
+        """Whether the incident channel is archived now (read fresh; False if unknown)."""
+        try:
+            return bool((await self._chat.get_channel(incident.channel_id)).delete_at)
+        except (ChatRefused, ChatUnavailable):
+            return False
 
     async def _tell_refused(self, incident: Incident, exc: ChatRefused) -> None:
         try:  # a direct message: the incident channel is what refused

@@ -373,3 +373,26 @@ async def test_a_reminder_posted_just_before_a_kill_is_not_posted_again(w: World
     assert len(reminder_posts(w, unposted)) == 1
     scheduler = w.app.services.status.scheduler
     assert await scheduler.store.count(ReminderState.POSTED) == 2
+
+
+async def test_a_reminder_refused_because_the_channel_was_archived_unseen_gives_no_advice(
+    w: World,
+) -> None:
+    """The channel was archived while warroom did not hear of it (no event): the due reminder
+    is refused there. "Post the update with /incident update in the incident channel" is
+    impossible advice for an archived channel; the commander hears once, from the archive
+    notice, what to do (restore, then restart)."""
+    incident = await w.start_incident(w.alice, "Disk full")
+    await post_update(w, w.bob, incident, "Checkout down", reminder="900")
+    channel = w.mm.channel(incident.channel_id)
+    assert channel is not None
+    channel.delete_at = channel.update_at + 1  # archived, and warroom was not told
+    await tick(w, minutes=16)
+    assert reminder_posts(w, incident) == []
+    assert "/incident update" not in w.told(w.alice)
+    runs = w.app.resync.runs
+    await w.mm.drop_websockets()  # the re-sync after the reconnect finds the archive
+    await w.mm.wait_until(lambda: w.app.resync.runs > runs and w.app.listener.connected)
+    await w.settle()
+    assert "was archived, so the incident ended" in w.told(w.alice)
+    assert "/incident update" not in w.told(w.alice)
