@@ -15,6 +15,7 @@ from bot.setup import SetupError, SetupReport, run_setup
 from bot.store.db import Database
 from bot.store.installation import Installation, InstallationStore
 from tests.double import Command, MattermostDouble, Team, User
+from tests.scenarios.harness import free_port
 
 PUBLIC_URL = "http://127.0.0.1:8080"
 
@@ -290,13 +291,6 @@ async def test_setup_grants_no_admin_role_by_default_and_explains_every_right(
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def _resolve_to(addresses: list[str]) -> Any:
     async def resolve(host: str) -> list[str]:
         return addresses
@@ -353,7 +347,7 @@ async def test_an_existing_bot_needs_no_bot_account_creation(world: World) -> No
 async def test_setup_proves_that_mattermost_reaches_the_public_url(world: World) -> None:
     """With nothing listening on warroom's address, setup answers the probe itself."""
     world.mm.add_channel(world.acme.id, "town-square")
-    port = _free_port()
+    port = free_port()
     public = f"http://127.0.0.1:{port}"
     report = await world.setup(public_url=public, probe=True, listen=("127.0.0.1", port))
     assert report.reachable is True
@@ -369,7 +363,7 @@ async def test_setup_proves_that_mattermost_reaches_the_public_url(world: World)
 
 async def test_setup_says_plainly_when_mattermost_cannot_reach_warroom(world: World) -> None:
     world.mm.add_channel(world.acme.id, "town-square")
-    public = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    public = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     report = await world.setup(public_url=public, probe=True)
     assert report.reachable is False
     assert any(line.startswith(f"Mattermost could NOT reach {public}") for line in world.lines)
@@ -378,7 +372,7 @@ async def test_setup_says_plainly_when_mattermost_cannot_reach_warroom(world: Wo
 async def test_a_forbidden_address_is_named_with_the_setting_to_change(world: World) -> None:
     world.mm.add_channel(world.acme.id, "town-square")
     world.mm.config.set("ServiceSettings", "AllowedUntrustedInternalConnections", "")
-    port = _free_port()
+    port = free_port()
     report = await world.setup(
         public_url=f"http://127.0.0.1:{port}", probe=True, listen=("127.0.0.1", port)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -61,11 +62,24 @@ def as_read(text: str) -> str:
     return text.replace("\u2060", "")
 
 
+_PORTS = random.Random()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port free now, for a server the test starts a moment later.
+
+    Picked below the kernel's ephemeral range (32768-60999 by default), where the outgoing
+    connections of every process on the machine take their ports: a port from inside that
+    range, freed here, may be taken by someone's client connection before the server binds.
+    """
+    while True:
+        port = _PORTS.randrange(20_000, 32_000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 @dataclass
