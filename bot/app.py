@@ -65,6 +65,8 @@ from bot.store.review import ReviewStore
 from bot.store.starts import StartStore
 from bot.store.status import StatusStore
 from bot.tasks import TaskTracker
+from bot.transport.api.auth import Identities
+from bot.transport.api.routes import build_api
 from bot.transport.command_tokens import CommandTokens
 from bot.transport.conversation import ChatSide
 from bot.transport.conversation import wire as wire_chat
@@ -264,6 +266,7 @@ async def running(
             metrics_registry=metrics,
             tokens=command_tokens,
             ready=lambda: listener.connected,
+            api=build_api(services, Identities(settings.mattermost_url)),
         )
         runner = http_runner(http_app)
         await runner.setup()

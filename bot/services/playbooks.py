@@ -241,6 +241,11 @@ class PlaybookService:
         """The playbooks ``user_id`` may start incidents with in ``team_id``, sorted by title."""
         return await self.visible(await self.caller(team_id, user_id))
 
+    async def stored(self, playbook_id: str) -> Playbook | None:
+        """The stored playbook ``playbook_id`` (None if none), whoever may see it: the
+        caller decides visibility (:meth:`caller`, ``Caller.sees``)."""
+        return await self._store.get(playbook_id)
+
     async def get_usable(self, team_id: str, user_id: str, playbook_id: str) -> Playbook | None:
         for pb in await self.usable(team_id, user_id):
             if pb.id == playbook_id:

@@ -297,7 +297,10 @@ def build_http_app(
     metrics_registry: Metrics,
     tokens: CommandTokens,
     ready: Callable[[], bool],
+    api: web.Application | None = None,
 ) -> web.Application:
+    """warroom's HTTP app: Mattermost's callbacks, health, metrics and (``api``) the REST
+    API mounted at ``/api/v1``."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[request_context, refuse_malformed])
     app[SERVICES] = services
     app[COMMANDS] = commands
@@ -312,4 +315,6 @@ def build_http_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    if api is not None:
+        app.add_subapp("/api/v1", api)
     return app

@@ -1,0 +1,392 @@
+"""The REST API under ``/api/v1``: one table of routes, served and described from it.
+
+Each :class:`Route` names its method, path, query model, body model and answer model; the
+aiohttp sub-application (:func:`build_api`) and the OpenAPI description
+(:mod:`bot.transport.api.openapi`) are both built from :data:`ROUTES`, so they cannot differ.
+Every error is answered as ``{"error": {"id", "message", "field"}}`` (:func:`answer_errors`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.errors import (
+    ChatUnavailable,
+    InputError,
+    InvalidTransition,
+    NotFound,
+    Pending,
+    PermissionDenied,
+    WarroomError,
+)
+from bot.log import get_logger
+from bot.render import api as words
+from bot.render import messages
+from bot.services.container import Services
+from bot.services.ports import User
+from bot.transport.api.auth import Identities, Unauthenticated, bearer
+from bot.transport.api.incidents import IncidentQuery, IncidentsApi
+from bot.transport.api.schemas import (
+    ID,
+    CommanderIn,
+    ErrorDetail,
+    ErrorOut,
+    IncidentDetailOut,
+    IncidentPage,
+    PlaybookList,
+    PlaybookOut,
+    SeverityIn,
+    StartIn,
+    StatsGroupOut,
+    StatsOut,
+    StatusIn,
+    StatusUpdateOut,
+    TaskAddIn,
+    TaskAssignIn,
+    TaskCheckIn,
+    TaskStateIn,
+    check_limits,
+)
+from bot.transport.api.teams import require_team
+
+log = get_logger(__name__)
+
+API_SERVICES = web.AppKey("api_services", Services)
+IDENTITIES = web.AppKey("identities", Identities)
+MAX_BODY = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authenticated API request, parsed: who, the path's ids, the query and the body."""
+
+    svc: Services
+    user: User
+    path: dict[str, str]
+    query: Any
+    body: Any
+
+    @property
+    def api(self) -> IncidentsApi:
+        return IncidentsApi(self.svc)
+
+
+Handler = Callable[[Call], Awaitable[BaseModel]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation of the API (also one operation of the OpenAPI description)."""
+
+    method: str
+    path: str
+    name: str  # the OpenAPI operationId
+    summary: str
+    handler: Handler
+    answer: type[BaseModel]
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = (401, 404, 503)
+    tag: str = "incidents"
+
+
+class TeamQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    team: str = Field(pattern=ID, description="team id")
+
+
+class StatsQuery(TeamQuery):
+    days: int = Field(default=30, ge=1, le=365)
+
+
+# ---- handlers -----------------------------------------------------------------------------
+
+
+async def _list(c: Call) -> BaseModel:
+    return await c.api.list(c.user.id, c.query)
+
+
+async def _get(c: Call) -> BaseModel:
+    return await c.api.detail(c.path["incident_id"], c.user.id)
+
+
+async def _start(c: Call) -> BaseModel:
+    return await c.api.start(c.user.id, c.body)
+
+
+async def _end(c: Call) -> BaseModel:
+    return await c.api.end(c.path["incident_id"], c.user.id)
+
+
+async def _restart(c: Call) -> BaseModel:
+    return await c.api.restart(c.path["incident_id"], c.user.id)
+
+
+async def _commander(c: Call) -> BaseModel:
+    return await c.api.commander(c.path["incident_id"], c.user.id, c.body)
+
+
+async def _status(c: Call) -> BaseModel:
+    return await c.api.status(c.path["incident_id"], c.user.id, c.body)
+
+
+async def _severity(c: Call) -> BaseModel:
+    return await c.api.severity(c.path["incident_id"], c.user.id, c.body)
+
+
+async def _check(c: Call) -> BaseModel:
+    return await c.api.check(c.path["incident_id"], c.path["task_id"], c.user.id, c.body)
+
+
+async def _state(c: Call) -> BaseModel:
+    return await c.api.state(c.path["incident_id"], c.path["task_id"], c.user.id, c.body)
+
+
+async def _assign(c: Call) -> BaseModel:
+    return await c.api.assign(c.path["incident_id"], c.path["task_id"], c.user.id, c.body)
+
+
+async def _add(c: Call) -> BaseModel:
+    return await c.api.add(c.path["incident_id"], c.user.id, c.body)
+
+
+async def _remove(c: Call) -> BaseModel:
+    return await c.api.remove(c.path["incident_id"], c.path["task_id"], c.user.id)
+
+
+async def _playbooks(c: Call) -> BaseModel:
+    team = await require_team(c.svc, c.user.id, c.query.team)
+    usable = await c.svc.playbooks.usable(team, c.user.id)
+    return PlaybookList(items=[PlaybookOut.of(pb) for pb in usable])
+
+
+async def _playbook(c: Call) -> BaseModel:
+    """A playbook the caller may see (and start with) in its team; else not found."""
+    pb = await c.svc.playbooks.stored(c.path["playbook_id"])
+    if pb is None:
+        raise NotFound("playbook")
+    caller = await c.svc.playbooks.caller(pb.team_id, c.user.id)
+    if not caller.sees(pb):
+        raise NotFound("playbook")
+    return PlaybookOut.of(pb)
+
+
+async def _stats(c: Call) -> BaseModel:
+    team = await require_team(c.svc, c.user.id, c.query.team)
+    result = await c.svc.review.stats(team, c.user.id, c.query.days, c.svc.severity_levels())
+
+    def group(g: Any) -> StatsGroupOut:
+        return StatsGroupOut(
+            started=g.started,
+            ended=g.ended,
+            ongoing=g.ongoing,
+            mean_ms_to_end=g.mean_ms,
+            median_ms_to_end=g.median_ms,
+        )
+
+    return StatsOut(
+        days=result.days,
+        total=group(result.total),
+        by_playbook={k: group(v) for k, v in result.by_playbook.items()},
+        by_severity={k: group(v) for k, v in result.by_severity.items()},
+    )
+
+
+_I = "/incidents/{incident_id}"
+_T = _I + "/tasks/{task_id}"
+_CHANGE = (400, 401, 403, 404, 409, 503)
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/incidents", "listIncidents", "Incidents the caller may view",
+          _list, IncidentPage, query=IncidentQuery, errors=(400, 401, 404, 503)),
+    Route("POST", "/incidents", "startIncident", "Start an incident",
+          _start, IncidentDetailOut, body=StartIn, status=201, errors=(400, 401, 403, 404, 503)),
+    Route("GET", _I, "getIncident", "One incident with checklist, updates and timeline",
+          _get, IncidentDetailOut),
+    Route("POST", _I + "/end", "endIncident", "End the incident",
+          _end, IncidentDetailOut, errors=_CHANGE),
+    Route("POST", _I + "/restart", "restartIncident", "Restart an ended incident",
+          _restart, IncidentDetailOut, errors=_CHANGE),
+    Route("POST", _I + "/commander", "changeCommander", "Hand command to a channel member",
+          _commander, IncidentDetailOut, body=CommanderIn, errors=_CHANGE),
+    Route("POST", _I + "/status-updates", "postStatusUpdate", "Post a status update",
+          _status, StatusUpdateOut, body=StatusIn, status=201, errors=_CHANGE),
+    Route("POST", _I + "/severity", "setSeverity", "Set the severity",
+          _severity, IncidentDetailOut, body=SeverityIn, errors=_CHANGE),
+    Route("POST", _I + "/tasks", "addTask", "Add a task to a stage",
+          _add, IncidentDetailOut, body=TaskAddIn, status=201, errors=_CHANGE),
+    Route("POST", _T + "/check", "checkTask", "Check or uncheck a task",
+          _check, IncidentDetailOut, body=TaskCheckIn, errors=_CHANGE),
+    Route("POST", _T + "/state", "setTaskState", "Set a task's state",
+          _state, IncidentDetailOut, body=TaskStateIn, errors=_CHANGE),
+    Route("POST", _T + "/assign", "assignTask", "Assign (or unassign) a task",
+          _assign, IncidentDetailOut, body=TaskAssignIn, errors=_CHANGE),
+    Route("DELETE", _T, "removeTask", "Remove a task",
+          _remove, IncidentDetailOut, errors=_CHANGE),
+    Route("GET", "/playbooks", "listPlaybooks", "Playbooks the caller may start with",
+          _playbooks, PlaybookList, query=TeamQuery, errors=(400, 401, 404, 503), tag="playbooks"),
+    Route("GET", "/playbooks/{playbook_id}", "getPlaybook", "One playbook",
+          _playbook, PlaybookOut, tag="playbooks"),
+    Route("GET", "/stats", "getStats", "Counts and times to end",
+          _stats, StatsOut, query=StatsQuery, errors=(400, 401, 404, 503), tag="stats"),
+)  # fmt: skip
+
+
+# ---- the edge: authentication, parsing, one error shape ------------------------------------
+
+
+class ApiError(Exception):
+    """An answer other than success: status, the error's id, its words and its field."""
+
+    def __init__(self, status: int, error_id: str, message: str, field: str = "") -> None:
+        super().__init__(error_id)
+        self.status = status
+        self.error = ErrorDetail(id=error_id, message=message, field=field)
+
+
+def error_response(status: int, detail: ErrorDetail) -> web.Response:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    body = ErrorOut(error=detail).model_dump_json()
+    return web.Response(text=body, status=status, content_type="application/json", headers=headers)
+
+
+def _of_domain(exc: WarroomError) -> ApiError:
+    """The status and shape of a domain error (the words as chat says them)."""
+    text = messages.error_text(exc)
+    if isinstance(exc, NotFound):
+        return ApiError(404, f"{exc.what}_not_found", text)
+    if isinstance(exc, PermissionDenied):
+        return ApiError(403, exc.reason, text)
+    if isinstance(exc, InvalidTransition):
+        return ApiError(409, exc.reason, text)
+    if isinstance(exc, InputError):
+        own = words.api_error(exc.reason) if exc.reason in API_REASONS else text
+        return ApiError(400, exc.reason, own, exc.field)
+    if isinstance(exc, Pending):
+        return ApiError(202, "pending", words.api_error("pending"))
+    if isinstance(exc, ChatUnavailable):
+        return ApiError(503, "unavailable", words.api_error("unavailable"))
+    return ApiError(500, "unexpected", words.api_error("unexpected"))
+
+
+API_REASONS = {"bad_cursor", "unknown_user", "reminder_choice"}
+
+
+def _of_validation(exc: ValidationError) -> ApiError:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"])
+    return ApiError(400, "invalid_field", words.invalid_field(first["type"]), field)
+
+
+@web.middleware
+async def answer_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every refusal under ``/api/v1`` in the one error shape, with its status."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.error)
+    except web.HTTPMethodNotAllowed:
+        return error_response(
+            405, ErrorDetail(id="method_not_allowed", message=words.api_error("method_not_allowed"))
+        )
+    except web.HTTPNotFound:
+        return error_response(
+            404, ErrorDetail(id="route_not_found", message=words.api_error("route_not_found"))
+        )
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(413, ErrorDetail(id="too_large", message=words.api_error("not_json")))
+    except WarroomError as exc:
+        mapped = _of_domain(exc)
+        log.info("api_refused", path=request.path, error=mapped.error.id)
+        return error_response(mapped.status, mapped.error)
+    except Exception:
+        log.exception("api_failed", path=request.path, method=request.method)
+        return error_response(
+            500, ErrorDetail(id="unexpected", message=words.api_error("unexpected"))
+        )
+
+
+async def _caller(request: web.Request) -> User:
+    try:
+        token = bearer(request.headers.get("Authorization", ""))
+        return await request.app[IDENTITIES].user(token)
+    except Unauthenticated:
+        raise ApiError(401, "unauthenticated", words.api_error("unauthenticated")) from None
+
+
+def _query(route: Route, request: web.Request) -> BaseModel | None:
+    if route.query is None:
+        return None
+    try:
+        return route.query.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise _of_validation(exc) from None
+
+
+async def _body(route: Route, request: web.Request) -> BaseModel | None:
+    if route.body is None:
+        return None
+    raw = await request.read()
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "not_json", words.api_error("not_json")) from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "not_json", words.api_error("not_json"))
+    try:
+        body = route.body.model_validate(data)
+    except ValidationError as exc:
+        raise _of_validation(exc) from None
+    check_limits(body)
+    return body
+
+
+def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def endpoint(request: web.Request) -> web.Response:
+        user = await _caller(request)
+        query = _query(route, request)
+        body = await _body(route, request)
+        path = dict(request.match_info)
+        for key in ("incident_id", "playbook_id"):
+            if key in path and len(path[key]) > 64:
+                raise NotFound(key.split("_")[0])
+        call = Call(request.app[API_SERVICES], user, path, query, body)
+        result = await route.handler(call)
+        return web.Response(
+            text=result.model_dump_json(), status=route.status, content_type="application/json"
+        )
+
+    return endpoint
+
+
+def build_api(services: Services, identities: Identities) -> web.Application:
+    """The ``/api/v1`` sub-application (mounted by :func:`bot.transport.http.build_http_app`)."""
+    from bot.transport.api.openapi import openapi  # the description of this very table
+
+    api = web.Application(client_max_size=MAX_BODY, middlewares=[answer_errors])
+    api[API_SERVICES] = services
+    api[IDENTITIES] = identities
+    for route in ROUTES:
+        api.router.add_route(route.method, route.path, _endpoint(route), name=route.name)
+    document = openapi()
+
+    async def serve_openapi(request: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    api.router.add_get("/openapi.json", serve_openapi, name="openapi")
+
+    async def close(_: web.Application) -> None:
+        await identities.close()
+
+    api.on_cleanup.append(close)
+    return api
