@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import secrets
 import signal
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import Gauge
@@ -22,8 +24,9 @@ from bot.commands import playbooks as playbook_commands
 from bot.commands import review as review_commands
 from bot.commands import status as status_commands
 from bot.commands import testdata as testdata_commands
+from bot.commands import webhooks as webhook_commands
 from bot.commands.router import CommandRouter
-from bot.domain.models import Playbook
+from bot.domain.models import Incident, Playbook
 from bot.domain.run_policy import refused_of
 from bot.errors import ChatUnavailable
 from bot.interactions import checklist as checklist_interactions
@@ -54,6 +57,7 @@ from bot.services.status import ReminderPosts, StatusService
 from bot.services.sync import Resync
 from bot.services.testdata import TestData
 from bot.services.timeline import MemberTracker, Permalinks, TimelineCapture
+from bot.services.webhooks import Webhooks
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.effects import EffectStore
@@ -64,8 +68,10 @@ from bot.store.playbooks import PlaybookStore
 from bot.store.review import ReviewStore
 from bot.store.starts import StartStore
 from bot.store.status import StatusStore
+from bot.store.webhooks import WebhookDeliveryStore
 from bot.tasks import TaskTracker
 from bot.transport.api.auth import Identities
+from bot.transport.api.incidents import IncidentsApi
 from bot.transport.api.routes import build_api
 from bot.transport.command_tokens import CommandTokens
 from bot.transport.conversation import ChatSide
@@ -88,6 +94,7 @@ from bot.transport.events import (
 from bot.transport.http import build_http_app, http_runner
 from bot.transport.mattermost_client import MattermostClient
 from bot.transport.verify import CommandToken
+from bot.transport.webhook_sender import HttpWebhookSender
 from bot.transport.websocket import WebsocketListener, new_event_queue
 
 log = get_logger(__name__)
@@ -166,6 +173,7 @@ def build_routers() -> tuple[CommandRouter, InteractionRouter]:
     checklist_interactions.register(interactions)
     review_commands.register(commands)
     testdata_commands.register(commands)
+    webhook_commands.register(commands)
     chat_commands.register_rerun(interactions, commands)  # dialogs asked for in chat
     return commands, interactions
 
@@ -233,6 +241,8 @@ async def running(
         _say_run_policy(settings)
         tasks = TaskTracker()
         stack.push_async_callback(tasks.close)
+        sender = HttpWebhookSender()
+        stack.push_async_callback(sender.close)
 
         base_url = await _bind_probe(settings)
         # The URL Mattermost reaches warroom at: the setting, else what `warroom setup`
@@ -254,6 +264,7 @@ async def running(
             tasks=tasks,
             urls=urls,
             signing_key=installation.signing_key,
+            sender=sender,
         )
         commands, interactions = build_routers()
         chat_side = wire_chat(services, commands, bot_username=me.username)
@@ -297,6 +308,7 @@ async def running(
             asyncio.create_task(listener.run(), name="websocket"),
             asyncio.create_task(events.run(), name="dispatcher"),
             asyncio.create_task(features.reminders.run(), name="reminders"),
+            asyncio.create_task(services.webhooks.run(), name="webhooks"),
         ]
 
         async def stop_background() -> None:
@@ -408,6 +420,7 @@ def _build_services(
     tasks: TaskTracker,
     urls: Urls,
     signing_key: str,
+    sender: HttpWebhookSender,
 ) -> tuple[Services, _Features]:
     incident_store = IncidentStore(db)
     nonces = NonceStore(db)
@@ -438,7 +451,18 @@ def _build_services(
         clock=clock,
         file=settings.playbooks_file,
         nonces=nonces,
+        webhook_hosts=frozenset(h.lower() for h in settings.webhook_allowed_hosts),
     )
+    webhooks = Webhooks(
+        store=WebhookDeliveryStore(db),
+        playbook=playbooks.stored,
+        sender=sender,
+        clock=clock,
+        timer=timer,
+        allowed_hosts=frozenset(h.lower() for h in settings.webhook_allowed_hosts),
+        environ=os.environ,
+    )
+    incidents.hooks.recorded.append(webhooks.record)
     # Status updates and their durable reminders.
     reminders = ReminderScheduler(
         db=db,
@@ -518,7 +542,13 @@ def _build_services(
         status=status,
         review=review,
         testdata=TestData(incidents),
+        webhooks=webhooks,
     )
+
+    async def as_the_api_shows(incident: Incident) -> dict[str, Any]:
+        return (await IncidentsApi(services).shown(incident)).model_dump(mode="json")
+
+    webhooks.render = as_the_api_shows
     return services, _Features(reminders=reminders, members=members, capture=capture)
 
 

@@ -75,7 +75,18 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("command_tokens", "severity_levels", "run_commands", mode="before")
+    # ---- outgoing webhooks (issue 14): the hosts besides loopback they may go to ----
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Host names or addresses (comma separated) a playbook's webhooks may target,"
+            " besides loopback; any other target is refused when playbooks.yaml is loaded."
+        ),
+    )
+
+    @field_validator(
+        "command_tokens", "severity_levels", "run_commands", "webhook_allowed_hosts", mode="before"
+    )
     @classmethod
     def _split_tokens(cls, value: object) -> object:
         if isinstance(value, str):

@@ -21,6 +21,17 @@ class IncidentStatus(StrEnum):
     ENDED = "ended"
 
 
+class Webhook(BaseModel):
+    """A playbook's outgoing webhook (playbooks.yaml only): where to, which event types
+    (bot/domain/webhooks.py), and the environment variable holding the signing secret."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    events: tuple[str, ...]
+    secret_env: str
+
+
 class TaskTemplate(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -63,6 +74,8 @@ class Playbook(BaseModel):
     # of these words or phrases gets one offer to start an incident with this playbook.
     signal_keywords: tuple[str, ...] = ()
     signal_channel_ids: tuple[str, ...] = ()
+    # Outgoing webhooks (playbooks.yaml only, issue 14): bot.domain.webhooks.Webhook.
+    webhooks: tuple[Webhook, ...] = ()
 
 
 def new_task_id() -> str:

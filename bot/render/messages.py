@@ -45,6 +45,7 @@ USAGE: dict[str, str] = {
     "timeline": "/incident timeline [~incident-channel]",
     "severity": "/incident severity <level>",
     "stats": "/incident stats [days]",
+    "webhooks": "/incident webhooks [~incident-channel]",
     "review": "/incident review [~incident-channel]",
     "export": "/incident export [~incident-channel]",
     "task": "/incident task add|edit|remove|move|state|assign …",

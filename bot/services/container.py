@@ -15,6 +15,7 @@ from bot.services.ports import ChatClient
 from bot.services.review import ReviewService
 from bot.services.status import StatusService
 from bot.services.testdata import TestData
+from bot.services.webhooks import Webhooks
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.nonces import NonceStore
@@ -49,6 +50,8 @@ class Services:
     # ---- review, export, stats, test data (issue 6) ----
     review: ReviewService
     testdata: TestData
+    # ---- outgoing webhooks (issue 14) ----
+    webhooks: Webhooks
 
     def severity_levels(self) -> list[str]:
         """From ``playbooks.yaml`` if it names any, else from the settings."""

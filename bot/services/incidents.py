@@ -24,7 +24,7 @@ from bot.services.effects import Outbox
 from bot.services.notify import Notifier
 from bot.services.ports import ChatClient, ChatRefused
 from bot.services.starts import DurableStarts, StartRequest
-from bot.store.db import Database
+from bot.store.db import Database, Tx
 from bot.store.effects import Effect
 from bot.store.incidents import IncidentStore, StaleIncident
 from bot.store.nonces import NonceStore, OneShot
@@ -36,6 +36,7 @@ log = get_logger(__name__)
 MEMBERSHIP_CHECKS = 16  # concurrent REST checks when filtering many incidents
 
 IncidentHook = Callable[[Incident], Awaitable[None]]
+Recorded = Callable[[Tx, Incident, list[TimelineEvent]], Awaitable[None]]
 Mutation = Callable[[Incident], transitions.Transition]
 # The lines a change posts in the incident channel, rendered from the saved state and events.
 Notices = Callable[[Incident, list[TimelineEvent]], Awaitable[list[str]]]
@@ -50,6 +51,9 @@ class Hooks:
     restarted: list[IncidentHook] = field(default_factory=list)
     # Returns the latest status update text shown on the card and in info.
     last_update: Callable[[Incident], Awaitable[str]] | None = None
+    # Called inside the transaction that records timeline events, with the incident as saved
+    # there (outgoing webhooks write their outbox rows with the change, issue 14).
+    recorded: list[Recorded] = field(default_factory=list)
 
 
 class IncidentService:
@@ -165,7 +169,7 @@ class IncidentService:
                         ):
                             raise InputError("stale_dialog")
                         saved = await self._store.update(tx, updated)
-                        await self._store.add_events(tx, incident_id, events)
+                        await self.record_events(tx, saved, events)
                         for key, line in zip(keys, lines, strict=True):
                             await self.outbox.add(
                                 tx,
@@ -204,6 +208,14 @@ class IncidentService:
                 with contextlib.suppress(Exception):
                     await tell(exc)
                 return  # one message for the change is enough
+
+    async def record_events(self, tx: Tx, incident: Incident, events: list[TimelineEvent]) -> None:
+        """Add ``events`` to ``incident``'s timeline in ``tx``, and let the ``recorded`` hooks
+        record what follows from them in that same transaction (webhook deliveries)."""
+        await self._store.add_events(tx, incident.id, events)
+        if events:
+            for hook in self.hooks.recorded:
+                await hook(tx, incident, events)
 
     # ---- start (the durable unit lives in bot/services/starts.py) ----------------------
 

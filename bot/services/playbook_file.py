@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.domain import limits
+from bot.domain import webhooks as webhook_types
 from bot.domain.models import StageTemplate, TaskTemplate
 from bot.domain.stages import stage_problems
 from bot.render.limits import FILE_PROBLEMS, stage_problem
@@ -40,6 +41,31 @@ class TaskSpec(_Strict):
     title: str
     description: str = ""
     command: str = ""
+
+
+class WebhookSpec(_Strict):
+    """A webhook of a playbook: ``url`` (http or https), ``events`` (bot/domain/webhooks.py
+    TYPES), ``secret_env`` (the environment variable holding its signing secret)."""
+
+    url: Annotated[str, Field(min_length=8, max_length=2048)]
+    events: list[str] = Field(min_length=1, max_length=len(webhook_types.TYPES))
+    secret_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]{0,127}$")]
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or any(c.isspace() for c in value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in webhook_types.TYPES]
+        if unknown:
+            known = ", ".join(sorted(webhook_types.TYPES))
+            raise ValueError(f"{unknown[0]!r} is not an event; use {known}")
+        return list(dict.fromkeys(value))
 
 
 class StageSpec(_Strict):
@@ -90,6 +116,8 @@ class PlaybookSpec(_Strict):
         default_factory=list, max_length=50
     )
     signal_channels: list[str] = Field(default_factory=list, max_length=20)
+    # Outgoing webhooks (issue 14); honoured in playbooks.yaml only, never from a chat import.
+    webhooks: list[WebhookSpec] = Field(default_factory=list, max_length=10)
 
     @field_validator("invite", "members")
     @classmethod

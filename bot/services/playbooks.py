@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.clock import Clock
 from bot.domain.ids import is_mm_id, new_id
-from bot.domain.models import Playbook
+from bot.domain.models import Playbook, Webhook
 from bot.domain.run_policy import refused_of
+from bot.domain.webhooks import host_allowed
 from bot.errors import InputError, NotFound, PermissionDenied
 from bot.log import get_logger
 from bot.services.directory import Directory
@@ -53,8 +55,14 @@ class PlaybookService:
         clock: Clock,
         file: Path,
         nonces: NonceStore | None = None,
+        webhook_hosts: frozenset[str] = frozenset(),
+        environ: Mapping[str, str] | None = None,
     ) -> None:
+        """``webhook_hosts``: the hosts besides loopback webhooks may target; ``environ``:
+        where a webhook's ``secret_env`` is looked up (the process environment by default)."""
         self._store = store
+        self._webhook_hosts = webhook_hosts
+        self._environ = environ if environ is not None else os.environ
         self._nonces = nonces
         self._chat = chat
         self._dir = directory
@@ -192,6 +200,7 @@ class PlaybookService:
                 signal_channels.append((await self._chat.get_channel_by_name(team_id, name)).id)
             except ChatRefused:
                 problems.append(f"signal_channels[{n}]: no channel ~{name} that the bot can see")
+        webhooks = self._webhooks(pb, problems) if source == "file" else ()
         if problems:
             raise PlaybookFileError(self.file, problems)
         return Playbook(
@@ -211,7 +220,25 @@ class PlaybookService:
             run_commands=tuple(pb.run_commands) if source == "file" else (),
             signal_keywords=tuple(pb.signal_keywords),
             signal_channel_ids=tuple(signal_channels),
+            webhooks=webhooks,
         )
+
+    def _webhooks(self, pb: PlaybookSpec, problems: list[str]) -> tuple[Webhook, ...]:
+        """The file's webhooks; a target outside loopback and the allowed hosts, or a secret
+        variable that is not set, is a problem of the file (said when it is loaded)."""
+        hooks = []
+        for n, spec in enumerate(pb.webhooks):
+            if not host_allowed(spec.url, self._webhook_hosts):
+                problems.append(
+                    f"webhooks[{n}].url: only loopback and WARROOM_WEBHOOK_ALLOWED_HOSTS"
+                    " may be webhook targets"
+                )
+            if not self._environ.get(spec.secret_env):
+                problems.append(f"webhooks[{n}].secret_env: {spec.secret_env} is not set")
+            hooks.append(
+                Webhook(url=spec.url, events=tuple(spec.events), secret_env=spec.secret_env)
+            )
+        return tuple(hooks)
 
     async def file_playbooks(self) -> list[Playbook]:
         """The file's playbooks in force (the last good set), every team."""

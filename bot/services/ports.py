@@ -6,6 +6,8 @@ from typing import IO, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.domain.webhooks import Delivery, DeliveryState
+
 
 class ChatRefused(Exception):
     """Mattermost refused a request (a 4xx answer): ``status`` and the server's ``error_id``."""
@@ -173,6 +175,53 @@ class ChatClient(Protocol):
     async def post_reactions(self, post_id: str) -> list[Reaction]: ...
     async def add_reaction(self, user_id: str, post_id: str, emoji: str) -> None: ...
     async def remove_reaction(self, user_id: str, post_id: str, emoji: str) -> None: ...
+
+
+class WebhookStore(Protocol):
+    """The durable webhook outbox and delivery log (bot/store/webhooks.py)."""
+
+    async def add(self, tx: Any, delivery: Delivery) -> None:
+        """Record ``delivery`` (pending) in the transaction ``tx`` of the change it reports."""
+
+    async def due(self, now: int, limit: int) -> list[Delivery]:
+        """Pending deliveries due at ``now`` (ms), oldest first."""
+        ...
+
+    async def next_due(self) -> int | None:
+        """When the earliest pending delivery is due (ms), None when none is pending."""
+        ...
+
+    async def settle(
+        self, delivery_id: str, *, state: DeliveryState, status: int | None, error: str, at: int
+    ) -> None:
+        """An attempt ended the delivery (delivered, failed, disabled)."""
+
+    async def retry(
+        self, delivery_id: str, *, status: int | None, error: str, next_at: int
+    ) -> None:
+        """An attempt failed; try again at ``next_at`` (ms)."""
+
+    async def disable(self, playbook_id: str, url: str, at: int) -> None:
+        """The endpoint answered 410: disable it, and settle its pending deliveries."""
+
+    async def is_disabled(self, playbook_id: str, url: str) -> bool: ...
+
+    async def for_incident(self, incident_id: str, limit: int) -> list[Delivery]:
+        """The newest deliveries of an incident, newest first."""
+        ...
+
+
+class WebhookUnreachable(Exception):
+    """A webhook receiver gave no HTTP answer (refused, reset, timed out); the message says
+    which, for the delivery log."""
+
+
+class WebhookSender(Protocol):
+    """POSTs one webhook delivery (bot/transport/webhook_sender.py)."""
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """The receiver's HTTP status; :class:`WebhookUnreachable` when there was none."""
+        ...
 
 
 class Timer(Protocol):

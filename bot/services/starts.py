@@ -190,7 +190,7 @@ class DurableStarts:
             )
             async with self._db.transaction() as tx:
                 await self._incidents.insert(tx, incident)
-                await self._incidents.add_events(tx, incident.id, events)
+                await self._service.record_events(tx, incident, events)
                 await self.store.move(tx, record.id, StartState.CREATING, StartState.CREATED)
             log.info("incident_created", incident_id=incident.id, channel_id=channel.id)
             crash_point("start.saved")

@@ -276,7 +276,8 @@ class StatusService:
                     actor_id=str(data["author_id"]),
                     data={"post_id": post_id, "reminder_seconds": reminder_seconds},
                 )
-                await self._incident_store.add_events(tx, effect.incident_id, [event])
+                current = await self._incidents.get(effect.incident_id)
+                await self._incidents.record_events(tx, current, [event])
         log.info("status_updated", incident_id=effect.incident_id, post_id=post_id)
         crash_point("status.completed")
         incident = await self._incidents.get(effect.incident_id)

@@ -1,0 +1,226 @@
+"""Outgoing webhooks (issue 14): signed, retried, durable, never slowing chat.
+
+Rule: every change a playbook's webhook subscribes to is delivered to it at least once,
+signed, with one event id for all attempts (receivers drop repeats by it); a failing receiver
+is retried until it recovers (or 25 hours pass), 410 disables it, and chat never waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.fake_clock import FakeClock
+from tests.scenarios.harness import World, world
+from tests.scenarios.test_status import post_update
+from tests.scenarios.test_status_sigkill import child_env
+from tests.scenarios.webhook_receiver import (
+    SECRET,
+    SECRET_ENV,
+    Receiver,
+    playbooks_with_hook,
+    verify,
+)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    built = Receiver()
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+async def w(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[World]:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    url = await receiver.start()
+    async with world(tmp_path, playbooks=playbooks_with_hook(url), clock=FakeClock()) as built:
+        yield built
+
+
+def states(w: World) -> list[tuple[str, str, int]]:
+    with sqlite3.connect(w.settings.db_path) as conn:
+        rows = conn.execute(
+            "SELECT event_type, state, attempts FROM webhook_deliveries ORDER BY created_at, rowid"
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def test_a_delivery_is_signed_and_carries_the_incident_as_the_api_shows_it(
+    w: World, receiver: Receiver
+) -> None:
+    incident = await w.start_incident(w.alice, "DB down")
+    await receiver.wait_for(1)
+    got = receiver.got[0]
+    assert verify(
+        SECRET.encode(),
+        got.headers["Warroom-Timestamp"],
+        got.body,
+        got.headers["Warroom-Signature"],
+    )
+    assert not verify(b"another secret", got.headers["Warroom-Timestamp"], got.body,
+                      got.headers["Warroom-Signature"])  # fmt: skip
+    event = got.event
+    assert event["id"] == got.headers["Warroom-Event-Id"]
+    assert event["type"] == "started"
+    assert event["occurred_at"].endswith("+00:00")
+    assert event["incident"]["id"] == incident.id
+    assert event["incident"]["name"] == "DB down"
+    assert event["incident"]["timeline"][0]["kind"] == "created"
+    assert [s["title"] for s in event["incident"]["stages"]] == ["Triage", "Resolution"]
+
+
+async def test_a_failing_receiver_gets_the_same_event_until_it_recovers(
+    w: World, receiver: Receiver
+) -> None:
+    receiver.answers = [500, 503]
+    await w.start_incident(w.alice, "DB down")
+    await receiver.wait_for(1)
+    assert w.clock is not None
+    for attempt in (2, 3):
+        w.clock.advance(minutes=1)  # past the backoff of the attempts so far
+        await receiver.wait_for(attempt)
+    await w.settle()
+    bodies = {r.body for r in receiver.got}
+    ids = {r.headers["Warroom-Event-Id"] for r in receiver.got}
+    assert len(receiver.got) == 3 and len(bodies) == 1 and len(ids) == 1
+    for _ in range(100):
+        if states(w) == [("started", "delivered", 3)]:
+            break
+        await asyncio.sleep(0.01)
+    assert states(w) == [("started", "delivered", 3)]
+
+
+async def test_410_disables_the_endpoint(w: World, receiver: Receiver) -> None:
+    receiver.answers = [410]
+    incident = await w.start_incident(w.alice, "DB down")
+    await receiver.wait_for(1)
+    for _ in range(100):
+        if states(w) and states(w)[0][1] == "disabled":
+            break
+        await asyncio.sleep(0.01)
+    await w.command(w.alice, "end", incident.channel_id)
+    dialog = w.dialog(w.alice)
+    await w.submit(w.alice, {}, dialog)
+    assert not (await w.reload(incident)).is_ongoing
+    assert w.clock is not None
+    w.clock.advance(hours=1)
+    await w.settle()
+    assert len(receiver.got) == 1  # nothing more goes to a 410 endpoint
+    assert [s[:2] for s in states(w)] == [("started", "disabled")]
+
+
+async def test_a_chat_action_never_waits_for_a_slow_receiver(w: World, receiver: Receiver) -> None:
+    receiver.hold = asyncio.Event()  # the receiver keeps every request open until released
+    incident = await w.start_incident(w.alice, "DB down")
+    await receiver.wait_for(1)
+    reply = await w.command(w.alice, "commander @bob", incident.channel_id)
+    assert reply.get("text", "") == ""  # answered while the delivery is still open
+    assert (await w.reload(incident)).commander_id == w.bob.id
+    assert states(w)[0][1] == "pending"
+    receiver.hold.set()
+
+
+async def test_admins_see_deliveries_and_failures(w: World, receiver: Receiver) -> None:
+    receiver.answers = [500]
+    incident = await w.start_incident(w.alice, "DB down")
+    await receiver.wait_for(1)
+    await w.settle()
+    for _ in range(100):
+        if states(w)[0][2] == 1:
+            break
+        await asyncio.sleep(0.01)
+    shown = await w.command(w.admin, "webhooks", incident.channel_id)
+    assert "started" in shown["text"] and "retrying" in shown["text"]
+    assert "HTTP 500" in shown["text"]
+    refused = await w.command(w.alice, "webhooks", incident.channel_id)
+    assert "Only system admins" in refused["text"]
+
+
+async def test_only_loopback_and_allowed_hosts_may_be_targets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    internal = playbooks_with_hook("http://billing.internal:8080/hook")
+    for name in ("refused", "allowed"):
+        (tmp_path / name).mkdir()
+    async with world(tmp_path / "refused", playbooks=internal) as built:
+        assert await built.app.services.playbooks.file_playbooks() == []  # the file is refused
+    async with world(
+        tmp_path / "allowed", playbooks=internal, webhook_allowed_hosts=["billing.internal"]
+    ) as built:
+        titles = {p.title for p in await built.app.services.playbooks.file_playbooks()}
+        assert "Outage" in titles
+
+
+async def test_only_the_subscribed_events_are_sent_each_once(w: World, receiver: Receiver) -> None:
+    incident = await w.start_incident(w.alice, "DB down")
+    await w.command(w.alice, "commander @bob", incident.channel_id)  # not subscribed
+    await post_update(w, w.bob, incident, "Checkout is down.")
+    await w.command(w.bob, "end", incident.channel_id)
+    await w.submit(w.bob, {}, w.dialog(w.bob))
+    await receiver.wait_for(3)
+    await w.settle()
+    events = [r.event for r in receiver.got]
+    assert [e["type"] for e in events] == ["started", "status_updated", "ended"]
+    assert len({e["id"] for e in events}) == 3
+    assert events[1]["incident"]["status_updates"][0]["message"] == "Checkout is down."
+    assert events[2]["incident"]["status"] == "ended"
+
+
+async def test_a_kill_9_during_a_delivery_loses_nothing(
+    w: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """warroom (a real ``warroom run`` process) is SIGKILLed while the receiver holds the
+    delivery open; the next warroom sends the same event again and it is delivered."""
+    receiver.answers = [503]  # the in-process warroom's attempt fails: the event is pending
+    incident = await w.start_incident(w.alice, "DB down")
+    await receiver.wait_for(1)
+    for _ in range(100):
+        if states(w)[0][2] == 1:
+            break
+        await asyncio.sleep(0.01)
+    await w.stop_app()
+    with sqlite3.connect(w.settings.db_path) as conn:
+        conn.execute("UPDATE webhook_deliveries SET next_at = 0")  # due for the child at once
+
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=child_env(w),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    receiver.hold = asyncio.Event()  # never answered: the child dies with the request open
+
+    def kill() -> None:
+        if child.returncode is None:
+            os.kill(child.pid, signal.SIGKILL)
+
+    receiver.on_request = kill
+    code = await asyncio.wait_for(child.wait(), timeout=60)
+    assert child.stderr is not None
+    assert code == -signal.SIGKILL, (await child.stderr.read()).decode()[-3000:]
+    assert len(receiver.got) == 2
+    receiver.on_request = None
+    receiver.hold.set()
+    receiver.hold = None
+
+    await w.start_app()  # warroom again, on the same database
+    assert w.clock is not None
+    w.clock.advance(hours=2)
+    await receiver.wait_for(3)
+    for _ in range(100):
+        if states(w)[0][1] == "delivered":
+            break
+        await asyncio.sleep(0.01)
+    assert states(w)[0][1] == "delivered"
+    ids = {r.headers["Warroom-Event-Id"] for r in receiver.got}
+    assert len(ids) == 1  # one event, sent three times: the receiver keeps it once
+    assert receiver.got[-1].event["incident"]["id"] == incident.id
