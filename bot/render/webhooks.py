@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from bot.domain.models import Incident
 from bot.domain.webhooks import Delivery, DeliveryState
 from bot.render.format import cell, code, markdown_line, timestamp
+from bot.render.messages import field_error
 
 HELP = "Webhook deliveries of this (or another) incident and their failures (admins)."
 SHOWN = 20
@@ -20,7 +21,7 @@ _STATE = {
 
 
 def admins_only() -> str:
-    return "Only system admins can see webhook deliveries."
+    return field_error("webhooks_admins_only")
 
 
 def deliveries(incident: Incident, rows: Sequence[Delivery]) -> str:

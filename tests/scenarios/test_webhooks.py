@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_clock import FakeClock
+from tests.scenarios.api_client import call
 from tests.scenarios.harness import World, world
 from tests.scenarios.test_status import post_update
 from tests.scenarios.test_status_sigkill import child_env
@@ -224,3 +225,22 @@ async def test_a_kill_9_during_a_delivery_loses_nothing(
     ids = {r.headers["Warroom-Event-Id"] for r in receiver.got}
     assert len(ids) == 1  # one event, sent three times: the receiver keeps it once
     assert receiver.got[-1].event["incident"]["id"] == incident.id
+
+
+async def test_admins_see_deliveries_through_the_api_too(w: World, receiver: Receiver) -> None:
+    incident = await w.start_incident(w.alice, "DB down")
+    await receiver.wait_for(1)
+    for _ in range(100):
+        if states(w)[0][1] == "delivered":
+            break
+        await asyncio.sleep(0.01)
+    path = f"/incidents/{incident.id}/webhook-deliveries"
+    seen = await call(w, w.admin, "GET", path)
+    assert seen.status == 200, seen.body
+    [delivery] = seen.body["items"]
+    assert delivery["event_type"] == "started"
+    assert delivery["state"] == "delivered"
+    assert delivery["id"] == receiver.got[0].headers["Warroom-Event-Id"]
+    refused = await call(w, w.alice, "GET", path)
+    assert refused.status == 403
+    assert refused.error["id"] == "webhooks_admins_only"

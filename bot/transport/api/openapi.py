@@ -19,6 +19,7 @@ from bot.transport.api.schemas import ErrorOut
 REF = "#/components/schemas/{model}"
 PATH_PARAM = re.compile(r"{(\w+)}")
 _WHY = {
+    202: "Mattermost's answer was lost: recorded, and finished in the background",
     400: "The request is not valid (the field says which part)",
     401: "No token, or Mattermost does not accept it",
     403: "The caller may see the incident but not change it",

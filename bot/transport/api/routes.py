@@ -35,6 +35,8 @@ from bot.transport.api.incidents import IncidentQuery, IncidentsApi
 from bot.transport.api.schemas import (
     ID,
     CommanderIn,
+    DeliveryList,
+    DeliveryOut,
     ErrorDetail,
     ErrorOut,
     IncidentDetailOut,
@@ -162,6 +164,15 @@ async def _remove(c: Call) -> BaseModel:
     return await c.api.remove(c.path["incident_id"], c.path["task_id"], c.user.id)
 
 
+async def _deliveries(c: Call) -> BaseModel:
+    """System admins only, as ``/incident webhooks``: deliveries show the playbook's endpoints."""
+    incident = await c.api.viewable(c.path["incident_id"], c.user.id)
+    if not await c.svc.directory.is_admin(c.user.id):
+        raise PermissionDenied("webhooks_admins_only")
+    rows = await c.svc.webhooks.store.for_incident(incident.id, 100)
+    return DeliveryList(items=[DeliveryOut.of(d) for d in rows])
+
+
 async def _playbooks(c: Call) -> BaseModel:
     team = await require_team(c.svc, c.user.id, c.query.team)
     usable = await c.svc.playbooks.usable(team, c.user.id)
@@ -208,7 +219,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/incidents", "listIncidents", "Incidents the caller may view",
           _list, IncidentPage, query=IncidentQuery, errors=(400, 401, 404, 503)),
     Route("POST", "/incidents", "startIncident", "Start an incident",
-          _start, IncidentDetailOut, body=StartIn, status=201, errors=(400, 401, 403, 404, 503)),
+          _start, IncidentDetailOut, body=StartIn, status=201,
+          errors=(202, 400, 401, 403, 404, 503)),
     Route("GET", _I, "getIncident", "One incident with checklist, updates and timeline",
           _get, IncidentDetailOut),
     Route("POST", _I + "/end", "endIncident", "End the incident",
@@ -218,7 +230,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", _I + "/commander", "changeCommander", "Hand command to a channel member",
           _commander, IncidentDetailOut, body=CommanderIn, errors=_CHANGE),
     Route("POST", _I + "/status-updates", "postStatusUpdate", "Post a status update",
-          _status, StatusUpdateOut, body=StatusIn, status=201, errors=_CHANGE),
+          _status, StatusUpdateOut, body=StatusIn, status=201, errors=(202, *_CHANGE)),
     Route("POST", _I + "/severity", "setSeverity", "Set the severity",
           _severity, IncidentDetailOut, body=SeverityIn, errors=_CHANGE),
     Route("POST", _I + "/tasks", "addTask", "Add a task to a stage",
@@ -231,6 +243,9 @@ ROUTES: tuple[Route, ...] = (
           _assign, IncidentDetailOut, body=TaskAssignIn, errors=_CHANGE),
     Route("DELETE", _T, "removeTask", "Remove a task",
           _remove, IncidentDetailOut, errors=_CHANGE),
+    Route("GET", _I + "/webhook-deliveries", "listWebhookDeliveries",
+          "The incident's newest 100 webhook deliveries (system admins)",
+          _deliveries, DeliveryList, errors=(401, 403, 404, 503), tag="webhooks"),
     Route("GET", "/playbooks", "listPlaybooks", "Playbooks the caller may start with",
           _playbooks, PlaybookList, query=TeamQuery, errors=(400, 401, 404, 503), tag="playbooks"),
     Route("GET", "/playbooks/{playbook_id}", "getPlaybook", "One playbook",

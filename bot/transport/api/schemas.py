@@ -21,6 +21,7 @@ from bot.domain.limits import (
     Limit,
 )
 from bot.domain.models import Incident, IncidentStatus, Playbook, Stage, TaskState, TimelineEvent
+from bot.domain.webhooks import Delivery
 from bot.store.status import StatusUpdate
 
 ID = r"^[a-z0-9]{26}$"  # a Mattermost id (and warroom's incident and playbook ids)
@@ -224,6 +225,32 @@ class TaskAssignIn(Body):
 class TaskAddIn(Body):
     stage: int = Field(ge=0, le=999, description="index of the stage, 0-based")
     title: TaskTitle = Field(examples=["Page the database owner"])
+
+
+# ---- webhook deliveries -------------------------------------------------------------------
+
+
+class DeliveryOut(Out):
+    """One webhook delivery: ``state`` pending (retrying), delivered, failed (gave up after
+    25 hours) or disabled (the endpoint answered 410)."""
+
+    id: str = Field(description="the event id (Warroom-Event-Id)")
+    event_type: str = Field(examples=["started"])
+    url: str
+    state: str = Field(examples=["delivered"])
+    attempts: int
+    last_status: int | None = None
+    last_error: str = ""
+    created_at: int
+    settled_at: int | None = None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> DeliveryOut:
+        return cls.model_validate(delivery.model_dump(mode="json", include=set(cls.model_fields)))
+
+
+class DeliveryList(Out):
+    items: list[DeliveryOut]
 
 
 # ---- playbooks and stats ------------------------------------------------------------------
