@@ -433,6 +433,9 @@ class PlaybookService:
             if spec.signal_keywords or spec.signal_channels:  # signals: playbooks.yaml only
                 draft.unmapped += ["signal_keywords", "signal_channels"]
                 spec = spec.model_copy(update={"signal_keywords": [], "signal_channels": []})
+            if spec.webhooks:  # webhooks: playbooks.yaml only (the operator's targets)
+                draft.unmapped.append("webhooks")
+                spec = spec.model_copy(update={"webhooks": []})
             try:
                 pb = await self._resolve_in(
                     spec, caller.team_id, playbook_id=new_id(), source="chat"

@@ -31,7 +31,9 @@ from bot.render import messages
 from bot.services.container import Services
 from bot.services.ports import User
 from bot.transport.api.auth import Identities, Unauthenticated, bearer
+from bot.transport.api.errors import ApiError
 from bot.transport.api.incidents import IncidentQuery, IncidentsApi
+from bot.transport.api.playbooks import PlaybooksApi
 from bot.transport.api.schemas import (
     ID,
     CommanderIn,
@@ -41,6 +43,11 @@ from bot.transport.api.schemas import (
     ErrorOut,
     IncidentDetailOut,
     IncidentPage,
+    PlaybookCreateIn,
+    PlaybookExportOut,
+    PlaybookImportIn,
+    PlaybookImportOut,
+    PlaybookIn,
     PlaybookList,
     PlaybookOut,
     SeverityIn,
@@ -190,6 +197,26 @@ async def _playbook(c: Call) -> BaseModel:
     return PlaybookOut.of(pb)
 
 
+async def _pb_create(c: Call) -> BaseModel:
+    return await PlaybooksApi(c.svc).create(c.user.id, c.body)
+
+
+async def _pb_update(c: Call) -> BaseModel:
+    return await PlaybooksApi(c.svc).update(c.path["playbook_id"], c.user.id, c.body)
+
+
+async def _pb_delete(c: Call) -> BaseModel:
+    return await PlaybooksApi(c.svc).delete(c.path["playbook_id"], c.user.id)
+
+
+async def _pb_export(c: Call) -> BaseModel:
+    return await PlaybooksApi(c.svc).export(c.path["playbook_id"], c.user.id)
+
+
+async def _pb_import(c: Call) -> BaseModel:
+    return await PlaybooksApi(c.svc).import_(c.user.id, c.body)
+
+
 async def _stats(c: Call) -> BaseModel:
     team = await require_team(c.svc, c.user.id, c.query.team)
     result = await c.svc.review.stats(team, c.user.id, c.query.days, c.svc.severity_levels())
@@ -250,21 +277,26 @@ ROUTES: tuple[Route, ...] = (
           _playbooks, PlaybookList, query=TeamQuery, errors=(400, 401, 404, 503), tag="playbooks"),
     Route("GET", "/playbooks/{playbook_id}", "getPlaybook", "One playbook",
           _playbook, PlaybookOut, tag="playbooks"),
+    Route("POST", "/playbooks", "createPlaybook", "Create a playbook (as in chat)",
+          _pb_create, PlaybookOut, body=PlaybookCreateIn, status=201,
+          errors=(400, 401, 403, 404, 503), tag="playbooks"),
+    Route("PUT", "/playbooks/{playbook_id}", "updatePlaybook", "Change a playbook (members)",
+          _pb_update, PlaybookOut, body=PlaybookIn, errors=_CHANGE, tag="playbooks"),
+    Route("DELETE", "/playbooks/{playbook_id}", "deletePlaybook", "Delete a playbook (members)",
+          _pb_delete, PlaybookOut, errors=_CHANGE, tag="playbooks"),
+    Route("GET", "/playbooks/{playbook_id}/export", "exportPlaybook",
+          "The playbook as playbooks.yaml takes it",
+          _pb_export, PlaybookExportOut, tag="playbooks"),
+    Route("POST", "/playbooks/import", "importPlaybook",
+          "Import warroom YAML or a Mattermost Playbooks export",
+          _pb_import, PlaybookImportOut, body=PlaybookImportIn, status=201,
+          errors=(400, 401, 403, 404, 503), tag="playbooks"),
     Route("GET", "/stats", "getStats", "Counts and times to end",
           _stats, StatsOut, query=StatsQuery, errors=(400, 401, 404, 503), tag="stats"),
 )  # fmt: skip
 
 
 # ---- the edge: authentication, parsing, one error shape ------------------------------------
-
-
-class ApiError(Exception):
-    """An answer other than success: status, the error's id, its words and its field."""
-
-    def __init__(self, status: int, error_id: str, message: str, field: str = "") -> None:
-        super().__init__(error_id)
-        self.status = status
-        self.error = ErrorDetail(id=error_id, message=message, field=field)
 
 
 def error_response(status: int, detail: ErrorDetail) -> web.Response:

@@ -13,10 +13,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.limits import (
+    IMPORT_FILE,
     INCIDENT_DESCRIPTION,
     INCIDENT_NAME,
+    PLAYBOOK_DESCRIPTION,
+    PLAYBOOK_TITLE,
     SEVERITY_LEVEL,
     STATUS_MESSAGE,
+    STATUS_TEMPLATE,
     TASK_TITLE,
     Limit,
 )
@@ -44,6 +48,10 @@ IncidentName = Annotated[str, INCIDENT_NAME, _bounds(INCIDENT_NAME)]
 IncidentDescription = Annotated[str, INCIDENT_DESCRIPTION, _bounds(INCIDENT_DESCRIPTION)]
 StatusMessage = Annotated[str, STATUS_MESSAGE, _bounds(STATUS_MESSAGE)]
 TaskTitle = Annotated[str, TASK_TITLE, _bounds(TASK_TITLE)]
+PlaybookTitle = Annotated[str, PLAYBOOK_TITLE, _bounds(PLAYBOOK_TITLE)]
+PlaybookDescription = Annotated[str, PLAYBOOK_DESCRIPTION, _bounds(PLAYBOOK_DESCRIPTION)]
+StatusTemplate = Annotated[str, STATUS_TEMPLATE, _bounds(STATUS_TEMPLATE)]
+ImportText = Annotated[str, IMPORT_FILE, _bounds(IMPORT_FILE)]
 
 
 def check_limits(body: BaseModel) -> None:
@@ -306,3 +314,56 @@ class StatsOut(Out):
     total: StatsGroupOut
     by_playbook: dict[str, StatsGroupOut]
     by_severity: dict[str, StatsGroupOut]
+
+
+# ---- playbooks: create, update, import, export --------------------------------------------
+
+
+class TaskIn(Body):
+    title: str = Field(examples=["Acknowledge the alert"])
+    description: str = ""
+    command: str = Field(default="", examples=["/echo paging the owner"])
+
+
+class StageIn(Body):
+    title: str = Field(examples=["Triage"])
+    tasks: list[TaskIn] = Field(max_length=200)
+
+
+class PlaybookIn(Body):
+    """A chat playbook, as the create and edit dialogs set it (members: the creator; webhooks
+    and signals belong to playbooks.yaml). ``invite``: usernames; ``broadcast_channel_id``:
+    a channel of the team that the caller can read, "" for none."""
+
+    title: PlaybookTitle = Field(examples=["Service outage"])
+    description: PlaybookDescription = ""
+    private: bool = True
+    broadcast_channel_id: str = Field(default="", pattern=r"^([a-z0-9]{26})?$")
+    reminder_minutes: int = Field(default=0, description="0, 15, 30, 60, 240 or 1440")
+    status_template: StatusTemplate = ""
+    invite: list[str] = Field(default_factory=list, max_length=50, examples=[["@alice"]])
+    team_wide: bool = False
+    stages: list[StageIn] = Field(max_length=50)
+
+
+class PlaybookCreateIn(PlaybookIn):
+    team_id: str = Field(pattern=ID, examples=[_EX_ID])
+
+
+class PlaybookImportIn(Body):
+    """What ``/incident playbook import`` takes: warroom's YAML export, or a Mattermost
+    Incident Management / Playbooks JSON export."""
+
+    team_id: str = Field(pattern=ID, examples=[_EX_ID])
+    text: ImportText = Field(examples=["playbooks:\n- title: Outage\n  team: acme\n  ..."])
+
+
+class PlaybookImportOut(Out):
+    playbook: PlaybookOut
+    unmapped: list[str] = Field(description="what has no equivalent in warroom (left out)")
+    unknown_users: list[str]
+    unknown_channels: list[str]
+
+
+class PlaybookExportOut(Out):
+    yaml: str = Field(description="the playbook as playbooks.yaml accepts it")
