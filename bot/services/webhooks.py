@@ -37,12 +37,15 @@ from bot.domain.webhooks import (
 )
 from bot.log import get_logger
 from bot.services.ports import Timer, WebhookSender, WebhookStore, WebhookUnreachable
-from bot.store.db import Tx
 
 log = get_logger(__name__)
 
 BATCH = 16  # deliveries sent at once
+PAUSE_MS = 5_000  # after a failure of the worker itself
 Render = Callable[[Incident], Awaitable[dict[str, Any]]]
+# The store's open transaction (services do not import bot.store: it is passed through to
+# WebhookStore.add untouched).
+Tx = Any
 PlaybookOf = Callable[[str], Awaitable[Playbook | None]]
 
 
@@ -121,14 +124,23 @@ class Webhooks:
     # ---- the worker ---------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Deliver what is due, then sleep until the next is due or a change wakes it."""
+        """Deliver what is due, then sleep until the next is due or a change wakes it.
+
+        A failure to read the outbox (the database busy or failing) is logged and the worker
+        tries again after :data:`PAUSE_MS`: it never stops while warroom runs.
+        """
         while True:
             self._wake.clear()
-            due = await self.store.due(self._clock.now_ms(), BATCH)
-            if due:
-                await asyncio.gather(*(self._attempt_safely(d) for d in due))
-                continue
-            await self._sleep(await self.store.next_due())
+            try:
+                due = await self.store.due(self._clock.now_ms(), BATCH)
+                if due:
+                    await asyncio.gather(*(self._attempt_safely(d) for d in due))
+                    continue
+                until = await self.store.next_due()
+            except Exception:
+                log.exception("webhook_worker_failed")
+                until = self._clock.now_ms() + PAUSE_MS
+            await self._sleep(until)
 
     async def _sleep(self, until: int | None) -> None:
         waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]

@@ -26,7 +26,6 @@ from bot.domain.limits import (
 )
 from bot.domain.models import Incident, IncidentStatus, Playbook, Stage, TaskState, TimelineEvent
 from bot.domain.webhooks import Delivery
-from bot.store.status import StatusUpdate
 
 ID = r"^[a-z0-9]{26}$"  # a Mattermost id (and warroom's incident and playbook ids)
 _EX_ID = "8dj1rzp3hbgwmx5nq7tk4sy6ca"
@@ -156,7 +155,8 @@ class StatusUpdateOut(Out):
     created_at: int
 
     @classmethod
-    def of(cls, update: StatusUpdate) -> StatusUpdateOut:
+    def of(cls, update: BaseModel) -> StatusUpdateOut:
+        """From a stored status update (any model with these fields)."""
         return cls.model_validate(update.model_dump(include=set(cls.model_fields)))
 
 
