@@ -451,7 +451,7 @@ def _build_services(
         clock=clock,
         file=settings.playbooks_file,
         nonces=nonces,
-        webhook_hosts=frozenset(h.lower() for h in settings.webhook_allowed_hosts),
+        webhook_hosts=settings.webhook_hosts(),
     )
     webhooks = Webhooks(
         store=WebhookDeliveryStore(db),
@@ -459,7 +459,7 @@ def _build_services(
         sender=sender,
         clock=clock,
         timer=timer,
-        allowed_hosts=frozenset(h.lower() for h in settings.webhook_allowed_hosts),
+        allowed_hosts=settings.webhook_hosts(),
         environ=os.environ,
     )
     incidents.hooks.recorded.append(webhooks.record)
@@ -743,6 +743,7 @@ async def check_playbooks_online(settings: Settings) -> list[Playbook]:
             directory=Directory(chat),
             clock=SystemClock(),
             file=settings.playbooks_file,
+            webhook_hosts=settings.webhook_hosts(),
         )
         return await service.check(spec)
     finally:

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
             split_command_token(entry.get_secret_value())  # raises ValueError, without the token
         return value
 
+    def webhook_hosts(self) -> frozenset[str]:
+        """``WARROOM_WEBHOOK_ALLOWED_HOSTS`` as lowercase host names or addresses."""
+        return frozenset(h.strip().lower() for h in self.webhook_allowed_hosts if h.strip())
+
     def command_token_entries(self) -> list[tuple[str | None, str]]:
         """``(team_id or None for any team, token)`` for each ``WARROOM_COMMAND_TOKENS`` entry."""
         return [split_command_token(t.get_secret_value()) for t in self.command_tokens]

@@ -290,3 +290,35 @@ async def test_check_config_rejects_an_empty_file_and_names_the_key_meant(tmp_pa
     code, _, err = await run_cli("check-config", env=env)
     assert code == 1
     assert "playbooks[0].stages[0].taks: unknown key `taks`; did you mean `tasks`?" in err
+
+
+async def test_check_config_online_holds_webhooks_to_the_allowed_hosts(tmp_path: Path) -> None:
+    """The same refusals as a reload: a target outside loopback and the allowed hosts, a
+    secret variable that is not set."""
+    async with MattermostDouble() as mm:
+        team = mm.add_team("acme")
+        bot = mm.add_user("warroom", teams=[team.id], bot=True)
+        file = tmp_path / "playbooks.yaml"
+        file.write_text(
+            PLAYBOOKS
+            + "    webhooks:\n      - url: http://billing.internal/hook\n"
+            + "        events: [started]\n        secret_env: WARROOM_HOOK_SECRET_T\n"
+        )
+        env = _clean_env(
+            tmp_path,
+            WARROOM_MATTERMOST_URL=mm.url,
+            WARROOM_BOT_TOKEN=bot.token,
+            WARROOM_PLAYBOOKS_FILE=str(file),
+        )
+        code, _, err = await run_cli("check-config", "--online", env=env)
+        assert code == 1
+        problems = [line.split(": ", 1)[1] for line in err.strip().splitlines()]
+        assert problems == [
+            "playbooks[0].webhooks[0].url: only loopback and WARROOM_WEBHOOK_ALLOWED_HOSTS"
+            " may be webhook targets",
+            "playbooks[0].webhooks[0].secret_env: WARROOM_HOOK_SECRET_T is not set",
+        ]
+        env["WARROOM_WEBHOOK_ALLOWED_HOSTS"] = "billing.internal"
+        env["WARROOM_HOOK_SECRET_T"] = "s"
+        code, _, err = await run_cli("check-config", "--online", env=env)
+        assert code == 0, err
