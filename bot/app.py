@@ -241,7 +241,7 @@ async def running(
         _say_run_policy(settings)
         tasks = TaskTracker()
         stack.push_async_callback(tasks.close)
-        sender = HttpWebhookSender()
+        sender = HttpWebhookSender(settings.webhook_timeout)
         stack.push_async_callback(sender.close)
 
         base_url = await _bind_probe(settings)

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
         ),
     )
 
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds a webhook receiver has to answer"
+    )
+
     @field_validator(
         "command_tokens", "severity_levels", "run_commands", "webhook_allowed_hosts", mode="before"
     )

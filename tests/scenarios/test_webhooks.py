@@ -94,7 +94,7 @@ async def test_a_failing_receiver_gets_the_same_event_until_it_recovers(
     bodies = {r.body for r in receiver.got}
     ids = {r.headers["Warroom-Event-Id"] for r in receiver.got}
     assert len(receiver.got) == 3 and len(bodies) == 1 and len(ids) == 1
-    for _ in range(100):
+    for _ in range(500):
         if states(w) == [("started", "delivered", 3)]:
             break
         await asyncio.sleep(0.01)
@@ -105,7 +105,7 @@ async def test_410_disables_the_endpoint(w: World, receiver: Receiver) -> None:
     receiver.answers = [410]
     incident = await w.start_incident(w.alice, "DB down")
     await receiver.wait_for(1)
-    for _ in range(100):
+    for _ in range(500):
         if states(w) and states(w)[0][1] == "disabled":
             break
         await asyncio.sleep(0.01)
@@ -136,7 +136,7 @@ async def test_admins_see_deliveries_and_failures(w: World, receiver: Receiver) 
     incident = await w.start_incident(w.alice, "DB down")
     await receiver.wait_for(1)
     await w.settle()
-    for _ in range(100):
+    for _ in range(500):
         if states(w)[0][2] == 1:
             break
         await asyncio.sleep(0.01)
@@ -186,7 +186,7 @@ async def test_a_kill_9_during_a_delivery_loses_nothing(
     receiver.answers = [503]  # the in-process warroom's attempt fails: the event is pending
     incident = await w.start_incident(w.alice, "DB down")
     await receiver.wait_for(1)
-    for _ in range(100):
+    for _ in range(500):
         if states(w)[0][2] == 1:
             break
         await asyncio.sleep(0.01)
@@ -217,7 +217,7 @@ async def test_a_kill_9_during_a_delivery_loses_nothing(
     assert w.clock is not None
     w.clock.advance(hours=2)
     await receiver.wait_for(3)
-    for _ in range(100):
+    for _ in range(500):
         if states(w)[0][1] == "delivered":
             break
         await asyncio.sleep(0.01)
@@ -230,7 +230,7 @@ async def test_a_kill_9_during_a_delivery_loses_nothing(
 async def test_admins_see_deliveries_through_the_api_too(w: World, receiver: Receiver) -> None:
     incident = await w.start_incident(w.alice, "DB down")
     await receiver.wait_for(1)
-    for _ in range(100):
+    for _ in range(500):
         if states(w)[0][1] == "delivered":
             break
         await asyncio.sleep(0.01)
@@ -244,3 +244,33 @@ async def test_admins_see_deliveries_through_the_api_too(w: World, receiver: Rec
     refused = await call(w, w.alice, "GET", path)
     assert refused.status == 403
     assert refused.error["id"] == "webhooks_admins_only"
+
+
+async def test_a_receiver_that_times_out_is_retried_until_it_answers(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    url = await receiver.start()
+    receiver.hold = asyncio.Event()  # the first request is never answered in time
+    async with world(
+        tmp_path, playbooks=playbooks_with_hook(url), clock=FakeClock(), webhook_timeout=0.5
+    ) as w:
+        await w.start_incident(w.alice, "DB down")
+        await receiver.wait_for(1)
+        for _ in range(500):
+            if states(w)[0][2] == 1:
+                break
+            await asyncio.sleep(0.01)
+        with sqlite3.connect(w.settings.db_path) as conn:
+            error = conn.execute("SELECT last_error FROM webhook_deliveries").fetchone()[0]
+        assert (states(w)[0][1], error) == ("pending", "timed out")
+        receiver.hold.set()
+        receiver.hold = None
+        assert w.clock is not None
+        for _ in range(500):  # (a loaded machine may time out again: it is retried again)
+            if states(w)[0][1] == "delivered":
+                break
+            w.clock.advance(minutes=2)  # 500 steps: under the 25 hours of retries
+            await asyncio.sleep(0.01)
+        [(kind, state, attempts)] = states(w)
+        assert (kind, state) == ("started", "delivered") and attempts >= 2
