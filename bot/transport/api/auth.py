@@ -4,8 +4,9 @@ A caller sends a Mattermost personal access token or session token as
 ``Authorization: Bearer <token>``. warroom asks the server who that is
 (``GET /api/v4/users/me`` with that token, Mattermost 5.36 api4/user.go getUser with
 ``user_id=me``: 401 for a token that is unknown, expired or revoked) and then acts exactly
-as it does for that user in chat. Answers are cached for :data:`TTL_S` seconds, at most
-:data:`MAX_ENTRIES` tokens, keyed by a hash of the token (the token itself is never kept).
+as it does for that user in chat. Answers are cached for :data:`TTL_S` seconds (a refusal
+for :data:`REFUSED_TTL_S`), at most :data:`MAX_ENTRIES` tokens each, keyed by a hash of the
+token (the token itself is never kept).
 A deactivated user's session is revoked by the server, so their token stops working there;
 warroom refuses a user that still answers with ``delete_at`` set, too.
 """
@@ -16,6 +17,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 
@@ -23,6 +25,7 @@ from bot.errors import ChatUnavailable
 from bot.services.ports import User
 
 TTL_S = 30.0
+REFUSED_TTL_S = 5.0  # a refused token is not asked about again for this long
 MAX_ENTRIES = 1024
 TIMEOUT_S = 5.0
 
@@ -57,6 +60,7 @@ class Identities:
         self._max = max_entries
         self._clock = clock
         self._cache: OrderedDict[str, tuple[float, User]] = OrderedDict()
+        self._refused: OrderedDict[str, float] = OrderedDict()
         self._session: aiohttp.ClientSession | None = None
 
     async def close(self) -> None:
@@ -79,13 +83,18 @@ class Identities:
         if hit is not None and now - hit[0] < self._ttl:
             self._cache.move_to_end(key)
             return hit[1]
-        user = await self._ask(token)
-        if user.is_deactivated or user.is_bot:
-            raise Unauthenticated
-        self._cache[key] = (now, user)
-        self._cache.move_to_end(key)
-        while len(self._cache) > self._max:
-            self._cache.popitem(last=False)
+        refused_at = self._refused.get(key)
+        if refused_at is not None and now - refused_at < REFUSED_TTL_S:
+            raise Unauthenticated  # a flood of bad tokens is not passed on to Mattermost
+        try:
+            user = await self._ask(token)
+            if user.is_deactivated or user.is_bot:
+                raise Unauthenticated
+        except Unauthenticated:
+            _bounded_put(self._refused, key, now, self._max)
+            raise
+        self._refused.pop(key, None)
+        _bounded_put(self._cache, key, (now, user), self._max)
         return user
 
     async def _ask(self, token: str) -> User:
@@ -105,3 +114,11 @@ class Identities:
         if not isinstance(data, dict):
             raise ChatUnavailable("get_me")
         return User.model_validate(data)
+
+
+def _bounded_put(cache: OrderedDict[str, Any], key: str, value: Any, most: int) -> None:
+    """Put ``key`` last (most recent); drop the least recent beyond ``most`` entries."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > most:
+        cache.popitem(last=False)

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.commands.review import DEFAULT_DAYS, MAX_DAYS
 from bot.errors import (
     ChatUnavailable,
     InputError,
@@ -113,7 +114,7 @@ class TeamQuery(BaseModel):
 
 
 class StatsQuery(TeamQuery):
-    days: int = Field(default=30, ge=1, le=365)
+    days: int = Field(default=DEFAULT_DAYS, ge=1, le=MAX_DAYS)  # as /incident stats [days]
 
 
 # ---- handlers -----------------------------------------------------------------------------

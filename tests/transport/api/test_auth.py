@@ -7,7 +7,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.errors import ChatUnavailable
-from bot.transport.api.auth import Identities, Unauthenticated, bearer
+from bot.transport.api.auth import REFUSED_TTL_S, Identities, Unauthenticated, bearer
 
 
 class Server:
@@ -71,13 +71,17 @@ async def test_answers_are_cached_briefly_and_the_cache_is_bounded(server: Serve
 
 async def test_refused_tokens_and_outages_are_told_apart(server: Server) -> None:
     srv = await started(server)
-    ids = Identities(str(srv.make_url("")))
+    now = [0.0]
+    ids = Identities(str(srv.make_url("")), clock=lambda: now[0])
     try:
+        for _ in range(3):
+            with pytest.raises(Unauthenticated):
+                await ids.user("bad-token")
+        assert server.asked == 1  # a refusal is remembered briefly: a flood is not passed on
+        now[0] = REFUSED_TTL_S
         with pytest.raises(Unauthenticated):
             await ids.user("bad-token")
-        with pytest.raises(Unauthenticated):
-            await ids.user("bad-token")
-        assert server.asked == 2  # a refusal is not cached: a new token may work next time
+        assert server.asked == 2  # then asked again (the token may have been fixed)
         server.status = 502
         with pytest.raises(ChatUnavailable):
             await ids.user("alice")
