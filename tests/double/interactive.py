@@ -141,7 +141,8 @@ class InteractiveOps(ChannelOps):
         if not isinstance(url, str) or not url:
             raise invalid_body("url")
         channel = self.state.channels.get(str(body.get("channel_id") or ""))
-        if channel is None or not self.state.can_read(user, channel):
+        if channel is None or not self.state.holds_channel_role(user, channel):
+            # 5.36 api4/integration_action.go: read_channel at channel scope
             raise permission_error(user.id, "read_channel")
         team_id = str(body.get("team_id") or "")
         if channel.type != "D":
@@ -219,7 +220,8 @@ class InteractiveOps(ChannelOps):
                 (a for a in iter_actions(post.get("props", {})) if a.get("id") == action_id), {}
             )
         channel = self.state.channels.get(str(post.get("channel_id", "")))
-        if channel is None or not self.state.can_read(user, channel):
+        if channel is None or not self.state.holds_channel_role(user, channel):
+            # 5.36 api4/integration_action.go: read_channel at channel scope
             raise permission_error(user.id, "read_channel")
         integration = found.get("integration")
         if not isinstance(integration, dict) or not integration.get("url"):

@@ -240,7 +240,10 @@ class PostOps:
         if post is None:
             raise permission_error(user.id, permission)
         channel = self.state.channel(post["channel_id"])
-        if not self.state.can_read(user, channel):
+        # 5.36 api4/post.go patchPost/updatePost/deletePost: edit_post and delete_post are
+        # channel-scoped (state.holds_channel_role): a post of one's own in a public channel
+        # one has not joined (recorded fact 7) can be made but not edited nor deleted.
+        if not self.state.holds_channel_role(user, channel):
             raise permission_error(user.id, permission)
         if post["user_id"] != user.id and not user.is_admin:
             raise permission_error(user.id, permission.replace("_post", "_others_posts"))
@@ -294,10 +297,17 @@ class PostOps:
         self.hub.emit("post_deleted", {"post": dumps(before)}, channel_id=post["channel_id"])
 
     def set_pinned(self, user: User, post_id: str, pinned: bool) -> None:
+        """POST /posts/{id}/pin|unpin (5.36 api4/post.go saveIsPinnedPost): ``read_channel``
+        at channel scope (members and system admins only, even in a public channel), then
+        App.PatchPost, which refuses a post in an archived channel with 400."""
         post = self.live_post(post_id)
         channel = self.state.channels.get(post["channel_id"]) if post else None
-        if post is None or channel is None or not self.state.can_read(user, channel):
+        if post is None or channel is None or not self.state.holds_channel_role(user, channel):
             raise permission_error(user.id, "read_channel")
+        if channel.delete_at:
+            raise MattermostHTTPError(
+                400, "api.post.patch_post.can_not_update_post_in_deleted.error"
+            )
         post["is_pinned"] = pinned
         self.apply_edit(post, message=None, edited=False)
 
