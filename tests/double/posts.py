@@ -7,6 +7,7 @@ these methods, so both paths emit the same websocket events.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,35 @@ def check_props(props: Json, post_id: str) -> None:
         raise MattermostHTTPError(
             400, "model.post.is_valid.props.app_error", detailed_error=f"id={post_id}"
         )
+
+
+# model/channel_mentions.go: ``~name`` not preceded by a word character (Go's ASCII \B).
+_CHANNEL_MENTION = re.compile(r"\B~[a-zA-Z0-9\-_]+", re.ASCII)
+
+
+def fill_in_channel_mentions(state: State, props: Json, message: str, team_id: str) -> None:
+    """``App.FillInPostProps`` (5.36 app/post.go): for every ``~name`` in the *message* (not
+    in attachments) that names a live public channel of the post's team, props get
+    ``channel_mentions[name] = {display_name, team_name}``; without any, the key is removed.
+
+    Runs on create and on every update, patch and pin (``UpdatePost`` calls it on the
+    received post, whose props map the stored post shares), before the 8,000-rune props
+    check, so these runes count towards the limit.
+    """
+    found: Json = {}
+    for match in _CHANNEL_MENTION.findall(message) if "~" in message else []:
+        name = match[1:]
+        channel = state.channel_by_name(team_id, name) if team_id else None
+        if channel is not None and channel.type == "O" and not channel.delete_at:
+            team = state.teams.get(channel.team_id)
+            found[name] = {
+                "display_name": channel.display_name,
+                "team_name": team.name if team else "",
+            }
+    if found:
+        props["channel_mentions"] = found
+    else:
+        props.pop("channel_mentions", None)
 
 
 _IN_ARCHIVED = {
@@ -142,6 +172,7 @@ class PostOps:
         stored_props = normalise_props(props, new_id)
         if user.is_bot:
             stored_props["from_bot"] = "true"
+        fill_in_channel_mentions(self.state, stored_props, message, channel.team_id)
         post_id = new_id()
         check_props(stored_props, post_id)
         at = self.clock.tick()
@@ -259,13 +290,20 @@ class PostOps:
             raise MattermostHTTPError(
                 400, "model.post.is_valid.msg.app_error", detailed_error=f"id={post['id']}"
             )
-        new_props = normalise_props(props, new_id) if props is not None else None
-        if new_props is not None:
-            check_props(new_props, post["id"])
+        new_props = (
+            normalise_props(props, new_id) if props is not None else copy.deepcopy(post["props"])
+        )
+        channel = self.state.channels.get(post["channel_id"])
+        fill_in_channel_mentions(
+            self.state,
+            new_props,
+            post["message"] if message is None else message,
+            channel.team_id if channel else "",
+        )
+        check_props(new_props, post["id"])
         if message is not None:
             post["message"] = message
-        if new_props is not None:
-            post["props"] = new_props
+        post["props"] = new_props
         at = self.clock.tick()
         post["update_at"] = at
         if edited:
