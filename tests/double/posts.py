@@ -42,6 +42,13 @@ def check_props(props: Json, post_id: str) -> None:
 _CHANNEL_MENTION = re.compile(r"\B~[a-zA-Z0-9\-_]+", re.ASCII)
 
 
+def channel_mention_names(message: str) -> list[str]:
+    """The ``~names`` the server reads in a message, distinct, in order
+    (5.36 model/channel_mentions.go ChannelMentions)."""
+    found = _CHANNEL_MENTION.findall(message) if "~" in message else []
+    return list(dict.fromkeys(m[1:] for m in found))
+
+
 def fill_in_channel_mentions(state: State, props: Json, message: str, team_id: str) -> None:
     """``App.FillInPostProps`` (5.36 app/post.go): for every ``~name`` in the *message* (not
     in attachments) that names a live public channel of the post's team, props get
@@ -52,8 +59,7 @@ def fill_in_channel_mentions(state: State, props: Json, message: str, team_id: s
     check, so these runes count towards the limit.
     """
     found: Json = {}
-    for match in _CHANNEL_MENTION.findall(message) if "~" in message else []:
-        name = match[1:]
+    for name in channel_mention_names(message):
         channel = state.channel_by_name(team_id, name) if team_id else None
         if channel is not None and channel.type == "O" and not channel.delete_at:
             team = state.teams.get(channel.team_id)
