@@ -319,9 +319,14 @@ class PostOps:
         )
         return post
 
-    def update_post(self, user: User, post_id: str, message: str, props: Any) -> Json:
-        """PUT /posts/{id}: message and props replaced."""
+    def update_post(
+        self, user: User, post_id: str, message: str, props: Any, *, pinned: bool = False
+    ) -> Json:
+        """PUT /posts/{id}: message, props and pinned state replaced by what is sent (5.36
+        app/post.go UpdatePost with safeUpdate false copies ``is_pinned`` from the request,
+        so a PUT without it unpins the post); file ids are kept (api4/post.go updatePost)."""
         post = self._editable(user, post_id, "edit_post")
+        post["is_pinned"] = pinned
         return self.apply_edit(post, message=message, props=props if props is not None else {})
 
     def patch_post(self, user: User, post_id: str, patch: Json) -> Json:

@@ -78,7 +78,13 @@ async def update_post(request: web.Request) -> web.Response:
     body = await body_object(request, "post")
     if body.get("id") != post_id:
         raise MattermostHTTPError(400, "api.context.invalid_param.app_error", name="id")
-    post = core.update_post(me(request), post_id, str(body.get("message") or ""), body.get("props"))
+    post = core.update_post(
+        me(request),
+        post_id,
+        str(body.get("message") or ""),
+        body.get("props"),
+        pinned=bool(body.get("is_pinned")),
+    )
     return json_response(core.post_view(post))
 
 
