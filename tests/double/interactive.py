@@ -29,6 +29,9 @@ from .websocket import Hub
 ACTION_ID = re.compile(r"^[A-Za-z0-9]+$")
 USER_AGENT = "Mattermost-Bot/1.1"
 
+# model/integration_action.go PostActionRetainPropKeys (5.36)
+RETAIN_PROP_KEYS = ("from_webhook", "override_username", "override_icon_url")
+
 
 def action_error(detail: str) -> MattermostHTTPError:
     return MattermostHTTPError(
@@ -263,14 +266,14 @@ class InteractiveOps(ChannelOps):
         return {"status": "OK", "trigger_id": client_id}
 
     def _apply_update(self, user: User, post: Json, update: Json, *, ephemeral: bool) -> None:
+        # 5.36 app/integration_action.go DoPostActionWithCookie: with new props, the keys of
+        # model.PostActionRetainPropKeys keep the original post's value, and are dropped when
+        # the original had none (an integration cannot add them); without props, the
+        # original props stay whole.
         props = update.get("props")
         if isinstance(props, dict):
-            kept = {
-                k: post["props"][k]
-                for k in ("override_username", "override_icon_url")
-                if k in post["props"]
-            }
-            props = {**props, **kept}
+            props = {k: v for k, v in props.items() if k not in RETAIN_PROP_KEYS}
+            props.update({k: post["props"][k] for k in RETAIN_PROP_KEYS if k in post["props"]})
         else:
             props = post["props"]
         message = str(update.get("message") or "")

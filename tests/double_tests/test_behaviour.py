@@ -330,3 +330,40 @@ async def test_a_put_without_is_pinned_unpins_and_a_patch_keeps_the_pin(seed: Se
         seed.alice, "PUT", f"/posts/{post_id}", {"id": post_id, "message": "card v3"}
     )
     assert (put.status, put.body["is_pinned"]) == (200, False)
+
+
+async def test_an_action_update_keeps_the_retained_props_of_the_original_only(seed: Seed) -> None:
+    """5.36 app/integration_action.go with model.PostActionRetainPropKeys: an ``update`` with
+    props keeps ``from_webhook``, ``override_username`` and ``override_icon_url`` as the
+    original post had them and drops them when it had none; ``from_bot`` is not among them."""
+    made = await seed.rest.call(
+        seed.bot,
+        "POST",
+        "/posts",
+        {"channel_id": seed.secret.id, "message": "card", "props": action_props(seed)},
+    )
+    seed.hook.reply_json(
+        "/action",
+        {
+            "update": {
+                "message": "acked",
+                "props": {"from_webhook": "true", "override_username": "root", "k": "v"},
+            }
+        },
+    )
+    assert (await seed.mm.click(seed.alice, made.body["id"], "ack")).status == 200
+    assert seed.mm.get_post(made.body["id"])["props"] == {"k": "v"}  # type: ignore[index]
+    reply = await seed.rest.call(
+        seed.alice,
+        "POST",
+        "/posts",
+        {
+            "channel_id": seed.secret.id,
+            "message": "reply",
+            "props": {**action_props(seed), "from_webhook": "true"},
+        },
+    )
+    seed.hook.reply_json("/action", {"update": {"message": "done", "props": {"k": "w"}}})
+    assert (await seed.mm.click(seed.alice, reply.body["id"], "ack")).status == 200
+    kept = seed.mm.get_post(reply.body["id"])["props"]  # type: ignore[index]
+    assert kept == {"k": "w", "from_webhook": "true"}
