@@ -199,12 +199,22 @@ async def import_(svc: Services, req: CommandRequest, tail: str) -> Reply:
         raise InputError("too_many_arguments", field="playbook")
     caller = await _caller(svc, req)
     svc.playbooks.require_author(caller)
+    channel_readable = True
     try:
         found = None if tail else await _latest_file(svc, req)
     except NotImportable as exc:
         return Reply(render.import_failed(exc.reason, exc.problems))
+    except ChatRefused:
+        # The bot cannot read this channel's posts: on 5.36 read_channel is a channel-member
+        # permission, so a public channel it has not joined is refused (403) as well. Saying
+        # "attach the file here" would send the person round in a circle.
+        found, channel_readable = None, False
     if found is None:
-        dialog = dialogs.import_dialog(url=svc.urls.dialog, state=_state(svc, req, "pb_import"))
+        dialog = dialogs.import_dialog(
+            url=svc.urls.dialog,
+            state=_state(svc, req, "pb_import"),
+            channel_readable=channel_readable,
+        )
         await svc.chat.open_dialog(req.trigger_id, dialog["url"], dialog["dialog"])
         return Reply()
     name, data = found
@@ -219,11 +229,13 @@ async def import_(svc: Services, req: CommandRequest, tail: str) -> Reply:
 
 
 async def _latest_file(svc: Services, req: CommandRequest) -> tuple[str, bytes] | None:
-    """The newest .json/.yaml file the caller posted among the channel's recent posts."""
-    try:
-        page = await svc.chat.channel_posts(req.channel_id, page=0, per_page=IMPORT_LOOKBACK)
-    except ChatRefused:
-        return None
+    """The newest .json/.yaml file the caller posted among the channel's recent posts.
+
+    Raises :class:`ChatRefused` when the bot may not read the channel's posts (5.36: it is
+    not a member, public channel or not) and :class:`NotImportable` for a file found but
+    not importable.
+    """
+    page = await svc.chat.channel_posts(req.channel_id, page=0, per_page=IMPORT_LOOKBACK)
     for post_id in page.order:
         post = page.posts.get(post_id)
         if post is None or post.user_id != req.user_id or post.delete_at:

@@ -16,7 +16,14 @@ from bot.domain.models import Incident, Stage, Task, TaskState, TimelineEvent
 from bot.domain.run_policy import RunDecision
 from bot.render import post_size
 from bot.render.format import code as code_span
-from bot.render.format import code_block, markdown, markdown_line, name, timestamp
+from bot.render.format import (
+    code_block,
+    defuse_channel_mentions,
+    markdown,
+    markdown_line,
+    name,
+    timestamp,
+)
 from bot.render.messages import STATE_MARK
 from bot.render.views import ButtonMaker, Names
 
@@ -220,7 +227,8 @@ def checklist_posts(
     for number, page in enumerate(pages, start=1):
         message = ""
         if number > 1 and stage is not None:
-            message = (
+            # No ~name the server would read: it would add props past the planned budget.
+            message = defuse_channel_mentions(
                 f"_Checklist of stage {incident.active_stage + 1}, {name(stage.title)},"
                 f" continued ({number}/{len(pages)})_"
             )

@@ -125,6 +125,24 @@ def _protected(text: str) -> list[tuple[int, int]]:
     return sorted(ranges)
 
 
+# model/channel_mentions.go: the server reads ``~`` + [A-Za-z0-9_-] not preceded by an ASCII
+# word character (Go's \B) as a channel mention.
+_CHANNEL_TILDE = re.compile(r"(?<![A-Za-z0-9_])~(?=[A-Za-z0-9_-])")
+
+
+def defuse_channel_mentions(text: str) -> str:
+    """``text`` with every ``~name`` the server would read as a channel mention broken by a
+    WORD JOINER (U+2060, invisible) right after the ``~``; the reader still sees ``~name``.
+
+    For the message of a post whose props warroom plans close to Mattermost's 8,000-rune
+    limit: for each such ``~name`` of a public channel the 5.36 server adds
+    ``props.channel_mentions[name]`` (app/post.go FillInPostProps, on create and every
+    edit), and those runes count towards the limit (render/post_size). A backslash before
+    the ``~`` (as :func:`name` writes it) does not stop that. Idempotent.
+    """
+    return _CHANNEL_TILDE.sub("~" + WORD_JOINER, text)
+
+
 def one_line(text: str) -> str:
     """Line breaks (and the blanks around them) become one space; ends are stripped."""
     return _NEWLINES.sub(" ", text).strip()

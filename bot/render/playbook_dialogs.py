@@ -14,6 +14,7 @@ from bot.render.playbooks import (
     TEXTAREA_MAX,
     TITLE_MAX,
     delete_intro,
+    import_channel_unreadable,
     import_no_file,
 )
 
@@ -120,13 +121,17 @@ def delete_dialog(*, url: str, state: str, pb: Playbook) -> dict[str, Any]:
     }
 
 
-def import_dialog(*, url: str, state: str) -> dict[str, Any]:
+def import_dialog(*, url: str, state: str, channel_readable: bool = True) -> dict[str, Any]:
+    """The paste dialog of ``/incident playbook import``; ``channel_readable`` False when the
+    bot cannot read the channel's posts, so that the introduction does not ask for a file
+    there."""
+    intro = import_no_file() if channel_readable else import_channel_unreadable()
     return {
         "url": url,
         "dialog": {
             "callback_id": "pb_import",
             "title": "Import playbook",
-            "introduction_text": import_no_file(),
+            "introduction_text": intro,
             "submit_label": "Import",
             "notify_on_cancel": False,
             "state": state,

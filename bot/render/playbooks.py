@@ -366,6 +366,14 @@ def import_no_file() -> str:
     )
 
 
+def import_channel_unreadable() -> str:
+    return (
+        "I can't see files attached in this channel (I am not a member of it). Paste the"
+        " exported playbook in the dialog — or attach the `.json` (or warroom `.yaml`) file to"
+        " a direct message to me and run `/incident playbook import` there."
+    )
+
+
 def exported(pb: Playbook, text: str) -> str:
     return (
         f"**{name(pb.title)}** as `playbooks.yaml` accepts it — add it to the file, or change"

@@ -29,6 +29,9 @@ from .websocket import Hub
 ACTION_ID = re.compile(r"^[A-Za-z0-9]+$")
 USER_AGENT = "Mattermost-Bot/1.1"
 
+# model/integration_action.go PostActionRetainPropKeys (5.36)
+RETAIN_PROP_KEYS = ("from_webhook", "override_username", "override_icon_url")
+
 
 def action_error(detail: str) -> MattermostHTTPError:
     return MattermostHTTPError(
@@ -141,7 +144,8 @@ class InteractiveOps(ChannelOps):
         if not isinstance(url, str) or not url:
             raise invalid_body("url")
         channel = self.state.channels.get(str(body.get("channel_id") or ""))
-        if channel is None or not self.state.can_read(user, channel):
+        if channel is None or not self.state.holds_channel_role(user, channel):
+            # 5.36 api4/integration_action.go: read_channel at channel scope
             raise permission_error(user.id, "read_channel")
         team_id = str(body.get("team_id") or "")
         if channel.type != "D":
@@ -219,7 +223,8 @@ class InteractiveOps(ChannelOps):
                 (a for a in iter_actions(post.get("props", {})) if a.get("id") == action_id), {}
             )
         channel = self.state.channels.get(str(post.get("channel_id", "")))
-        if channel is None or not self.state.can_read(user, channel):
+        if channel is None or not self.state.holds_channel_role(user, channel):
+            # 5.36 api4/integration_action.go: read_channel at channel scope
             raise permission_error(user.id, "read_channel")
         integration = found.get("integration")
         if not isinstance(integration, dict) or not integration.get("url"):
@@ -261,14 +266,14 @@ class InteractiveOps(ChannelOps):
         return {"status": "OK", "trigger_id": client_id}
 
     def _apply_update(self, user: User, post: Json, update: Json, *, ephemeral: bool) -> None:
+        # 5.36 app/integration_action.go DoPostActionWithCookie: with new props, the keys of
+        # model.PostActionRetainPropKeys keep the original post's value, and are dropped when
+        # the original had none (an integration cannot add them); without props, the
+        # original props stay whole.
         props = update.get("props")
         if isinstance(props, dict):
-            kept = {
-                k: post["props"][k]
-                for k in ("override_username", "override_icon_url")
-                if k in post["props"]
-            }
-            props = {**props, **kept}
+            props = {k: v for k, v in props.items() if k not in RETAIN_PROP_KEYS}
+            props.update({k: post["props"][k] for k in RETAIN_PROP_KEYS if k in post["props"]})
         else:
             props = post["props"]
         message = str(update.get("message") or "")

@@ -85,12 +85,10 @@ class PostExtraOps(PostOps):
             )
         post = self.live_post(post_id)
         channel = self.state.channels.get(post["channel_id"]) if post else None
-        if (
-            post is None
-            or channel is None
-            or not (user.is_admin or self.state.is_member(user.id, channel.id))
-        ):
+        if post is None or channel is None or not self.state.holds_channel_role(user, channel):
             raise permission_error(user.id, "add_reaction")
+        if channel.delete_at:  # 5.36 app/reaction.go SaveReactionForPost
+            raise MattermostHTTPError(403, "api.reaction.save.archived_channel.app_error")
         existing = self.state.reactions.setdefault(post_id, [])
         for r in existing:
             if r.user_id == user.id and r.emoji_name == emoji:
@@ -107,8 +105,12 @@ class PostExtraOps(PostOps):
             raise permission_error(user.id, "remove_others_reactions")
         post = self.live_post(post_id)
         channel = self.state.channels.get(post["channel_id"]) if post else None
-        if post is None or channel is None or not self.state.can_read(user, channel):
+        # 5.36 api4/reaction.go deleteReaction: remove_reaction is channel-scoped; then
+        # app/reaction.go DeleteReactionForPost refuses in an archived channel.
+        if post is None or channel is None or not self.state.holds_channel_role(user, channel):
             raise permission_error(user.id, "remove_reaction")
+        if channel.delete_at:
+            raise MattermostHTTPError(403, "api.reaction.delete.archived_channel.app_error")
         existing = self.state.reactions.get(post_id, [])
         match = [r for r in existing if r.user_id == user_id and r.emoji_name == emoji]
         if not match:

@@ -7,6 +7,7 @@ these methods, so both paths emit the same websocket events.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,41 @@ def check_props(props: Json, post_id: str) -> None:
         raise MattermostHTTPError(
             400, "model.post.is_valid.props.app_error", detailed_error=f"id={post_id}"
         )
+
+
+# model/channel_mentions.go: ``~name`` not preceded by a word character (Go's ASCII \B).
+_CHANNEL_MENTION = re.compile(r"\B~[a-zA-Z0-9\-_]+", re.ASCII)
+
+
+def channel_mention_names(message: str) -> list[str]:
+    """The ``~names`` the server reads in a message, distinct, in order
+    (5.36 model/channel_mentions.go ChannelMentions)."""
+    found = _CHANNEL_MENTION.findall(message) if "~" in message else []
+    return list(dict.fromkeys(m[1:] for m in found))
+
+
+def fill_in_channel_mentions(state: State, props: Json, message: str, team_id: str) -> None:
+    """``App.FillInPostProps`` (5.36 app/post.go): for every ``~name`` in the *message* (not
+    in attachments) that names a live public channel of the post's team, props get
+    ``channel_mentions[name] = {display_name, team_name}``; without any, the key is removed.
+
+    Runs on create and on every update, patch and pin (``UpdatePost`` calls it on the
+    received post, whose props map the stored post shares), before the 8,000-rune props
+    check, so these runes count towards the limit.
+    """
+    found: Json = {}
+    for name in channel_mention_names(message):
+        channel = state.channel_by_name(team_id, name) if team_id else None
+        if channel is not None and channel.type == "O" and not channel.delete_at:
+            team = state.teams.get(channel.team_id)
+            found[name] = {
+                "display_name": channel.display_name,
+                "team_name": team.name if team else "",
+            }
+    if found:
+        props["channel_mentions"] = found
+    else:
+        props.pop("channel_mentions", None)
 
 
 _IN_ARCHIVED = {
@@ -142,6 +178,7 @@ class PostOps:
         stored_props = normalise_props(props, new_id)
         if user.is_bot:
             stored_props["from_bot"] = "true"
+        fill_in_channel_mentions(self.state, stored_props, message, channel.team_id)
         post_id = new_id()
         check_props(stored_props, post_id)
         at = self.clock.tick()
@@ -240,7 +277,10 @@ class PostOps:
         if post is None:
             raise permission_error(user.id, permission)
         channel = self.state.channel(post["channel_id"])
-        if not self.state.can_read(user, channel):
+        # 5.36 api4/post.go patchPost/updatePost/deletePost: edit_post and delete_post are
+        # channel-scoped (state.holds_channel_role): a post of one's own in a public channel
+        # one has not joined (recorded fact 7) can be made but not edited nor deleted.
+        if not self.state.holds_channel_role(user, channel):
             raise permission_error(user.id, permission)
         if post["user_id"] != user.id and not user.is_admin:
             raise permission_error(user.id, permission.replace("_post", "_others_posts"))
@@ -256,13 +296,20 @@ class PostOps:
             raise MattermostHTTPError(
                 400, "model.post.is_valid.msg.app_error", detailed_error=f"id={post['id']}"
             )
-        new_props = normalise_props(props, new_id) if props is not None else None
-        if new_props is not None:
-            check_props(new_props, post["id"])
+        new_props = (
+            normalise_props(props, new_id) if props is not None else copy.deepcopy(post["props"])
+        )
+        channel = self.state.channels.get(post["channel_id"])
+        fill_in_channel_mentions(
+            self.state,
+            new_props,
+            post["message"] if message is None else message,
+            channel.team_id if channel else "",
+        )
+        check_props(new_props, post["id"])
         if message is not None:
             post["message"] = message
-        if new_props is not None:
-            post["props"] = new_props
+        post["props"] = new_props
         at = self.clock.tick()
         post["update_at"] = at
         if edited:
@@ -272,9 +319,14 @@ class PostOps:
         )
         return post
 
-    def update_post(self, user: User, post_id: str, message: str, props: Any) -> Json:
-        """PUT /posts/{id}: message and props replaced."""
+    def update_post(
+        self, user: User, post_id: str, message: str, props: Any, *, pinned: bool = False
+    ) -> Json:
+        """PUT /posts/{id}: message, props and pinned state replaced by what is sent (5.36
+        app/post.go UpdatePost with safeUpdate false copies ``is_pinned`` from the request,
+        so a PUT without it unpins the post); file ids are kept (api4/post.go updatePost)."""
         post = self._editable(user, post_id, "edit_post")
+        post["is_pinned"] = pinned
         return self.apply_edit(post, message=message, props=props if props is not None else {})
 
     def patch_post(self, user: User, post_id: str, patch: Json) -> Json:
@@ -294,10 +346,17 @@ class PostOps:
         self.hub.emit("post_deleted", {"post": dumps(before)}, channel_id=post["channel_id"])
 
     def set_pinned(self, user: User, post_id: str, pinned: bool) -> None:
+        """POST /posts/{id}/pin|unpin (5.36 api4/post.go saveIsPinnedPost): ``read_channel``
+        at channel scope (members and system admins only, even in a public channel), then
+        App.PatchPost, which refuses a post in an archived channel with 400."""
         post = self.live_post(post_id)
         channel = self.state.channels.get(post["channel_id"]) if post else None
-        if post is None or channel is None or not self.state.can_read(user, channel):
+        if post is None or channel is None or not self.state.holds_channel_role(user, channel):
             raise permission_error(user.id, "read_channel")
+        if channel.delete_at:
+            raise MattermostHTTPError(
+                400, "api.post.patch_post.can_not_update_post_in_deleted.error"
+            )
         post["is_pinned"] = pinned
         self.apply_edit(post, message=None, edited=False)
 

@@ -26,6 +26,16 @@ def _readable(request: web.Request) -> Channel:
     return channel
 
 
+def _member_readable(request: web.Request) -> Channel:
+    """Routes that need ``read_channel`` at channel scope (5.36 api4/channel.go
+    getChannelMembers, getChannelMember; api4/post.go getPostsForChannel): 404 when unknown,
+    then 403 for anyone but a member or a system admin, public channel or not."""
+    state = core_of(request).state
+    channel = state.channel(request.match_info["channel_id"])
+    state.require_channel_role(me(request), channel, "read_channel")
+    return channel
+
+
 @routes.post(API + "/channels")
 async def create_channel(request: web.Request) -> web.Response:
     body = await body_object(request, "channel")
@@ -126,7 +136,7 @@ async def remove_member(request: web.Request) -> web.Response:
 
 @routes.get(API + "/channels/{channel_id}/members")
 async def list_members(request: web.Request) -> web.Response:
-    channel = _readable(request)
+    channel = _member_readable(request)
     page = query_int(request, "page", 0)
     per_page = query_int(request, "per_page", 60, 200)
     members = list(core_of(request).state.members.get(channel.id, {}).values())
@@ -136,7 +146,7 @@ async def list_members(request: web.Request) -> web.Response:
 
 @routes.get(API + "/channels/{channel_id}/members/{user_id}")
 async def get_member(request: web.Request) -> web.Response:
-    channel = _readable(request)
+    channel = _member_readable(request)
     user_id = request.match_info["user_id"]
     user_id = me(request).id if user_id == "me" else user_id
     member = core_of(request).state.members.get(channel.id, {}).get(user_id)
@@ -162,7 +172,7 @@ async def channel_stats(request: web.Request) -> web.Response:
 
 @routes.get(API + "/channels/{channel_id}/posts")
 async def channel_posts(request: web.Request) -> web.Response:
-    channel = _readable(request)
+    channel = _member_readable(request)
     core = core_of(request)
     page = query_int(request, "page", 0)
     per_page = query_int(request, "per_page", 60, 200)

@@ -78,7 +78,13 @@ async def update_post(request: web.Request) -> web.Response:
     body = await body_object(request, "post")
     if body.get("id") != post_id:
         raise MattermostHTTPError(400, "api.context.invalid_param.app_error", name="id")
-    post = core.update_post(me(request), post_id, str(body.get("message") or ""), body.get("props"))
+    post = core.update_post(
+        me(request),
+        post_id,
+        str(body.get("message") or ""),
+        body.get("props"),
+        pinned=bool(body.get("is_pinned")),
+    )
     return json_response(core.post_view(post))
 
 
@@ -136,8 +142,12 @@ async def delete_reaction(request: web.Request) -> web.Response:
 
 @routes.get(API + "/posts/{post_id}/reactions")
 async def list_reactions(request: web.Request) -> web.Response:
+    """5.36 api4/reaction.go getReactions: ``read_channel`` at channel scope (members and
+    system admins only, public channel or not)."""
     core = core_of(request)
-    post = core.get_post(me(request), request.match_info["post_id"])
+    user = me(request)
+    post = core.get_post(user, request.match_info["post_id"])
+    core.state.require_channel_role(user, core.state.channel(post["channel_id"]), "read_channel")
     return json_response([reaction_json(r) for r in core.state.reactions.get(post["id"], [])])
 
 
@@ -193,7 +203,11 @@ def _readable_file(request: web.Request) -> FileRecord:
         raise MattermostHTTPError(404, "app.file_info.get.app_error")
     post = core.live_post(rec.post_id) if rec.post_id else None
     channel = core.state.channels.get(post["channel_id"]) if post else None
-    allowed = rec.user_id == user.id or (channel is not None and core.state.can_read(user, channel))
+    # 5.36 api4/file.go getFile/getFileInfo: the uploader, or read_channel at channel scope
+    # on the file's post (members and system admins only).
+    allowed = rec.user_id == user.id or (
+        channel is not None and core.state.holds_channel_role(user, channel)
+    )
     if not allowed:
         raise permission_error(user.id, "read_channel")
     return rec

@@ -263,6 +263,24 @@ class State:
         # recorded fact 7: a team member may post in a public channel it has not joined
         return self.can_read(user, channel)
 
+    def holds_channel_role(self, user: User, channel: Channel) -> bool:
+        """Whether ``user`` holds a channel-scoped permission (``read_channel``, ``edit_post``,
+        ``delete_post``, ``add_reaction``, ``remove_reaction``) in ``channel``.
+
+        5.36 app/authorization.go SessionHasPermissionToChannel(ByPost) looks at the channel
+        member's roles, then the team's, then the system's; in the default scheme
+        (model/role.go MakeDefaultRoles, utils/authorization.go) these permissions are only in
+        ``channel_user`` (and ``system_admin``): a team member who has not joined a public
+        channel holds ``read_public_channel`` only, which GET /channels/{id}, GET
+        /posts/{id} and posting (recorded fact 7) accept, and nothing else does.
+        """
+        return user.is_admin or self.is_member(user.id, channel.id)
+
+    def require_channel_role(self, user: User, channel: Channel, permission: str) -> None:
+        """403 ``api.context.permissions.app_error`` unless :meth:`holds_channel_role`."""
+        if not self.holds_channel_role(user, channel):
+            raise permission_error(user.id, permission)
+
     def can_manage(self, user: User, channel: Channel) -> bool:
         """Manage members and properties: channel members (channel_user role) or admins."""
         return user.is_admin or self.is_member(user.id, channel.id)

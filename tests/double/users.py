@@ -12,7 +12,7 @@ from .interactive import ACTION_ID
 from .payloads import iter_actions
 from .plumbing import Control
 from .routes_posts import _mime as mime_of
-from .state import ClickResult, FileRecord, User
+from .state import Channel, ClickResult, FileRecord, User
 from .util import Json, new_id, now_ms
 from .wire import member_json, route_not_found_body
 
@@ -38,12 +38,14 @@ class UserSide:
         trigger: str = "incident",
         *,
         root_id: str = "",
+        team_id: str = "",
     ) -> Json:
-        """Type `/<trigger> <text>` in a channel (POST /commands/execute)."""
+        """Type `/<trigger> <text>` in a channel (POST /commands/execute). ``team_id`` is the
+        team the web app is showing, which the server uses only in a direct or group channel."""
         self._check_up()
         command = f"/{trigger} {text}" if text else f"/{trigger}"
         return await self._core.execute_command(
-            self._user(user), channel_id, command, root_id=root_id
+            self._user(user), channel_id, command, root_id=root_id, team_id=team_id
         )
 
     async def submit_dialog(
@@ -152,6 +154,13 @@ class UserSide:
         self._check_up()
         who = self._user(user)
         self._core.unreact(who, who.id, post_id, emoji)
+
+    async def open_direct(self, user: User | str, other: User | str) -> Channel:
+        """As the web app opening a direct message: POST /channels/direct (the existing
+        direct channel when there is one)."""
+        self._check_up()
+        who = self._user(user)
+        return self._core.direct_channel(who, [who.id, self._user(other).id])
 
     async def add_to_channel(self, actor: User | str, channel_id: str, user_id: str) -> Json:
         self._check_up()

@@ -311,3 +311,59 @@ async def test_channel_names_lose_the_characters_the_server_sanitizes(seed: Seed
         seed.bot, "PUT", f"/channels/{res.body['id']}/patch", {"display_name": "\u202aNew"}
     )
     assert patched.body["display_name"] == "New"
+
+
+async def test_a_put_without_is_pinned_unpins_and_a_patch_keeps_the_pin(seed: Seed) -> None:
+    """5.36 app/post.go UpdatePost(safeUpdate=false) takes ``is_pinned`` from the request:
+    PUT /posts/{id} replaces it (absent means unpinned); PUT /posts/{id}/patch leaves it
+    unless the patch names it (model/post.go Post.Patch)."""
+    made = await seed.rest.call(
+        seed.alice, "POST", "/posts", {"channel_id": seed.town.id, "message": "card"}
+    )
+    post_id = made.body["id"]
+    assert (await seed.rest.call(seed.alice, "POST", f"/posts/{post_id}/pin")).status == 200
+    patched = await seed.rest.call(
+        seed.alice, "PUT", f"/posts/{post_id}/patch", {"message": "card v2"}
+    )
+    assert patched.body["is_pinned"] is True
+    put = await seed.rest.call(
+        seed.alice, "PUT", f"/posts/{post_id}", {"id": post_id, "message": "card v3"}
+    )
+    assert (put.status, put.body["is_pinned"]) == (200, False)
+
+
+async def test_an_action_update_keeps_the_retained_props_of_the_original_only(seed: Seed) -> None:
+    """5.36 app/integration_action.go with model.PostActionRetainPropKeys: an ``update`` with
+    props keeps ``from_webhook``, ``override_username`` and ``override_icon_url`` as the
+    original post had them and drops them when it had none; ``from_bot`` is not among them."""
+    made = await seed.rest.call(
+        seed.bot,
+        "POST",
+        "/posts",
+        {"channel_id": seed.secret.id, "message": "card", "props": action_props(seed)},
+    )
+    seed.hook.reply_json(
+        "/action",
+        {
+            "update": {
+                "message": "acked",
+                "props": {"from_webhook": "true", "override_username": "root", "k": "v"},
+            }
+        },
+    )
+    assert (await seed.mm.click(seed.alice, made.body["id"], "ack")).status == 200
+    assert seed.mm.get_post(made.body["id"])["props"] == {"k": "v"}  # type: ignore[index]
+    reply = await seed.rest.call(
+        seed.alice,
+        "POST",
+        "/posts",
+        {
+            "channel_id": seed.secret.id,
+            "message": "reply",
+            "props": {**action_props(seed), "from_webhook": "true"},
+        },
+    )
+    seed.hook.reply_json("/action", {"update": {"message": "done", "props": {"k": "w"}}})
+    assert (await seed.mm.click(seed.alice, reply.body["id"], "ack")).status == 200
+    kept = seed.mm.get_post(reply.body["id"])["props"]  # type: ignore[index]
+    assert kept == {"k": "w", "from_webhook": "true"}

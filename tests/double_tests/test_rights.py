@@ -93,8 +93,69 @@ async def test_a_guest_reads_and_posts_only_in_channels_they_belong_to(seed: See
     assert (res.status, res.body["id"]) == (403, "api.context.permissions.app_error")
     res = await seed.rest.call(guest, "POST", "/posts", {"channel_id": public.id, "message": "x"})
     assert res.status == 403
-    res = await seed.rest.call(seed.bob, "GET", f"/channels/{public.id}/posts")
-    assert res.status == 200  # a plain member of the team reads it
+    res = await seed.rest.call(seed.bob, "GET", f"/channels/{public.id}")
+    assert res.status == 200  # a plain member of the team reads the channel itself
     await seed.mm.add_to_channel(seed.alice, public.id, guest.id)
     res = await seed.rest.call(guest, "GET", f"/channels/{public.id}/posts")
     assert res.status == 200  # once a member, the guest reads it
+
+
+async def test_channel_scoped_permissions_need_membership_even_in_a_public_channel(
+    seed: Seed,
+) -> None:
+    """read_channel, edit_post, delete_post, add/remove_reaction are channel-member
+    permissions (5.36 model/role.go, utils/authorization.go; app/authorization.go
+    SessionHasPermissionToChannel(ByPost) falls back to team roles, which lack them): a team
+    member who has not joined a public channel may read a post by id and post there
+    (recorded fact 7), and nothing else: 403 ``api.context.permissions.app_error``."""
+    lobby = seed.mm.add_channel(seed.team.id, "lobby", private=False, members=[seed.alice.id])
+    made = await seed.rest.call(
+        seed.bot, "POST", "/posts", {"channel_id": lobby.id, "message": "not a member"}
+    )
+    assert made.status == 201
+    post_id = made.body["id"]
+    assert (await seed.rest.call(seed.bot, "GET", f"/posts/{post_id}")).status == 200
+    assert (await seed.rest.call(seed.bot, "GET", f"/channels/{lobby.id}")).status == 200
+    refused = [
+        ("PUT", f"/posts/{post_id}/patch", {"message": "edited"}),
+        ("PUT", f"/posts/{post_id}", {"id": post_id, "message": "edited"}),
+        ("POST", f"/posts/{post_id}/pin", None),
+        ("DELETE", f"/posts/{post_id}", None),
+        ("GET", f"/posts/{post_id}/reactions", None),
+        ("POST", "/reactions", {"user_id": seed.bot.id, "post_id": post_id, "emoji_name": "eyes"}),
+        ("GET", f"/channels/{lobby.id}/posts", None),
+        ("GET", f"/channels/{lobby.id}/members", None),
+        ("GET", f"/channels/{lobby.id}/members/{seed.alice.id}", None),
+    ]
+    for method, path, body in refused:
+        res = await seed.rest.call(seed.bot, method, path, body)
+        assert (res.status, res.body["id"]) == (403, "api.context.permissions.app_error"), path
+    assert seed.mm.get_post(post_id)["message"] == "not a member"  # type: ignore[index]
+    # once a member, the same calls succeed; a system admin needs no membership
+    seed.mm.seed_member(lobby.id, seed.bot.id)
+    assert (await seed.rest.call(seed.bot, "POST", f"/posts/{post_id}/pin")).status == 200
+    assert (await seed.rest.call(seed.admin, "GET", f"/channels/{lobby.id}/posts")).status == 200
+
+
+async def test_pins_and_reactions_are_refused_in_an_archived_channel(seed: Seed) -> None:
+    """5.36 api4/post.go saveIsPinnedPost goes through App.PatchPost (400
+    ``api.post.patch_post.can_not_update_post_in_deleted.error``); app/reaction.go refuses
+    saving (403 ``api.reaction.save.archived_channel.app_error``) and removing (403
+    ``api.reaction.delete.archived_channel.app_error``) a reaction there."""
+    made = await seed.rest.call(
+        seed.alice, "POST", "/posts", {"channel_id": seed.secret.id, "message": "x"}
+    )
+    post_id = made.body["id"]
+    react = {"user_id": seed.alice.id, "post_id": post_id, "emoji_name": "eyes"}
+    assert (await seed.rest.call(seed.alice, "POST", "/reactions", react)).status == 200
+    await seed.mm.archive_channel(seed.alice, seed.secret.id)
+    res = await seed.rest.call(seed.alice, "POST", f"/posts/{post_id}/pin")
+    assert (res.status, res.body["id"]) == (
+        400,
+        "api.post.patch_post.can_not_update_post_in_deleted.error",
+    )
+    res = await seed.rest.call(seed.alice, "POST", "/reactions", {**react, "emoji_name": "tada"})
+    assert (res.status, res.body["id"]) == (403, "api.reaction.save.archived_channel.app_error")
+    path = f"/users/{seed.alice.id}/posts/{post_id}/reactions/eyes"
+    res = await seed.rest.call(seed.alice, "DELETE", path)
+    assert (res.status, res.body["id"]) == (403, "api.reaction.delete.archived_channel.app_error")

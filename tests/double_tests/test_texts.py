@@ -150,3 +150,46 @@ async def test_here_reaches_only_members_online(seed: Seed) -> None:
 def test_text_runs_follow_the_servers_markdown() -> None:
     runs = text_runs("a `b` c\n    lazy line\n\n    indented code\n> quote @x\n- [l](http://t/@y)")
     assert [r.strip() for r in runs] == ["a", "c", "lazy line", "quote @x", "l"]
+
+
+async def test_channel_mentions_in_the_message_add_props_that_count_towards_the_limit(
+    seed: Seed,
+) -> None:
+    """5.36 app/post.go FillInPostProps: each ``~name`` of a public channel of the team in
+    the message (not in attachments) adds ``props.channel_mentions[name]`` on create and on
+    every edit; a private or unknown channel adds nothing; the props limit counts them."""
+    made = await seed.rest.call(
+        seed.bot,
+        "POST",
+        "/posts",
+        {
+            "channel_id": seed.secret.id,
+            "message": "see ~town-square, ~secret and ~nowhere; a~town-square is no mention",
+            "props": {"attachments": [{"text": "~town-square"}]},
+        },
+    )
+    assert made.status == 201
+    assert made.body["props"]["channel_mentions"] == {
+        "town-square": {"display_name": seed.town.display_name, "team_name": seed.team.name}
+    }
+    post_id = made.body["id"]
+    edited = await seed.rest.call(
+        seed.bot, "PUT", f"/posts/{post_id}/patch", {"message": "no mention now"}
+    )
+    assert "channel_mentions" not in edited.body["props"]
+    # props just under the limit without the mention are refused with it
+    filler = "x" * (8000 - len('{"from_bot":"true","k":""}'))
+    fits = await seed.rest.call(
+        seed.bot,
+        "POST",
+        "/posts",
+        {"channel_id": seed.secret.id, "message": "plain", "props": {"k": filler}},
+    )
+    assert fits.status == 201
+    refused = await seed.rest.call(
+        seed.bot,
+        "POST",
+        "/posts",
+        {"channel_id": seed.secret.id, "message": "~town-square", "props": {"k": filler}},
+    )
+    assert (refused.status, refused.body["id"]) == (400, "model.post.is_valid.props.app_error")

@@ -4,12 +4,14 @@ from bot.render.format import (
     cell,
     code,
     code_block,
+    defuse_channel_mentions,
     duration,
     markdown,
     markdown_line,
     name,
     quote,
 )
+from tests.double.posts import channel_mention_names
 from tests.double.texts import Member, find_mentions
 from tests.scenarios.harness import as_read
 
@@ -175,3 +177,24 @@ def test_rule_an_at_after_anything_but_an_ascii_letter_or_digit_is_defused(befor
         out = helper(before + "@channel")
         assert "@\u2060channel" in out, (helper, before)
         assert as_read(out).endswith(before + "@channel")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "~town-square",
+        "see ~ops, (~db_1) and \\~sre-2",
+        name("Coordinate in ~ops ~dev"),
+        "~~strike~~ ~a~b ~-x ~_y",
+    ],
+)
+def test_defused_channel_mentions_add_no_props_and_read_as_written(text: str) -> None:
+    """Rule: a message warroom plans next to the props limit carries no ``~name`` the server
+    reads as a channel mention (each would add ``props.channel_mentions``), yet reads as
+    written."""
+    assert channel_mention_names(text)  # the server would read at least one
+    defused = defuse_channel_mentions(text)
+    assert channel_mention_names(defused) == []
+    assert defused.replace("\u2060", "") == text
+    assert defuse_channel_mentions(defused) == defused
+    assert defuse_channel_mentions("ops~db and a~b") == "ops~db and a~b"

@@ -30,6 +30,12 @@ LONG_TASKS = "\n".join(
     for n in range(1, 7)
 )
 
+MANY_LONG_TASKS = "\n".join(
+    f"          - title: {json_str(f'{n}. {LONG}'[: TASK_TITLE.most])}\n"
+    f"            command: /echo step {n} {'x' * (TASK_COMMAND.most - 20)}"
+    for n in range(1, 25)
+)
+
 
 LONG_STAGE = f"""
   - title: Long titles
@@ -44,6 +50,13 @@ LONG_STAGE = f"""
       - title: After
         tasks:
           - title: Done
+  - title: Rooms in titles
+    team: acme
+    members: ["@alice", "@bob"]
+    stages:
+      - title: {json_str(" ".join(f"~room-{n:02}" for n in range(1, 16)))}
+        tasks:
+{MANY_LONG_TASKS}
 """
 
 
@@ -140,6 +153,28 @@ async def test_a_stage_of_seven_tasks_with_long_titles_gets_its_checklist(w: Wor
     saved = await w.reload(incident)
     assert [t.state for t in saved.stages[0].tasks].count(TaskState.DONE) == 2
     assert "2/7 done" in pages(w, saved)[0]["props"]["attachments"][0]["text"]
+
+
+async def test_channel_mentions_in_a_stage_title_do_not_push_a_continued_page_over_the_limit(
+    w: World,
+) -> None:
+    """A continued page names its stage in the message; Mattermost adds a
+    ``props.channel_mentions`` entry for every ``~name`` of a public channel there (5.36
+    app/post.go FillInPostProps), which counts towards the 8,000-rune props limit."""
+    for n in range(1, 16):
+        w.mm.add_channel(
+            w.team.id, f"room-{n:02}", display_name=f"Room {n:02} " + "w" * 56, members=[]
+        )
+    incident = await w.reload(
+        await w.start_incident(w.alice, "Crowded", playbook="Rooms in titles")
+    )
+    assert len(incident.checklist_post_ids) > 2
+    assert_rows_numbered(w, incident, 24)
+    later = pages(w, incident)[1]
+    assert "channel_mentions" not in later["props"]
+    assert "room-01" in later["message"].replace("\u2060", "")  # reads as written
+    assert (await click_row(w, w.alice, incident, 24, "Check")).status == 200
+    assert (await w.reload(incident)).stages[0].tasks[23].state is TaskState.DONE
 
 
 async def test_task_add_grows_a_stage_past_30_tasks_and_every_row_stays_clickable(

@@ -378,6 +378,25 @@ async def test_import_a_mattermost_export_attached_to_the_channel(w: World) -> N
     assert "already exists" in again
 
 
+async def test_import_where_the_bot_cannot_read_says_where_to_attach_the_file(w: World) -> None:
+    """On 5.36 the bot reads a channel's posts only as a member, public channel or not: a file
+    attached in a public channel it has not joined cannot be found, and the dialog must not
+    ask for it there again; a direct message to the bot works."""
+    lobby = w.mm.add_channel(w.team.id, "lobby", private=False, members=[w.alice.id])
+    data = json.dumps(MATTERMOST_EXPORT).encode()
+    await w.mm.post_file(w.alice, lobby.id, "escalation.json", data, "our playbook")
+    await w.command(w.alice, "playbook import", lobby.id)
+    intro = w.dialog(w.alice)["dialog"]["introduction_text"]
+    assert "not a member" in intro and "direct message to me" in intro
+    assert "in this channel and run" not in intro
+    dm = await w.mm.open_direct(w.alice, w.bot)
+    await w.mm.post_file(w.alice, dm.id, "escalation.json", data, "our playbook")
+    answer = await w.mm.run_command(w.alice, dm.id, "playbook import", team_id=w.team.id)
+    await w.settle()
+    reply = answer["text"]
+    assert "Imported **Customer escalation** from `escalation.json`" in reply
+
+
 async def test_import_refuses_what_is_not_a_playbook(w: World) -> None:
     reply = await w.command(w.alice, "playbook import")
     assert reply["text"] == ""
