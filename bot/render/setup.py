@@ -130,9 +130,11 @@ def probe_failed(public_url: str, detail: str) -> str:
     )
 
 
-def probe_forbidden(public_url: str) -> str:
-    return probe_failed(
-        public_url, f"the address is forbidden by Mattermost; add the host to {ALLOW_LIST}"
+def probe_refused(status: int) -> str:
+    """Why the probe failed when setup knows no cause: what Mattermost answered, in words."""
+    return (
+        f"running /incident failed on the server (HTTP {status}): nothing answered there,"
+        " or the Mattermost server cannot open that address (its log says which)"
     )
 
 
