@@ -214,10 +214,7 @@ async def _check_admin(api: _Api) -> None:
     try:
         me = await api.call("check the admin token", api.driver.login, expect=(401,))
     except MattermostError:
-        raise SetupError(
-            "the admin token was rejected (401): use a valid personal access token"
-            " of a system admin"
-        ) from None
+        raise SetupError(texts.ADMIN_REFUSED) from None
     if ADMIN_ROLE not in str(me.get("roles", "")).split():
         raise SetupError(
             f"the admin token belongs to @{me.get('username', '?')}, who is not a system admin"

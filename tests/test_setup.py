@@ -206,8 +206,12 @@ async def test_non_admin_token(world: World) -> None:
 
 
 async def test_bad_admin_token(world: World) -> None:
-    with pytest.raises(SetupError, match="admin token was rejected"):
+    """Rule: a refused admin token names every cause Mattermost answers the same 401 for: a
+    wrong or revoked token, and personal access tokens switched off on the server
+    (app/session.go createSessionForUserAccessToken refuses a person's token then)."""
+    with pytest.raises(SetupError, match="admin token was rejected") as refused:
         await world.setup(admin_token="nope")
+    assert "Enable Personal Access Tokens" in str(refused.value)
 
 
 async def test_unknown_team(world: World) -> None:
