@@ -27,7 +27,9 @@ def _settings() -> Settings:
     except ValidationError as exc:
         for error in exc.errors():
             name = "WARROOM_" + "_".join(str(p) for p in error["loc"]).upper()
-            print(f"configuration error: {name}: {error['msg']}", file=sys.stderr)
+            # pydantic prefixes a validator's own message with "Value error, ": ours are plain
+            message = str(error["msg"]).removeprefix("Value error, ")
+            print(f"configuration error: {name}: {message}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

@@ -114,6 +114,18 @@ class Settings(BaseSettings):
         """``(team_id or None for any team, token)`` for each ``WARROOM_COMMAND_TOKENS`` entry."""
         return [split_command_token(t.get_secret_value()) for t in self.command_tokens]
 
+    # Defined first: pydantic runs a field's validators in order, and "chat.example.com" is
+    # not a URL at all rather than a URL with a path.
+    @field_validator("mattermost_url", "public_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://chat.example.com")
+        return value.rstrip("/")
+
     @field_validator("mattermost_url")
     @classmethod
     def _no_subpath(cls, value: str) -> str:
@@ -130,16 +142,6 @@ class Settings(BaseSettings):
                 " carries it, and Mattermost limits what a post may carry"
             )
         return value
-
-    @field_validator("mattermost_url", "public_url")
-    @classmethod
-    def _check_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError("must be an http(s) URL such as https://chat.example.com")
-        return value.rstrip("/")
 
     @field_validator("run_commands")
     @classmethod

@@ -144,6 +144,7 @@ async def run_setup(
             )
         )
         did(f"saved the installation to {db_path}")
+        blocked = await _allow_list(public_url, server, resolve)
         if probe:
             report.reachable = await _probe(
                 api,
@@ -152,6 +153,7 @@ async def run_setup(
                 public_url=public_url.rstrip("/"),
                 listen=listen,
                 out=out,
+                known_cause=blocked,
             )
     finally:
         await db.close()
@@ -163,7 +165,7 @@ async def run_setup(
         bot_username, report.team_ids, system_admin=report.ephemeral
     ):
         out(f"  - {line}")
-    report.todo = await _todo(public_url, server, report.reachable, resolve)
+    report.todo = _todo(public_url, blocked, report.reachable)
     if report.todo:
         out("")
         out("Still to do / to know:")
@@ -212,10 +214,7 @@ async def _check_admin(api: _Api) -> None:
     try:
         me = await api.call("check the admin token", api.driver.login, expect=(401,))
     except MattermostError:
-        raise SetupError(
-            "the admin token was rejected (401): use a valid personal access token"
-            " of a system admin"
-        ) from None
+        raise SetupError(texts.ADMIN_REFUSED) from None
     if ADMIN_ROLE not in str(me.get("roles", "")).split():
         raise SetupError(
             f"the admin token belongs to @{me.get('username', '?')}, who is not a system admin"
@@ -464,10 +463,12 @@ async def _probe(
     public_url: str,
     listen: tuple[str, int] | None,
     out: Callable[[str], None],
+    known_cause: str | None = None,
 ) -> bool | None:
     """Execute ``/incident help`` once as the admin in the team's town square, so that
     Mattermost calls ``public_url``; True when it answered, False when Mattermost could
-    not reach it, None when the check could not run."""
+    not reach it, None when the check could not run. ``known_cause`` (what the server's
+    configuration already shows will stop the call) is named when the call fails."""
     try:
         channel = await api.call(
             "find the town square",
@@ -490,7 +491,7 @@ async def _probe(
             expect=(400, 403, 404, 500, 501, 502, 503, 504),
         )
     except MattermostError as exc:
-        out(texts.probe_failed(public_url, f"{exc.status_code} {exc.error_id}"))
+        out(texts.probe_failed(public_url, known_cause or texts.probe_refused(exc.status_code)))
         return False
     finally:
         if listener is not None:
@@ -500,16 +501,20 @@ async def _probe(
 
 
 # ---- what the admin still has to do -------------------------------------------------
-async def _todo(
-    public_url: str, server: ServiceSettings | None, reachable: bool | None, resolve: Resolve
-) -> list[str]:
-    """Only what is actually missing (from the server's configuration and the probe)."""
-    todo: list[str] = []
+async def _allow_list(
+    public_url: str, server: ServiceSettings | None, resolve: Resolve
+) -> str | None:
+    """What the server's allow list says against calling ``public_url`` (None: nothing, or
+    the configuration could not be read)."""
+    if server is None:
+        return None
     host = urlsplit(public_url).hostname or ""
-    if server is not None:
-        problem = await allow_list_problem(server, host, resolve=resolve)
-        if problem is not None:
-            todo.append(problem)
+    return await allow_list_problem(server, host, resolve=resolve)
+
+
+def _todo(public_url: str, blocked: str | None, reachable: bool | None) -> list[str]:
+    """Only what is actually missing (from the server's configuration and the probe)."""
+    todo: list[str] = [blocked] if blocked is not None else []
     if reachable is False and not todo:
         todo.append(texts.probe_failed(public_url.rstrip("/"), "see the Mattermost server log"))
     todo.append(

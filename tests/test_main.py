@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from bot.__main__ import main
 from tests.double import MattermostDouble
 from tests.scenarios.harness import free_port
 
@@ -322,3 +324,30 @@ async def test_check_config_online_holds_webhooks_to_the_allowed_hosts(tmp_path:
         env["WARROOM_HOOK_SECRET_T"] = "s"
         code, _, err = await run_cli("check-config", "--online", env=env)
         assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("WARROOM_MATTERMOST_URL", "chat.example.com", "must be an http(s) URL"),
+        ("WARROOM_MATTERMOST_URL", "https://chat.example.com/mm", "must not have a path"),
+        ("WARROOM_COMMAND_TOKENS", "a:b", "each entry is a token"),
+    ],
+)
+def test_a_bad_environment_variable_is_named_with_the_right_problem_in_plain_words(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    says: str,
+) -> None:
+    """Rule: a bad setting is one line naming the variable and what is wrong with it, in
+    warroom's words (no validation-library prefix such as "Value error,"), and exit status 2;
+    a URL without a scheme is called not a URL, not "a URL with a path"."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exit_:
+        main(["run"])
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"configuration error: {name}: "), lines
+    assert says in lines[0] and "Value error" not in lines[0], lines[0]

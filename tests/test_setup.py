@@ -206,8 +206,12 @@ async def test_non_admin_token(world: World) -> None:
 
 
 async def test_bad_admin_token(world: World) -> None:
-    with pytest.raises(SetupError, match="admin token was rejected"):
+    """Rule: a refused admin token names every cause Mattermost answers the same 401 for: a
+    wrong or revoked token, and personal access tokens switched off on the server
+    (app/session.go createSessionForUserAccessToken refuses a person's token then)."""
+    with pytest.raises(SetupError, match="admin token was rejected") as refused:
         await world.setup(admin_token="nope")
+    assert "Enable Personal Access Tokens" in str(refused.value)
 
 
 async def test_unknown_team(world: World) -> None:
@@ -379,3 +383,19 @@ async def test_a_forbidden_address_is_named_with_the_setting_to_change(world: Wo
     assert report.reachable is False
     [todo] = [t for t in report.todo if "AllowedUntrustedInternalConnections" in t]
     assert todo.startswith("127.0.0.1 (127.0.0.1) is a private or loopback address")
+
+
+async def test_a_failed_probe_names_the_cause_setup_already_knows(world: World) -> None:
+    """Rule: when Mattermost cannot reach warroom and the server's configuration already
+    shows why (warroom's host is not in the untrusted-connections allow list), the failure
+    line says that cause, not only Mattermost's error id."""
+    world.mm.add_channel(world.acme.id, "town-square")
+    world.mm.config.set("ServiceSettings", "AllowedUntrustedInternalConnections", "")
+    port = free_port()
+    report = await world.setup(
+        public_url=f"http://127.0.0.1:{port}", probe=True, listen=("127.0.0.1", port)
+    )
+    assert report.reachable is False
+    [failed] = [line for line in world.lines if line.startswith("Mattermost could NOT reach")]
+    assert "AllowedUntrustedInternalConnections" in failed, failed
+    assert "app_error" not in failed, failed

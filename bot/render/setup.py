@@ -130,9 +130,21 @@ def probe_failed(public_url: str, detail: str) -> str:
     )
 
 
-def probe_forbidden(public_url: str) -> str:
-    return probe_failed(
-        public_url, f"the address is forbidden by Mattermost; add the host to {ALLOW_LIST}"
+# Mattermost answers both causes with the same 401 (app/session.go
+# createSessionForUserAccessToken: a person's token is refused while EnableUserAccessTokens
+# is off), so the text names both.
+ADMIN_REFUSED = (
+    "the admin token was rejected (401): use a valid personal access token of a system admin;"
+    " if it is one, the server does not allow personal access tokens (System Console >"
+    " Integrations > Integration Management > Enable Personal Access Tokens)"
+)
+
+
+def probe_refused(status: int) -> str:
+    """Why the probe failed when setup knows no cause: what Mattermost answered, in words."""
+    return (
+        f"running /incident failed on the server (HTTP {status}): nothing answered there,"
+        " or the Mattermost server cannot open that address (its log says which)"
     )
 
 

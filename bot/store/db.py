@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -40,8 +41,16 @@ class Database:
         return self._conn
 
     async def open(self) -> None:
+        """Open (creating the file and its directory when missing) and migrate.
+
+        Raises :class:`OSError` or :class:`sqlite3.Error` when the path cannot hold a database.
+        """
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            # Found out here, on no thread: when aiosqlite's own connect fails it stops its
+            # worker thread without waiting, and that thread later answers into an event loop
+            # that may be closed by then (a traceback after the one-line start-up error).
+            sqlite3.connect(self._path).close()
         self._conn = await aiosqlite.connect(self._path, isolation_level=None)
         self._conn.row_factory = aiosqlite.Row
         await self._conn.execute("PRAGMA journal_mode=WAL")
