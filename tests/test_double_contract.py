@@ -336,6 +336,12 @@ async def test_posts(world: World) -> None:
     res = await rest.call(bot, "GET", f"/posts/{root_id}")
     assert res.status == 404
     assert_error(res.body, "rest_get_deleted_post")
+    # unjoined public channel: refused until the bot joins (api4/post.go; see can_post)
+    res = await rest.call(
+        bot, "POST", "/posts", {"channel_id": world.town.id, "message": "not a member"}
+    )
+    assert res.status == 403
+    await rest.call(bot, "POST", f"/channels/{world.town.id}/members", {"user_id": bot.id})
     res = await rest.call(
         bot, "POST", "/posts", {"channel_id": world.town.id, "message": "not a member"}
     )

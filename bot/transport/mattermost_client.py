@@ -180,6 +180,7 @@ class MattermostClient:
         self._now_ms = now_ms
         self._rng = rng or random.Random()
         self._observe = observe
+        self._me_id = ""  # the bot's user id, read once when first needed
 
     def single_attempt(self) -> MattermostClient:
         """The same client (same connection) making one attempt per call, for a caller
@@ -402,17 +403,45 @@ class MattermostClient:
         root_id: str = "",
         file_ids: list[str] | None = None,
     ) -> Post:
-        return await self._model(
-            Post,
-            "create_post",
-            lambda: self._driver.posts.create_post(
+        """Post as the bot; in a public channel the bot has not joined, join it first.
+
+        5.36 ``api4/post.go`` createPost wants ``create_post`` on the channel (a channel
+        member's role) or ``create_post_public`` on the team (only the post-all roles), so a
+        plain bot is refused (403) in a public channel it is not in; it may join one
+        (``join_public_channels``, ``team_user``) and then post. Whether warroom may post
+        there for a person is the services' check, made before (the person can read it).
+        """
+
+        def post() -> Any:
+            return self._driver.posts.create_post(
                 channel_id=channel_id,
                 message=message,
                 props=props or None,
                 root_id=root_id or None,
                 file_ids=file_ids or None,
-            ),
-        )
+            )
+
+        try:
+            return await self._model(Post, "create_post", post)
+        except ChatRefused as exc:
+            if exc.status != 403 or not await self._join_if_public(channel_id):
+                raise
+        return await self._model(Post, "create_post", post)
+
+    async def _join_if_public(self, channel_id: str) -> bool:
+        """Join ``channel_id`` as the bot if it is a public channel; False if it is not, or
+        the bot could not join (the caller then reports the first refusal)."""
+        try:
+            channel = await self.get_channel(channel_id)
+            if channel.type != "O" or channel.delete_at:
+                return False
+            if not self._me_id:
+                self._me_id = (await self.me()).id
+            await self.add_channel_member(channel_id, self._me_id)
+        except (ChatRefused, ChatUnavailable):
+            return False
+        log.info("joined_public_channel_to_post", channel_id=channel_id)
+        return True
 
     async def update_post(self, post_id: str, message: str, props: dict[str, Any]) -> Post:
         # PATCH, not PUT: a PUT resets every field it is not given (the card would be unpinned).

@@ -30,8 +30,13 @@ async def test_a_plain_bot_cannot_read_or_post_in_a_private_channel_it_is_not_in
     )
     assert (res.status, res.body["id"]) == (403, "api.context.permissions.app_error")
     assert seed.mm.posts(hidden.id) == []
-    # a public channel of its team it has not joined: the bot may post (recorded fact 7)
+    # a public channel of its team it has not joined: it must join first (api4/post.go)
     public = seed.mm.add_channel(seed.team.id, "lobby", private=False, members=[seed.alice.id])
+    res = await seed.rest.call(
+        seed.bot, "POST", "/posts", {"channel_id": public.id, "message": "not a member"}
+    )
+    assert (res.status, res.body["id"]) == (403, "api.context.permissions.app_error")
+    seed.mm.seed_member(public.id, seed.bot.id)
     res = await seed.rest.call(
         seed.bot, "POST", "/posts", {"channel_id": public.id, "message": "not a member"}
     )
@@ -106,14 +111,10 @@ async def test_channel_scoped_permissions_need_membership_even_in_a_public_chann
     """read_channel, edit_post, delete_post, add/remove_reaction are channel-member
     permissions (5.36 model/role.go, utils/authorization.go; app/authorization.go
     SessionHasPermissionToChannel(ByPost) falls back to team roles, which lack them): a team
-    member who has not joined a public channel may read a post by id and post there
-    (recorded fact 7), and nothing else: 403 ``api.context.permissions.app_error``."""
+    member who has not joined a public channel may read the channel and a post by id, and
+    nothing else: 403 ``api.context.permissions.app_error``."""
     lobby = seed.mm.add_channel(seed.team.id, "lobby", private=False, members=[seed.alice.id])
-    made = await seed.rest.call(
-        seed.bot, "POST", "/posts", {"channel_id": lobby.id, "message": "not a member"}
-    )
-    assert made.status == 201
-    post_id = made.body["id"]
+    [post_id] = seed.mm.seed_posts(lobby.id, seed.alice, ["not a member"])
     assert (await seed.rest.call(seed.bot, "GET", f"/posts/{post_id}")).status == 200
     assert (await seed.rest.call(seed.bot, "GET", f"/channels/{lobby.id}")).status == 200
     refused = [

@@ -223,3 +223,19 @@ async def test_a_call_made_for_a_callback_does_not_wait_past_its_deadline(rig: R
     await rig.chat.create_post(rig.channel.id, "hello")  # no deadline: waits and retries
     assert len(rig.waits) == 1 and rig.waits[0] >= 2
     assert rig.messages() == ["hello"]
+
+
+async def test_the_bot_joins_a_public_channel_to_post_there_never_a_private_one(
+    rig: Rig,
+) -> None:
+    """create_post needs channel membership (5.36 api4/post.go): in a public channel of its
+    team the bot joins first; a private channel stays refused, and nothing is joined."""
+    lobby = rig.mm.add_channel(rig.channel.team_id, "lobby", private=False, members=[])
+    post = await rig.chat.create_post(lobby.id, "announced")
+    assert post.channel_id == lobby.id
+    assert rig.bot.id in rig.mm.state.members[lobby.id]
+    with pytest.raises(ChatRefused) as refused:
+        await rig.chat.create_post(rig.closed.id, "never")
+    assert refused.value.status == 403
+    assert rig.bot.id not in rig.mm.state.members[rig.closed.id]
+    assert rig.mm.posts(rig.closed.id) == []
