@@ -52,6 +52,7 @@ async def measure(n: int) -> tuple[float, int, int]:
     svc = ReviewService(
         chat=chat, directory=Directory(chat), incidents=cast(Any, None),
         incident_store=cast(Any, None), store=cast(Any, None), clock=SystemClock(),
+        memberships=cast(Any, None),
     )  # fmt: skip
     tracemalloc.start()
     started = time.perf_counter()

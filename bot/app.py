@@ -8,7 +8,7 @@ import os
 import secrets
 import signal
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +47,7 @@ from bot.services.directory import Directory
 from bot.services.effects import Outbox
 from bot.services.follow import ChannelFollower, UserFollower
 from bot.services.incidents import IncidentService
+from bot.services.memberships import Memberships
 from bot.services.notify import Notifier
 from bot.services.playbook_file import PlaybookFileError
 from bot.services.playbook_file import read as read_playbooks
@@ -63,6 +64,7 @@ from bot.store.db import Database
 from bot.store.effects import EffectStore
 from bot.store.incidents import IncidentStore
 from bot.store.installation import Installation, InstallationStore
+from bot.store.memberships import MembershipStore
 from bot.store.nonces import NonceStore
 from bot.store.playbooks import PlaybookStore
 from bot.store.review import ReviewStore
@@ -185,6 +187,7 @@ class _Features:
     reminders: ReminderScheduler
     members: MemberTracker
     capture: TimelineCapture
+    memberships: Memberships
 
 
 @asynccontextmanager
@@ -427,7 +430,15 @@ def _build_services(
     outbox = Outbox(db=db, store=EffectStore(db), chat=chat, clock=clock, spawn=tasks.spawn)
     signer = Signer(signing_key.encode())
     buttons = Buttons(signer, urls.action, clock)
-    directory = Directory(chat)
+    memberships = Memberships(
+        store=MembershipStore(db),
+        chat=chat,
+        clock=clock,
+        bot_user_id=me.id,
+        is_incident_channel=_has_incident(incident_store),
+        spawn=tasks.spawn,
+    )
+    directory = Directory(chat, memberships)
     directory.remember(me)
     notifier = Notifier(chat, me.id)
     incidents = IncidentService(
@@ -443,6 +454,7 @@ def _build_services(
         starts=StartStore(db),
         nonces=nonces,
         bot_user_id=me.id,
+        memberships=memberships,
     )
     playbooks = PlaybookService(
         store=PlaybookStore(db),
@@ -507,6 +519,11 @@ def _build_services(
         bot_user_id=me.id,
     )
     incidents.hooks.started.append(members.started)
+
+    async def seed_members(incident: Incident) -> None:
+        await memberships.seed(incident.channel_id)
+
+    incidents.hooks.started.append(seed_members)
     capture = TimelineCapture(
         chat=chat,
         incidents=incident_store,
@@ -523,6 +540,7 @@ def _build_services(
         incident_store=incident_store,
         store=review_store,
         clock=clock,
+        memberships=memberships,
     )
     services = Services(
         settings=settings,
@@ -549,7 +567,17 @@ def _build_services(
         return (await IncidentsApi(services).shown(incident)).model_dump(mode="json")
 
     webhooks.render = as_the_api_shows
-    return services, _Features(reminders=reminders, members=members, capture=capture)
+    features = _Features(
+        reminders=reminders, members=members, capture=capture, memberships=memberships
+    )
+    return services, features
+
+
+def _has_incident(store: IncidentStore) -> Callable[[str], Awaitable[bool]]:
+    async def has(channel_id: str) -> bool:
+        return await store.by_channel(channel_id) is not None
+
+    return has
 
 
 def _wire_events(
@@ -596,6 +624,10 @@ def _wire_events(
     events.register(UserAdded, features.members.on_added)
     events.register(UserRemoved, features.members.on_removed)
     resync.add(features.members.resync, covers=(UserAdded, UserRemoved))
+    # Who is in each incident channel, for reads answered locally (issue 12).
+    events.register(UserAdded, features.memberships.on_added)
+    events.register(UserRemoved, features.memberships.on_removed)
+    resync.add(features.memberships.resync, covers=(UserAdded, UserRemoved), first=True)
 
     # Status update posts and pinned posts edited or deleted.
     # (One handler each: a failing one does not keep the other from running.)
@@ -629,6 +661,7 @@ def _wire_events(
 
     async def on_connected(first: bool) -> None:
         # The listener waits for this before reading on: keep it short, re-sync aside.
+        features.memberships.stream_started()
         # No report: the re-sync is warroom's own upkeep, for nobody in particular; each hook
         # logs what it could not catch up, and the next reconnect tries again.
         services.tasks.spawn("resync", resync.run(), report=None)
@@ -640,6 +673,7 @@ def _wire_events(
         on_connected=on_connected,
         prefilter=chat.intake.skip,
     )
+    features.memberships.follow_stream(lambda: listener.connected)
     return events, resync, listener
 
 

@@ -134,9 +134,9 @@ async def info(svc: Services, req: CommandRequest, args: list[str], rest: str) -
 
 async def list_(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
     no_args("list", args)
-    incidents = await svc.incidents.list_for(req.team_id, req.user_id)
+    incidents, unknown = await svc.incidents.list_for(req.team_id, req.user_id)
     names = await svc.directory.names(i.commander_id for i in incidents)
-    return Reply(messages.incident_list(incidents, names, svc.clock.now_ms()))
+    return Reply(messages.incident_list(incidents, names, svc.clock.now_ms(), unknown))
 
 
 async def commander(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:

@@ -41,7 +41,9 @@ async def target(svc: Services, req: CommandRequest, args: list[str], command: s
     if not CHANNEL.match(name):
         raise InputError("bad_channel", field=command)
     incident = await svc.review.by_channel_name(req.team_id, name.lstrip("~"))
-    if incident is None or not await svc.directory.can_view(incident, req.user_id):
+    if incident is None or not await svc.directory.can_view(
+        incident, req.user_id, team_id=req.team_id
+    ):
         raise NotVisible(name.lstrip("~"))
     return incident
 

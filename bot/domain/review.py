@@ -69,38 +69,76 @@ class Stats:
     total: Group
     by_playbook: dict[str, Group]
     by_severity: dict[str, Group]
+    unknown: int = 0  # private incidents left out: their channel's members are not yet known
+
+
+@dataclass(frozen=True)
+class StatsRow:
+    """What the stats count of one incident, or of several ongoing ones that share playbook
+    and severity (the store counts those): ``started`` of them began within the window,
+    ``ongoing`` are still ongoing; ``time_to_end`` (ms) of one that ended within it."""
+
+    playbook_title: str
+    severity: str
+    started: int = 0
+    ongoing: int = 0
+    time_to_end: int | None = None
+
+
+def stats_rows(incidents: Iterable[Incident], *, since: int) -> list[StatsRow]:
+    """One :class:`StatsRow` per incident, for a window beginning at ``since`` (ms)."""
+    rows = []
+    for inc in incidents:
+        ended = (
+            inc.ended_at - inc.created_at
+            if not inc.is_ongoing and inc.ended_at is not None and inc.ended_at >= since
+            else None
+        )
+        rows.append(
+            StatsRow(
+                playbook_title=inc.playbook_title,
+                severity=inc.severity,
+                started=int(inc.created_at >= since),
+                ongoing=int(inc.is_ongoing),
+                time_to_end=ended,
+            )
+        )
+    return rows
 
 
 def stats(incidents: Iterable[Incident], *, days: int, now: int) -> Stats:
     """Started and ended within the last ``days``; ongoing now; time to end of those ended."""
-    since = now - days * DAY_MS
+    return stats_of(stats_rows(incidents, since=now - days * DAY_MS), days=days)
+
+
+def stats_of(rows: Iterable[StatsRow], *, days: int, unknown: int = 0) -> Stats:
+    """:func:`stats` from rows already cut to the window (see :class:`StatsRow`)."""
     total = Group()
     by_playbook: dict[str, Group] = {}
     by_severity: dict[str, Group] = {}
-    for inc in incidents:
+    for row in rows:
         groups = (
             total,
-            by_playbook.setdefault(inc.playbook_title or "—", Group()),
-            by_severity.setdefault(inc.severity or "", Group()),
+            by_playbook.setdefault(row.playbook_title or "—", Group()),
+            by_severity.setdefault(row.severity or "", Group()),
         )
         for group in groups:
-            _count(group, inc, since)
+            _count(group, row)
     return Stats(
         days=days,
         total=total,
         by_playbook=dict(sorted(by_playbook.items())),
         by_severity=by_severity,
+        unknown=unknown,
     )
 
 
-def _count(group: Group, inc: Incident, since: int) -> None:
-    if inc.created_at >= since:
-        group.started += 1
-    if inc.is_ongoing:
-        group.ongoing += 1
-    elif inc.ended_at is not None and inc.ended_at >= since:
+def _count(group: Group, row: StatsRow) -> None:
+    group.started += row.started
+    group.ongoing += row.ongoing
+    if row.time_to_end is not None:
         group.ended += 1
-        group.times_to_end.append(inc.ended_at - inc.created_at)
+        group.times_to_end.append(row.time_to_end)
 
 
 def severity_order(groups: dict[str, Group], levels: Sequence[str]) -> dict[str, Group]:

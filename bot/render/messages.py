@@ -425,9 +425,24 @@ def origin_line(link: str, message: str, *, deleted: bool) -> str:
     return text + ("\n" + quote(message, 300) if message else "")
 
 
-def incident_list(incidents: Sequence[Incident], names: Names, now: int) -> str:
+def memberships_unknown(count: int) -> str:
+    """A read left out ``count`` private incidents whose channel members warroom is still
+    re-reading (after a restart or a gap in its event stream); "" when none."""
+    if count <= 0:
+        return ""
+    which = "1 private incident is" if count == 1 else f"{count} private incidents are"
+    return (
+        f"_{which} not included: warroom is re-reading who is in their channels. "
+        "Try again in a moment._"
+    )
+
+
+def incident_list(incidents: Sequence[Incident], names: Names, now: int, unknown: int = 0) -> str:
+    """The caller's ongoing incidents; ``unknown``: private ones left out (see
+    :func:`memberships_unknown`)."""
+    note = memberships_unknown(unknown)
     if not incidents:
-        return "You have no ongoing incidents in this team."
+        return "\n".join(filter(None, ["You have no ongoing incidents in this team.", note]))
     lines = ["| Incident | Severity | Stage | Duration | Commander |", "|---|---|---|---|---|"]
     for inc in incidents:
         stage = inc.current_stage.title if inc.current_stage else "—"
@@ -435,6 +450,8 @@ def incident_list(incidents: Sequence[Incident], names: Names, now: int) -> str:
             f"| {channel_link(inc.channel_name)} | {cell(inc.severity) or '—'} | {cell(stage)} | "
             f"{duration(inc.duration_ms(now))} | {names.at(inc.commander_id)} |"
         )
+    if note:
+        lines += ["", note]
     return "\n".join(lines)
 
 

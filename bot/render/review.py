@@ -18,7 +18,7 @@ from bot.render.format import (
     quote,
     timestamp,
 )
-from bot.render.messages import STATE_MARK, status_word
+from bot.render.messages import STATE_MARK, memberships_unknown, status_word
 from bot.render.views import Names
 from bot.services.ports import Post
 
@@ -294,6 +294,8 @@ def stats(result: Stats) -> str:
     if result.by_severity:
         lines += ["", "**By severity**", head, "|---|---:|---:|---:|---:|---:|"]
         lines += [_row(cell(k) if k else "_none_", g) for k, g in result.by_severity.items()]
+    if result.unknown:
+        lines += ["", memberships_unknown(result.unknown)]
     return "\n".join(lines)
 
 

@@ -9,14 +9,24 @@ from collections.abc import Iterable
 from bot.domain.models import Incident
 from bot.errors import NotFound, PermissionDenied
 from bot.render.views import Names
+from bot.services.memberships import Memberships
 from bot.services.ports import Channel, ChatClient, ChatRefused, Post, User
 
 USER_TTL_S = 60.0
 
 
 class Directory:
-    def __init__(self, chat: ChatClient) -> None:
+    """Users by id and name (cached briefly) and the caller-rights checks built on them.
+
+    Channel membership is answered from what warroom follows (:class:`Memberships`) when it
+    is known: a known member is confirmed without asking Mattermost; a known non-member, or
+    a channel not known, is asked once over REST (one channel, never one per incident), and
+    a disagreement has the channel listed again.
+    """
+
+    def __init__(self, chat: ChatClient, memberships: Memberships | None = None) -> None:
         self._chat = chat
+        self._members = memberships
         self._users: dict[str, tuple[float, User]] = {}
 
     def _fresh(self, user_id: str) -> User | None:
@@ -97,13 +107,22 @@ class Directory:
     async def require_member(self, incident: Incident, user_id: str) -> None:
         """Members of the incident channel (and system admins) may change the incident."""
         member, admin = await asyncio.gather(
-            self._chat.is_channel_member(incident.channel_id, user_id), self.is_admin(user_id)
+            self.is_channel_member(incident.channel_id, user_id), self.is_admin(user_id)
         )
         if not (member or admin):
             raise PermissionDenied("not_channel_member")
 
-    async def can_view(self, incident: Incident, user_id: str) -> bool:
-        """Channel members; team members for a public channel; system admins."""
+    async def can_view(self, incident: Incident, user_id: str, *, team_id: str = "") -> bool:
+        """Channel members; team members for a public channel; system admins.
+
+        ``team_id``: the team the request came from (Mattermost runs a command only for a
+        member of its team), so a public incident of that team needs no further question,
+        unless the caller is a guest (guests read public channels only as members).
+        A known member of a private incident's channel is answered without asking Mattermost.
+        """
+        public_here = not incident.private_channel and team_id == incident.team_id
+        if public_here and not (await self.user(user_id)).is_guest:
+            return True
         return await self._may_read(
             incident.channel_id, incident.team_id, incident.private_channel, user_id
         )
@@ -122,9 +141,25 @@ class Directory:
     # private channel the caller cannot read (api4/channel.go getChannelByName), so warroom
     # never reveals that one exists either.
 
+    async def is_channel_member(self, channel_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` is in ``channel_id`` now: a followed, known membership confirms
+        it; otherwise Mattermost is asked (and, if it disagrees, the channel listed again).
+
+        Raises :class:`ChatRefused` when the bot may not see the channel's members.
+        """
+        known = (
+            None if self._members is None else await self._members.is_member(channel_id, user_id)
+        )
+        if known:
+            return True
+        member = await self._chat.is_channel_member(channel_id, user_id)
+        if known is not None and member and self._members is not None:
+            self._members.refresh_later([channel_id])  # a join warroom missed
+        return member
+
     async def _may_read(self, channel_id: str, team_id: str, private: bool, user_id: str) -> bool:
         try:
-            if await self._chat.is_channel_member(channel_id, user_id):
+            if await self.is_channel_member(channel_id, user_id):
                 return True
         except ChatRefused:
             pass  # the bot cannot see that channel's members: decide on the rest

@@ -21,6 +21,7 @@ from bot.render.views import ButtonMaker, Names
 from bot.services.checklist_posts import ChecklistPosts, checklist_key
 from bot.services.directory import Directory
 from bot.services.effects import Outbox
+from bot.services.memberships import Memberships
 from bot.services.notify import Notifier
 from bot.services.ports import ChatClient, ChatRefused
 from bot.services.starts import DurableStarts, StartRequest
@@ -33,7 +34,6 @@ from bot.tasks import Spawn
 
 log = get_logger(__name__)
 
-MEMBERSHIP_CHECKS = 16  # concurrent REST checks when filtering many incidents
 
 IncidentHook = Callable[[Incident], Awaitable[None]]
 Recorded = Callable[[Tx, Incident, list[TimelineEvent]], Awaitable[None]]
@@ -72,9 +72,11 @@ class IncidentService:
         starts: StartStore,
         nonces: NonceStore,
         bot_user_id: str,
+        memberships: Memberships,
         hooks: Hooks | None = None,
     ) -> None:
         self._db = db
+        self._members = memberships
         self._store = incidents
         self._chat = chat
         self._dir = directory
@@ -470,38 +472,17 @@ class IncidentService:
         failed = [(n, why) for n, why in results if why]
         return messages.announce_results(ok, failed)
 
-    async def list_for(self, team_id: str, user_id: str, limit: int = 10) -> list[Incident]:
-        ongoing = await self._store.list_team(team_id, status=IncidentStatus.ONGOING)
-        if not ongoing:
-            return []
-        return (await self.visible_to(ongoing, user_id))[:limit]
-
-    async def visible_to(self, incidents: list[Incident], user_id: str) -> list[Incident]:
-        """Those of ``incidents`` that ``user_id`` may view (same order)."""
-        if not incidents or await self._dir.is_admin(user_id):
-            return incidents
-        # A bot may not list another user's channel memberships; ask per private channel
-        # (per channel for a guest, who reads public channels only as a member too).
-        public_too = await self._publicly_hidden(incidents, user_id)
-        private = [i for i in incidents if i.private_channel or i.id in public_too]
-        slots = asyncio.Semaphore(MEMBERSHIP_CHECKS)
-
-        async def is_member(incident: Incident) -> bool:
-            async with slots:
-                return await self._chat.is_channel_member(incident.channel_id, user_id)
-
-        member = await asyncio.gather(*(is_member(i) for i in private))
-        mine = {i.id for i, is_member in zip(private, member, strict=True) if is_member}
-        return [
-            i for i in incidents if i.id in mine or not (i.private_channel or i.id in public_too)
-        ]
-
-    async def _publicly_hidden(self, incidents: list[Incident], user_id: str) -> set[str]:
-        """Ids of the public ``incidents`` whose team does not let ``user_id`` read public
-        channels (see :meth:`Directory.reads_public_channels`): only membership counts."""
-        teams = {i.team_id for i in incidents if not i.private_channel}
-        hidden = {t for t in teams if not await self._dir.reads_public_channels(t, user_id)}
-        return {i.id for i in incidents if not i.private_channel and i.team_id in hidden}
+    async def list_for(
+        self, team_id: str, user_id: str, limit: int = 10
+    ) -> tuple[list[Incident], int]:
+        """The ongoing incidents of ``team_id`` that ``user_id`` may view, newest first, at
+        most ``limit``; and how many private ones were left out because warroom does not
+        know their channel's members right now. Answered from the store alone: membership
+        is followed (:class:`Memberships`), never asked per incident."""
+        admin = await self._dir.is_admin(user_id)
+        return await self._members.visible_incidents(
+            team_id, user_id, admin=admin, status=IncidentStatus.ONGOING, limit=limit
+        )
 
     # ---- effects --------------------------------------------------------------------
 

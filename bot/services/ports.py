@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import IO, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.domain.models import Incident, IncidentStatus
+from bot.domain.review import StatsRow
 from bot.domain.webhooks import Delivery, DeliveryState
 
 
@@ -228,3 +231,29 @@ class Timer(Protocol):
     """Waits until a time of the injected clock; tests move a fake clock instead of sleeping."""
 
     async def sleep_until(self, when_ms: int) -> None: ...
+
+
+class MembershipStorePort(Protocol):
+    """Followed incident-channel membership (``bot/store/memberships.py``). Times in ms;
+    ``since``: listings older than this are not current (unknown)."""
+
+    async def seed(self, channel_id: str, user_ids: Iterable[str], at: int) -> None: ...
+    async def add(self, channel_id: str, user_id: str) -> None: ...
+    async def remove(self, channel_id: str, user_id: str) -> None: ...
+    async def forget(self, channel_id: str) -> None: ...
+    async def is_member(self, channel_id: str, user_id: str, *, since: int) -> bool | None: ...
+    async def unknown_channels(self, channel_ids: Iterable[str], *, since: int) -> list[str]: ...
+    async def incident_channels(self, *, ongoing_first: bool = True) -> list[str]: ...
+    async def visible_incidents(
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        admin: bool,
+        since: int,
+        status: IncidentStatus | None = None,
+        limit: int = 10,
+    ) -> tuple[list[Incident], list[str]]: ...
+    async def visible_stats_rows(
+        self, team_id: str, user_id: str, *, admin: bool, since: int, window_start: int
+    ) -> tuple[list[StatsRow], list[str]]: ...

@@ -23,6 +23,7 @@ from bot.render import review as render
 from bot.render.views import Names
 from bot.services.directory import Directory
 from bot.services.incidents import IncidentService
+from bot.services.memberships import Memberships
 from bot.services.ports import ChatClient, ChatRefused
 from bot.store.incidents import IncidentStore
 from bot.store.review import ReviewStore
@@ -52,7 +53,9 @@ class ReviewService:
         incident_store: IncidentStore,
         store: ReviewStore,
         clock: Clock,
+        memberships: Memberships,
     ) -> None:
+        self._members = memberships
         self._chat = chat
         self._dir = directory
         self._incidents = incidents
@@ -68,7 +71,9 @@ class ReviewService:
     # ---- reading -------------------------------------------------------------------------
 
     async def timeline(self, incident: Incident) -> list[TimelineEvent]:
-        return await self._with_update_texts(await self._incident_store.timeline(incident.id))
+        return await self._with_update_texts(
+            incident.id, await self._incident_store.timeline(incident.id)
+        )
 
     async def look_back(self, incident: Incident) -> Lookback:
         events, members, channel = await asyncio.gather(
@@ -155,16 +160,13 @@ class ReviewService:
         log.info("incident_exported", incident_id=incident.id, messages=count)
         return count
 
-    async def _with_update_texts(self, events: list[TimelineEvent]) -> list[TimelineEvent]:
-        """Status updates recorded with their post only (the status module's way) get the post's
-        current text, which follows edits; a deleted update says so."""
-
-        async def text_of(post_id: str) -> str:
-            try:
-                return (await self._chat.get_post(post_id)).message
-            except ChatRefused:
-                return render.update_deleted()
-
+    async def _with_update_texts(
+        self, incident_id: str, events: list[TimelineEvent]
+    ) -> list[TimelineEvent]:
+        """Status updates recorded with their post only (the status module's way) get the
+        update's current text, which follows edits (kept by the status module from
+        ``post_edited``/``post_deleted`` and its re-sync); a deleted update says so. Read
+        from the store; only an update the store does not hold is read from Mattermost."""
         wanted = [
             n
             for n, e in enumerate(events)
@@ -172,6 +174,18 @@ class ReviewService:
             and e.data.get("post_id")
             and not e.data.get("message")
         ]
+        if not wanted:
+            return events
+        stored = await self._store.update_texts(incident_id)
+
+        async def text_of(post_id: str) -> str:
+            if post_id in stored:
+                return stored[post_id] or render.update_deleted()
+            try:
+                return (await self._chat.get_post(post_id)).message
+            except ChatRefused:
+                return render.update_deleted()
+
         texts = await asyncio.gather(*(text_of(str(events[n].data["post_id"])) for n in wanted))
         out = list(events)
         for n, text in zip(wanted, texts, strict=True):
@@ -208,10 +222,17 @@ class ReviewService:
     # ---- stats ---------------------------------------------------------------------------
 
     async def stats(self, team_id: str, user_id: str, days: int, levels: list[str]) -> domain.Stats:
+        """Counts of the incidents ``user_id`` may view (see :func:`domain.stats`), from the
+        store alone; private ones whose channel members are not known now are left out and
+        counted in ``unknown``."""
         now = self._clock.now_ms()
-        window = await self._store.team_window(team_id, now - days * domain.DAY_MS)
-        visible = await self._incidents.visible_to(window, user_id)
-        result = domain.stats(visible, days=days, now=now)
+        rows, unknown = await self._members.visible_stats_rows(
+            team_id,
+            user_id,
+            admin=await self._dir.is_admin(user_id),
+            window_start=now - days * domain.DAY_MS,
+        )
+        result = domain.stats_of(rows, days=days, unknown=unknown)
         result.by_severity = domain.severity_order(result.by_severity, levels)
         return result
 

@@ -8,6 +8,33 @@ from collections.abc import Sequence
 from bot.domain.models import EventKind, Incident, IncidentStatus, TimelineEvent
 from bot.store.db import Database, Tx
 
+INSERT_SQL = (
+    "INSERT INTO incidents (id, team_id, channel_id, name, status, commander_id, playbook_id,"
+    " created_at, ended_at, version, body, private, channel_name, severity, playbook_title)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def insert_row(incident: Incident) -> tuple[object, ...]:
+    """The ``incidents`` row of ``incident``, in the order of :data:`INSERT_SQL`."""
+    return (
+        incident.id,
+        incident.team_id,
+        incident.channel_id,
+        incident.name,
+        incident.status.value,
+        incident.commander_id,
+        incident.playbook_id,
+        incident.created_at,
+        incident.ended_at,
+        incident.version,
+        incident.model_dump_json(),
+        int(incident.private_channel),
+        incident.channel_name,
+        incident.severity,
+        incident.playbook_title,
+    )
+
 
 class StaleIncident(Exception):
     """The incident changed since it was read (optimistic concurrency)."""
@@ -66,22 +93,8 @@ class IncidentStore:
 
     async def insert(self, tx: Tx, incident: Incident) -> None:
         await tx.conn.execute(
-            "INSERT INTO incidents (id, team_id, channel_id, name, status, commander_id,"
-            " playbook_id, created_at, ended_at, version, body)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                incident.id,
-                incident.team_id,
-                incident.channel_id,
-                incident.name,
-                incident.status.value,
-                incident.commander_id,
-                incident.playbook_id,
-                incident.created_at,
-                incident.ended_at,
-                incident.version,
-                incident.model_dump_json(),
-            ),
+            INSERT_SQL,
+            insert_row(incident),
         )
         await tx.conn.execute(
             "INSERT INTO commander_history (incident_id, user_id, since, set_by)"
@@ -94,7 +107,8 @@ class IncidentStore:
         saved = incident.model_copy(update={"version": incident.version + 1})
         cur = await tx.conn.execute(
             "UPDATE incidents SET name = ?, status = ?, commander_id = ?, ended_at = ?,"
-            " version = ?, body = ? WHERE id = ? AND version = ?",
+            " version = ?, body = ?, private = ?, channel_name = ?, severity = ?,"
+            " playbook_title = ? WHERE id = ? AND version = ?",
             (
                 saved.name,
                 saved.status.value,
@@ -102,6 +116,10 @@ class IncidentStore:
                 saved.ended_at,
                 saved.version,
                 saved.model_dump_json(),
+                int(saved.private_channel),
+                saved.channel_name,
+                saved.severity,
+                saved.playbook_title,
                 saved.id,
                 incident.version,
             ),

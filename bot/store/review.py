@@ -175,6 +175,18 @@ class ReviewStore:
             )
             return cur.rowcount == 1
 
+    # ---- status update texts ----------------------------------------------------------------
+
+    async def update_texts(self, incident_id: str) -> dict[str, str | None]:
+        """Post id -> the status update's text as it reads now (edits followed), or None if
+        its post was deleted; every update of the incident."""
+        async with self._db.conn.execute(
+            "SELECT post_id, message, deleted_at FROM status_updates WHERE incident_id = ?",
+            (incident_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return {str(r[0]): (None if r[2] is not None else str(r[1])) for r in rows}
+
     # ---- incidents of a window -------------------------------------------------------------
 
     async def team_window(self, team_id: str, since: int) -> list[Incident]:
@@ -190,8 +202,8 @@ class ReviewStore:
 
     async def by_channel_name(self, team_id: str, channel_name: str) -> Incident | None:
         async with self._db.conn.execute(
-            "SELECT body FROM incidents WHERE team_id = ?"
-            " AND json_extract(body, '$.channel_name') = ? ORDER BY created_at DESC LIMIT 1",
+            "SELECT body FROM incidents WHERE team_id = ? AND channel_name = ?"
+            " ORDER BY created_at DESC LIMIT 1",
             (team_id, channel_name),
         ) as cur:
             row = await cur.fetchone()

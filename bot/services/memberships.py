@@ -1,0 +1,182 @@
+"""Who is in each incident channel, followed by warroom itself so reads never ask Mattermost.
+
+Mattermost lets a bot ask "is X a member of channel C?" only one channel at a time, so
+answering ``list`` or ``stats`` by asking would cost one request per private incident. warroom
+follows membership instead: every incident channel is listed once in full (one paged member
+listing) when it is set up and by every re-sync after a (re)connect, and the websocket's
+``user_added``/``user_removed`` events keep it current in between (the bot is a member of
+every incident channel, and 5.36 broadcasts both events to the channel's members:
+``app/channel.go`` ``postJoinChannelMessage``/``RemoveUserFromChannel`` publish
+``WEBSOCKET_EVENT_USER_ADDED``/``_USER_REMOVED`` with the channel as the broadcast target).
+
+Known or not: a channel listed since the current event stream began is *known*; one listed
+before (events may have been lost in the gap) or never is *unknown* while the stream is down
+or until the re-sync lists it again. Reads leave unknown private incidents out and say how
+many (never a guess either way), and :meth:`Memberships.refresh_later` lists them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+
+from bot.clock import Clock
+from bot.domain.models import Incident, IncidentStatus
+from bot.domain.review import StatsRow
+from bot.log import get_logger
+from bot.services.ports import ChatClient, ChatRefused, MembershipStorePort
+from bot.tasks import Spawn
+from bot.transport.events import UserAdded, UserRemoved
+
+log = get_logger(__name__)
+
+LISTINGS_AT_ONCE = 8  # member listings the re-sync keeps in flight
+NEVER = 2**62  # "since" while the event stream is down: nothing counts as known
+
+
+class Memberships:
+    """Follows incident-channel membership (see the module) and answers from the store."""
+
+    def __init__(
+        self,
+        *,
+        store: MembershipStorePort,
+        chat: ChatClient,
+        clock: Clock,
+        bot_user_id: str,
+        is_incident_channel: Callable[[str], Awaitable[bool]],
+        spawn: Spawn,
+    ) -> None:
+        self._store = store
+        self._chat = chat
+        self._clock = clock
+        self._bot = bot_user_id
+        self._is_incident_channel = is_incident_channel
+        self._spawn = spawn
+        self._epoch: int | None = None  # when the current event stream began (ms)
+        self._live: Callable[[], bool] = lambda: False
+        self._pending: set[str] = set()
+        self._resyncing = False
+
+    # ---- the event stream ------------------------------------------------------------------
+
+    def follow_stream(self, live: Callable[[], bool]) -> None:
+        """``live()`` tells whether the event stream is connected now."""
+        self._live = live
+
+    def stream_started(self) -> None:
+        """A new event stream began (not a resumed one): channels listed before are stale."""
+        self._epoch = self._clock.now_ms()
+
+    @property
+    def since(self) -> int:
+        """Listings at or after this time (ms) are current; :data:`NEVER` while down."""
+        if self._epoch is None or not self._live():
+            return NEVER
+        return self._epoch
+
+    async def on_added(self, event: UserAdded) -> None:
+        if await self._incident_channel(event.channel_id):
+            await self._store.add(event.channel_id, event.user_id)
+
+    async def on_removed(self, event: UserRemoved) -> None:
+        if not await self._incident_channel(event.channel_id):
+            return
+        if event.user_id == self._bot:
+            # No further events reach warroom about this channel: it becomes unknown.
+            await self._store.forget(event.channel_id)
+        else:
+            await self._store.remove(event.channel_id, event.user_id)
+
+    async def _incident_channel(self, channel_id: str) -> bool:
+        return await self._is_incident_channel(channel_id)
+
+    # ---- listing ---------------------------------------------------------------------------
+
+    async def seed(self, channel_id: str) -> bool:
+        """List the channel's members in full (one paged listing) and store them.
+
+        False if Mattermost refused (the bot is no longer in the channel): then unknown.
+        """
+        at = self._clock.now_ms()
+        try:
+            members = await self._chat.channel_member_ids(channel_id)
+        except ChatRefused as exc:
+            log.warning("channel_members_unreadable", channel_id=channel_id, status=exc.status)
+            await self._store.forget(channel_id)
+            return False
+        await self._store.seed(channel_id, members, at)
+        return True
+
+    async def resync(self) -> None:
+        """List every incident channel again (ongoing first, newest first), a few at once."""
+        channels = await self._store.incident_channels()
+        slots = asyncio.Semaphore(LISTINGS_AT_ONCE)
+
+        async def one(channel_id: str) -> None:
+            async with slots:
+                await self.seed(channel_id)
+
+        self._resyncing = True
+        try:
+            results = await asyncio.gather(*(one(c) for c in channels), return_exceptions=True)
+        finally:
+            self._resyncing = False
+        failed = [r for r in results if isinstance(r, Exception)]
+        for exc in failed[:3]:
+            log.error("channel_members_resync_failed", exc_info=exc)
+        log.info("channel_members_resynced", channels=len(channels), failed=len(failed))
+
+    def refresh_later(self, channel_ids: Iterable[str]) -> None:
+        """List these channels again in the background (each once at a time)."""
+        wanted = [c for c in dict.fromkeys(channel_ids) if c not in self._pending]
+        if not wanted or self._epoch is None or self._resyncing or not self._live():
+            return  # the (first) re-sync lists every channel anyway
+        self._pending.update(wanted)
+
+        async def work() -> None:
+            slots = asyncio.Semaphore(LISTINGS_AT_ONCE)
+
+            async def one(channel_id: str) -> None:
+                try:
+                    async with slots:
+                        await self.seed(channel_id)
+                finally:
+                    self._pending.discard(channel_id)
+
+            await asyncio.gather(*(one(c) for c in wanted))
+
+        # No report: upkeep for nobody in particular; a failure is logged by the tracker.
+        self._spawn(f"members-refresh-{len(wanted)}-{wanted[0]}", work(), report=None)
+
+    async def unknown_channels(self, channel_ids: Iterable[str]) -> list[str]:
+        """Those of ``channel_ids`` whose members are not known now (see the module)."""
+        return await self._store.unknown_channels(channel_ids, since=self.since)
+
+    # ---- reads -----------------------------------------------------------------------------
+
+    async def visible_incidents(
+        self, team_id: str, user_id: str, *, admin: bool, status: IncidentStatus, limit: int
+    ) -> tuple[list[Incident], int]:
+        """The team's incidents with ``status`` that ``user_id`` may view, newest first, at
+        most ``limit``, from what is followed; and how many private ones were left out as
+        unknown (those are listed again in the background)."""
+        found, unknown = await self._store.visible_incidents(
+            team_id, user_id, admin=admin, since=self.since, status=status, limit=limit
+        )
+        self.refresh_later(unknown)
+        return found, len(unknown)
+
+    async def visible_stats_rows(
+        self, team_id: str, user_id: str, *, admin: bool, window_start: int
+    ) -> tuple[list[StatsRow], int]:
+        """What ``stats`` counts for ``user_id`` (see the store), and the unknown left out."""
+        rows, unknown = await self._store.visible_stats_rows(
+            team_id, user_id, admin=admin, since=self.since, window_start=window_start
+        )
+        self.refresh_later(unknown)
+        return rows, len(unknown)
+
+    async def is_member(self, channel_id: str, user_id: str) -> bool | None:
+        """Whether ``user_id`` is in ``channel_id`` as followed; None when unknown."""
+        return await self._store.is_member(channel_id, user_id, since=self.since)

@@ -1,0 +1,220 @@
+"""Incident-channel membership as warroom follows it, and the reads that filter on it.
+
+``channel_members`` holds who is in each channel; ``channel_membership`` when each channel
+was last listed in full. A channel is *known* when it was listed at or after ``since`` (the
+moment the current event stream began: from then on every change reaches warroom as an
+event); listed before, or never, it is unknown, and reads leave its incidents out and count
+them instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.domain.models import Incident, IncidentStatus
+from bot.domain.review import StatsRow
+from bot.store.db import Database
+
+# A private incident is visible to a member of its channel; a public one to its team (the
+# caller's team is the one the command came from, so team membership holds already).
+_MEMBER = (
+    "EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = i.channel_id AND m.user_id = ?)"
+)
+_KNOWN = (
+    "EXISTS (SELECT 1 FROM channel_membership s WHERE s.channel_id = i.channel_id"
+    " AND s.synced_at >= ?)"
+)
+
+
+class MembershipStore:
+    """Reads and writes of followed memberships; every SQL string about them lives here."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ---- writes --------------------------------------------------------------------------
+
+    async def seed(self, channel_id: str, user_ids: Iterable[str], at: int) -> None:
+        """Replace the members of ``channel_id`` with ``user_ids`` (a full listing made at
+        ``at``, ms) and mark the channel listed then."""
+        async with self._db.transaction() as tx:
+            await tx.conn.execute("DELETE FROM channel_members WHERE channel_id = ?", (channel_id,))
+            await tx.conn.executemany(
+                "INSERT OR IGNORE INTO channel_members (channel_id, user_id) VALUES (?, ?)",
+                [(channel_id, u) for u in user_ids],
+            )
+            await tx.conn.execute(
+                "INSERT INTO channel_membership (channel_id, synced_at) VALUES (?, ?)"
+                " ON CONFLICT (channel_id) DO UPDATE SET synced_at = excluded.synced_at",
+                (channel_id, at),
+            )
+
+    async def seed_many(self, listings: Sequence[tuple[str, Sequence[str]]], at: int) -> None:
+        """:meth:`seed` for many channels in one transaction (bulk loads, benchmarks)."""
+        async with self._db.transaction() as tx:
+            await tx.conn.executemany(
+                "DELETE FROM channel_members WHERE channel_id = ?", [(c,) for c, _ in listings]
+            )
+            await tx.conn.executemany(
+                "INSERT OR IGNORE INTO channel_members (channel_id, user_id) VALUES (?, ?)",
+                [(c, u) for c, users in listings for u in users],
+            )
+            await tx.conn.executemany(
+                "INSERT INTO channel_membership (channel_id, synced_at) VALUES (?, ?)"
+                " ON CONFLICT (channel_id) DO UPDATE SET synced_at = excluded.synced_at",
+                [(c, at) for c, _ in listings],
+            )
+
+    async def add(self, channel_id: str, user_id: str) -> None:
+        """``user_id`` joined ``channel_id`` (an event, or warroom added them)."""
+        async with self._db.transaction() as tx:
+            await tx.conn.execute(
+                "INSERT OR IGNORE INTO channel_members (channel_id, user_id) VALUES (?, ?)",
+                (channel_id, user_id),
+            )
+
+    async def remove(self, channel_id: str, user_id: str) -> None:
+        """``user_id`` left or was removed from ``channel_id``."""
+        async with self._db.transaction() as tx:
+            await tx.conn.execute(
+                "DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?",
+                (channel_id, user_id),
+            )
+
+    async def forget(self, channel_id: str) -> None:
+        """The channel's members can no longer be followed (the bot left it): unknown."""
+        async with self._db.transaction() as tx:
+            await tx.conn.execute("DELETE FROM channel_members WHERE channel_id = ?", (channel_id,))
+            await tx.conn.execute(
+                "DELETE FROM channel_membership WHERE channel_id = ?", (channel_id,)
+            )
+
+    # ---- reads ---------------------------------------------------------------------------
+
+    async def is_member(self, channel_id: str, user_id: str, *, since: int) -> bool | None:
+        """Whether ``user_id`` is in ``channel_id``; None when the channel is unknown (never
+        listed, or listed before ``since``)."""
+        async with self._db.conn.execute(
+            "SELECT s.synced_at >= ?, EXISTS (SELECT 1 FROM channel_members m"
+            " WHERE m.channel_id = s.channel_id AND m.user_id = ?)"
+            " FROM channel_membership s WHERE s.channel_id = ?",
+            (since, user_id, channel_id),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None or not row[0]:
+            return None
+        return bool(row[1])
+
+    async def unknown_channels(self, channel_ids: Iterable[str], *, since: int) -> list[str]:
+        """Those of ``channel_ids`` not listed at or after ``since``."""
+        wanted = list(dict.fromkeys(channel_ids))
+        if not wanted:
+            return []
+        known: set[str] = set()
+        for chunk in _chunks(wanted, 500):
+            marks = ",".join("?" * len(chunk))
+            async with self._db.conn.execute(
+                f"SELECT channel_id FROM channel_membership WHERE synced_at >= ?"  # noqa: S608
+                f" AND channel_id IN ({marks})",
+                (since, *chunk),
+            ) as cur:
+                known.update(str(r[0]) for r in await cur.fetchall())
+        return [c for c in wanted if c not in known]
+
+    async def incident_channels(self, *, ongoing_first: bool = True) -> list[str]:
+        """Every incident channel: ongoing ones first, newest first within each."""
+        order = "status = 'ongoing' DESC, " if ongoing_first else ""
+        async with self._db.conn.execute(
+            f"SELECT channel_id FROM incidents ORDER BY {order}created_at DESC"  # noqa: S608
+        ) as cur:
+            return [str(r[0]) for r in await cur.fetchall()]
+
+    async def visible_incidents(
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        admin: bool,
+        since: int,
+        status: IncidentStatus | None = None,
+        limit: int = 10,
+    ) -> tuple[list[Incident], list[str]]:
+        """The team's incidents ``user_id`` may view, newest first, at most ``limit``; and the
+        channels of the private ones left out because their channel is unknown (see the
+        module)."""
+        where = "i.team_id = ?"
+        args: list[object] = [team_id]
+        if status is not None:
+            where += " AND i.status = ?"
+            args.append(status.value)
+        if admin:
+            sql = f"SELECT i.body FROM incidents i WHERE {where}"  # noqa: S608
+            rows_args = [*args]
+        else:
+            sql = (
+                f"SELECT i.body FROM incidents i WHERE {where}"  # noqa: S608
+                f" AND (i.private = 0 OR ({_MEMBER} AND {_KNOWN}))"
+            )
+            rows_args = [*args, user_id, since]
+        sql += " ORDER BY i.created_at DESC, i.id LIMIT ?"
+        async with self._db.conn.execute(sql, (*rows_args, limit)) as cur:
+            rows = await cur.fetchall()
+        found = [Incident.model_validate_json(r[0]) for r in rows]
+        unknown = [] if admin else await self._unknown(where, args, since)
+        return found, unknown
+
+    async def visible_stats_rows(
+        self, team_id: str, user_id: str, *, admin: bool, since: int, window_start: int
+    ) -> tuple[list[StatsRow], list[str]]:
+        """What the stats count, of the incidents ``user_id`` may view: every ongoing one
+        (counted here, per playbook and severity) and each one ended since ``window_start``
+        (ms); and the channels of the private ones left out because they are unknown."""
+        visible, vis_args = (
+            ("", [])
+            if admin
+            else (
+                f" AND (i.private = 0 OR ({_MEMBER} AND {_KNOWN}))",
+                [user_id, since],
+            )
+        )
+        ongoing_sql = (
+            "SELECT i.playbook_title, i.severity, count(*), sum(i.created_at >= ?)"  # noqa: S608
+            " FROM incidents i WHERE i.team_id = ? AND i.status = 'ongoing'"
+            f"{visible} GROUP BY i.playbook_title, i.severity"
+        )
+        ended_sql = (
+            "SELECT i.playbook_title, i.severity, i.created_at, i.ended_at FROM incidents i"  # noqa: S608
+            " WHERE i.team_id = ? AND i.status = 'ended' AND i.ended_at >= ?"
+            f"{visible}"
+        )
+        rows: list[StatsRow] = []
+        async with self._db.conn.execute(ongoing_sql, (window_start, team_id, *vis_args)) as cur:
+            for title, severity, count, started in await cur.fetchall():
+                rows.append(StatsRow(str(title), str(severity), int(started), int(count)))
+        async with self._db.conn.execute(ended_sql, (team_id, window_start, *vis_args)) as cur:
+            for title, severity, created, ended in await cur.fetchall():
+                rows.append(
+                    StatsRow(
+                        str(title),
+                        str(severity),
+                        started=int(created >= window_start),
+                        time_to_end=int(ended) - int(created),
+                    )
+                )
+        where = "i.team_id = ? AND (i.status = 'ongoing' OR i.ended_at >= ?)"
+        unknown = [] if admin else await self._unknown(where, [team_id, window_start], since)
+        return rows, unknown
+
+    async def _unknown(self, where: str, args: list[object], since: int) -> list[str]:
+        """Channels of the private incidents matching ``where`` that are not known."""
+        async with self._db.conn.execute(
+            f"SELECT i.channel_id FROM incidents i WHERE {where}"  # noqa: S608
+            f" AND i.private = 1 AND NOT {_KNOWN}",
+            (*args, since),
+        ) as cur:
+            return [str(r[0]) for r in await cur.fetchall()]
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
