@@ -561,6 +561,7 @@ def _build_services(
         review=review,
         testdata=TestData(incidents),
         webhooks=webhooks,
+        memberships=memberships,
     )
 
     async def as_the_api_shows(incident: Incident) -> dict[str, Any]:

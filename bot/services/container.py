@@ -9,6 +9,7 @@ from bot.interactions.buttons import Buttons
 from bot.interactions.signing import Signer
 from bot.services.directory import Directory
 from bot.services.incidents import IncidentService
+from bot.services.memberships import Memberships
 from bot.services.notify import Notifier
 from bot.services.playbooks import PlaybookService
 from bot.services.ports import ChatClient
@@ -52,6 +53,8 @@ class Services:
     testdata: TestData
     # ---- outgoing webhooks (issue 14) ----
     webhooks: Webhooks
+    # ---- incident-channel membership, followed (issue 12) ----
+    memberships: Memberships
 
     def severity_levels(self) -> list[str]:
         """From ``playbooks.yaml`` if it names any, else from the settings."""

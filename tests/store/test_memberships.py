@@ -1,0 +1,65 @@
+"""The followed membership store: known only when listed since the stream began."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.domain.models import IncidentStatus
+from bot.store.db import Database
+from bot.store.incidents import IncidentStore
+from bot.store.memberships import MembershipStore
+from tests.store.test_store import incident
+
+ALICE, BOB = "a" * 26, "b" * 26
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(tmp_path / "w.db")
+    await database.open()
+    yield database
+    await database.close()
+
+
+async def test_a_channel_is_known_only_when_listed_since_the_stream_began(db: Database) -> None:
+    """Rule: a listing older than ``since`` (or none) answers "unknown", never a guess."""
+    store = MembershipStore(db)
+    assert await store.is_member("c1", ALICE, since=0) is None
+    await store.seed("c1", [ALICE], at=100)
+    assert await store.is_member("c1", ALICE, since=100) is True
+    assert await store.is_member("c1", BOB, since=100) is False
+    assert await store.is_member("c1", ALICE, since=101) is None  # listed before: stale
+    await store.add("c1", BOB)
+    await store.remove("c1", ALICE)
+    assert (
+        await store.is_member("c1", BOB, since=0),
+        await store.is_member("c1", ALICE, since=0),
+    ) == (True, False)
+    await store.forget("c1")
+    assert await store.is_member("c1", BOB, since=0) is None
+    assert await store.unknown_channels(["c1", "c2"], since=0) == ["c1", "c2"]
+
+
+async def test_visible_incidents_filter_in_the_store_and_name_the_unknown(db: Database) -> None:
+    incidents, store = IncidentStore(db), MembershipStore(db)
+    made = [incident(n)[0] for n in range(4)]
+    public = made[3].model_copy(update={"private_channel": False})
+    async with db.transaction() as tx:
+        for inc in [*made[:3], public]:
+            await incidents.insert(tx, inc)
+    await store.seed(made[0].channel_id, [ALICE], at=10)
+    await store.seed(made[1].channel_id, [BOB], at=10)
+    found, unknown = await store.visible_incidents(
+        made[0].team_id, ALICE, admin=False, since=10, status=IncidentStatus.ONGOING
+    )
+    assert [i.id for i in found] == [public.id, made[0].id]  # newest first
+    assert unknown == [made[2].channel_id]
+    everything, none = await store.visible_incidents(
+        made[0].team_id, ALICE, admin=True, since=10, status=IncidentStatus.ONGOING
+    )
+    assert len(everything) == 4 and none == []
+    rows, unknown = await store.visible_stats_rows(
+        made[0].team_id, ALICE, admin=False, since=10, window_start=0
+    )
+    assert sum(r.ongoing for r in rows) == 2 and unknown == [made[2].channel_id]
