@@ -57,6 +57,10 @@ class Memberships:
         self._live: Callable[[], bool] = lambda: False
         self._pending: set[str] = set()
         self._resyncing = False
+        # Every private incident up to this row had its channel known (this stream, nothing
+        # forgotten since): reads skip the per-row check there. 0: check every row.
+        self._checked = 0
+        self._generation = 0  # moves on when something known may have become unknown
 
     # ---- the event stream ------------------------------------------------------------------
 
@@ -67,6 +71,24 @@ class Memberships:
     def stream_started(self) -> None:
         """A new event stream began (not a resumed one): channels listed before are stale."""
         self._epoch = self._clock.now_ms()
+        self._unchecked()
+
+    def _unchecked(self) -> None:
+        self._checked = 0
+        self._generation += 1
+
+    @property
+    def checked(self) -> int:
+        """See ``_checked``; 0 while the stream is down."""
+        return self._checked if self._live() else 0
+
+    async def recheck(self) -> None:
+        """One pass over the incidents: if every private one's channel is known now, later
+        reads skip the per-row check up to the newest incident (see the store)."""
+        generation = self._generation
+        checked = await self._store.checked_up_to(since=self.since)
+        if generation == self._generation:
+            self._checked = checked
 
     @property
     def since(self) -> int:
@@ -84,6 +106,7 @@ class Memberships:
             return
         if event.user_id == self._bot:
             # No further events reach warroom about this channel: it becomes unknown.
+            self._unchecked()
             await self._store.forget(event.channel_id)
         else:
             await self._store.remove(event.channel_id, event.user_id)
@@ -103,6 +126,7 @@ class Memberships:
             members = await self._chat.channel_member_ids(channel_id)
         except ChatRefused as exc:
             log.warning("channel_members_unreadable", channel_id=channel_id, status=exc.status)
+            self._unchecked()
             await self._store.forget(channel_id)
             return False
         await self._store.seed(channel_id, members, at)
@@ -122,6 +146,7 @@ class Memberships:
             results = await asyncio.gather(*(one(c) for c in channels), return_exceptions=True)
         finally:
             self._resyncing = False
+        await self.recheck()
         failed = [r for r in results if isinstance(r, Exception)]
         for exc in failed[:3]:
             log.error("channel_members_resync_failed", exc_info=exc)
@@ -145,6 +170,7 @@ class Memberships:
                     self._pending.discard(channel_id)
 
             await asyncio.gather(*(one(c) for c in wanted))
+            await self.recheck()
 
         # No report: upkeep for nobody in particular; a failure is logged by the tracker.
         self._spawn(f"members-refresh-{len(wanted)}-{wanted[0]}", work(), report=None)
@@ -162,7 +188,13 @@ class Memberships:
         most ``limit``, from what is followed; and how many private ones were left out as
         unknown (those are listed again in the background)."""
         found, unknown = await self._store.visible_incidents(
-            team_id, user_id, admin=admin, since=self.since, status=status, limit=limit
+            team_id,
+            user_id,
+            admin=admin,
+            since=self.since,
+            checked=self.checked,
+            status=status,
+            limit=limit,
         )
         self.refresh_later(unknown)
         return found, len(unknown)
@@ -172,7 +204,12 @@ class Memberships:
     ) -> tuple[list[StatsRow], int]:
         """What ``stats`` counts for ``user_id`` (see the store), and the unknown left out."""
         rows, unknown = await self._store.visible_stats_rows(
-            team_id, user_id, admin=admin, since=self.since, window_start=window_start
+            team_id,
+            user_id,
+            admin=admin,
+            since=self.since,
+            window_start=window_start,
+            checked=self.checked,
         )
         self.refresh_later(unknown)
         return rows, len(unknown)

@@ -251,9 +251,18 @@ class MembershipStorePort(Protocol):
         *,
         admin: bool,
         since: int,
+        checked: int = 0,
         status: IncidentStatus | None = None,
         limit: int = 10,
     ) -> tuple[list[Incident], list[str]]: ...
     async def visible_stats_rows(
-        self, team_id: str, user_id: str, *, admin: bool, since: int, window_start: int
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        admin: bool,
+        since: int,
+        window_start: int,
+        checked: int = 0,
     ) -> tuple[list[StatsRow], list[str]]: ...
+    async def checked_up_to(self, *, since: int) -> int: ...

@@ -28,4 +28,13 @@ UPDATE incidents SET
     severity = coalesce(json_extract(body, '$.severity'), ''),
     playbook_title = coalesce(json_extract(body, '$.playbook_title'), '');
 CREATE INDEX incidents_team_channel_name ON incidents (team_id, channel_name, created_at);
-CREATE INDEX incidents_team_created ON incidents (team_id, created_at);
+-- Covering indexes: list and stats filter and group without reading any incident's body
+-- (they replace the narrower ones of the same prefix, which the planner would prefer).
+DROP INDEX incidents_team_status;
+DROP INDEX incidents_team_ended;
+CREATE INDEX incidents_team_status_cover ON incidents
+    (team_id, status, created_at, private, channel_id);
+CREATE INDEX incidents_team_stats ON incidents
+    (team_id, status, playbook_title, severity, private, channel_id, created_at);
+CREATE INDEX incidents_team_ended_cover ON incidents
+    (team_id, ended_at, status, private, channel_id, playbook_title, severity, created_at);

@@ -1,0 +1,49 @@
+"""Bulk loading for benchmarks and imports: many rows per statement, one transaction each.
+
+Not used on any request path; the same tables and row shapes as the stores' own writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from bot.domain.models import Incident, TimelineEvent
+from bot.store.db import Database
+from bot.store.incidents import INSERT_SQL, insert_row
+
+
+async def load_incidents(
+    db: Database,
+    incidents: Sequence[Incident],
+    events: Sequence[Sequence[TimelineEvent]],
+    *,
+    reminder_due: Sequence[int | None] = (),
+) -> None:
+    """Insert ``incidents`` with their timeline ``events`` (same order) and, where
+    ``reminder_due[i]`` is a time (ms), a pending status reminder for incident ``i``."""
+    async with db.transaction() as tx:
+        await tx.conn.executemany(INSERT_SQL, [insert_row(i) for i in incidents])
+        await tx.conn.executemany(
+            "INSERT INTO commander_history (incident_id, user_id, since, set_by)"
+            " VALUES (?, ?, ?, ?)",
+            [(i.id, i.commander_id, i.created_at, i.reporter_id) for i in incidents],
+        )
+        await tx.conn.executemany(
+            "INSERT INTO timeline_events (incident_id, kind, at, actor_id, data)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (inc.id, e.kind.value, e.at, e.actor_id, json.dumps(e.data))
+                for inc, evs in zip(incidents, events, strict=True)
+                for e in evs
+            ],
+        )
+        await tx.conn.executemany(
+            "INSERT INTO reminders (incident_id, channel_id, due_at, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            [
+                (inc.id, inc.channel_id, due, inc.created_at)
+                for inc, due in zip(incidents, reminder_due, strict=False)
+                if due is not None
+            ],
+        )

@@ -1,0 +1,17 @@
+"""A smoke run of the scale benchmark: a tiny size, the summary line, no timing asserted."""
+
+from __future__ import annotations
+
+import re
+
+from bench.bench_scale import main
+
+
+def test_the_scale_benchmark_reads_without_asking_mattermost_and_prints_one_line() -> None:
+    line = main(["--incidents", "40", "--reads", "3"])
+    assert "\n" not in line
+    assert line.startswith("scale 40 incidents (20 ongoing, 30 events each, 40 reminders)")
+    for read in ("list", "info", "stats 30", "timeline"):
+        assert re.search(rf"{read} p50 [\d.]+ ms p99 [\d.]+ ms", line)
+    assert "Mattermost requests while reading: 0;" in line
+    assert re.search(r"start to ready [\d.]+ s", line)
