@@ -131,6 +131,16 @@ async def seed(w: World, total: int) -> tuple[list[Incident], list[list[str]]]:
     return incidents, listings
 
 
+def check(answers: dict[str, str], newest: Incident) -> None:
+    """The reads answer what they should (a refusal or an error would be fast too)."""
+    assert f"scale-{newest.channel_name.split('-')[1]}" in answers["list"], answers["list"]
+    assert "| **All** |" in answers["stats 30"], answers["stats 30"]
+    assert newest.name in answers["info"], answers["info"]
+    assert "Task checked" in answers["timeline"] or newest.name in answers["timeline"], answers[
+        "timeline"
+    ]
+
+
 def quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -158,8 +168,11 @@ async def one_size(total: int, reads: int) -> str:
                 "timeline": f"timeline ~{newest.channel_name}",
                 "help": "help",
             }
-            for text in texts.values():  # warm: the caller's name and roles, read once
-                await w.mm.run_command(w.alice, w.town.id, text, trigger="incident")
+            answers = {}  # warm: the caller's name and roles, read once
+            for kind, text in texts.items():
+                reply = await w.mm.run_command(w.alice, w.town.id, text, trigger="incident")
+                answers[kind] = str(reply.get("text", ""))
+            check(answers, newest)
             await w.settle()
             before = len(w.mm.requests)
             times: dict[str, list[float]] = {k: [] for k in texts}
