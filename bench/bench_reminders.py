@@ -26,9 +26,9 @@ from pathlib import Path
 from bot.clock import SystemClock
 from bot.log import configure
 from bot.scheduler.scheduler import ReminderScheduler
-from bot.scheduler.store import Reminder, ReminderState, ReminderStore
 from bot.scheduler.timer import SystemTimer
 from bot.store.db import Database
+from bot.store.reminders import Reminder, ReminderState, ReminderStore
 
 IDLE_SECONDS = 2.0
 

@@ -216,7 +216,6 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--reads", type=int, default=200)
     parser.add_argument("--sizes", default="", help="comma separated, e.g. 100,1000,10000")
     args = parser.parse_args(argv)
-    configure("warning", "console")
     sizes = [int(s) for s in args.sizes.split(",") if s] or [args.incidents]
     lines = [asyncio.run(one_size(size, args.reads)) for size in sizes]
     for line in lines:
@@ -225,4 +224,5 @@ def main(argv: list[str] | None = None) -> str:
 
 
 if __name__ == "__main__":
+    configure("warning", "console")  # here, not in main(): tests keep their own logging
     main()

@@ -40,7 +40,6 @@ from bot.interactions.signing import Signer
 from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.scheduler.scheduler import ReminderScheduler
-from bot.scheduler.store import ReminderState, ReminderStore
 from bot.scheduler.timer import SystemTimer
 from bot.services.container import Services, Urls
 from bot.services.directory import Directory
@@ -67,6 +66,7 @@ from bot.store.installation import Installation, InstallationStore
 from bot.store.memberships import MembershipStore
 from bot.store.nonces import NonceStore
 from bot.store.playbooks import PlaybookStore
+from bot.store.reminders import ReminderState, ReminderStore
 from bot.store.review import ReviewStore
 from bot.store.starts import StartStore
 from bot.store.status import StatusStore

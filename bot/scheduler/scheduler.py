@@ -42,9 +42,9 @@ from bot.clock import Clock
 from bot.errors import ChatUnavailable
 from bot.log import get_logger
 from bot.scheduler.locks import KeyedLocks
-from bot.scheduler.store import Reminder, ReminderState, ReminderStore
 from bot.services.ports import Timer
 from bot.store.db import Database
+from bot.store.reminders import Reminder, ReminderState, ReminderStore
 
 log = get_logger(__name__)
 

@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import os
 import re
-import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -368,10 +367,8 @@ class PlaybookService:
         for other in await self._store.for_team(pb.team_id):
             if other.id != pb.id and other.title.lower() == pb.title.lower():
                 raise InputError("duplicate_title", field="title")
-        try:
-            await self._store.upsert(pb, self._clock.now_ms(), also=self._spending(once))
-        except sqlite3.IntegrityError:
-            raise InputError("duplicate_title", field="title") from None
+        # InputError on a duplicate title (the store maps it)
+        await self._store.upsert(pb, self._clock.now_ms(), also=self._spending(once))
 
     def _spending(self, once: OneShot | None) -> InTx | None:
         """The step that spends the dialog's nonce in the change's own transaction, so a

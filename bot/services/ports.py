@@ -266,3 +266,21 @@ class MembershipStorePort(Protocol):
         checked: int = 0,
     ) -> tuple[list[StatsRow], list[str]]: ...
     async def checked_up_to(self, *, since: int) -> int: ...
+
+
+class OngoingIncidents(Protocol):
+    """The incidents the re-sync walks (``bot/store/incidents.py``)."""
+
+    async def list_ongoing(self) -> list[Incident]: ...
+
+
+class SignalOffers(Protocol):
+    """One signal offer per thread and playbook, ever (``bot/store/conversation.py``)."""
+
+    async def claim_offer(self, *, root_id: str, playbook_id: str, post_id: str, now: int) -> bool:
+        """Record an offer in thread ``root_id``; False if one was made there before."""
+        ...
+
+    async def forget_offer(self, *, root_id: str, playbook_id: str) -> None:
+        """Undo a claim whose offer could not be posted."""
+        ...

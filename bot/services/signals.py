@@ -20,8 +20,7 @@ from bot.log import get_logger
 from bot.render import conversation as texts
 from bot.render.cards import start_button
 from bot.render.views import ButtonMaker
-from bot.services.ports import ChatClient, ChatRefused
-from bot.store.conversation import ConversationStore
+from bot.services.ports import ChatClient, ChatRefused, SignalOffers
 
 log = get_logger(__name__)
 
@@ -54,7 +53,7 @@ class SignalWatcher:
         self,
         *,
         chat: ChatClient,
-        store: ConversationStore,
+        store: SignalOffers,
         buttons: ButtonMaker,
         clock: Clock,
     ) -> None:

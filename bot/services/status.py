@@ -14,7 +14,6 @@ from bot.render import status as render
 from bot.render.keys import key_of, keyed
 from bot.render.views import ButtonMaker
 from bot.scheduler.scheduler import GiveUp, ReminderScheduler
-from bot.scheduler.store import Reminder
 from bot.services.directory import Directory
 from bot.services.effects import Outbox, PostFinder
 from bot.services.incidents import IncidentService
@@ -24,6 +23,7 @@ from bot.store.db import Database
 from bot.store.effects import Effect
 from bot.store.incidents import IncidentStore
 from bot.store.nonces import NonceStore, OneShot
+from bot.store.reminders import Reminder
 from bot.store.status import StatusStore, StatusUpdate
 from bot.tasks import Spawn
 

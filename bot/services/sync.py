@@ -14,8 +14,7 @@ from collections.abc import Awaitable, Callable
 from bot.domain.models import Incident
 from bot.log import get_logger
 from bot.services.incidents import IncidentService
-from bot.services.ports import ChatRefused
-from bot.store.incidents import IncidentStore
+from bot.services.ports import ChatRefused, OngoingIncidents
 
 log = get_logger(__name__)
 
@@ -28,7 +27,7 @@ class Resync:
     outbox of keyed posts), then the cards of ongoing incidents, then the other hooks
     concurrently. A failing hook is logged; the others still run."""
 
-    def __init__(self, *, incidents: IncidentService, store: IncidentStore) -> None:
+    def __init__(self, *, incidents: IncidentService, store: OngoingIncidents) -> None:
         self._incidents = incidents
         self._store = store
         self._first: list[ResyncHook] = []

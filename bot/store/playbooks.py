@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.domain.models import Playbook
+from bot.errors import InputError
 from bot.store.db import Database, Tx
 
 InTx = Callable[[Tx], Awaitable[None]]
@@ -27,7 +29,15 @@ class PlaybookStore:
                 )
 
     async def upsert(self, playbook: Playbook, now: int, *, also: InTx | None = None) -> None:
-        """Insert or replace ``playbook``; ``also`` runs first in the same transaction."""
+        """Insert or replace ``playbook``; ``also`` runs first in the same transaction.
+        Raises :class:`InputError` ("duplicate_title", field "title") when another playbook
+        of the team has that title (any case)."""
+        try:
+            await self._upsert(playbook, now, also)
+        except sqlite3.IntegrityError:
+            raise InputError("duplicate_title", field="title") from None
+
+    async def _upsert(self, playbook: Playbook, now: int, also: InTx | None) -> None:
         async with self._db.transaction() as tx:
             if also is not None:
                 await also(tx)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.domain.models import EventKind, Incident, IncidentStatus
-from bot.scheduler.store import ReminderState
 from bot.setup import run_setup
 from bot.store.installation import InstallationStore
+from bot.store.reminders import ReminderState
 from bot.transport.verify import CommandToken
 from tests.fake_clock import FakeClock
 from tests.scenarios.harness import World, world

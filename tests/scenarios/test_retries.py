@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.scheduler.scheduler import RETRY_CAP_MS, RETRY_MIN_MS
-from bot.scheduler.store import ReminderState
+from bot.store.reminders import ReminderState
 from tests.double.faults import Refuse
 from tests.fake_clock import FakeClock
 from tests.scenarios.harness import World, world

@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain.models import Incident
 from bot.render.status import REMINDER_MARK
-from bot.scheduler.store import ReminderState
+from bot.store.reminders import ReminderState
 from tests.fake_clock import FakeClock
 from tests.scenarios.harness import PLAYBOOKS, World, world
 

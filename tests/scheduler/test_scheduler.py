@@ -21,9 +21,9 @@ from bot.scheduler.scheduler import (
     GiveUp,
     ReminderScheduler,
 )
-from bot.scheduler.store import Reminder, ReminderState, ReminderStore
 from bot.store.db import Database
 from bot.store.incidents import IncidentStore
+from bot.store.reminders import Reminder, ReminderState, ReminderStore
 from tests.fake_clock import FakeClock
 
 PLAYBOOK = Playbook(id="p" * 26, title="Outage", team_id="t" * 26)
