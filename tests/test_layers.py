@@ -27,7 +27,7 @@ STILL_IMPORTING_STORES: dict[str, set[str]] = {
         "bot.store.nonces",
         "bot.store.starts",
     },
-    "services/playbooks.py": {"bot.store.playbooks"},
+    "services/playbooks.py": {"bot.store.db", "bot.store.nonces", "bot.store.playbooks"},
     "services/review.py": {"bot.store.incidents", "bot.store.review"},
     "services/starts.py": {
         "bot.store.db",
