@@ -89,6 +89,7 @@ class IncidentService:
         self.hooks = hooks or Hooks()
         self._locks: dict[str, asyncio.Lock] = {}
         self._card_locks: dict[str, asyncio.Lock] = {}
+        self._refresh_queued: set[str] = set()  # see refresh_later
         self.starts = DurableStarts(
             service=self,
             db=db,
@@ -502,10 +503,17 @@ class IncidentService:
 
     def refresh_later(self, incident: Incident, *, tell: str = "") -> None:
         """Re-render the card and checklist in the background; if that fails, ``tell`` (the
-        person whose change it shows), else the commander, is told."""
+        person whose change it shows), else the commander, is told.
+
+        Coalesced: while a refresh of the incident is queued and has not read the state yet,
+        another is not needed (it will read the newest state); a burst of changes costs one
+        or two re-renders, not one each (the failure goes to the first one's ``tell``)."""
+        if incident.id in self._refresh_queued:
+            return
+        self._refresh_queued.add(incident.id)
         self._spawn(
             f"refresh-{incident.id}",
-            self.refresh_posts(incident.id),
+            self.refresh_posts(incident.id, queued=True),
             report=self._notify.reporter(
                 tell or incident.commander_id,
                 incident.channel_id,
@@ -513,24 +521,38 @@ class IncidentService:
             ),
         )
 
-    async def refresh_posts(self, incident_id: str, *, force: bool = False) -> None:
+    async def refresh_posts(
+        self, incident_id: str, *, force: bool = False, queued: bool = False
+    ) -> None:
         """Re-render the card and checklist from the newest saved state, in place.
 
         ``force``: send every checklist page even if unchanged since warroom last set it.
+        ``queued``: this is the refresh :meth:`refresh_later` queued (from here on, a change
+        needs a new one).
         """
         lock = self._card_locks.setdefault(incident_id, asyncio.Lock())
-        async with lock:
-            incident = await self.get(incident_id)
-            if incident.channel_archived:
-                return  # Mattermost refuses edits in an archived channel
-            now = self._clock.now_ms()
-            names = await self._names_shown(incident)
-            last = await self.last_update(incident)
-            if incident.card_post_id:
-                message, props = cards.summary_card(incident, names, self._buttons, now, last)
-                props = keyed(props, f"card:{incident.id}")  # a patch replaces all props
-                await self._chat.update_post(incident.card_post_id, message, props)
-            if incident.checklist_post_id:
-                # Every page in place (keyed: an update replaces all props); pages a grown
-                # stage needs are added, surplus ones removed.
-                await self.checklist_posts.sync(incident.id, names, force=force)
+        try:
+            async with lock:
+                if queued:
+                    self._refresh_queued.discard(incident_id)
+                await self._refresh_locked(incident_id, force=force)
+        finally:
+            if queued:  # also when cut short before reading (cancelled at shutdown)
+                self._refresh_queued.discard(incident_id)
+
+    async def _refresh_locked(self, incident_id: str, *, force: bool) -> None:
+        """:meth:`refresh_posts` once its lock is held."""
+        incident = await self.get(incident_id)
+        if incident.channel_archived:
+            return  # Mattermost refuses edits in an archived channel
+        now = self._clock.now_ms()
+        names = await self._names_shown(incident)
+        last = await self.last_update(incident)
+        if incident.card_post_id:
+            message, props = cards.summary_card(incident, names, self._buttons, now, last)
+            props = keyed(props, f"card:{incident.id}")  # a patch replaces all props
+            await self._chat.update_post(incident.card_post_id, message, props)
+        if incident.checklist_post_id:
+            # Every page in place (keyed: an update replaces all props); pages a grown
+            # stage needs are added, surplus ones removed.
+            await self.checklist_posts.sync(incident.id, names, force=force)
