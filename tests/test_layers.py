@@ -28,7 +28,6 @@ STILL_IMPORTING_STORES: dict[str, set[str]] = {
         "bot.store.starts",
     },
     "services/playbooks.py": {"bot.store.db", "bot.store.nonces", "bot.store.playbooks"},
-    "services/review.py": {"bot.store.incidents", "bot.store.review"},
     "services/starts.py": {
         "bot.store.db",
         "bot.store.incidents",
@@ -43,7 +42,6 @@ STILL_IMPORTING_STORES: dict[str, set[str]] = {
         "bot.store.reminders",
         "bot.store.status",
     },
-    "services/timeline.py": {"bot.store.incidents", "bot.store.review"},
     "scheduler/scheduler.py": {"bot.store.db", "bot.store.reminders"},
 }
 

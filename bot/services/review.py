@@ -24,9 +24,7 @@ from bot.render.views import Names
 from bot.services.directory import Directory
 from bot.services.incidents import IncidentService
 from bot.services.memberships import Memberships
-from bot.services.ports import ChatClient, ChatRefused
-from bot.store.incidents import IncidentStore
-from bot.store.review import ReviewStore
+from bot.services.ports import ChatClient, ChatRefused, IncidentReads, ReviewRecords
 
 log = get_logger(__name__)
 
@@ -50,8 +48,8 @@ class ReviewService:
         chat: ChatClient,
         directory: Directory,
         incidents: IncidentService,
-        incident_store: IncidentStore,
-        store: ReviewStore,
+        incident_store: IncidentReads,
+        store: ReviewRecords,
         clock: Clock,
         memberships: Memberships,
     ) -> None:

@@ -25,9 +25,7 @@ from bot.log import get_logger
 from bot.render import messages
 from bot.services.directory import Directory
 from bot.services.notify import Notifier
-from bot.services.ports import ChatClient, ChatRefused, Post
-from bot.store.incidents import IncidentStore
-from bot.store.review import ReviewStore
+from bot.services.ports import ChatClient, ChatRefused, IncidentReads, Post, ReviewRecords
 from bot.transport.events import ReactionAdded, ReactionRemoved, UserAdded, UserRemoved
 
 log = get_logger(__name__)
@@ -58,8 +56,8 @@ class TimelineCapture:
         self,
         *,
         chat: ChatClient,
-        incidents: IncidentStore,
-        store: ReviewStore,
+        incidents: IncidentReads,
+        store: ReviewRecords,
         links: Permalinks,
         bot_user_id: str,
         emoji: str,
@@ -210,8 +208,8 @@ class MemberTracker:
         *,
         chat: ChatClient,
         directory: Directory,
-        incidents: IncidentStore,
-        store: ReviewStore,
+        incidents: IncidentReads,
+        store: ReviewRecords,
         clock: Clock,
         bot_user_id: str,
     ) -> None:
