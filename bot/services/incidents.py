@@ -479,10 +479,16 @@ class IncidentService:
         """The ongoing incidents of ``team_id`` that ``user_id`` may view, newest first, at
         most ``limit``; and how many private ones were left out because warroom does not
         know their channel's members right now. Answered from the store alone: membership
-        is followed (:class:`Memberships`), never asked per incident."""
-        admin = await self._dir.is_admin(user_id)
+        is followed (:class:`Memberships`), never asked per incident. A guest sees public
+        incidents only as a member too (they do not read public channels by team role)."""
+        user = await self._dir.user(user_id)
         return await self._members.visible_incidents(
-            team_id, user_id, admin=admin, status=IncidentStatus.ONGOING, limit=limit
+            team_id,
+            user_id,
+            admin=user.is_admin,
+            public=not user.is_guest,
+            status=IncidentStatus.ONGOING,
+            limit=limit,
         )
 
     # ---- effects --------------------------------------------------------------------

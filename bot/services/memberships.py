@@ -182,15 +182,24 @@ class Memberships:
     # ---- reads -----------------------------------------------------------------------------
 
     async def visible_incidents(
-        self, team_id: str, user_id: str, *, admin: bool, status: IncidentStatus, limit: int
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        admin: bool,
+        public: bool = True,
+        status: IncidentStatus,
+        limit: int,
     ) -> tuple[list[Incident], int]:
         """The team's incidents with ``status`` that ``user_id`` may view, newest first, at
-        most ``limit``, from what is followed; and how many private ones were left out as
+        most ``limit``, from what is followed (``public``: whether they read the team's public
+        channels without being a member); and how many private ones were left out as
         unknown (those are listed again in the background)."""
         found, unknown = await self._store.visible_incidents(
             team_id,
             user_id,
             admin=admin,
+            public=public,
             since=self.since,
             checked=self.checked,
             status=status,
@@ -200,13 +209,14 @@ class Memberships:
         return found, len(unknown)
 
     async def visible_stats_rows(
-        self, team_id: str, user_id: str, *, admin: bool, window_start: int
+        self, team_id: str, user_id: str, *, admin: bool, window_start: int, public: bool = True
     ) -> tuple[list[StatsRow], int]:
         """What ``stats`` counts for ``user_id`` (see the store), and the unknown left out."""
         rows, unknown = await self._store.visible_stats_rows(
             team_id,
             user_id,
             admin=admin,
+            public=public,
             since=self.since,
             window_start=window_start,
             checked=self.checked,

@@ -252,6 +252,7 @@ class MembershipStorePort(Protocol):
         admin: bool,
         since: int,
         checked: int = 0,
+        public: bool = True,
         status: IncidentStatus | None = None,
         limit: int = 10,
     ) -> tuple[list[Incident], list[str]]: ...
@@ -264,6 +265,7 @@ class MembershipStorePort(Protocol):
         since: int,
         window_start: int,
         checked: int = 0,
+        public: bool = True,
     ) -> tuple[list[StatsRow], list[str]]: ...
     async def checked_up_to(self, *, since: int) -> int: ...
 

@@ -224,10 +224,12 @@ class ReviewService:
         store alone; private ones whose channel members are not known now are left out and
         counted in ``unknown``."""
         now = self._clock.now_ms()
+        user = await self._dir.user(user_id)
         rows, unknown = await self._members.visible_stats_rows(
             team_id,
             user_id,
-            admin=await self._dir.is_admin(user_id),
+            admin=user.is_admin,
+            public=not user.is_guest,  # a guest reads public channels only as a member
             window_start=now - days * domain.DAY_MS,
         )
         result = domain.stats_of(rows, days=days, unknown=unknown)

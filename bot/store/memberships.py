@@ -153,6 +153,7 @@ class MembershipStore:
         admin: bool,
         since: int,
         checked: int = 0,
+        public: bool = True,
         status: IncidentStatus | None = None,
         limit: int = 10,
     ) -> tuple[list[Incident], list[str]]:
@@ -167,14 +168,14 @@ class MembershipStore:
         sql = f"SELECT i.body FROM incidents i WHERE {where}"  # noqa: S608
         rows_args = list(args)
         if not admin:
-            sql += f" AND (i.private = 0 OR ({_MEMBER} AND {_KNOWN}))"
+            sql += _visible(public)
             rows_args += [user_id, checked, since]
         # The covering index's own order: only the rows returned are read in full.
         sql += " ORDER BY i.created_at DESC LIMIT ?"
         async with self._db.conn.execute(sql, (*rows_args, limit)) as cur:
             rows = await cur.fetchall()
         found = [Incident.model_validate_json(r[0]) for r in rows]
-        unknown = [] if admin else await self._unknown(where, args, since, checked)
+        unknown = [] if admin else await self._unknown(where, args, since, checked, public)
         return found, unknown
 
     async def visible_stats_rows(
@@ -186,15 +187,12 @@ class MembershipStore:
         since: int,
         window_start: int,
         checked: int = 0,
+        public: bool = True,
     ) -> tuple[list[StatsRow], list[str]]:
         """What the stats count, of the incidents ``user_id`` may view: every ongoing one
         (counted here, per playbook and severity) and each one ended since ``window_start``
         (ms); and the channels of the private ones left out because they are unknown."""
-        visible, vis_args = (
-            ("", [])
-            if admin
-            else (f" AND (i.private = 0 OR ({_MEMBER} AND {_KNOWN}))", [user_id, checked, since])
-        )
+        visible, vis_args = ("", []) if admin else (_visible(public), [user_id, checked, since])
         ongoing_sql = (
             "SELECT i.playbook_title, i.severity, count(*), sum(i.created_at >= ?)"  # noqa: S608
             " FROM incidents i WHERE i.team_id = ? AND i.status = 'ongoing'"
@@ -228,18 +226,30 @@ class MembershipStore:
                 args: list[object] = (
                     [team_id] if "ended_at" not in where else [team_id, window_start]
                 )
-                unknown += await self._unknown(where, args, since, checked)
+                unknown += await self._unknown(where, args, since, checked, public)
         return rows, unknown
 
-    async def _unknown(self, where: str, args: list[object], since: int, checked: int) -> list[str]:
-        """Channels of the private incidents matching ``where`` (after row ``checked``) that
-        are not known."""
+    async def _unknown(
+        self, where: str, args: list[object], since: int, checked: int, public: bool = True
+    ) -> list[str]:
+        """Channels of the incidents matching ``where`` (after row ``checked``) that are not
+        known and need membership to be seen (private ones; public ones too if not
+        ``public``)."""
+        private = " AND i.private = 1" if public else ""
         async with self._db.conn.execute(
-            f"SELECT i.channel_id FROM incidents i WHERE {where}"  # noqa: S608
-            f" AND i.private = 1 AND i.rowid > ? AND NOT {_LISTED}",
+            f"SELECT i.channel_id FROM incidents i WHERE {where}{private}"  # noqa: S608
+            f" AND i.rowid > ? AND NOT {_LISTED}",
             (*args, checked, since),
         ) as cur:
             return [str(r[0]) for r in await cur.fetchall()]
+
+
+def _visible(public: bool) -> str:
+    """The visibility condition (args: user id, checked, since): public incidents for those
+    who read the team's public channels, else membership of a known channel."""
+    if public:
+        return f" AND (i.private = 0 OR ({_MEMBER} AND {_KNOWN}))"
+    return f" AND {_MEMBER} AND {_KNOWN}"
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

@@ -55,6 +55,11 @@ async def test_visible_incidents_filter_in_the_store_and_name_the_unknown(db: Da
     )
     assert [i.id for i in found] == [public.id, made[0].id]  # newest first
     assert unknown == [made[2].channel_id]
+    as_guest, unknown = await store.visible_incidents(
+        made[0].team_id, ALICE, admin=False, since=10, status=IncidentStatus.ONGOING, public=False
+    )  # a guest reads public channels only as a member
+    assert [i.id for i in as_guest] == [made[0].id]
+    assert sorted(unknown) == sorted([made[2].channel_id, public.channel_id])
     everything, none = await store.visible_incidents(
         made[0].team_id, ALICE, admin=True, since=10, status=IncidentStatus.ONGOING
     )
