@@ -26,7 +26,7 @@ from bot.commands import status as status_commands
 from bot.commands import testdata as testdata_commands
 from bot.commands import webhooks as webhook_commands
 from bot.commands.router import CommandRouter
-from bot.domain.models import Incident, Playbook
+from bot.domain.models import Playbook
 from bot.domain.run_policy import refused_of
 from bot.errors import ChatUnavailable
 from bot.interactions import checklist as checklist_interactions
@@ -517,13 +517,9 @@ def _build_services(
         store=review_store,
         clock=clock,
         bot_user_id=me.id,
+        memberships=memberships,
     )
-    incidents.hooks.started.append(members.started)
-
-    async def seed_members(incident: Incident) -> None:
-        await memberships.seed(incident.channel_id)
-
-    incidents.hooks.started.append(seed_members)
+    incidents.hooks.started.append(members.started)  # lists the members once (memberships too)
     capture = TimelineCapture(
         chat=chat,
         incidents=incident_store,

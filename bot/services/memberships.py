@@ -224,6 +224,19 @@ class Memberships:
         self.refresh_later(unknown)
         return rows, len(unknown)
 
+    async def members(self, channel_id: str) -> list[str]:
+        """Everyone in ``channel_id``: as followed when known, else listed now (and stored).
+
+        Raises :class:`ChatRefused` when Mattermost refuses the listing.
+        """
+        known = await self._store.members(channel_id, since=self.since)
+        if known is not None:
+            return known
+        at = self._clock.now_ms()
+        listed = await self._chat.channel_member_ids(channel_id)
+        await self._store.seed(channel_id, listed, at)
+        return listed
+
     async def is_member(self, channel_id: str, user_id: str) -> bool | None:
         """Whether ``user_id`` is in ``channel_id`` as followed; None when unknown."""
         return await self._store.is_member(channel_id, user_id, since=self.since)

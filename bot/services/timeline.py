@@ -24,6 +24,7 @@ from bot.domain.models import EventKind, Incident, TimelineEvent
 from bot.log import get_logger
 from bot.render import messages
 from bot.services.directory import Directory
+from bot.services.memberships import Memberships
 from bot.services.notify import Notifier
 from bot.services.ports import ChatClient, ChatRefused, IncidentReads, Post, ReviewRecords
 from bot.transport.events import ReactionAdded, ReactionRemoved, UserAdded, UserRemoved
@@ -212,7 +213,9 @@ class MemberTracker:
         store: ReviewRecords,
         clock: Clock,
         bot_user_id: str,
+        memberships: Memberships,
     ) -> None:
+        self._members = memberships
         self._chat = chat
         self._dir = directory
         self._incidents = incidents
@@ -227,8 +230,8 @@ class MemberTracker:
 
     async def started(self, incident: Incident) -> None:
         """The members once the channel is set up: part of the start, not timeline events."""
-        members = await self._chat.channel_member_ids(incident.channel_id)
-        humans = await self._humans(members)
+        # One listing serves both: who may view it (followed) and who was ever involved.
+        humans = await self._humans(await self._members.members(incident.channel_id))
         await self._store.join(incident.id, humans, incident.created_at, events=False)
 
     async def _followed(self, channel_id: str) -> Incident | None:
@@ -256,9 +259,8 @@ class MemberTracker:
         """Re-read the members of every ongoing incident channel (events may have been lost)."""
         for incident in await self._incidents.list_ongoing():
             try:
-                members = set(
-                    await self._humans(await self._chat.channel_member_ids(incident.channel_id))
-                )
+                # Listed by the membership re-sync just before (it runs first): not again.
+                members = set(await self._humans(await self._members.members(incident.channel_id)))
             except ChatRefused:
                 continue
             known = await self._store.present(incident.id)

@@ -107,6 +107,21 @@ class MembershipStore:
             return None
         return bool(row[1])
 
+    async def members(self, channel_id: str, *, since: int) -> list[str] | None:
+        """Everyone in ``channel_id`` as followed; None when the channel is unknown."""
+        async with self._db.conn.execute(
+            "SELECT synced_at >= ? FROM channel_membership WHERE channel_id = ?",
+            (since, channel_id),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None or not row[0]:
+            return None
+        async with self._db.conn.execute(
+            "SELECT user_id FROM channel_members WHERE channel_id = ? ORDER BY user_id",
+            (channel_id,),
+        ) as cur:
+            return [str(r[0]) for r in await cur.fetchall()]
+
     async def unknown_channels(self, channel_ids: Iterable[str], *, since: int) -> list[str]:
         """Those of ``channel_ids`` not listed at or after ``since``."""
         wanted = list(dict.fromkeys(channel_ids))
