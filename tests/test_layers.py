@@ -17,7 +17,6 @@ BOT = Path(__file__).resolve().parent.parent / "bot"
 FORBIDDEN_ALWAYS = ("sqlite3", "aiosqlite")
 
 STILL_IMPORTING_STORES: dict[str, set[str]] = {
-    "services/checklist.py": {"bot.store.nonces"},
     "services/container.py": {"bot.store.db", "bot.store.nonces"},
     "services/effects.py": {"bot.store.db", "bot.store.effects"},
     "services/incidents.py": {

@@ -10,12 +10,12 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.domain.oneshot import OneShot
 from bot.errors import InputError, WarroomError
 from bot.interactions.signing import BadSignature, Claims
 from bot.log import get_logger
 from bot.render import messages
 from bot.services.container import Services
-from bot.store.nonces import OneShot
 
 log = get_logger(__name__)
 ID = r"^[a-z0-9]{26}$"

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from bot.clock import Clock
 from bot.domain import checklist
 from bot.domain.models import EventKind, Incident, Task, TimelineEvent
+from bot.domain.oneshot import OneShot
 from bot.domain.run_policy import RunDecision, RunMode, decide
 from bot.domain.transitions import Transition
 from bot.errors import ChatUnavailable, InputError, InvalidTransition, WarroomError
@@ -19,7 +20,6 @@ from bot.services.directory import Directory
 from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.ports import ChatClient, ChatRefused
-from bot.store.nonces import OneShot
 from bot.tasks import TaskTracker
 
 log = get_logger(__name__)

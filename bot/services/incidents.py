@@ -13,6 +13,7 @@ from bot.crashpoints import crash_point
 from bot.domain import transitions
 from bot.domain.ids import new_id
 from bot.domain.models import Incident, IncidentStatus, Playbook, TimelineEvent
+from bot.domain.oneshot import OneShot
 from bot.errors import ChatUnavailable, InputError, NotFound, PermissionDenied
 from bot.log import get_logger
 from bot.render import cards, messages
@@ -28,7 +29,7 @@ from bot.services.starts import DurableStarts, StartRequest
 from bot.store.db import Database, Tx
 from bot.store.effects import Effect
 from bot.store.incidents import IncidentStore, StaleIncident
-from bot.store.nonces import NonceStore, OneShot
+from bot.store.nonces import NonceStore
 from bot.store.starts import StartStore
 from bot.tasks import Spawn
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.domain.ids import is_mm_id, new_id
 from bot.domain.models import Playbook, Webhook
+from bot.domain.oneshot import OneShot
 from bot.domain.run_policy import refused_of
 from bot.domain.webhooks import host_allowed
 from bot.errors import InputError, NotFound, PermissionDenied
@@ -30,7 +31,7 @@ from bot.services.playbook_import import ImportDraft, NotImportable
 from bot.services.playbook_rules import Caller, PlaybookDraft, match
 from bot.services.ports import ChatClient, ChatRefused
 from bot.store.db import Tx
-from bot.store.nonces import NonceStore, OneShot
+from bot.store.nonces import NonceStore
 from bot.store.playbooks import InTx, PlaybookStore
 
 log = get_logger(__name__)

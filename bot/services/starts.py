@@ -29,6 +29,7 @@ from bot.domain.ids import new_id
 from bot.domain.limits import INCIDENT_DESCRIPTION
 from bot.domain.models import Incident, Playbook
 from bot.domain.naming import channel_name_for, display_name, with_suffix
+from bot.domain.oneshot import OneShot
 from bot.errors import InputError, NotFound, Pending, PermissionDenied
 from bot.log import get_logger
 from bot.render import messages
@@ -38,7 +39,7 @@ from bot.services.notify import Notifier
 from bot.services.ports import Channel, ChatClient, ChatRefused
 from bot.store.db import Database
 from bot.store.incidents import IncidentStore
-from bot.store.nonces import NonceStore, OneShot
+from bot.store.nonces import NonceStore
 from bot.store.starts import NameTaken, StartRecord, StartState, StartStore
 from bot.tasks import Report, Spawn
 

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from bot.domain.oneshot import OneShot
 from bot.store.db import Database, Tx
 
-
-@dataclass(frozen=True)
-class OneShot:
-    """A dialog's one-shot nonce, spent in the transaction of the change it authorises."""
-
-    nonce: str
-    expires_at: int  # epoch ms
+__all__ = ["NonceStore", "OneShot"]  # OneShot is the domain's; re-exported for old imports
 
 
 class NonceStore:
