@@ -38,10 +38,8 @@ STILL_IMPORTING_STORES: dict[str, set[str]] = {
         "bot.store.effects",
         "bot.store.incidents",
         "bot.store.nonces",
-        "bot.store.reminders",
         "bot.store.status",
     },
-    "scheduler/scheduler.py": {"bot.store.db", "bot.store.reminders"},
 }
 
 

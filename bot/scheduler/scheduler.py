@@ -39,12 +39,11 @@ import random
 from typing import Any, Protocol
 
 from bot.clock import Clock
+from bot.domain.reminders import Reminder, ReminderState
 from bot.errors import ChatUnavailable
 from bot.log import get_logger
 from bot.scheduler.locks import KeyedLocks
-from bot.services.ports import Timer
-from bot.store.db import Database
-from bot.store.reminders import Reminder, ReminderState, ReminderStore
+from bot.services.ports import ReminderRows, Timer, UnitOfWork
 
 log = get_logger(__name__)
 
@@ -88,8 +87,8 @@ class ReminderScheduler:
     def __init__(
         self,
         *,
-        db: Database,
-        store: ReminderStore,
+        db: UnitOfWork,
+        store: ReminderRows,
         clock: Clock,
         timer: Timer,
         poster: ReminderPoster,

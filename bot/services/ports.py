@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import IO, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.models import Incident, IncidentStatus, TimelineEvent
+from bot.domain.reminders import Reminder, ReminderState
 from bot.domain.review import StatsRow
 from bot.domain.webhooks import Delivery, DeliveryState
 
@@ -319,3 +321,37 @@ class SignalOffers(Protocol):
     async def forget_offer(self, *, root_id: str, playbook_id: str) -> None:
         """Undo a claim whose offer could not be posted."""
         ...
+
+
+class UnitOfWork(Protocol):
+    """Opens write transactions (``bot/store/db.py`` ``Database``). The transaction is
+    opaque here: services only pass it to the store methods that take one."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+
+
+class ReminderRows(Protocol):
+    """Reminder rows (``bot/store/reminders.py``); times in ms; ``tx`` from
+    :meth:`UnitOfWork.transaction`."""
+
+    async def get(self, reminder_id: int) -> Reminder | None: ...
+    async def next_due(self) -> int | None: ...
+    async def due(self, now: int, limit: int) -> list[Reminder]: ...
+    async def open_for(self, incident_id: str) -> list[Reminder]: ...
+    async def unsettled(self) -> list[Reminder]: ...
+    async def count(self, state: ReminderState) -> int: ...
+    async def add(
+        self, tx: Any, *, incident_id: str, channel_id: str, due_at: int, now: int
+    ) -> int: ...
+    async def claim(self, tx: Any, ids: Sequence[int]) -> list[int]: ...
+    async def move(
+        self,
+        tx: Any,
+        reminder_id: int,
+        old: ReminderState,
+        new: ReminderState,
+        *,
+        post_id: str | None = None,
+        due_at: int | None = None,
+        attempt: bool = False,
+    ) -> bool: ...

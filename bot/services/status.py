@@ -9,6 +9,7 @@ from bot.crashpoints import crash_point
 from bot.domain.ids import new_id
 from bot.domain.models import EventKind, Incident, TimelineEvent
 from bot.domain.oneshot import OneShot
+from bot.domain.reminders import Reminder
 from bot.errors import ChatUnavailable, InputError, InvalidTransition, NotFound, Pending
 from bot.log import get_logger
 from bot.render import status as render
@@ -24,7 +25,6 @@ from bot.store.db import Database
 from bot.store.effects import Effect
 from bot.store.incidents import IncidentStore
 from bot.store.nonces import NonceStore
-from bot.store.reminders import Reminder
 from bot.store.status import StatusStore, StatusUpdate
 from bot.tasks import Spawn
 

@@ -3,31 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-
+from bot.domain.reminders import Reminder, ReminderState
 from bot.store.db import Database, Tx
 
-
-class ReminderState(StrEnum):
-    PENDING = "pending"  # waiting for its due time
-    FIRING = "firing"  # claimed by the scheduler; its post may or may not exist yet
-    POSTED = "posted"  # the reminder post exists (``post_id``)
-    CLOSING = "closing"  # its post is being removed
-    CLOSED = "closed"  # done: dismissed, replaced by an update, cancelled or given up
-
-
-class Reminder(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    incident_id: str
-    channel_id: str
-    due_at: int
-    state: ReminderState
-    post_id: str = ""
-    attempts: int = 0
+__all__ = ["Reminder", "ReminderState", "ReminderStore"]  # the domain's, re-exported
 
 
 _COLUMNS = "id, incident_id, channel_id, due_at, state, post_id, attempts"
