@@ -26,7 +26,6 @@ STILL_IMPORTING_STORES: dict[str, set[str]] = {
         "bot.store.nonces",
         "bot.store.starts",
     },
-    "services/playbooks.py": {"bot.store.db", "bot.store.nonces", "bot.store.playbooks"},
     "services/starts.py": {
         "bot.store.db",
         "bot.store.incidents",

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.clock import Clock
 from bot.domain.ids import is_mm_id, new_id
@@ -29,10 +30,13 @@ from bot.services.playbook_file import (
 )
 from bot.services.playbook_import import ImportDraft, NotImportable
 from bot.services.playbook_rules import Caller, PlaybookDraft, match
-from bot.services.ports import ChatClient, ChatRefused
-from bot.store.db import Tx
-from bot.store.nonces import NonceStore
-from bot.store.playbooks import InTx, PlaybookStore
+from bot.services.ports import (
+    ChatClient,
+    ChatRefused,
+    InTransaction,
+    NonceSpender,
+    PlaybookRows,
+)
 
 log = get_logger(__name__)
 
@@ -49,12 +53,12 @@ class PlaybookService:
     def __init__(
         self,
         *,
-        store: PlaybookStore,
+        store: PlaybookRows,
         chat: ChatClient,
         directory: Directory,
         clock: Clock,
         file: Path,
-        nonces: NonceStore | None = None,
+        nonces: NonceSpender | None = None,
         webhook_hosts: frozenset[str] = frozenset(),
         environ: Mapping[str, str] | None = None,
     ) -> None:
@@ -371,7 +375,7 @@ class PlaybookService:
         # InputError on a duplicate title (the store maps it)
         await self._store.upsert(pb, self._clock.now_ms(), also=self._spending(once))
 
-    def _spending(self, once: OneShot | None) -> InTx | None:
+    def _spending(self, once: OneShot | None) -> InTransaction | None:
         """The step that spends the dialog's nonce in the change's own transaction, so a
         kill between the two cannot let the same dialog apply twice. Raises
         :class:`InputError` ``stale_dialog`` (rolling the change back) if it was spent."""
@@ -379,7 +383,7 @@ class PlaybookService:
         if once is None or nonces is None:
             return None
 
-        async def spend(tx: Tx) -> None:
+        async def spend(tx: Any) -> None:
             if not await nonces.spend(tx, once, now=self._clock.now_ms()):
                 raise InputError("stale_dialog")
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import IO, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.domain.models import Incident, IncidentStatus, TimelineEvent
+from bot.domain.models import Incident, IncidentStatus, Playbook, TimelineEvent
+from bot.domain.oneshot import OneShot
 from bot.domain.reminders import Reminder, ReminderState
 from bot.domain.review import StatsRow
 from bot.domain.webhooks import Delivery, DeliveryState
@@ -355,3 +356,33 @@ class ReminderRows(Protocol):
         due_at: int | None = None,
         attempt: bool = False,
     ) -> bool: ...
+
+
+InTransaction = Callable[[Any], Awaitable[None]]
+"""A step run first in a change's own transaction (its argument: the opaque transaction); it
+raises to roll the change back."""
+
+
+class PlaybookRows(Protocol):
+    """Stored playbooks (``bot/store/playbooks.py``); ``now`` in ms."""
+
+    async def replace_file_playbooks(self, playbooks: Sequence[Playbook], now: int) -> None: ...
+    async def upsert(
+        self, playbook: Playbook, now: int, *, also: InTransaction | None = None
+    ) -> None:
+        """Insert or replace; :class:`bot.errors.InputError` ("duplicate_title") when the
+        team has another playbook of that title."""
+        ...
+
+    async def delete(self, playbook_id: str, *, also: InTransaction | None = None) -> None: ...
+    async def get(self, playbook_id: str) -> Playbook | None: ...
+    async def for_team(self, team_id: str) -> list[Playbook]: ...
+    async def file_playbooks(self) -> list[Playbook]: ...
+
+
+class NonceSpender(Protocol):
+    """Spends a dialog's one-shot nonce inside a transaction (``bot/store/nonces.py``)."""
+
+    async def spend(self, tx: Any, once: OneShot, *, now: int) -> bool:
+        """False if it was spent before (a replay)."""
+        ...
