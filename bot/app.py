@@ -26,7 +26,7 @@ from bot.commands import status as status_commands
 from bot.commands import testdata as testdata_commands
 from bot.commands import webhooks as webhook_commands
 from bot.commands.router import CommandRouter
-from bot.domain.models import Playbook
+from bot.domain.models import Incident, Playbook
 from bot.domain.run_policy import refused_of
 from bot.errors import ChatUnavailable
 from bot.interactions import checklist as checklist_interactions

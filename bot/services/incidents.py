@@ -35,6 +35,8 @@ from bot.tasks import Spawn
 
 log = get_logger(__name__)
 
+MEMBERSHIP_CHECKS = 16  # concurrent REST checks for channels whose members are not known yet
+
 
 IncidentHook = Callable[[Incident], Awaitable[None]]
 Recorded = Callable[[Tx, Incident, list[TimelineEvent]], Awaitable[None]]
@@ -491,6 +493,40 @@ class IncidentService:
             status=IncidentStatus.ONGOING,
             limit=limit,
         )
+
+    async def visible_to(self, incidents: list[Incident], user_id: str) -> list[Incident]:
+        """Those of ``incidents`` that ``user_id`` may view (same order), from the followed
+        membership; a channel not known now is asked about over REST (a few at once, and
+        only until the re-sync has listed it). A guest, or someone outside the incident's
+        team, sees a public incident only as a member too."""
+        if not incidents or await self._dir.is_admin(user_id):
+            return incidents
+        public_too = await self._publicly_hidden(incidents, user_id)
+        need = [i for i in incidents if i.private_channel or i.id in public_too]
+        member, unknown = await self._members.member_of(user_id, [i.channel_id for i in need])
+        slots = asyncio.Semaphore(MEMBERSHIP_CHECKS)
+
+        async def ask(channel_id: str) -> bool:
+            async with slots:
+                try:
+                    return await self._chat.is_channel_member(channel_id, user_id)
+                except ChatRefused:
+                    return False
+
+        asked = await asyncio.gather(*(ask(c) for c in unknown))
+        member |= {c for c, yes in zip(unknown, asked, strict=True) if yes}
+        return [
+            i
+            for i in incidents
+            if i.channel_id in member or not (i.private_channel or i.id in public_too)
+        ]
+
+    async def _publicly_hidden(self, incidents: list[Incident], user_id: str) -> set[str]:
+        """Ids of the public ``incidents`` whose team does not let ``user_id`` read public
+        channels (see :meth:`Directory.reads_public_channels`): only membership counts."""
+        teams = {i.team_id for i in incidents if not i.private_channel}
+        hidden = {t for t in teams if not await self._dir.reads_public_channels(t, user_id)}
+        return {i.id for i in incidents if not i.private_channel and i.team_id in hidden}
 
     # ---- effects --------------------------------------------------------------------
 

@@ -237,6 +237,15 @@ class Memberships:
         await self._store.seed(channel_id, listed, at)
         return listed
 
+    async def member_of(self, user_id: str, channel_ids: list[str]) -> tuple[set[str], list[str]]:
+        """Of ``channel_ids``: those ``user_id`` is known to be in, and those not known now
+        (listed again in the background)."""
+        unknown = await self._store.unknown_channels(channel_ids, since=self.since)
+        known = set(channel_ids) - set(unknown)
+        member = await self._store.member_of(user_id, known)
+        self.refresh_later(unknown)
+        return member, unknown
+
     async def is_member(self, channel_id: str, user_id: str) -> bool | None:
         """Whether ``user_id`` is in ``channel_id`` as followed; None when unknown."""
         return await self._store.is_member(channel_id, user_id, since=self.since)

@@ -122,6 +122,20 @@ class MembershipStore:
         ) as cur:
             return [str(r[0]) for r in await cur.fetchall()]
 
+    async def member_of(self, user_id: str, channel_ids: Iterable[str]) -> set[str]:
+        """Those of ``channel_ids`` that ``user_id`` is in, as followed (known or not)."""
+        wanted = list(dict.fromkeys(channel_ids))
+        found: set[str] = set()
+        for chunk in _chunks(wanted, 500):
+            marks = ",".join("?" * len(chunk))
+            async with self._db.conn.execute(
+                "SELECT channel_id FROM channel_members WHERE user_id = ?"  # noqa: S608
+                f" AND channel_id IN ({marks})",
+                (user_id, *chunk),
+            ) as cur:
+                found.update(str(r[0]) for r in await cur.fetchall())
+        return found
+
     async def unknown_channels(self, channel_ids: Iterable[str], *, since: int) -> list[str]:
         """Those of ``channel_ids`` not listed at or after ``since``."""
         wanted = list(dict.fromkeys(channel_ids))
