@@ -77,7 +77,10 @@ async def test_reads_never_ask_mattermost_once_per_incident(w: World) -> None:
     stats_text = (await w.command(w.alice, "stats 30"))["text"]
     timeline_text = (await w.command(w.alice, f"timeline ~{mine[3].channel_name}"))["text"]
     info_text = (await w.command(w.alice, f"info ~{mine[3].channel_name}"))["text"]
+    everything = await w.app.services.incidents.store.list_team(w.team.id, limit=None)
+    shown = await w.app.services.incidents.visible_to(everything, w.alice.id)  # the REST API's
     assert w.mm.requests[before:] == []
+    assert {i.id for i in shown} == {i.id for i in mine}
     newest = sorted(mine[:250], key=lambda i: i.created_at)[-1]
     assert newest.channel_name in listed_text
     assert not any(i.channel_name in listed_text for i in others)
