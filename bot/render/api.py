@@ -12,7 +12,9 @@ _TEXTS: dict[str, str] = {
         "Send a Mattermost personal access token or session token as"
         " `Authorization: Bearer <token>`."
     ),
-    "not_json": "The request body must be a JSON object.",
+    "not_json": "The request body must be a JSON object (UTF-8, each key once, nested at"
+    " most 32 deep).",
+    "too_large": "The request body is too large.",
     "route_not_found": "There is no such API resource.",
     "method_not_allowed": "That method is not allowed on this resource.",
     "bad_cursor": "That cursor is not one this API gave out; start from the first page.",

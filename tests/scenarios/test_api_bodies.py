@@ -1,0 +1,47 @@
+"""Request bodies of the REST API are read as chat's callbacks are, with chat's limits.
+
+Rule: an API body is refused (400, the one error shape, never a 500) for what a chat callback
+is refused for — JSON nested deeper than the callbacks allow, a key given twice, not UTF-8 —
+and every body whose fields fit the limits of chat is read (no 413 below them).
+"""
+
+from __future__ import annotations
+
+import json
+
+from bot.domain.limits import IMPORT_FILE
+from tests.scenarios.api_client import call
+from tests.scenarios.harness import World
+from tests.scenarios.test_api import started
+
+
+async def test_a_body_chat_would_refuse_is_a_400_in_the_error_shape(w: World) -> None:
+    incident = await started(w, w.alice, "DB down")
+    path = f"/incidents/{incident['id']}/status-updates"
+    for raw in (
+        b'{"message": ' + b"[" * 5000 + b"]" * 5000 + b"}",  # deeper than Python's recursion
+        b'{"message": "Checkout is back.", "message": "Checkout is down."}',  # which one?
+        b'{"message": "Checkout is back.", "reminder_seconds": NaN}',
+        b"\xff\xfe",
+    ):
+        answer = await call(w, w.alice, "POST", path, data=raw)
+        assert answer.status == 400, (raw[:40], answer.body)
+        assert answer.error["id"] == "not_json"
+    detail = await call(w, w.alice, "GET", f"/incidents/{incident['id']}")
+    assert detail.body["status_updates"] == []  # nothing was posted
+
+
+async def test_a_playbook_import_as_long_as_chat_takes_is_read(w: World) -> None:
+    """An import text at chat's limit, sent by a client that escapes every non-ASCII
+    character (json.dumps does), is read and judged on its content: not a 413."""
+    text = "# " + "é" * (IMPORT_FILE.most - 2)
+    body = json.dumps({"team_id": w.team.id, "text": text}).encode()
+    assert len(body) > 1024 * 1024
+    answer = await call(w, w.alice, "POST", "/playbooks/import", data=body)
+    assert answer.status == 400, answer.body
+    assert answer.error["field"] == "text"  # read, then found to hold no playbook
+    over = json.dumps({"team_id": w.team.id, "text": "x" * 13 * IMPORT_FILE.most}).encode()
+    answer = await call(w, w.alice, "POST", "/playbooks/import", data=over)
+    assert answer.status == 413
+    assert answer.error["id"] == "too_large"
+    assert "too large" in answer.error["message"]
