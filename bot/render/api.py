@@ -30,6 +30,7 @@ _TEXTS: dict[str, str] = {
 # pydantic's error types, said for one field of a body or query.
 _INVALID: dict[str, str] = {
     "missing": "This field is required.",
+    "repeated": "This field is given more than once.",
     "extra_forbidden": "This field is not known here.",
     "string_type": "This field must be a string.",
     "int_type": "This field must be a whole number.",

@@ -1,8 +1,10 @@
-"""Request bodies of the REST API are read as chat's callbacks are, with chat's limits.
+"""Request bodies and queries of the REST API are read as chat's callbacks are, with chat's
+limits.
 
 Rule: an API body is refused (400, the one error shape, never a 500) for what a chat callback
 is refused for — JSON nested deeper than the callbacks allow, a key given twice, not UTF-8 —
-and every body whose fields fit the limits of chat is read (no 413 below them).
+and every body whose fields fit the limits of chat is read (no 413 below them). A query
+parameter, like a callback field, may be given once.
 """
 
 from __future__ import annotations
@@ -45,3 +47,15 @@ async def test_a_playbook_import_as_long_as_chat_takes_is_read(w: World) -> None
     assert answer.status == 413
     assert answer.error["id"] == "too_large"
     assert "too large" in answer.error["message"]
+
+
+async def test_a_query_parameter_given_twice_is_refused_not_half_read(w: World) -> None:
+    """``status=ongoing&status=ended`` is not an "or": it is refused, like a repeated key."""
+    ended = await started(w, w.alice, "Old one")
+    await call(w, w.alice, "POST", f"/incidents/{ended['id']}/end")
+    await started(w, w.alice, "New one")
+    answer = await call(w, w.alice, "GET", "/incidents?status=ongoing&status=ended")
+    assert answer.status == 400, answer.body
+    assert answer.error["id"] == "invalid_field"
+    assert answer.error["field"] == "status"
+    assert answer.error["message"] == "This field is given more than once."

@@ -382,6 +382,9 @@ async def _caller(request: web.Request) -> User:
 def _query(route: Route, request: web.Request) -> BaseModel | None:
     if route.query is None:
         return None
+    for key in request.query:
+        if len(request.query.getall(key)) > 1:  # dict() would keep the first and drop the rest
+            raise ApiError(400, "invalid_field", words.invalid_field("repeated"), key)
     try:
         return route.query.model_validate(dict(request.query))
     except ValidationError as exc:
