@@ -59,3 +59,27 @@ async def test_a_query_parameter_given_twice_is_refused_not_half_read(w: World) 
     assert answer.error["id"] == "invalid_field"
     assert answer.error["field"] == "status"
     assert answer.error["message"] == "This field is given more than once."
+
+
+async def test_every_operation_with_a_body_describes_the_413_it_can_answer(w: World) -> None:
+    """What the edge answers for any operation with a body (too large) is in its description."""
+    document = (await call(w, w.alice, "GET", "/openapi.json")).body
+    with_body = [
+        (path, method, op)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if "requestBody" in op
+    ]
+    assert with_body
+    incident = await started(w, w.alice, "DB down")
+    huge = b'{"x": "' + b"x" * (13 * IMPORT_FILE.most) + b'"}'
+    for path, method, op in with_body:
+        real = path.replace("{incident_id}", incident["id"]).replace("{task_id}", "t")
+        answer = await call(
+            w, w.alice, method.upper(), real.replace("{playbook_id}", "p"), data=huge
+        )
+        assert answer.status == 413, (path, answer.body)
+        assert "413" in op["responses"], op["operationId"]
+        assert op["responses"]["413"]["content"]["application/json"]["schema"]["$ref"].endswith(
+            "/ErrorOut"
+        )
