@@ -12,7 +12,9 @@ _TEXTS: dict[str, str] = {
         "Send a Mattermost personal access token or session token as"
         " `Authorization: Bearer <token>`."
     ),
-    "not_json": "The request body must be a JSON object.",
+    "not_json": "The request body must be a JSON object (UTF-8, each key once, nested at"
+    " most 32 deep).",
+    "too_large": "The request body is too large.",
     "route_not_found": "There is no such API resource.",
     "method_not_allowed": "That method is not allowed on this resource.",
     "bad_cursor": "That cursor is not one this API gave out; start from the first page.",
@@ -28,6 +30,7 @@ _TEXTS: dict[str, str] = {
 # pydantic's error types, said for one field of a body or query.
 _INVALID: dict[str, str] = {
     "missing": "This field is required.",
+    "repeated": "This field is given more than once.",
     "extra_forbidden": "This field is not known here.",
     "string_type": "This field must be a string.",
     "int_type": "This field must be a whole number.",

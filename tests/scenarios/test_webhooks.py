@@ -274,3 +274,26 @@ async def test_a_receiver_that_times_out_is_retried_until_it_answers(
             await asyncio.sleep(0.01)
         [(kind, state, attempts)] = states(w)
         assert (kind, state) == ("started", "delivered") and attempts >= 2
+
+
+async def test_the_readme_example_verifies_a_real_delivery_and_refuses_a_forged_one(
+    w: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's verification example, run as written, against what warroom sends."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("Verifying a delivery (Python):", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    code = code.replace("WARROOM_STATUSPAGE_SECRET", SECRET_ENV)  # the test playbook's name
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    example = namespace["verify"]
+    assert callable(example)
+    await w.start_incident(w.alice, "DB down")
+    await receiver.wait_for(1)
+    got = receiver.got[0]
+    assert w.clock is not None
+    monkeypatch.setattr("time.time", lambda: w.clock.now_ms() / 1000 if w.clock else 0.0)
+    assert example(got.headers, got.body) is True
+    assert example(got.headers, got.body.replace(b"DB down", b"DB fine")) is False
+    w.clock.advance(minutes=10)
+    assert example(got.headers, got.body) is False  # an old delivery replayed

@@ -25,6 +25,7 @@ _WHY = {
     403: "The caller may see the incident but not change it",
     404: "Not found, or not visible to the caller",
     409: "The incident is not in a state that allows this",
+    413: "The request body is larger than any chat's limits allow",
     503: "Mattermost did not answer in time",
 }
 
@@ -66,6 +67,12 @@ def json_of(model: type[BaseModel]) -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}}
 
 
+def _errors(route: Route) -> tuple[int, ...]:
+    """The error statuses of ``route``: its own, and 413 wherever a body is read
+    (bot/transport/api/routes.py ``_read_bounded``)."""
+    return (*route.errors, 413) if route.body is not None else route.errors
+
+
 def _operation(route: Route) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": route.name,
@@ -76,7 +83,7 @@ def _operation(route: Route) -> dict[str, Any]:
             str(route.status): {"description": "Done", "content": json_of(route.answer)},
             **{
                 str(code): {"description": _WHY[code], "content": json_of(ErrorOut)}
-                for code in route.errors
+                for code in _errors(route)
             },
         },
     }

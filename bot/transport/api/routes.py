@@ -8,7 +8,6 @@ Every error is answered as ``{"error": {"id", "message", "field"}}`` (:func:`ans
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.commands.review import DEFAULT_DAYS, MAX_DAYS
+from bot.domain.limits import IMPORT_FILE
 from bot.errors import (
     ChatUnavailable,
     InputError,
@@ -64,12 +64,17 @@ from bot.transport.api.schemas import (
     check_limits,
 )
 from bot.transport.api.teams import require_team
+from bot.transport.intake import Malformed, parse_json_object
 
 log = get_logger(__name__)
 
 API_SERVICES = web.AppKey("api_services", Services)
 IDENTITIES = web.AppKey("identities", Identities)
-MAX_BODY = 64 * 1024
+# The largest body chat's limits allow: an import text of IMPORT_FILE.most characters, each
+# escaped as json.dumps does by default (at most 12 bytes: a surrogate pair as two \u escapes),
+# and room for the other fields. Read by :func:`_read_bounded`, not by aiohttp's
+# client_max_size: a sub-application's is not used (the root application's applies).
+MAX_BODY = 12 * IMPORT_FILE.most + 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -352,7 +357,9 @@ async def answer_errors(
             404, ErrorDetail(id="route_not_found", message=words.api_error("route_not_found"))
         )
     except web.HTTPRequestEntityTooLarge:
-        return error_response(413, ErrorDetail(id="too_large", message=words.api_error("not_json")))
+        return error_response(
+            413, ErrorDetail(id="too_large", message=words.api_error("too_large"))
+        )
     except WarroomError as exc:
         mapped = _of_domain(exc)
         log.info("api_refused", path=request.path, error=mapped.error.id)
@@ -375,6 +382,9 @@ async def _caller(request: web.Request) -> User:
 def _query(route: Route, request: web.Request) -> BaseModel | None:
     if route.query is None:
         return None
+    for key in request.query:
+        if len(request.query.getall(key)) > 1:  # dict() would keep the first and drop the rest
+            raise ApiError(400, "invalid_field", words.invalid_field("repeated"), key)
     try:
         return route.query.model_validate(dict(request.query))
     except ValidationError as exc:
@@ -384,19 +394,34 @@ def _query(route: Route, request: web.Request) -> BaseModel | None:
 async def _body(route: Route, request: web.Request) -> BaseModel | None:
     if route.body is None:
         return None
-    raw = await request.read()
+    raw = await _read_bounded(request, MAX_BODY)
     try:
-        data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        # Read as chat's callbacks are (bot/transport/intake.py): UTF-8, nesting bounded
+        # before json.loads recurses, no key twice, no NaN, an object.
+        data = parse_json_object(raw or b"{}")
+    except Malformed:
         raise ApiError(400, "not_json", words.api_error("not_json")) from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "not_json", words.api_error("not_json"))
     try:
         body = route.body.model_validate(data)
     except ValidationError as exc:
         raise _of_validation(exc) from None
     check_limits(body)
     return body
+
+
+async def _read_bounded(request: web.Request, most: int) -> bytes:
+    """The body, at most ``most`` bytes; :class:`ApiError` 413 beyond (Content-Length first)."""
+    too_large = ApiError(413, "too_large", words.api_error("too_large"))
+    if request.content_length is not None and request.content_length > most:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > most:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -421,7 +446,7 @@ def build_api(services: Services, identities: Identities) -> web.Application:
     """The ``/api/v1`` sub-application (mounted by :func:`bot.transport.http.build_http_app`)."""
     from bot.transport.api.openapi import openapi  # the description of this very table
 
-    api = web.Application(client_max_size=MAX_BODY, middlewares=[answer_errors])
+    api = web.Application(middlewares=[answer_errors])
     api[API_SERVICES] = services
     api[IDENTITIES] = identities
     for route in ROUTES:
