@@ -244,7 +244,7 @@ async def running(
         _say_run_policy(settings)
         tasks = TaskTracker()
         stack.push_async_callback(tasks.close)
-        sender = HttpWebhookSender(settings.webhook_timeout)
+        sender = HttpWebhookSender(settings.webhook_timeout, settings.webhook_hosts())
         stack.push_async_callback(sender.close)
 
         base_url = await _bind_probe(settings)

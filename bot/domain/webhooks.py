@@ -38,6 +38,7 @@ class DeliveryState(StrEnum):
     DELIVERED = "delivered"  # the receiver answered 2xx
     FAILED = "failed"  # given up after 25 hours of retries
     DISABLED = "disabled"  # the endpoint answered 410 Gone (now or for an earlier event)
+    REFUSED = "refused"  # the target resolved to an address it may not go to (not retried)
 
 
 class Delivery(BaseModel):
@@ -88,10 +89,46 @@ def gives_up(created_at: int, now: int, attempts: int) -> bool:
     return now - created_at >= RETRY_FOR_MS or attempts >= MAX_ATTEMPTS
 
 
+def _networks(allowed: frozenset[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The entries of ``allowed`` that are addresses or CIDR blocks, as networks."""
+    nets = []
+    for entry in allowed:
+        try:
+            nets.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+        except ValueError:
+            continue  # a host name
+    return nets
+
+
+def address_allowed(address: str, allowed: frozenset[str]) -> bool:
+    """Whether warroom may connect to the IP ``address`` (a resolved webhook target).
+
+    Loopback always; an address inside an entry of ``allowed`` (an address or a CIDR block
+    of ``WARROOM_WEBHOOK_ALLOWED_HOSTS``) always; any other address only when it is
+    globally routable: private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local
+    (169.254/16 with the cloud metadata address 169.254.169.254, fe80::/10), shared,
+    reserved, multicast and unspecified addresses are refused unless listed. An allowed
+    host *name* therefore cannot lead warroom to an internal service by resolving (or being
+    re-pointed) there. A string that is not an address is refused.
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone (fe80::1%eth0)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+    if ip.is_loopback:
+        return True
+    if any(ip.version == net.version and ip in net for net in _networks(allowed)):
+        return True
+    return ip.is_global and not ip.is_multicast
+
+
 def host_allowed(url: str, allowed: frozenset[str]) -> bool:
     """Only loopback (``localhost``, 127.0.0.0/8, ::1) and the hosts an administrator allows
-    (``WARROOM_WEBHOOK_ALLOWED_HOSTS``, lowercase host names or addresses) may be targets,
-    so a playbook cannot make warroom call internal services."""
+    (``WARROOM_WEBHOOK_ALLOWED_HOSTS``, lowercase host names, addresses or CIDR blocks) may
+    be targets, so a playbook cannot make warroom call internal services. This checks the
+    name; where a name leads is checked at delivery (:func:`address_allowed`)."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
@@ -99,6 +136,9 @@ def host_allowed(url: str, allowed: frozenset[str]) -> bool:
     if host == "localhost" or host in allowed:
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        ip = ipaddress.ip_address(host)
     except ValueError:
         return False
+    return ip.is_loopback or any(
+        ip.version == net.version and ip in net for net in _networks(allowed)
+    )

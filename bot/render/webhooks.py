@@ -17,7 +17,9 @@ _STATE = {
     DeliveryState.DELIVERED: "delivered",
     DeliveryState.FAILED: "failed (gave up)",
     DeliveryState.DISABLED: "endpoint disabled (410)",
+    DeliveryState.REFUSED: "refused (address not allowed)",
 }
+_FAILING = (DeliveryState.FAILED, DeliveryState.DISABLED, DeliveryState.REFUSED)
 
 
 def admins_only() -> str:
@@ -29,7 +31,7 @@ def deliveries(incident: Incident, rows: Sequence[Delivery]) -> str:
     title = f"#### Webhook deliveries of {markdown_line(incident.name)}"
     if not rows:
         return f"{title}\nNo webhook deliveries: its playbook has no webhooks for these events."
-    failing = sum(1 for d in rows if d.state in (DeliveryState.FAILED, DeliveryState.DISABLED))
+    failing = sum(1 for d in rows if d.state in _FAILING)
     retrying = sum(1 for d in rows if d.state is DeliveryState.PENDING and d.attempts)
     lines = [
         title,

@@ -222,11 +222,18 @@ class WebhookUnreachable(Exception):
     which, for the delivery log."""
 
 
+class WebhookRefused(Exception):
+    """A webhook target resolved only to addresses warroom may not connect to (private,
+    link-local, metadata… and not listed in ``WARROOM_WEBHOOK_ALLOWED_HOSTS``); nothing was
+    sent. The message says which host and addresses, for the delivery log."""
+
+
 class WebhookSender(Protocol):
     """POSTs one webhook delivery (bot/transport/webhook_sender.py)."""
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
-        """The receiver's HTTP status; :class:`WebhookUnreachable` when there was none."""
+        """The receiver's HTTP status; :class:`WebhookUnreachable` when there was none,
+        :class:`WebhookRefused` when the target's addresses are not allowed."""
         ...
 
 

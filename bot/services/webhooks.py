@@ -8,7 +8,9 @@
 2. A background worker (:meth:`Webhooks.run`) sends due deliveries, signed (HMAC-SHA256 of
    the timestamp and the body, bot/domain/webhooks.py). 2xx: delivered. 410 Gone: the
    endpoint is disabled. Anything else, or no answer: retried with exponential backoff and
-   jitter, for 25 hours, then failed. A delivery whose attempt was cut by a kill is sent
+   jitter, for 25 hours, then failed. A target whose name resolves only to addresses it may
+   not reach (private, link-local, metadata, not listed) is refused at once, not retried.
+   A delivery whose attempt was cut by a kill is sent
    again: receivers drop repeats by ``Warroom-Event-Id``.
 3. Chat never waits for it: recording is a row in a transaction already open; sending is the
    worker's, woken after the change.
@@ -36,7 +38,13 @@ from bot.domain.webhooks import (
     signature,
 )
 from bot.log import get_logger
-from bot.services.ports import Timer, WebhookSender, WebhookStore, WebhookUnreachable
+from bot.services.ports import (
+    Timer,
+    WebhookRefused,
+    WebhookSender,
+    WebhookStore,
+    WebhookUnreachable,
+)
 
 log = get_logger(__name__)
 
@@ -187,6 +195,10 @@ class Webhooks:
             try:
                 status = await self._sender.post(d.url, body, headers)
                 error = "" if 200 <= status < 300 else f"HTTP {status}"
+            except WebhookRefused as exc:  # where the name leads is not allowed: never sent
+                log.error("webhook_refused", delivery_id=d.id, url=d.url, error=str(exc))
+                await self._settle(d, DeliveryState.REFUSED, None, str(exc), self._clock.now_ms())
+                return DeliveryState.REFUSED
             except WebhookUnreachable as exc:
                 error = str(exc) or "no answer"
         now = self._clock.now_ms()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.transport import webhook_sender
 from tests.fake_clock import FakeClock
 from tests.scenarios.api_client import call
 from tests.scenarios.harness import World, world
@@ -29,6 +30,7 @@ from tests.scenarios.webhook_receiver import (
     playbooks_with_hook,
     verify,
 )
+from tests.transport.test_webhook_sender import FakeResolver
 
 
 @pytest.fixture
@@ -297,3 +299,39 @@ async def test_the_readme_example_verifies_a_real_delivery_and_refuses_a_forged_
     assert example(got.headers, got.body.replace(b"DB down", b"DB fine")) is False
     w.clock.advance(minutes=10)
     assert example(got.headers, got.body) is False  # an old delivery replayed
+
+
+async def test_an_allowed_name_pointing_at_an_internal_address_is_refused_and_shown(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An allowed host name re-pointed at the cloud metadata address: nothing is sent, the
+    delivery is refused at once (not retried) with the reason, in chat and in the API."""
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    port = (await receiver.start()).split(":")[2].split("/")[0]
+    fake = FakeResolver(["169.254.169.254"])
+    monkeypatch.setattr(webhook_sender, "system_resolver", lambda: fake)
+    hook = f"http://hooks.example.com:{port}/hook"
+    async with world(
+        tmp_path, playbooks=playbooks_with_hook(hook), clock=FakeClock(),
+        webhook_allowed_hosts=["hooks.example.com"],
+    ) as w:  # fmt: skip
+        incident = await w.start_incident(w.alice, "DB down")
+        for _ in range(500):
+            if states(w) and states(w)[0][1] != "pending":
+                break
+            await asyncio.sleep(0.01)
+        assert states(w) == [("started", "refused", 1)]
+        assert w.clock is not None
+        w.clock.advance(hours=2)
+        await w.settle()
+        assert receiver.got == [] and states(w) == [("started", "refused", 1)]
+        shown = await w.command(w.admin, "webhooks", incident.channel_id)
+        assert "refused" in shown["text"] and "169.254.169.254" in shown["text"]
+        seen = await call(w, w.admin, "GET", f"/incidents/{incident.id}/webhook-deliveries")
+        [delivery] = seen.body["items"]
+        assert delivery["state"] == "refused"
+        assert "hooks.example.com resolves to 169.254.169.254" in delivery["last_error"]
+        fake.addresses = ["127.0.0.1"]  # pointed back at loopback: the next event goes
+        await post_update(w, w.alice, incident, "Checkout is down.")
+        await receiver.wait_for(1)
+        assert receiver.got[0].event["type"] == "status_updated"

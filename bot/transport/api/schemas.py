@@ -240,7 +240,8 @@ class TaskAddIn(Body):
 
 class DeliveryOut(Out):
     """One webhook delivery: ``state`` pending (retrying), delivered, failed (gave up after
-    25 hours) or disabled (the endpoint answered 410)."""
+    25 hours), disabled (the endpoint answered 410) or refused (the target resolved only to
+    addresses it may not reach; ``last_error`` says which)."""
 
     id: str = Field(description="the event id (Warroom-Event-Id)")
     event_type: str = Field(examples=["started"])
