@@ -1,4 +1,5 @@
-"""``/incident webhooks [~channel]``: the incident's webhook deliveries, for system admins."""
+"""``/incident webhooks [~channel]``: the incident's webhook deliveries, for system admins;
+``/incident webhooks enable <url>``: send again to an endpoint a 410 disabled."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ def register(router: CommandRouter) -> None:
 
 async def webhooks(svc: Services, req: CommandRequest, args: list[str], rest: str) -> Reply:
     """Admins only: deliveries carry the playbook's endpoints, which members need not see."""
+    if args and args[0].lower() == "enable":
+        return await enable(svc, req, rest.partition(" ")[2].strip())
     if not await svc.directory.is_admin(req.user_id):
         return Reply(render.admins_only(), refused=True)
     try:
@@ -24,3 +27,13 @@ async def webhooks(svc: Services, req: CommandRequest, args: list[str], rest: st
         return Reply(review_render.not_an_incident(exc.name))
     rows = await svc.webhooks.store.for_incident(incident.id, render.SHOWN)
     return Reply(render.deliveries(incident, rows))
+
+
+async def enable(svc: Services, req: CommandRequest, url: str) -> Reply:
+    """``/incident webhooks enable <url>``: system admins send to an endpoint again after it
+    answered 410 (only they see and manage webhook endpoints)."""
+    if not await svc.directory.is_admin(req.user_id):
+        return Reply(render.enable_admins_only(), refused=True)
+    if not url:
+        return Reply(render.enable_usage())
+    return Reply(render.enabled(url, await svc.webhooks.enable(req.user_id, url)))

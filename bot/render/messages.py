@@ -160,6 +160,7 @@ _REASONS: dict[str, str] = {
     "just_ran": "That command just ran; click Run on the updated checklist to run it again.",
     "unknown_severity": "Choose one of the listed severity levels.",
     "webhooks_admins_only": "Only system admins can see webhook deliveries.",
+    "webhooks_enable_admins_only": "Only system admins can re-enable a webhook endpoint.",
 }
 _REASONS.update(PLAYBOOK_REASONS)  # playbook management (render/playbooks.py)
 _REASONS.update(LIMIT_REASONS)  # every length limit (render/limits.py)

@@ -9,7 +9,10 @@ from bot.domain.webhooks import Delivery, DeliveryState
 from bot.render.format import cell, code, markdown_line, timestamp
 from bot.render.messages import field_error
 
-HELP = "Webhook deliveries of this (or another) incident and their failures (admins)."
+HELP = (
+    "Webhook deliveries of this (or another) incident and their failures; "
+    "`enable <url>` sends again to an endpoint disabled by a 410 (admins)."
+)
 SHOWN = 20
 
 _STATE = {
@@ -24,6 +27,25 @@ _FAILING = (DeliveryState.FAILED, DeliveryState.DISABLED, DeliveryState.REFUSED)
 
 def admins_only() -> str:
     return field_error("webhooks_admins_only")
+
+
+def enable_admins_only() -> str:
+    return field_error("webhooks_enable_admins_only")
+
+
+def enable_usage() -> str:
+    return "Say which endpoint: `/incident webhooks enable <url>`."
+
+
+def enabled(url: str, endpoints: int) -> str:
+    """The answer to ``/incident webhooks enable <url>``: re-enabled, or it was not disabled."""
+    if not endpoints:
+        return f"{code(url)} is not disabled: nothing to enable."
+    where = "1 playbook" if endpoints == 1 else f"{endpoints} playbooks"
+    return (
+        f"Webhook endpoint {code(url)} re-enabled (in {where}): new events are sent to it again."
+        " Deliveries it refused with 410 are not resent."
+    )
 
 
 def deliveries(incident: Incident, rows: Sequence[Delivery]) -> str:

@@ -212,6 +212,10 @@ class WebhookStore(Protocol):
 
     async def is_disabled(self, playbook_id: str, url: str) -> bool: ...
 
+    async def enable(self, url: str) -> int:
+        """Lift the 410 disabling of ``url`` (in every playbook); how many were lifted."""
+        ...
+
     async def for_incident(self, incident_id: str, limit: int) -> list[Delivery]:
         """The newest deliveries of an incident, newest first."""
         ...

@@ -129,6 +129,15 @@ class Webhooks:
             # After this transaction commits (the worker's reads wait for it): send.
             asyncio.get_running_loop().call_soon(self._wake.set)
 
+    async def enable(self, actor_id: str, url: str) -> int:
+        """Send to ``url`` again after it answered 410 (an admin's explicit decision; the
+        caller checked the rights). New events are delivered; deliveries already marked
+        disabled stay so (the receiver had said it is gone). How many playbooks' endpoints
+        were re-enabled, 0 when ``url`` was not disabled."""
+        lifted = await self.store.enable(url.strip())
+        log.info("webhook_enabled", url=url, by=actor_id, endpoints=lifted)
+        return lifted
+
     # ---- the worker ---------------------------------------------------------------------
 
     async def run(self) -> None:

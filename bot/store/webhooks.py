@@ -100,6 +100,11 @@ class WebhookDeliveryStore:
         ) as cur:
             return await cur.fetchone() is not None
 
+    async def enable(self, url: str) -> int:
+        async with self._db.transaction() as tx:
+            cur = await tx.conn.execute("DELETE FROM webhook_disabled WHERE url = ?", (url,))
+            return max(cur.rowcount, 0)
+
     async def for_incident(self, incident_id: str, limit: int) -> list[Delivery]:
         return await self._many(
             "WHERE incident_id = ? ORDER BY created_at DESC, id LIMIT ?", (incident_id, limit)

@@ -335,3 +335,47 @@ async def test_an_allowed_name_pointing_at_an_internal_address_is_refused_and_sh
         await post_update(w, w.alice, incident, "Checkout is down.")
         await receiver.wait_for(1)
         assert receiver.got[0].event["type"] == "status_updated"
+
+
+async def test_an_admin_re_enables_an_endpoint_a_410_disabled(w: World, receiver: Receiver) -> None:
+    """Rule: a 410 disables an endpoint until a system admin re-enables it, in chat
+    (``/incident webhooks enable <url>``) or through the API; then new events go to it."""
+    receiver.answers = [410]
+    incident = await w.start_incident(w.alice, "DB down")
+    await receiver.wait_for(1)
+    for _ in range(500):
+        if states(w) and states(w)[0][1] == "disabled":
+            break
+        await asyncio.sleep(0.01)
+    assert receiver.server is not None
+    url = str(receiver.server.make_url("/hook"))  # the playbook's webhook
+    refused = await w.command(w.alice, f"webhooks enable {url}", incident.channel_id)
+    assert "Only system admins" in refused["text"]
+    api_refused = await call(w, w.alice, "POST", "/webhooks/enable", json={"url": url})
+    assert api_refused.status == 403
+    assert api_refused.error["id"] == "webhooks_enable_admins_only"
+    await post_update(w, w.alice, incident, "Still disabled.")
+    await w.settle()
+    assert len(receiver.got) == 1
+
+    answer = await w.command(w.admin, f"webhooks enable {url}", incident.channel_id)
+    assert "re-enabled" in answer["text"]
+    await post_update(w, w.alice, incident, "Checkout is back.")
+    await receiver.wait_for(2)
+    updates = [u["message"] for u in receiver.got[1].event["incident"]["status_updates"]]
+    assert "Checkout is back." in updates  # the event after re-enabling, not the one before
+    again = await w.command(w.admin, f"webhooks enable {url}", incident.channel_id)
+    assert "is not disabled" in again["text"]
+
+    receiver.answers = [410]  # disabled again, and re-enabled through the API
+    await post_update(w, w.alice, incident, "Flapping.")
+    await receiver.wait_for(3)
+    for _ in range(500):
+        if [s[1] for s in states(w)].count("disabled") == 2:
+            break
+        await asyncio.sleep(0.01)
+    enabled = await call(w, w.admin, "POST", "/webhooks/enable", json={"url": url})
+    assert enabled.status == 200, enabled.body
+    assert enabled.body == {"url": url, "endpoints": 1}
+    await post_update(w, w.alice, incident, "Stable.")
+    await receiver.wait_for(4)

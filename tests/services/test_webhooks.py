@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.domain.webhooks import RETRY_FOR_MS, Delivery, DeliveryState
-from bot.services.ports import WebhookUnreachable
+from bot.services.ports import WebhookRefused, WebhookUnreachable
 from bot.services.webhooks import Webhooks
 from tests.fake_clock import FakeClock
 from tests.scenarios.webhook_receiver import verify
@@ -58,6 +58,11 @@ class MemoryStore:
     async def is_disabled(self, playbook_id: str, url: str) -> bool:
         return (playbook_id, url) in self.disabled
 
+    async def enable(self, url: str) -> int:
+        lifted = {k for k in self.disabled if k[1] == url}
+        self.disabled -= lifted
+        return len(lifted)
+
     async def for_incident(self, incident_id: str, limit: int) -> list[Delivery]:
         return list(self.rows.values())[:limit]
 
@@ -104,6 +109,7 @@ def delivery(clock: FakeClock, url: str = "http://127.0.0.1:9/hook") -> Delivery
         (500, DeliveryState.PENDING),
         (301, DeliveryState.PENDING),  # a redirect is not followed: not delivered
         (WebhookUnreachable("timed out"), DeliveryState.PENDING),
+        (WebhookRefused("refused: h resolves to 10.0.0.1"), DeliveryState.REFUSED),
     ],
 )
 async def test_each_answer_leaves_the_delivery_as_the_contract_says(
@@ -122,6 +128,9 @@ async def test_each_answer_leaves_the_delivery_as_the_contract_says(
     if state is DeliveryState.PENDING:
         assert stored.next_at > clock.now_ms()
         assert stored.last_error
+    if state is DeliveryState.REFUSED:  # settled at once, with the reason, never retried
+        assert stored.last_error == "refused: h resolves to 10.0.0.1"
+        assert await worker.store.due(clock.now_ms() + 10**9, 10) == []
 
 
 async def test_a_missing_secret_or_a_host_no_longer_allowed_is_not_sent() -> None:

@@ -61,6 +61,8 @@ from bot.transport.api.schemas import (
     TaskAssignIn,
     TaskCheckIn,
     TaskStateIn,
+    WebhookEnableIn,
+    WebhookEnableOut,
     check_limits,
 )
 from bot.transport.api.teams import require_team
@@ -186,6 +188,15 @@ async def _deliveries(c: Call) -> BaseModel:
     return DeliveryList(items=[DeliveryOut.of(d) for d in rows])
 
 
+async def _enable_webhook(c: Call) -> BaseModel:
+    """System admins only, as ``/incident webhooks enable <url>``."""
+    if not await c.svc.directory.is_admin(c.user.id):
+        raise PermissionDenied("webhooks_enable_admins_only")
+    body: WebhookEnableIn = c.body
+    lifted = await c.svc.webhooks.enable(c.user.id, body.url)
+    return WebhookEnableOut(url=body.url, endpoints=lifted)
+
+
 async def _playbooks(c: Call) -> BaseModel:
     team = await require_team(c.svc, c.user.id, c.query.team)
     usable = await c.svc.playbooks.usable(team, c.user.id)
@@ -279,6 +290,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", _I + "/webhook-deliveries", "listWebhookDeliveries",
           "The incident's newest 100 webhook deliveries (system admins)",
           _deliveries, DeliveryList, errors=(401, 403, 404, 503), tag="webhooks"),
+    Route("POST", "/webhooks/enable", "enableWebhook",
+          "Send again to an endpoint disabled by a 410 (system admins)",
+          _enable_webhook, WebhookEnableOut, body=WebhookEnableIn,
+          errors=(400, 401, 403, 503), tag="webhooks"),
     Route("GET", "/playbooks", "listPlaybooks", "Playbooks the caller may start with",
           _playbooks, PlaybookList, query=TeamQuery, errors=(400, 401, 404, 503), tag="playbooks"),
     Route("GET", "/playbooks/{playbook_id}", "getPlaybook", "One playbook",

@@ -262,6 +262,21 @@ class DeliveryList(Out):
     items: list[DeliveryOut]
 
 
+class WebhookEnableIn(Body):
+    """An endpoint to send to again after it answered 410 Gone (the exact ``url`` of a
+    playbook's webhook, as the deliveries show it)."""
+
+    url: str = Field(min_length=1, max_length=2000, examples=["https://status.example.com/hook"])
+
+
+class WebhookEnableOut(Out):
+    """``endpoints``: how many playbooks' webhooks with this ``url`` were re-enabled (0 when
+    it was not disabled). Deliveries already marked disabled are not resent."""
+
+    url: str
+    endpoints: int
+
+
 # ---- playbooks and stats ------------------------------------------------------------------
 
 
