@@ -79,8 +79,10 @@ class Settings(BaseSettings):
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description=(
-            "Host names or addresses (comma separated) a playbook's webhooks may target,"
-            " besides loopback; any other target is refused when playbooks.yaml is loaded."
+            "Host names, addresses or CIDR blocks (comma separated) a playbook's webhooks may"
+            " target, besides loopback; any other target is refused when playbooks.yaml is"
+            " loaded. A private or link-local address a name resolves to at delivery is"
+            " refused unless listed here."
         ),
     )
 
@@ -107,7 +109,7 @@ class Settings(BaseSettings):
         return value
 
     def webhook_hosts(self) -> frozenset[str]:
-        """``WARROOM_WEBHOOK_ALLOWED_HOSTS`` as lowercase host names or addresses."""
+        """``WARROOM_WEBHOOK_ALLOWED_HOSTS`` as lowercase host names, addresses or CIDR blocks."""
         return frozenset(h.strip().lower() for h in self.webhook_allowed_hosts if h.strip())
 
     def command_token_entries(self) -> list[tuple[str | None, str]]:
