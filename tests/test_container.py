@@ -148,11 +148,15 @@ def build_image(root: Path) -> Image:
     command = build.one("RUN").split()
     assert command[:2] == ["pip", "install"]
     options = [a.replace("/install", str(prefix)) for a in command[2:]]
+    # --ignore-installed: the build stage has nothing installed; here the test's own venv has
+    # warroom, which pip would otherwise uninstall from it while installing into the prefix.
     pip = subprocess.run(  # noqa: S603 - the Dockerfile's own pip line, run on our interpreter
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *options],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--ignore-installed",
+         *options],
         cwd=src, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert pip.returncode == 0, pip.stderr[-2000:]
+    assert shutil.which("warroom", path=str(Path(sys.executable).parent))  # venv's own intact
     # ---- final stage: the other COPY lines, /data writable, everything else read-only ------
     for args in final.all("COPY"):
         if args.startswith("--from="):
