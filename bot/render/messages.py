@@ -126,6 +126,10 @@ _REASONS: dict[str, str] = {
     "bad_channel": "That is not a channel: write it as ~channel-name.",
     "bad_post": "That is not a post link or post id.",
     "not_in_channel": "That user is not a member of the incident channel; add them first.",
+    "not_in_team": (
+        "That user is not in this team, so they can't join the incident channel: pick someone"
+        " from the team."
+    ),
     "is_bot": "A bot can't be the commander.",
     "user_deactivated": (
         "That user is deactivated in Mattermost and can't act; choose an active member."

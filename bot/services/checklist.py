@@ -174,8 +174,7 @@ class ChecklistService:
                 raise InputError("assignee_is_bot")
             if user.is_deactivated:
                 raise InputError("user_deactivated")
-            if not await self._chat.is_channel_member(incident.channel_id, user.id):
-                raise InputError("not_in_channel")
+            await self._dir.require_in_incident(incident, user.id)
         now = self.now()
         await self.change(
             incident.id,

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 
 from bot.domain.models import Incident
-from bot.errors import NotFound, PermissionDenied
+from bot.errors import InputError, NotFound, PermissionDenied
 from bot.render.views import Names
 from bot.services.memberships import Memberships
 from bot.services.ports import Channel, ChatClient, ChatRefused, Post, User
@@ -140,6 +140,18 @@ class Directory:
     # found", exactly like a channel that does not exist: the server itself answers 404 for a
     # private channel the caller cannot read (api4/channel.go getChannelByName), so warroom
     # never reveals that one exists either.
+
+    async def require_in_incident(
+        self, incident: Incident, user_id: str, *, field: str = ""
+    ) -> None:
+        """Refuse a commander or assignee outside the incident channel, saying what can be done:
+        :class:`InputError` ``not_in_channel`` (add them first) or, when they are not even in
+        the incident's team (so nobody can add them), ``not_in_team``."""
+        if await self.is_channel_member(incident.channel_id, user_id):
+            return
+        if not await self._chat.is_team_member(incident.team_id, user_id):
+            raise InputError("not_in_team", field=field)
+        raise InputError("not_in_channel", field=field)
 
     async def is_channel_member(self, channel_id: str, user_id: str) -> bool:
         """Whether ``user_id`` is in ``channel_id`` now: a followed, known membership confirms

@@ -427,8 +427,7 @@ class IncidentService:
             raise InputError("is_bot", field="commander")
         if user.is_deactivated:
             raise InputError("user_deactivated", field="commander")
-        if not await self._chat.is_channel_member(incident.channel_id, user.id):
-            raise InputError("not_in_channel", field="commander")
+        await self._dir.require_in_incident(incident, user.id, field="commander")
         now = self._clock.now_ms()
 
         async def notice(_: Incident, events: list[TimelineEvent]) -> list[str]:

@@ -98,6 +98,9 @@ async def test_commander_show_change_and_errors(w: World) -> None:
         "not a member of the incident channel"
         in (await w.command(w.alice, "commander @carol", ch))["text"]
     )
+    # someone outside the team can't be added, so the answer does not say to add them
+    outside = (await w.command(w.alice, "commander @dave", ch))["text"]
+    assert "not in this team" in outside and "add them first" not in outside
     assert "no user `@nobody`" in (await w.command(w.alice, "commander @nobody", ch))["text"]
     assert "Too many arguments" in (await w.command(w.alice, "commander @a @b", ch))["text"]
     assert "not a username" in (await w.command(w.alice, "commander <b>", ch))["text"]
