@@ -36,14 +36,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.clock import Clock
 from bot.domain.reminders import Reminder, ReminderState
 from bot.errors import ChatUnavailable
 from bot.log import get_logger
 from bot.scheduler.locks import KeyedLocks
-from bot.services.ports import ReminderRows, Timer, UnitOfWork
+from bot.services.ports import ReminderRows, Timer, UnitOfWork, sleep_until_or_woken
 
 log = get_logger(__name__)
 
@@ -180,15 +180,7 @@ class ReminderScheduler:
         await self._sleep(self._armed)
 
     async def _sleep(self, until: int | None) -> None:
-        waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._wake.wait())}
-        if until is not None:
-            waits.add(asyncio.ensure_future(self._timer.sleep_until(until)))
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in waits:
-                waiting.cancel()
-            await asyncio.gather(*waits, return_exceptions=True)
+        await sleep_until_or_woken(self._timer, self._wake, until)
 
     def _nearer(self, due_at: int) -> None:
         if self._armed is None or due_at < self._armed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import IO, Any, Protocol
@@ -245,6 +246,21 @@ class Timer(Protocol):
     """Waits until a time of the injected clock; tests move a fake clock instead of sleeping."""
 
     async def sleep_until(self, when_ms: int) -> None: ...
+
+
+async def sleep_until_or_woken(timer: Timer, wake: asyncio.Event, until: int | None) -> None:
+    """Return when ``wake`` is set or the clock reaches ``until`` (ms; ``None``: only ``wake``),
+    whichever comes first; the other wait is cancelled and awaited (no task outlives the call).
+    The sleep of the durable workers (reminders, webhooks) between their stored due times."""
+    waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(wake.wait())]
+    if until is not None:
+        waits.append(asyncio.ensure_future(timer.sleep_until(until)))
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
 
 
 class MembershipStorePort(Protocol):

@@ -44,6 +44,7 @@ from bot.services.ports import (
     WebhookSender,
     WebhookStore,
     WebhookUnreachable,
+    sleep_until_or_woken,
 )
 
 log = get_logger(__name__)
@@ -160,15 +161,7 @@ class Webhooks:
             await self._sleep(until)
 
     async def _sleep(self, until: int | None) -> None:
-        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
-        if until is not None:
-            waits.append(asyncio.ensure_future(self._timer.sleep_until(until)))
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for wait in waits:
-                wait.cancel()
-            await asyncio.gather(*waits, return_exceptions=True)
+        await sleep_until_or_woken(self._timer, self._wake, until)
 
     async def _attempt_safely(self, delivery: Delivery) -> None:
         try:
