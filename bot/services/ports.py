@@ -1,4 +1,16 @@
-"""What the services need from the outside world. Adapters implement these Protocols."""
+"""What the services need from the outside world. Adapters implement these Protocols.
+
+Storage is reached only through the Protocols here: the unit of work (:class:`UnitOfWork`,
+whose transaction is opaque, :data:`Tx`) and one port per kind of record (incidents, starts,
+status updates, the outbox, nonces, reminders, playbooks, memberships, review records …).
+Services import no store and no database driver: every SQL string and every SQLite specific
+lives in ``bot/store/``, which maps storage errors to the errors declared here
+(:class:`StaleIncident`, :class:`NameTaken`, :class:`StoreUnavailable`) or in
+:mod:`bot.errors`, and only the composition root ``bot/app.py`` builds the concrete stores.
+So a second store implementation (PostgreSQL, say) needs no change outside ``bot/store/`` and
+``bot/app.py``: it implements these Protocols, yields its own transaction object, and raises
+these errors. ``tests/test_layers.py`` holds the rule.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.models import Incident, IncidentStatus, Playbook, TimelineEvent
 from bot.domain.oneshot import OneShot
+from bot.domain.outbox import Effect, EffectState
 from bot.domain.reminders import Reminder, ReminderState
 from bot.domain.review import StatsRow
+from bot.domain.starts import StartRecord, StartState
+from bot.domain.status import StatusUpdate
 from bot.domain.webhooks import Delivery, DeliveryState
 
 
@@ -352,11 +367,17 @@ class SignalOffers(Protocol):
         ...
 
 
+Tx = Any
+"""A write transaction in progress, as :meth:`UnitOfWork.transaction` yields it: opaque to the
+services, which only pass it to the store methods that take one."""
+
+
 class UnitOfWork(Protocol):
     """Opens write transactions (``bot/store/db.py`` ``Database``). The transaction is
-    opaque here: services only pass it to the store methods that take one."""
+    opaque here: services only pass it to the store methods that take one. Leaving the
+    block commits; an exception rolls it back (and propagates)."""
 
-    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+    def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
 
 
 class ReminderRows(Protocol):
@@ -413,4 +434,187 @@ class NonceSpender(Protocol):
 
     async def spend(self, tx: Any, once: OneShot, *, now: int) -> bool:
         """False if it was spent before (a replay)."""
+        ...
+
+
+class Nonces(NonceSpender, Protocol):
+    """Dialogs' one-shot nonces (``bot/store/nonces.py``); times in epoch ms."""
+
+    async def consume(self, nonce: str, *, expires_at: int, now: int) -> bool:
+        """Spend ``nonce`` in a transaction of its own; False if it was spent before."""
+        ...
+
+    async def refund(self, nonce: str) -> None:
+        """Make a spent nonce usable again (what it authorised changed nothing)."""
+
+    async def is_used(self, nonce: str) -> bool: ...
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be used: it could not be opened (the message says why), or it stayed
+    locked by another process past its busy timeout. Raised by the store adapters in place of
+    their driver's errors."""
+
+
+class StaleIncident(Exception):
+    """The incident changed since it was read (optimistic concurrency): read it again.
+    ``args[0]``: the incident id."""
+
+
+class IncidentRows(IncidentReads, Protocol):
+    """Incidents, their commander history and timeline (``bot/store/incidents.py``); times in
+    epoch ms; ``tx`` from :meth:`UnitOfWork.transaction`."""
+
+    async def count_ongoing(self) -> int:
+        """How many incidents are ongoing (all teams)."""
+        ...
+
+    async def get(self, incident_id: str) -> Incident | None: ...
+
+    async def list_team(
+        self, team_id: str, *, status: IncidentStatus | None = None, limit: int | None = 1000
+    ) -> list[Incident]:
+        """Newest first; ``limit=None`` for all of them."""
+        ...
+
+    async def team_ids(self) -> list[str]:
+        """Every team that has incidents."""
+        ...
+
+    async def insert(self, tx: Tx, incident: Incident) -> None: ...
+
+    async def update(self, tx: Tx, incident: Incident) -> Incident:
+        """Save ``incident`` if nobody saved it since it was read; returns it with version + 1.
+        Raises :class:`StaleIncident` otherwise."""
+        ...
+
+    async def add_events(self, tx: Tx, incident_id: str, events: Sequence[TimelineEvent]) -> None:
+        """Append ``events`` to the timeline (a commander change to the commander history)."""
+
+
+class NameTaken(Exception):
+    """Another start in progress has reserved this channel name in the team."""
+
+
+class StartRows(Protocol):
+    """Starts in progress (``bot/store/starts.py``); times in epoch ms; ``tx`` from
+    :meth:`UnitOfWork.transaction`."""
+
+    async def get(self, start_id: str) -> StartRecord | None: ...
+
+    async def unfinished(self) -> list[StartRecord]:
+        """Starts left creating or created, oldest first."""
+        ...
+
+    async def add(
+        self, tx: Tx, *, start_id: str, team_id: str, channel_name: str, request: str, now: int
+    ) -> None:
+        """Record the intent and reserve ``channel_name``; :class:`NameTaken` if reserved."""
+
+    async def rename(self, start_id: str, channel_name: str) -> None:
+        """Reserve another name; :class:`NameTaken` if reserved."""
+
+    async def move(self, tx: Tx, start_id: str, old: StartState, new: StartState) -> bool:
+        """``old`` -> ``new`` if the start is still in ``old``; False if it had moved on."""
+        ...
+
+    async def finish(self, start_id: str, state: StartState) -> None: ...
+
+    async def steps_done(self, start_id: str, steps: list[str]) -> None:
+        """Note set-up steps as done (appended to the recorded list)."""
+
+    async def prune(self, before: int) -> int:
+        """Forget settled starts recorded before ``before``; how many."""
+        ...
+
+
+class StatusRows(Protocol):
+    """Status updates and the posts that carry them (``bot/store/status.py``); times in epoch
+    ms; ``tx`` from :meth:`UnitOfWork.transaction`."""
+
+    async def latest(self, incident_id: str) -> StatusUpdate | None:
+        """The newest update whose post has not been deleted."""
+        ...
+
+    async def live(self, incident_id: str, limit: int = 1000) -> list[StatusUpdate]:
+        """Updates whose post has not been deleted, newest first."""
+        ...
+
+    async def all(self, incident_id: str) -> list[StatusUpdate]:
+        """Every update, deleted ones included, oldest first."""
+        ...
+
+    async def by_post(self, post_id: str) -> StatusUpdate | None: ...
+
+    async def add(
+        self,
+        tx: Tx,
+        *,
+        incident_id: str,
+        author_id: str,
+        message: str,
+        post_id: str,
+        reminder_seconds: int,
+        now: int,
+    ) -> int:
+        """Record an update; its id."""
+        ...
+
+    async def add_once(
+        self,
+        tx: Tx,
+        *,
+        incident_id: str,
+        author_id: str,
+        message: str,
+        post_id: str,
+        reminder_seconds: int,
+        now: int,
+    ) -> tuple[int, bool]:
+        """Record the update of ``post_id`` unless it is recorded; (its id, whether new)."""
+        ...
+
+    async def set_broadcast(self, update_id: int, post_id: str) -> None: ...
+
+    async def edited(self, post_id: str, message: str) -> bool:
+        """Follow an edit of the post; False if nothing changed."""
+        ...
+
+    async def deleted(self, post_id: str, now: int) -> bool:
+        """Follow a deletion of the post; False if it was already known."""
+        ...
+
+
+class EffectRows(Protocol):
+    """The outbox: posts recorded before they are made (``bot/store/effects.py``); times in
+    epoch ms; ``tx`` from :meth:`UnitOfWork.transaction`."""
+
+    async def get(self, key: str) -> Effect | None: ...
+
+    async def unfinished(self) -> list[Effect]:
+        """Pending and posted effects, oldest first."""
+        ...
+
+    async def count_unfinished(self) -> int:
+        """How many effects are pending or posted (the outbox depth)."""
+        ...
+
+    async def add(self, tx: Tx, effect: Effect) -> bool:
+        """Record ``effect`` (pending); False if its key was recorded before (kept as it is)."""
+        ...
+
+    async def move(
+        self, tx: Tx, key: str, old: EffectState, new: EffectState, *, post_id: str | None = None
+    ) -> bool:
+        """``old`` -> ``new`` if the effect is still in ``old``; False if it had moved on."""
+        ...
+
+    async def attempted(self, key: str) -> None:
+        """Count an attempt whose outcome is unknown: the next one looks for the post first."""
+
+    async def forget(self, tx: Tx, key: str) -> None:
+        """Forget a settled effect of ``key`` (its post is gone), so the key may post again."""
+
+    async def prune(self, before: int) -> int:
+        """Forget settled effects recorded before ``before``; how many."""
         ...

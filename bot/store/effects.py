@@ -4,37 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from bot.domain.outbox import Effect, EffectState
 from bot.store.db import Database, Tx
 
-
-class EffectState(StrEnum):
-    PENDING = "pending"  # recorded; the post may or may not exist (a kill, a lost answer)
-    POSTED = "posted"  # the post exists (``post_id``); its completion may be unfinished
-    DONE = "done"  # recorded where it belongs (status update, card id, …)
-    FAILED = "failed"  # Mattermost refused it for good
-
-
-class Effect(BaseModel):
-    """One post to make: where, what, and what its completion records (``data``)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    key: str
-    kind: str
-    channel_id: str
-    message: str
-    incident_id: str = ""
-    props: dict[str, Any] = Field(default_factory=dict)
-    data: dict[str, Any] = Field(default_factory=dict)
-    state: EffectState = EffectState.PENDING
-    post_id: str = ""
-    attempts: int = 0
-    created_at: int = 0
+__all__ = ["Effect", "EffectState", "EffectStore"]  # Effect, EffectState: the domain's
 
 
 _KEYS = (

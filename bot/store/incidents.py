@@ -6,7 +6,10 @@ import json
 from collections.abc import Sequence
 
 from bot.domain.models import EventKind, Incident, IncidentStatus, TimelineEvent
+from bot.services.ports import StaleIncident
 from bot.store.db import Database, Tx
+
+__all__ = ["INSERT_SQL", "IncidentStore", "StaleIncident", "insert_row"]  # StaleIncident: ports'
 
 INSERT_SQL = (
     "INSERT INTO incidents (id, team_id, channel_id, name, status, commander_id, playbook_id,"
@@ -34,10 +37,6 @@ def insert_row(incident: Incident) -> tuple[object, ...]:
         incident.severity,
         incident.playbook_title,
     )
-
-
-class StaleIncident(Exception):
-    """The incident changed since it was read (optimistic concurrency)."""
 
 
 class IncidentStore:

@@ -5,32 +5,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from bot.domain.starts import StartRecord, StartState
+from bot.services.ports import NameTaken
 from bot.store.db import Database, Tx
 
-
-class StartState(StrEnum):
-    CREATING = "creating"  # the channel may or may not exist (looked up by ``channel_name``)
-    CREATED = "created"  # the incident is saved; its set-up (members, posts, telling) may not be
-    DONE = "done"
-    FAILED = "failed"  # Mattermost refused the channel
-
-
-class StartRecord(BaseModel):
-    """One start: ``id`` is the incident's id; ``request`` the StartRequest as JSON."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    team_id: str
-    channel_name: str
-    state: StartState
-    request: str
-    steps: list[str] = Field(default_factory=list)
-    created_at: int
+# StartRecord, StartState: the domain's; NameTaken: the ports'
+__all__ = ["NameTaken", "StartRecord", "StartState", "StartStore"]
 
 
 _KEYS = ("id", "team_id", "channel_name", "state", "request", "steps", "created_at")
@@ -40,10 +21,6 @@ def _row(row: Sequence[object]) -> StartRecord:
     values = dict(zip(_KEYS, row, strict=True))
     values["steps"] = json.loads(str(values["steps"]))
     return StartRecord.model_validate(values)
-
-
-class NameTaken(Exception):
-    """Another start in progress has reserved this channel name in the team."""
 
 
 class StartStore:

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict
-
+from bot.domain.status import StatusUpdate
 from bot.store.db import Database, Tx
 
-
-class StatusUpdate(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    incident_id: str
-    author_id: str
-    message: str
-    post_id: str
-    broadcast_post_id: str = ""
-    reminder_seconds: int = 0
-    created_at: int
-    deleted_at: int | None = None
+__all__ = ["StatusStore", "StatusUpdate"]  # StatusUpdate: the domain's
 
 
 _KEYS = (
