@@ -12,8 +12,15 @@ from pathlib import Path
 import aiosqlite
 
 from bot.log import get_logger
+from bot.services.ports import StoreUnavailable
 
 log = get_logger(__name__)
+
+CANNOT_OPEN: tuple[type[Exception], ...] = (OSError, sqlite3.Error)
+"""What :meth:`Database.open` raises when its path cannot hold a database: the composition
+root and the CLI catch these without naming the driver."""
+
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)  # primary result codes
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -43,7 +50,7 @@ class Database:
     async def open(self) -> None:
         """Open (creating the file and its directory when missing) and migrate.
 
-        Raises :class:`OSError` or :class:`sqlite3.Error` when the path cannot hold a database.
+        Raises one of :data:`CANNOT_OPEN` when the path cannot hold a database.
         """
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
@@ -84,9 +91,19 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
+        """A write transaction: committed when the block ends, rolled back when it raises.
+
+        Raises :class:`StoreUnavailable` when another process keeps the database locked
+        past the busy timeout (5 s).
+        """
         async with self._write_lock:
             conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF not in _BUSY:
+                    raise
+                raise StoreUnavailable(f"database is locked: {exc}") from exc
             try:
                 yield Tx(conn)
             except BaseException:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.services.ports import StoreUnavailable
 from bot.store.db import Database
 
 
@@ -30,3 +31,29 @@ async def test_a_path_that_cannot_be_opened_fails_before_any_worker_thread_start
     with pytest.raises(sqlite3.Error):
         await db.open()
     assert not [name for name in started if "_connection_worker_thread" in name]
+
+
+async def test_a_database_another_process_keeps_locked_raises_the_ports_error(
+    tmp_path: Path,
+) -> None:
+    """Rule (issue 12): storage errors reach the services as the ports' errors, never as the
+    driver's: a write lock held elsewhere past the busy timeout is :class:`StoreUnavailable`,
+    and the transaction that could not begin has changed nothing."""
+    path = tmp_path / "w.db"
+    holder, waiter = Database(path), Database(path)
+    await holder.open()
+    await waiter.open()
+    try:
+        await waiter.conn.execute("PRAGMA busy_timeout=0")  # no 5-second wait in a test
+        async with holder.transaction() as tx:
+            await tx.conn.execute("INSERT INTO used_nonces (nonce, expires_at) VALUES ('a', 1)")
+            with pytest.raises(StoreUnavailable, match="locked"):
+                async with waiter.transaction():
+                    pass
+        async with waiter.transaction() as tx:  # free again: the waiter writes
+            await tx.conn.execute("INSERT INTO used_nonces (nonce, expires_at) VALUES ('b', 1)")
+        async with holder.conn.execute("SELECT count(*) FROM used_nonces") as cur:
+            assert tuple(await cur.fetchone() or ()) == (2,)
+    finally:
+        await waiter.close()
+        await holder.close()
