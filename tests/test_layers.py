@@ -18,7 +18,6 @@ FORBIDDEN_ALWAYS = ("sqlite3", "aiosqlite")
 
 STILL_IMPORTING_STORES: dict[str, set[str]] = {
     "services/container.py": {"bot.store.db", "bot.store.nonces"},
-    "services/effects.py": {"bot.store.db", "bot.store.effects"},
     "services/incidents.py": {
         "bot.store.db",
         "bot.store.effects",

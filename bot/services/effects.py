@@ -27,12 +27,11 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.crashpoints import crash_point
+from bot.domain.outbox import Effect, EffectState
 from bot.log import get_logger
 from bot.render.keys import key_of, keyed
 from bot.scheduler.locks import KeyedLocks
-from bot.services.ports import ChatClient, ChatRefused, Post
-from bot.store.db import Database, Tx
-from bot.store.effects import Effect, EffectState, EffectStore
+from bot.services.ports import ChatClient, ChatRefused, EffectRows, Post, Tx, UnitOfWork
 from bot.tasks import Report, Spawn
 
 log = get_logger(__name__)
@@ -71,7 +70,7 @@ class Outbox:
     """Records, makes and completes posts exactly once (see the module docstring)."""
 
     def __init__(
-        self, *, db: Database, store: EffectStore, chat: ChatClient, clock: Clock, spawn: Spawn
+        self, *, db: UnitOfWork, store: EffectRows, chat: ChatClient, clock: Clock, spawn: Spawn
     ) -> None:
         self._db = db
         self.store = store

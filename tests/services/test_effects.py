@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.outbox import Effect, EffectState
 from bot.errors import ChatUnavailable
 from bot.render.keys import KEY_PROP
 from bot.services.effects import Outbox
 from bot.services.ports import ChatRefused
-from bot.store.effects import Effect, EffectState
 from tests.double.faults import ActThenDrop, Refuse
 from tests.scenarios.harness import World, world
 
