@@ -25,12 +25,6 @@ STILL_IMPORTING_STORES: dict[str, set[str]] = {
         "bot.store.nonces",
         "bot.store.starts",
     },
-    "services/starts.py": {
-        "bot.store.db",
-        "bot.store.incidents",
-        "bot.store.nonces",
-        "bot.store.starts",
-    },
     "services/status.py": {
         "bot.store.db",
         "bot.store.effects",

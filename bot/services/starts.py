@@ -30,17 +30,23 @@ from bot.domain.limits import INCIDENT_DESCRIPTION
 from bot.domain.models import Incident, Playbook
 from bot.domain.naming import channel_name_for, display_name, with_suffix
 from bot.domain.oneshot import OneShot
+from bot.domain.starts import StartRecord, StartState
 from bot.errors import InputError, NotFound, Pending, PermissionDenied
 from bot.log import get_logger
 from bot.render import messages
 from bot.scheduler.locks import KeyedLocks
 from bot.services.directory import Directory
 from bot.services.notify import Notifier
-from bot.services.ports import Channel, ChatClient, ChatRefused
-from bot.store.db import Database
-from bot.store.incidents import IncidentStore
-from bot.store.nonces import NonceStore
-from bot.store.starts import NameTaken, StartRecord, StartState, StartStore
+from bot.services.ports import (
+    Channel,
+    ChatClient,
+    ChatRefused,
+    IncidentRows,
+    NameTaken,
+    Nonces,
+    StartRows,
+    UnitOfWork,
+)
 from bot.tasks import Report, Spawn
 
 if TYPE_CHECKING:
@@ -86,10 +92,10 @@ class DurableStarts:
         self,
         *,
         service: IncidentService,
-        db: Database,
-        store: StartStore,
-        incidents: IncidentStore,
-        nonces: NonceStore,
+        db: UnitOfWork,
+        store: StartRows,
+        incidents: IncidentRows,
+        nonces: Nonces,
         chat: ChatClient,
         directory: Directory,
         notifier: Notifier,
