@@ -14,6 +14,7 @@ from bot.domain import transitions
 from bot.domain.ids import new_id
 from bot.domain.models import Incident, IncidentStatus, Playbook, TimelineEvent
 from bot.domain.oneshot import OneShot
+from bot.domain.outbox import Effect
 from bot.errors import ChatUnavailable, InputError, NotFound, PermissionDenied
 from bot.log import get_logger
 from bot.render import cards, messages
@@ -24,13 +25,17 @@ from bot.services.directory import Directory
 from bot.services.effects import Outbox
 from bot.services.memberships import Memberships
 from bot.services.notify import Notifier
-from bot.services.ports import ChatClient, ChatRefused
+from bot.services.ports import (
+    ChatClient,
+    ChatRefused,
+    IncidentRows,
+    Nonces,
+    StaleIncident,
+    StartRows,
+    Tx,
+    UnitOfWork,
+)
 from bot.services.starts import DurableStarts, StartRequest
-from bot.store.db import Database, Tx
-from bot.store.effects import Effect
-from bot.store.incidents import IncidentStore, StaleIncident
-from bot.store.nonces import NonceStore
-from bot.store.starts import StartStore
 from bot.tasks import Spawn
 
 log = get_logger(__name__)
@@ -63,8 +68,8 @@ class IncidentService:
     def __init__(
         self,
         *,
-        db: Database,
-        incidents: IncidentStore,
+        db: UnitOfWork,
+        incidents: IncidentRows,
         chat: ChatClient,
         directory: Directory,
         notifier: Notifier,
@@ -72,8 +77,8 @@ class IncidentService:
         clock: Clock,
         tasks: Spawn,
         outbox: Outbox,
-        starts: StartStore,
-        nonces: NonceStore,
+        starts: StartRows,
+        nonces: Nonces,
         bot_user_id: str,
         memberships: Memberships,
         hooks: Hooks | None = None,
@@ -120,7 +125,7 @@ class IncidentService:
     # ---- lookups --------------------------------------------------------------------
 
     @property
-    def store(self) -> IncidentStore:
+    def store(self) -> IncidentRows:
         return self._store
 
     async def in_channel(self, channel_id: str) -> Incident:
