@@ -18,13 +18,6 @@ FORBIDDEN_ALWAYS = ("sqlite3", "aiosqlite")
 
 STILL_IMPORTING_STORES: dict[str, set[str]] = {
     "services/container.py": {"bot.store.db", "bot.store.nonces"},
-    "services/status.py": {
-        "bot.store.db",
-        "bot.store.effects",
-        "bot.store.incidents",
-        "bot.store.nonces",
-        "bot.store.status",
-    },
 }
 
 

@@ -9,7 +9,9 @@ from bot.crashpoints import crash_point
 from bot.domain.ids import new_id
 from bot.domain.models import EventKind, Incident, TimelineEvent
 from bot.domain.oneshot import OneShot
+from bot.domain.outbox import Effect
 from bot.domain.reminders import Reminder
+from bot.domain.status import StatusUpdate
 from bot.errors import ChatUnavailable, InputError, InvalidTransition, NotFound, Pending
 from bot.log import get_logger
 from bot.render import status as render
@@ -20,12 +22,15 @@ from bot.services.directory import Directory
 from bot.services.effects import Outbox, PostFinder
 from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
-from bot.services.ports import ChatClient, ChatRefused, Post
-from bot.store.db import Database
-from bot.store.effects import Effect
-from bot.store.incidents import IncidentStore
-from bot.store.nonces import NonceStore
-from bot.store.status import StatusStore, StatusUpdate
+from bot.services.ports import (
+    ChatClient,
+    ChatRefused,
+    IncidentRows,
+    Nonces,
+    Post,
+    StatusRows,
+    UnitOfWork,
+)
 from bot.tasks import Spawn
 
 log = get_logger(__name__)
@@ -140,9 +145,9 @@ class StatusService:
     def __init__(
         self,
         *,
-        db: Database,
-        store: StatusStore,
-        incident_store: IncidentStore,
+        db: UnitOfWork,
+        store: StatusRows,
+        incident_store: IncidentRows,
         incidents: IncidentService,
         chat: ChatClient,
         directory: Directory,
@@ -151,7 +156,7 @@ class StatusService:
         scheduler: ReminderScheduler,
         tasks: Spawn,
         outbox: Outbox,
-        nonces: NonceStore,
+        nonces: Nonces,
         mattermost_url: str,
         testing: bool,
     ) -> None:
