@@ -102,7 +102,7 @@ async def seed(w: World, total: int) -> tuple[list[Incident], list[list[str]]]:
     ]
     incidents: list[Incident] = []
     listings: list[list[str]] = []
-    store = MembershipStore(w.app.services.db)
+    store = MembershipStore(w.app.db)
     for first in range(0, total, CHUNK):  # in chunks: the event loop keeps serving meanwhile
         chunk, members = [], []
         for n in range(first, min(total, first + CHUNK)):
@@ -122,7 +122,7 @@ async def seed(w: World, total: int) -> tuple[list[Incident], list[list[str]]]:
             for inc in chunk
         ]
         due = [now + 3_600_000 + n for n in range(first, first + len(chunk))]
-        await load_incidents(w.app.services.db, chunk, events, reminder_due=due)
+        await load_incidents(w.app.db, chunk, events, reminder_due=due)
         # As the re-sync would have listed them (one listing per channel is timed on a sample).
         await store.seed_many(
             [(inc.channel_id, m) for inc, m in zip(chunk, members, strict=True)], at=now

@@ -59,6 +59,7 @@ from bot.services.testdata import TestData
 from bot.services.timeline import MemberTracker, Permalinks, TimelineCapture
 from bot.services.webhooks import Webhooks
 from bot.settings import Settings
+from bot.store.conversation import ConversationStore
 from bot.store.db import Database
 from bot.store.effects import EffectStore
 from bot.store.incidents import IncidentStore
@@ -118,6 +119,7 @@ class Warroom:
     resync: Resync
     tokens: CommandTokens
     chat: ChatSide  # direct messages, @mentions, signals (issue 11)
+    db: Database  # the stores' database: services reach it only through their ports
 
     async def reload_playbooks(self) -> None:
         await reload_playbooks(self.services)
@@ -270,7 +272,9 @@ async def running(
             sender=sender,
         )
         commands, interactions = build_routers()
-        chat_side = wire_chat(services, commands, bot_username=me.username)
+        chat_side = wire_chat(
+            services, commands, bot_username=me.username, store=ConversationStore(db)
+        )
         events, resync, listener = _wire_events(services, features, token=token, chat=chat_side)
         _watch(metrics, services=services, features=features, listener=listener, events=events)
         http_app = build_http_app(
@@ -304,6 +308,7 @@ async def running(
             resync=resync,
             tokens=command_tokens,
             chat=chat_side,
+            db=db,
         )
         await warroom.reload_playbooks()
         chat_side.reindex(await services.playbooks.file_playbooks())  # also if the file is bad
@@ -540,7 +545,6 @@ def _build_services(
     )
     services = Services(
         settings=settings,
-        db=db,
         chat=chat,
         clock=clock,
         signer=signer,
@@ -683,7 +687,7 @@ def _watch(
     events: EventDispatcher,
 ) -> None:
     """Gauges and counters read at scrape time from the parts that keep them."""
-    incidents, reminders = services.incidents.store, ReminderStore(services.db)
+    incidents, reminders = services.incidents.store, features.reminders.store
     ongoing = Gauge("warroom_incidents_ongoing", "Ongoing incidents", registry=metrics.registry)
     pending = Gauge(
         "warroom_reminders_pending",
@@ -697,7 +701,7 @@ def _watch(
             "Posts recorded in the outbox and not yet finished (pending or posted)",
             registry=metrics.registry,
         ),
-        EffectStore(services.db),
+        services.incidents.outbox.store,
     )
 
     async def refresh() -> None:

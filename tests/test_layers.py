@@ -16,9 +16,7 @@ from pathlib import Path
 BOT = Path(__file__).resolve().parent.parent / "bot"
 FORBIDDEN_ALWAYS = ("sqlite3", "aiosqlite")
 
-STILL_IMPORTING_STORES: dict[str, set[str]] = {
-    "services/container.py": {"bot.store.db", "bot.store.nonces"},
-}
+STILL_IMPORTING_STORES: dict[str, set[str]] = {}
 
 
 def imported(path: Path) -> set[str]:

@@ -12,14 +12,12 @@ from bot.services.incidents import IncidentService
 from bot.services.memberships import Memberships
 from bot.services.notify import Notifier
 from bot.services.playbooks import PlaybookService
-from bot.services.ports import ChatClient
+from bot.services.ports import ChatClient, Nonces
 from bot.services.review import ReviewService
 from bot.services.status import StatusService
 from bot.services.testdata import TestData
 from bot.services.webhooks import Webhooks
 from bot.settings import Settings
-from bot.store.db import Database
-from bot.store.nonces import NonceStore
 from bot.tasks import TaskTracker
 
 
@@ -34,7 +32,6 @@ class Urls:
 @dataclass
 class Services:
     settings: Settings
-    db: Database
     chat: ChatClient
     clock: Clock
     signer: Signer
@@ -43,7 +40,7 @@ class Services:
     notifier: Notifier
     incidents: IncidentService
     playbooks: PlaybookService
-    nonces: NonceStore
+    nonces: Nonces
     tasks: TaskTracker
     urls: Urls
     bot_user_id: str

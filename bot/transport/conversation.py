@@ -142,10 +142,11 @@ class ChatSide:
             )  # fmt: skip
 
 
-def wire(services: Services, commands: CommandRouter, *, bot_username: str) -> ChatSide:
+def wire(
+    services: Services, commands: CommandRouter, *, bot_username: str, store: ConversationStore
+) -> ChatSide:
     """Build the conversational side; the app registers :meth:`ChatSide.on_posted` and
-    hands :meth:`Intake.skip` to the websocket listener."""
-    store = ConversationStore(services.db)
+    hands :meth:`Intake.skip` to the websocket listener. ``store``: built by the app."""
     side = ChatSide(
         intake=Intake(services.bot_user_id),
         conversation=Conversation(services, commands, bot_username=bot_username, store=store),

@@ -285,7 +285,7 @@ async def test_a_team_set_up_while_warroom_runs_can_use_incident_at_once(w: Worl
 
 
 async def test_sighup_re_reads_the_stored_command_tokens(w: World) -> None:
-    store = InstallationStore(w.app.services.db)
+    store = InstallationStore(w.app.db)
     installation = await store.load()
     installation.command_tokens["t" * 26] = "n" * 26
     await store.save(installation)

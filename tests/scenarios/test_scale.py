@@ -45,7 +45,7 @@ async def seed_incidents(
                 ended_at=now - 1000 if is_ended else None,
             )
         )
-    async with w.app.services.db.transaction() as tx:
+    async with w.app.db.transaction() as tx:
         for incident in made:
             await store.insert(tx, incident)
     return made

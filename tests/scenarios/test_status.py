@@ -350,7 +350,7 @@ async def test_a_reminder_posted_just_before_a_kill_is_not_posted_again(w: World
     await post_update(w, w.alice, posted, "a", reminder="900")
     await post_update(w, w.alice, unposted, "b", reminder="900")
     await w.stop_app()
-    db = w.app.services.db
+    db = w.app.db
     await db.open()  # as the killed process left it:
     async with db.transaction() as tx:
         await tx.conn.execute("UPDATE reminders SET state = 'firing'")

@@ -29,7 +29,7 @@ def outbox(w: World) -> Outbox:
 
 
 async def record(w: World, key: str, kind: str = "test") -> bool:
-    async with w.app.services.db.transaction() as tx:
+    async with w.app.db.transaction() as tx:
         return await outbox(w).add(
             tx, key=key, kind=kind, channel_id=w.town.id, message=f"post {key}"
         )
@@ -85,14 +85,14 @@ async def test_a_refused_post_fails_for_good_until_tried_again_on_purpose(w: Wor
     await outbox(w).flush()  # the re-sync: looked for, not found, posted
     assert len(posts_with(w, "k4")) == 1
     archived = w.mm.add_channel(w.team.id, "elsewhere", private=True, members=[w.alice.id])
-    async with w.app.services.db.transaction() as tx:
+    async with w.app.db.transaction() as tx:
         await outbox(w).add(tx, key="k5", kind="test", channel_id=archived.id, message="x")
     with pytest.raises(ChatRefused):
         await outbox(w).deliver("k5", fresh=True)
     await outbox(w).flush()
     effect = await outbox(w).store.get("k5")
     assert effect is not None and effect.state is EffectState.FAILED
-    async with w.app.services.db.transaction() as tx:
+    async with w.app.db.transaction() as tx:
         again = await outbox(w).add(
             tx, key="k5", kind="test", channel_id=archived.id, message="x", again=True
         )
@@ -113,7 +113,7 @@ async def test_a_background_delivery_that_fails_for_good_is_reported(
         reported.append(type(exc).__name__)
 
     closed = w.mm.add_channel(w.team.id, "closed", private=True, members=[w.alice.id])
-    async with w.app.services.db.transaction() as tx:
+    async with w.app.db.transaction() as tx:
         await outbox(w).add(tx, key="r1", kind="test", channel_id=closed.id, message="x")
     outbox(w).deliver_later("r1", report=report)  # refused: the bot is not in that channel
     await w.settle()
