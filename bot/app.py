@@ -7,7 +7,6 @@ import math
 import os
 import secrets
 import signal
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -60,7 +59,7 @@ from bot.services.timeline import MemberTracker, Permalinks, TimelineCapture
 from bot.services.webhooks import Webhooks
 from bot.settings import Settings
 from bot.store.conversation import ConversationStore
-from bot.store.db import Database
+from bot.store.db import CANNOT_OPEN, Database
 from bot.store.effects import EffectStore
 from bot.store.incidents import IncidentStore
 from bot.store.installation import Installation, InstallationStore
@@ -392,7 +391,7 @@ async def open_database(settings: Settings) -> Database:
     db = Database(settings.db_path)
     try:
         await db.open()
-    except (OSError, sqlite3.Error) as exc:
+    except CANNOT_OPEN as exc:
         await db.close()
         raise ConfigError(
             f"cannot open the database {settings.db_path} ({exc}): check WARROOM_DB_PATH"

@@ -8,7 +8,6 @@ raise :class:`SetupError` with a one-line message; nothing here prints a traceba
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from bot.setup_checks import (
     parse_config,
     system_resolve,
 )
-from bot.store.db import Database
+from bot.store.db import CANNOT_OPEN, Database
 from bot.store.installation import Installation, InstallationStore
 from bot.transport.mattermost_client import driver_options
 
@@ -112,7 +111,7 @@ async def run_setup(
             await db.open()
             store = InstallationStore(db)
             installation = await store.load()
-        except (OSError, sqlite3.Error) as exc:
+        except CANNOT_OPEN as exc:
             raise SetupError(f"cannot open the database {db_path}: {exc}") from None
 
         bot = await _ensure_bot(api, bot_username, report, did)
