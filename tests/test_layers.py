@@ -1,11 +1,10 @@
 """Stores behind ports: SQL and SQLite stay in ``bot/store/``; only ``bot/app.py`` builds them.
 
-Rule (issue 12): services and the scheduler declare what they need from storage as
-Protocols in ``bot/services/ports.py``; they import neither ``sqlite3`` nor ``aiosqlite`` nor
-any ``bot.store`` module. The modules below still import concrete stores and open
-transactions themselves: they are the remaining work, listed with exactly what they import,
-so the list can only shrink (a new import, or a module not listed, fails; so does an entry
-that is no longer needed, to keep the list honest).
+Rules (issue 12): services and the scheduler declare what they need from storage as
+Protocols in ``bot/services/ports.py`` and import no ``bot.store`` module; no module outside
+``bot/store/`` names ``sqlite3`` or ``aiosqlite``; and the store raises toward the services
+only errors the ports (or ``bot/errors.py``) declare, so no service catches a store-specific
+exception.
 """
 
 from __future__ import annotations
@@ -14,15 +13,13 @@ import ast
 from pathlib import Path
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
-FORBIDDEN_ALWAYS = ("sqlite3", "aiosqlite")
-
-STILL_IMPORTING_STORES: dict[str, set[str]] = {}
+DRIVERS = ("sqlite3", "aiosqlite")
 
 
-def imported(path: Path) -> set[str]:
-    """Every module ``path`` imports (absolute names)."""
+def imported(tree: ast.AST) -> set[str]:
+    """Every module ``tree`` imports (absolute names)."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -30,15 +27,50 @@ def imported(path: Path) -> set[str]:
     return names
 
 
-def test_services_and_the_scheduler_import_no_store_and_no_sqlite() -> None:
-    found: dict[str, set[str]] = {}
+def parsed(path: Path) -> ast.AST:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+def relative(path: Path) -> str:
+    return f"bot/{path.relative_to(BOT)}"
+
+
+def test_services_and_the_scheduler_import_no_store() -> None:
+    found = {}
     for layer in ("services", "scheduler"):
         for path in sorted((BOT / layer).rglob("*.py")):
-            names = imported(path)
-            relative = str(path.relative_to(BOT))
-            sqlite = {n for n in names if n.split(".")[0] in FORBIDDEN_ALWAYS}
-            assert not sqlite, f"bot/{relative} imports {sqlite}: SQLite belongs in bot/store/"
+            names = imported(parsed(path))
             stores = {n for n in names if n == "bot.store" or n.startswith("bot.store.")}
             if stores:
-                found[relative] = stores
-    assert found == STILL_IMPORTING_STORES
+                found[relative(path)] = stores
+    assert not found, f"import stores (declare a Protocol in bot/services/ports.py): {found}"
+
+
+def test_only_the_store_names_the_database_driver() -> None:
+    """Imported or named (``sqlite3.Error`` in an ``except``): outside bot/store/ neither."""
+    found = {}
+    for path in sorted(BOT.rglob("*.py")):
+        if path.is_relative_to(BOT / "store"):
+            continue
+        tree = parsed(path)
+        names = {n.split(".")[0] for n in imported(tree)}
+        names |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        drivers = names & set(DRIVERS)
+        if drivers:
+            found[relative(path)] = drivers
+    assert not found, f"SQLite belongs in bot/store/: {found}"
+
+
+def test_the_store_declares_no_exception_of_its_own() -> None:
+    """What a store raises toward a service is declared by the ports (``StaleIncident``,
+    ``NameTaken``, ``StoreUnavailable``) or by ``bot/errors.py``: a driver error is mapped
+    where it is raised, so a second store implementation raises the same ones and services
+    catch nothing store-specific."""
+    found = []
+    for path in sorted((BOT / "store").rglob("*.py")):
+        for node in ast.walk(parsed(path)):
+            if isinstance(node, ast.ClassDef):
+                bases = [ast.unparse(base) for base in node.bases]
+                if any(b.endswith(("Error", "Exception", "Warning")) for b in bases):
+                    found.append(f"{relative(path)}: {node.name}({', '.join(bases)})")
+    assert not found, f"declare these in bot/services/ports.py or bot/errors.py: {found}"
