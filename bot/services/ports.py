@@ -202,7 +202,7 @@ class ChatClient(Protocol):
 class WebhookStore(Protocol):
     """The durable webhook outbox and delivery log (bot/store/webhooks.py)."""
 
-    async def add(self, tx: Any, delivery: Delivery) -> None:
+    async def add(self, tx: Tx, delivery: Delivery) -> None:
         """Record ``delivery`` (pending) in the transaction ``tx`` of the change it reports."""
 
     async def due(self, now: int, limit: int) -> list[Delivery]:
@@ -391,12 +391,12 @@ class ReminderRows(Protocol):
     async def unsettled(self) -> list[Reminder]: ...
     async def count(self, state: ReminderState) -> int: ...
     async def add(
-        self, tx: Any, *, incident_id: str, channel_id: str, due_at: int, now: int
+        self, tx: Tx, *, incident_id: str, channel_id: str, due_at: int, now: int
     ) -> int: ...
-    async def claim(self, tx: Any, ids: Sequence[int]) -> list[int]: ...
+    async def claim(self, tx: Tx, ids: Sequence[int]) -> list[int]: ...
     async def move(
         self,
-        tx: Any,
+        tx: Tx,
         reminder_id: int,
         old: ReminderState,
         new: ReminderState,
@@ -407,7 +407,7 @@ class ReminderRows(Protocol):
     ) -> bool: ...
 
 
-InTransaction = Callable[[Any], Awaitable[None]]
+InTransaction = Callable[[Tx], Awaitable[None]]
 """A step run first in a change's own transaction (its argument: the opaque transaction); it
 raises to roll the change back."""
 
@@ -432,7 +432,7 @@ class PlaybookRows(Protocol):
 class NonceSpender(Protocol):
     """Spends a dialog's one-shot nonce inside a transaction (``bot/store/nonces.py``)."""
 
-    async def spend(self, tx: Any, once: OneShot, *, now: int) -> bool:
+    async def spend(self, tx: Tx, once: OneShot, *, now: int) -> bool:
         """False if it was spent before (a replay)."""
         ...
 

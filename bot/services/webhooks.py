@@ -40,6 +40,7 @@ from bot.domain.webhooks import (
 from bot.log import get_logger
 from bot.services.ports import (
     Timer,
+    Tx,
     WebhookRefused,
     WebhookSender,
     WebhookStore,
@@ -52,9 +53,6 @@ log = get_logger(__name__)
 BATCH = 16  # deliveries sent at once
 PAUSE_MS = 5_000  # after a failure of the worker itself
 Render = Callable[[Incident], Awaitable[dict[str, Any]]]
-# The store's open transaction (services do not import bot.store: it is passed through to
-# WebhookStore.add untouched).
-Tx = Any
 PlaybookOf = Callable[[str], Awaitable[Playbook | None]]
 
 
