@@ -42,8 +42,7 @@ from bot.log import get_logger
 from bot.render import conversation as texts
 from bot.render.limits import too_long
 from bot.services.container import Services
-from bot.services.ports import ChatRefused, Post, Team
-from bot.store.conversation import ConversationStore
+from bot.services.ports import ChatMemory, ChatRefused, Post, Team
 
 from .dispatch import run_command
 from .language import dm_text, mention_text, team_suffix
@@ -109,7 +108,7 @@ class Conversation:
         router: CommandRouter,
         *,
         bot_username: str,
-        store: ConversationStore,
+        store: ChatMemory,
         limiter: RateLimiter | None = None,
     ) -> None:
         self._svc = svc

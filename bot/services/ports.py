@@ -618,3 +618,23 @@ class EffectRows(Protocol):
     async def prune(self, before: int) -> int:
         """Forget settled effects recorded before ``before``; how many."""
         ...
+
+
+class ChatMemory(Protocol):
+    """What the chat side remembers so a restart or a re-sync never answers a message twice
+    (``bot/store/conversation.py``); times in epoch ms."""
+
+    async def claim_message(self, post_id: str, *, now: int) -> bool:
+        """Record ``post_id`` as handled; False if it was already (a second delivery)."""
+        ...
+
+    async def remember_dm(self, channel_id: str, *, now: int) -> None:
+        """Note a direct channel someone talks to warroom in (for the catch-up)."""
+
+    async def recent_dms(self, *, since: int) -> list[str]:
+        """Direct channels used since ``since``, most recent first."""
+        ...
+
+
+class ConversationRecords(ChatMemory, SignalOffers, Protocol):
+    """Everything the conversational side records (``bot/store/conversation.py``)."""

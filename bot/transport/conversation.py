@@ -32,8 +32,8 @@ from bot.commands.router import CommandRouter
 from bot.domain.models import Playbook
 from bot.services.container import Services
 from bot.services.directory import Directory
+from bot.services.ports import ConversationRecords
 from bot.services.signals import SignalWatcher
-from bot.store.conversation import ConversationStore
 from bot.transport.events import Frame, Posted
 
 _POSTED = '"event":"posted"'
@@ -143,7 +143,7 @@ class ChatSide:
 
 
 def wire(
-    services: Services, commands: CommandRouter, *, bot_username: str, store: ConversationStore
+    services: Services, commands: CommandRouter, *, bot_username: str, store: ConversationRecords
 ) -> ChatSide:
     """Build the conversational side; the app registers :meth:`ChatSide.on_posted` and
     hands :meth:`Intake.skip` to the websocket listener. ``store``: built by the app."""
