@@ -1,7 +1,8 @@
 """Stores behind ports: SQL and SQLite stay in ``bot/store/``; only ``bot/app.py`` builds them.
 
 Rules (issue 12): services and the scheduler declare what they need from storage as
-Protocols in ``bot/services/ports.py`` and import no ``bot.store`` module; no module outside
+Protocols in ``bot/services/ports.py``; only the composition roots import a ``bot.store``
+module (they build the stores and hand them over); no module outside
 ``bot/store/`` names ``sqlite3`` or ``aiosqlite``; and the store raises toward the services
 only errors the ports (or ``bot/errors.py``) declare, so no service catches a store-specific
 exception.
@@ -35,14 +36,22 @@ def relative(path: Path) -> str:
     return f"bot/{path.relative_to(BOT)}"
 
 
-def test_services_and_the_scheduler_import_no_store() -> None:
+# The composition roots: the app, and `warroom setup` (the CLI that opens the database to
+# store what it installed).
+BUILDERS = ("app.py", "setup.py")
+
+
+def test_only_the_composition_roots_import_a_store() -> None:
+    """Services and the scheduler above all, but also commands, interactions, transport and
+    render: they are handed what they need, typed with the Protocols of the ports."""
     found = {}
-    for layer in ("services", "scheduler"):
-        for path in sorted((BOT / layer).rglob("*.py")):
-            names = imported(parsed(path))
-            stores = {n for n in names if n == "bot.store" or n.startswith("bot.store.")}
-            if stores:
-                found[relative(path)] = stores
+    for path in sorted(BOT.rglob("*.py")):
+        if path.is_relative_to(BOT / "store") or str(path.relative_to(BOT)) in BUILDERS:
+            continue
+        names = imported(parsed(path))
+        stores = {n for n in names if n == "bot.store" or n.startswith("bot.store.")}
+        if stores:
+            found[relative(path)] = stores
     assert not found, f"import stores (declare a Protocol in bot/services/ports.py): {found}"
 
 
