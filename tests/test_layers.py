@@ -11,10 +11,16 @@ exception.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 DRIVERS = ("sqlite3", "aiosqlite")
+SQL = re.compile(
+    r"^\s*(SELECT\s.+\sFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM"
+    r"|CREATE\s+(TABLE|INDEX)|PRAGMA|BEGIN\b|COMMIT\b|ROLLBACK\b)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def imported(tree: ast.AST) -> set[str]:
@@ -83,3 +89,17 @@ def test_the_store_declares_no_exception_of_its_own() -> None:
                 if any(b.endswith(("Error", "Exception", "Warning")) for b in bases):
                     found.append(f"{relative(path)}: {node.name}({', '.join(bases)})")
     assert not found, f"declare these in bot/services/ports.py or bot/errors.py: {found}"
+
+
+def test_sql_is_written_only_in_the_store() -> None:
+    """No string outside bot/store/ reads as an SQL statement."""
+    found = []
+    for path in sorted(BOT.rglob("*.py")):
+        if path.is_relative_to(BOT / "store"):
+            continue
+        for node in ast.walk(parsed(path)):
+            if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+                continue
+            if SQL.match(node.value):
+                found.append(f"{relative(path)}:{node.lineno}: {node.value[:40]!r}")
+    assert not found, f"SQL belongs in bot/store/: {found}"
