@@ -33,7 +33,7 @@ from bot.interactions import incident as incident_interactions
 from bot.interactions import playbooks as playbook_interactions
 from bot.interactions import start_flow
 from bot.interactions import status as status_interactions
-from bot.interactions.buttons import Buttons
+from bot.interactions.buttons import Buttons, post_digest
 from bot.interactions.router import InteractionRouter
 from bot.interactions.signing import Signer
 from bot.log import get_logger
@@ -51,6 +51,7 @@ from bot.services.playbook_file import PlaybookFileError
 from bot.services.playbook_file import read as read_playbooks
 from bot.services.playbooks import PlaybookService
 from bot.services.ports import ChatRefused, Timer, User
+from bot.services.rendered import RenderedPosts
 from bot.services.review import ReviewService
 from bot.services.status import ReminderPosts, StatusService
 from bot.services.sync import Resync
@@ -67,6 +68,7 @@ from bot.store.memberships import MembershipStore
 from bot.store.nonces import NonceStore
 from bot.store.playbooks import PlaybookStore
 from bot.store.reminders import ReminderState, ReminderStore
+from bot.store.renders import RenderStore
 from bot.store.review import ReviewStore
 from bot.store.starts import StartStore
 from bot.store.status import StatusStore
@@ -459,6 +461,7 @@ def _build_services(
         nonces=nonces,
         bot_user_id=me.id,
         memberships=memberships,
+        rendered=RenderedPosts(records=RenderStore(db), digest=post_digest, clock=clock),
     )
     playbooks = PlaybookService(
         store=PlaybookStore(db),
@@ -643,10 +646,16 @@ def _wire_events(
     async def pin_deleted(event: PostDeleted) -> None:
         await features.capture.post_deleted(event.post)
 
+    # A card or checklist page deleted by hand: the next sync (a change, or the re-sync's
+    # Resync._channels) finds it gone and posts it again.
+    async def kept_deleted(event: PostDeleted) -> None:
+        await services.incidents.post_deleted(event.post.id)
+
     events.register(PostEdited, status_edited)
     events.register(PostDeleted, status_deleted)
     events.register(PostEdited, pin_edited)
     events.register(PostDeleted, pin_deleted)
+    events.register(PostDeleted, kept_deleted)
     # status.resync re-reads status posts; capture.resync (above) re-reads pinned posts
     resync.add(status.resync, covers=(PostEdited, PostDeleted))
 

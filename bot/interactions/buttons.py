@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from bot.clock import Clock
-from bot.interactions.signing import Signer
+from bot.interactions.signing import Signer, without_expiry
 
 # Buttons on persistent posts (card, checklist) live as long as an incident may.
 PERSISTENT_TTL_MS = 365 * 24 * 3600 * 1000
 # Expiries end on a whole day, so a button rendered again the same day carries the same token
 # and a checklist page whose content did not change need not be sent again.
 EXPIRY_STEP_MS = 24 * 3600 * 1000
+
+
+def post_digest(message: str, props: dict[str, Any]) -> str:
+    """A digest (64 hex characters) of a post's content as a reader sees and uses it.
+
+    Every button's signed context counts without its expiry and MAC
+    (:func:`bot.interactions.signing.without_expiry`): a post rendered again later from the
+    same state has the same digest, though its tokens expire later. Implements
+    :class:`bot.services.ports.PostDigest`.
+    """
+    body = json.dumps([message, _comparable(props)], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _comparable(value: Any) -> Any:
+    """``value`` with every ``{"token": <str>}`` inside a ``context`` made comparable."""
+    if isinstance(value, dict):
+        out = {k: _comparable(v) for k, v in value.items()}
+        context = value.get("context")
+        if isinstance(context, dict) and isinstance(context.get("token"), str):
+            out["context"] = {**context, "token": without_expiry(context["token"])}
+        return out
+    if isinstance(value, list | tuple):
+        return [_comparable(v) for v in value]
+    return value
 
 
 class Buttons:

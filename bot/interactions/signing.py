@@ -111,6 +111,30 @@ def _parse_params(text: str) -> dict[str, Any]:
     return params
 
 
+def without_expiry(token: str) -> str:
+    """What ``token`` grants, without what changes with the time of signing alone.
+
+    The expiry and the MAC are dropped (a compact token keeps action, incident, user, nonce
+    and params; a JSON one its claims but ``x``), so two renders of the same button a day
+    apart compare equal. Not a verification: never use the result to authorise anything.
+    A string that is no token is returned as it is.
+    """
+    if token.startswith(COMPACT + ".") and token.count(".") == 7:
+        parts = token.split(".")
+        return ".".join((parts[1], *parts[3:7]))
+    body_part, dot, _ = token.partition(".")
+    if not dot:
+        return token
+    try:
+        claims = json.loads(_unb64(body_part))
+    except (ValueError, TypeError):
+        return token
+    if not isinstance(claims, dict):
+        return token
+    claims.pop("x", None)
+    return json.dumps(claims, sort_keys=True, separators=(",", ":"))
+
+
 class Signer:
     def __init__(self, key: bytes) -> None:
         if len(key) < 16:

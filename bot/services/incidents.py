@@ -35,12 +35,14 @@ from bot.services.ports import (
     Tx,
     UnitOfWork,
 )
+from bot.services.rendered import RenderedPosts
 from bot.services.starts import DurableStarts, StartRequest
 from bot.tasks import Spawn
 
 log = get_logger(__name__)
 
 MEMBERSHIP_CHECKS = 16  # concurrent REST checks for channels whose members are not known yet
+NAMES_PER_CALL = 100  # users asked for at once when the re-sync warms the names cards show
 
 
 IncidentHook = Callable[[Incident], Awaitable[None]]
@@ -81,6 +83,7 @@ class IncidentService:
         nonces: Nonces,
         bot_user_id: str,
         memberships: Memberships,
+        rendered: RenderedPosts,
         hooks: Hooks | None = None,
     ) -> None:
         self._db = db
@@ -94,6 +97,7 @@ class IncidentService:
         self._spawn = tasks
         self.outbox = outbox
         self._nonces = nonces
+        self.rendered = rendered
         self.hooks = hooks or Hooks()
         self._locks: dict[str, asyncio.Lock] = {}
         self._card_locks: dict[str, asyncio.Lock] = {}
@@ -118,6 +122,7 @@ class IncidentService:
             save_ids=self._save_checklist_ids,
             post_page=self._post_page,
             forget_pages=self._forget_pages,
+            rendered=rendered,
         )
         outbox.on_posted("card", self._card_posted)
         outbox.on_posted("checklist", self._checklist_posted)
@@ -273,28 +278,17 @@ class IncidentService:
         names = await self._dir.names([incident.commander_id])
         if not incident.card_post_id:
             message, props = cards.summary_card(incident, names, self._buttons, now)
-            await self._post_once(incident, "card", message, props)
+            key = f"card:{incident.id}"
+            post_id, fresh = await self._post_keyed(incident, "card", message, props, key=key)
+            if fresh and post_id:
+                digest = self._card_digest(incident, names, "")
+                await self.rendered.sent(post_id, incident_id=incident.id, digest=digest)
         # Each page of the checklist without a post yet, each an effect of the outbox
         # (``checklist:<id>``, then ``checklist:<id>:<page>``; services/checklist_posts).
         await self.checklist_posts.sync(
             incident.id, await self._names_shown(incident), create_only=True
         )
         return await self.get(incident.id)
-
-    async def _post_once(
-        self,
-        incident: Incident,
-        kind: str,
-        message: str,
-        props: dict[str, Any],
-        *,
-        key: str = "",
-        data: dict[str, Any] | None = None,
-    ) -> str:
-        post_id, _ = await self._post_keyed(
-            incident, kind, message, props, key=key or f"{kind}:{incident.id}", data=data
-        )
-        return post_id
 
     async def _post_keyed(
         self,
@@ -568,12 +562,12 @@ class IncidentService:
             ),
         )
 
-    async def refresh_posts(
-        self, incident_id: str, *, force: bool = False, queued: bool = False
-    ) -> None:
-        """Re-render the card and checklist from the newest saved state, in place.
+    async def refresh_posts(self, incident_id: str, *, queued: bool = False) -> None:
+        """Re-render the card and checklist from the newest saved state, in place; only the
+        posts whose render differs from what warroom last set them to are sent
+        (:class:`RenderedPosts`, durable: the re-sync after a reconnect or a restart sends
+        what changed, a refresh that failed included, and nothing else).
 
-        ``force``: send every checklist page even if unchanged since warroom last set it.
         ``queued``: this is the refresh :meth:`refresh_later` queued (from here on, a change
         needs a new one).
         """
@@ -582,24 +576,77 @@ class IncidentService:
             async with lock:
                 if queued:
                     self._refresh_queued.discard(incident_id)
-                await self._refresh_locked(incident_id, force=force)
+                await self._refresh_locked(incident_id)
         finally:
             if queued:  # also when cut short before reading (cancelled at shutdown)
                 self._refresh_queued.discard(incident_id)
 
-    async def _refresh_locked(self, incident_id: str, *, force: bool) -> None:
+    async def _refresh_locked(self, incident_id: str) -> None:
         """:meth:`refresh_posts` once its lock is held."""
         incident = await self.get(incident_id)
         if incident.channel_archived:
             return  # Mattermost refuses edits in an archived channel
-        now = self._clock.now_ms()
         names = await self._names_shown(incident)
-        last = await self.last_update(incident)
         if incident.card_post_id:
-            message, props = cards.summary_card(incident, names, self._buttons, now, last)
-            props = keyed(props, f"card:{incident.id}")  # a patch replaces all props
-            await self._chat.update_post(incident.card_post_id, message, props)
+            await self._refresh_card(incident, names, await self.last_update(incident))
         if incident.checklist_post_id:
             # Every page in place (keyed: an update replaces all props); pages a grown
             # stage needs are added, surplus ones removed.
-            await self.checklist_posts.sync(incident.id, names, force=force)
+            await self.checklist_posts.sync(incident.id, names)
+
+    def _card_digest(self, incident: Incident, names: Names, last: str) -> str:
+        """The digest of the card as compared: rendered as of the incident's start, so the
+        duration it shows (which changes with the clock alone) is not part of it."""
+        message, props = cards.summary_card(
+            incident, names, self._buttons, incident.created_at, last
+        )
+        return self.rendered.digest(message, keyed(props, f"card:{incident.id}"))
+
+    async def _refresh_card(self, incident: Incident, names: Names, last: str) -> None:
+        """Update the card in place when what it shows differs from what it was last set to.
+
+        The duration alone is not a change: a card is not sent again only to advance it, so
+        the duration shown is as of the card's last change (its start time is shown beside
+        it). Raises what the update raises; what the card then shows is not known (it is
+        sent again next time).
+        """
+        digest = self._card_digest(incident, names, last)
+        post_id = incident.card_post_id
+        if await self.rendered.shows(post_id, digest):
+            return
+        message, props = cards.summary_card(
+            incident, names, self._buttons, self._clock.now_ms(), last
+        )
+        props = keyed(props, f"card:{incident.id}")  # a patch replaces all props
+        self.rendered.unsure(post_id)
+        try:
+            await self._chat.update_post(post_id, message, props)
+        except Exception:
+            await self.rendered.forget([post_id])
+            raise
+        await self.rendered.sent(post_id, incident_id=incident.id, digest=digest)
+
+    async def warm_names(self, incidents: list[Incident]) -> None:
+        """Read everyone ``incidents``' cards and checklists show, :data:`NAMES_PER_CALL` users
+        per REST call (the re-sync, after the cache was dropped): re-rendering N incidents
+        then costs a few calls, not one per incident."""
+        shown = sorted(
+            {
+                uid
+                for incident in incidents
+                for uid in (
+                    incident.commander_id,
+                    *(t.assignee_id for s in incident.stages for t in s.tasks),
+                )
+                if uid
+            }
+        )
+        for start in range(0, len(shown), NAMES_PER_CALL):
+            await self._dir.names(shown[start : start + NAMES_PER_CALL])
+
+    async def post_deleted(self, post_id: str) -> None:
+        """A post was deleted (``post_deleted``): if it is a card or a checklist page, what it
+        shows is no longer known, so the next sync (a change, or the re-sync) sends it again
+        and, finding it gone, posts it anew (``bot/services/checklist_posts``)."""
+        if await self.rendered.knows(post_id):
+            await self.rendered.forget([post_id])

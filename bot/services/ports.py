@@ -323,6 +323,24 @@ class OngoingIncidents(Protocol):
     async def list_ongoing(self) -> list[Incident]: ...
 
 
+class PostDigest(Protocol):
+    """A digest of a post's content as its readers see and use it, whenever it was rendered
+    (button tokens count without their expiry; ``bot/interactions/buttons.post_digest``)."""
+
+    def __call__(self, message: str, props: dict[str, Any]) -> str: ...
+
+
+class RenderRecords(Protocol):
+    """What each post warroom keeps in place (card, checklist pages) was last set to
+    (``bot/store/renders.py``): post id -> (incident id, digest, set at in ms)."""
+
+    async def load(self) -> dict[str, tuple[str, str, int]]: ...
+    async def record(
+        self, post_id: str, *, incident_id: str, digest: str, sent_at: int
+    ) -> None: ...
+    async def forget(self, post_ids: Sequence[str]) -> None: ...
+
+
 class IncidentReads(OngoingIncidents, Protocol):
     """Incidents and their history as stored (``bot/store/incidents.py``); times in ms."""
 

@@ -19,6 +19,7 @@ from bot.services.ports import ChatRefused, OngoingIncidents
 log = get_logger(__name__)
 
 ResyncHook = Callable[[], Awaitable[None]]
+CATCH_UP_CONCURRENCY = 8  # incidents whose posts are brought up to date at once
 
 
 class Resync:
@@ -68,17 +69,27 @@ class Resync:
             log.exception("resync_step_failed", step=what)
 
     async def _channels(self) -> None:
-        """Finish cut-short starts and refresh the cards of ongoing incidents."""
-        for incident in await self._store.list_ongoing():
-            try:
-                await self._catch_up(incident)
-            except ChatRefused:
-                log.warning("incident_channel_unreadable", incident_id=incident.id)
-            except Exception:
-                log.exception("incident_resync_failed", incident_id=incident.id)
+        """Finish cut-short starts and bring the cards and checklists of ongoing incidents up
+        to date: each is re-rendered locally and only posts whose render differs from what
+        warroom last set them to are sent (``bot/services/rendered``), so the REST calls are
+        proportional to what changed. :data:`CATCH_UP_CONCURRENCY` incidents at a time."""
+        ongoing = await self._store.list_ongoing()
+        await self._guarded("names", self._incidents.warm_names(ongoing))
+        slots = asyncio.Semaphore(CATCH_UP_CONCURRENCY)
+
+        async def one(incident: Incident) -> None:
+            async with slots:
+                try:
+                    await self._catch_up(incident)
+                except ChatRefused:
+                    log.warning("incident_channel_unreadable", incident_id=incident.id)
+                except Exception:
+                    log.exception("incident_resync_failed", incident_id=incident.id)
+
+        await asyncio.gather(*(one(incident) for incident in ongoing))
 
     async def _catch_up(self, incident: Incident) -> None:
         if not (incident.card_post_id and incident.checklist_post_id):
             # The start was cut short (e.g. Mattermost went away): finish it now.
             await self._incidents.ensure_posts(await self._incidents.get(incident.id))
-        await self._incidents.refresh_posts(incident.id, force=True)
+        await self._incidents.refresh_posts(incident.id)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 import pytest
 
 from bot.domain.models import Incident, Stage, Task
 from bot.errors import ChatUnavailable
-from bot.interactions.buttons import Buttons
+from bot.interactions.buttons import Buttons, post_digest
 from bot.interactions.signing import Signer
 from bot.render.keys import key_of, keyed
 from bot.render.views import Names
 from bot.services.checklist_posts import ChecklistPosts, checklist_key
 from bot.services.ports import ChatClient, ChatRefused, Post
+from bot.services.rendered import RenderedPosts
 
 
 class FixedClock:
@@ -55,6 +57,23 @@ class FakeChat:
         self.calls.append(("delete", post_id))
         if self.posts.pop(post_id, None) is None:
             raise ChatRefused(403, "api.context.permissions.app_error")
+
+
+class Records:
+    """RenderRecords in memory (the durable one is tested in tests/store)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, str, int]] = {}
+
+    async def load(self) -> dict[str, tuple[str, str, int]]:
+        return dict(self.rows)
+
+    async def record(self, post_id: str, *, incident_id: str, digest: str, sent_at: int) -> None:
+        self.rows[post_id] = (incident_id, digest, sent_at)
+
+    async def forget(self, post_ids: Sequence[str]) -> None:
+        for post_id in post_ids:
+            self.rows.pop(post_id, None)
 
 
 def stage(count: int) -> Stage:
@@ -109,6 +128,7 @@ def posts_for(store: Store, chat: FakeChat) -> ChecklistPosts:
         save_ids=store.save_ids,
         post_page=post_page,
         forget_pages=forget_pages,
+        rendered=RenderedPosts(records=Records(), digest=post_digest, clock=FixedClock()),
     )
 
 

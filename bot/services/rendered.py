@@ -1,0 +1,83 @@
+"""What each post warroom keeps in place shows, remembered across restarts (issue 12).
+
+The summary card and the checklist pages are re-rendered from the saved state and sent only
+when their content differs from what warroom last set them to (:meth:`RenderedPosts.shows`).
+The record is durable (``RenderRecords``, table ``post_renders``), so a re-sync after a
+reconnect or a restart compares locally (CPU only) and sends only what changed:
+
+- a refresh that failed (Mattermost away) left the older record, so it is sent again;
+- a name or a status update shown that changed while warroom was not listening renders
+  differently, so it is sent;
+- a post deleted by hand while warroom listened (``post_deleted``) is forgotten, so the next
+  sync finds it gone and posts it again (``bot/services/checklist_posts``).
+
+Button tokens count without their expiry (:class:`bot.services.ports.PostDigest`); a post last
+set :data:`RENEW_AFTER_MS` ago counts as changed, so its buttons are renewed long before they
+expire (a year, ``bot/interactions/buttons``), spread over time rather than all at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from bot.clock import Clock
+from bot.services.ports import PostDigest, RenderRecords
+
+RENEW_AFTER_MS = 180 * 24 * 3600 * 1000
+
+
+class RenderedPosts:
+    """Post id -> (incident id, digest, set at in ms); read once from the store, then kept in
+    memory and written through."""
+
+    def __init__(self, *, records: RenderRecords, digest: PostDigest, clock: Clock) -> None:
+        self._records = records
+        self._digest = digest
+        self._clock = clock
+        self._known: dict[str, tuple[str, str, int]] | None = None
+        self._loading = asyncio.Lock()
+
+    def digest(self, message: str, props: dict[str, Any]) -> str:
+        """The digest of a render (``props`` as sent: keyed)."""
+        return self._digest(message, props)
+
+    async def _all(self) -> dict[str, tuple[str, str, int]]:
+        if self._known is None:
+            async with self._loading:
+                if self._known is None:
+                    self._known = await self._records.load()
+        return self._known
+
+    async def shows(self, post_id: str, digest: str) -> bool:
+        """Whether ``post_id`` was last set to the render of ``digest``, recently enough that
+        its buttons need no renewal."""
+        known = (await self._all()).get(post_id)
+        if known is None or known[1] != digest:
+            return False
+        return self._clock.now_ms() - known[2] < RENEW_AFTER_MS
+
+    async def sent(self, post_id: str, *, incident_id: str, digest: str) -> None:
+        """``post_id`` now shows the render of ``digest`` (set just now)."""
+        now = self._clock.now_ms()
+        (await self._all())[post_id] = (incident_id, digest, now)
+        await self._records.record(post_id, incident_id=incident_id, digest=digest, sent_at=now)
+
+    def unsure(self, post_id: str) -> None:
+        """An update of ``post_id`` is under way: until it succeeds, do not trust the record
+        in memory (synchronous, so a cancelled update leaves no stale claim behind)."""
+        if self._known is not None:
+            self._known.pop(post_id, None)
+
+    async def forget(self, post_ids: Iterable[str]) -> None:
+        """What these posts show is not known (an update failed; deleted; removed)."""
+        ids = list(post_ids)
+        known = await self._all()
+        for post_id in ids:
+            known.pop(post_id, None)
+        await self._records.forget(ids)
+
+    async def knows(self, post_id: str) -> bool:
+        """Whether a render of ``post_id`` is recorded (it is one of warroom's kept posts)."""
+        return post_id in await self._all()
