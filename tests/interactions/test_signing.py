@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from bot.interactions.signing import BadSignature, Signer, _b64
+from bot.interactions.buttons import post_digest
+from bot.interactions.signing import BadSignature, Signer, _b64, without_expiry
 
 KEY = b"k" * 32
 
@@ -120,3 +121,27 @@ def test_one_shot_tokens_carry_distinct_nonces() -> None:
     a = signer.verify(signer.sign("x", expires_at=9, one_shot=True), action="x", user_id="", now=0)
     b = signer.verify(signer.sign("x", expires_at=9, one_shot=True), action="x", user_id="", now=0)
     assert a.n and b.n and a.n != b.n
+
+
+def test_without_expiry_keeps_what_a_token_grants_and_drops_when_it_was_signed() -> None:
+    """Two renders of the same button a day apart compare equal; another grant does not."""
+    signer = Signer(KEY)
+    for params in ({"s": 1}, {"note": "not plain: JSON form"}):
+        sign = signer.sign
+        today = sign("end", expires_at=2000, incident_id="inc", user_id="u1", params=params)
+        later = sign("end", expires_at=9000, incident_id="inc", user_id="u1", params=params)
+        other = sign("end", expires_at=2000, incident_id="inc2", user_id="u1", params=params)
+        assert today != later
+        assert without_expiry(today) == without_expiry(later) != without_expiry(other)
+    assert without_expiry("not a token") == "not a token"
+
+
+def test_post_digest_ignores_button_expiry_only() -> None:
+    def card(expires_at: int, title: str) -> dict[str, object]:
+        token = Signer(KEY).sign("end", expires_at=expires_at, incident_id="inc")
+        button = {"id": "end", "integration": {"url": "u", "context": {"token": token}}}
+        return {"attachments": [{"title": title, "actions": [button]}]}
+
+    assert post_digest("", card(1, "Disk")) == post_digest("", card(2, "Disk"))
+    assert post_digest("", card(1, "Disk")) != post_digest("", card(1, "Disk full"))
+    assert post_digest("", card(1, "Disk")) != post_digest("x", card(1, "Disk"))

@@ -256,3 +256,28 @@ async def test_a_lost_answer_to_a_page_post_never_posts_the_page_twice(w: World)
     made = [p["id"] for p in w.mm.posts(incident.channel_id) if key_of(p["props"]) == second]
     assert made == [repaired.checklist_post_ids[1]]
     assert_rows_numbered(w, repaired, 7)
+
+
+async def test_a_page_deleted_while_warroom_was_away_comes_back_with_its_next_change(
+    w: World,
+) -> None:
+    """The re-sync does not look for pages deleted while warroom was not listening (that
+    would be one read per page of every ongoing incident, docs/mattermost-objects.md): such a
+    page comes back, with those after it, when what it shows next changes."""
+    incident = await w.reload(await w.start_incident(w.alice, "Gap", playbook="Long titles"))
+    first = incident.checklist_post_ids
+    on_second = [n for n, (p, _) in enumerate(task_rows(w, incident), 1) if p == first[1]]
+    runs = w.app.resync.runs
+    await w.mm.drop_websockets()
+    gone = w.mm.state.posts[first[1]]
+    gone["delete_at"] = gone["update_at"] = gone["update_at"] + 1  # no event reaches warroom
+    await w.mm.wait_until(lambda: w.app.resync.runs > runs and w.app.listener.connected)
+    await w.settle()
+    assert w.mm.get_post(first[1]) is None
+    assert (await w.reload(incident)).checklist_post_ids == first  # not looked for
+    await w.command(w.bob, f"check 1 {on_second[0]}", incident.channel_id)
+    await w.settle()
+    repaired = await w.reload(incident)
+    assert repaired.checklist_post_id == first[0] and first[1] not in repaired.checklist_post_ids
+    assert len(repaired.checklist_post_ids) == len(first)
+    assert_rows_numbered(w, repaired, 7)

@@ -15,12 +15,20 @@ from bot.render.keys import key_of, keyed
 from bot.render.views import Names
 from bot.services.checklist_posts import ChecklistPosts, checklist_key
 from bot.services.ports import ChatClient, ChatRefused, Post
-from bot.services.rendered import RenderedPosts
+from bot.services.rendered import RENEW_AFTER_MS, RenderedPosts
 
 
 class FixedClock:
     def now_ms(self) -> int:
         return 1_800_000_000_000
+
+
+class MovingClock(FixedClock):
+    def __init__(self) -> None:
+        self.now = super().now_ms()
+
+    def now_ms(self) -> int:
+        return self.now
 
 
 class FakeChat:
@@ -107,7 +115,13 @@ class Store:
         return self.incident
 
 
-def posts_for(store: Store, chat: FakeChat) -> ChecklistPosts:
+def posts_for(
+    store: Store,
+    chat: FakeChat,
+    *,
+    records: Records | None = None,
+    clock: FixedClock | None = None,
+) -> ChecklistPosts:
     """ChecklistPosts over the fakes; pages are posted as the outbox would (with their key)."""
 
     async def post_page(
@@ -120,7 +134,8 @@ def posts_for(store: Store, chat: FakeChat) -> ChecklistPosts:
     async def forget_pages(incident_id: str, indexes: list[int]) -> None:
         store.forgotten += indexes
 
-    buttons = Buttons(Signer(b"k" * 32), "http://warroom:8080/mattermost/action", FixedClock())
+    clock = clock or FixedClock()
+    buttons = Buttons(Signer(b"k" * 32), "http://warroom:8080/mattermost/action", clock)
     return ChecklistPosts(
         chat=cast(ChatClient, chat),
         buttons=buttons,
@@ -128,7 +143,7 @@ def posts_for(store: Store, chat: FakeChat) -> ChecklistPosts:
         save_ids=store.save_ids,
         post_page=post_page,
         forget_pages=forget_pages,
-        rendered=RenderedPosts(records=Records(), digest=post_digest, clock=FixedClock()),
+        rendered=RenderedPosts(records=records or Records(), digest=post_digest, clock=clock),
     )
 
 
@@ -162,3 +177,19 @@ async def test_only_changed_pages_are_sent_unless_forced_and_surplus_pages_go() 
     assert sorted(store.forgotten) == list(range(1, len(ids)))  # their keys may post again
     assert key_of(chat.posts[ids[0]][1]) == checklist_key(store.incident.id, 0)  # kept on update
     assert [c for c in chat.calls if c[0] == "delete"] == [("delete", p) for p in reversed(ids[1:])]
+
+
+async def test_what_was_sent_is_remembered_across_a_restart_and_renewed_before_expiry() -> None:
+    """A page's record outlives the process (a new ChecklistPosts sends nothing), and a page
+    last set RENEW_AFTER_MS ago is sent again, so its buttons never expire."""
+    store, chat, clock = Store(30), FakeChat(), MovingClock()
+    records = Records()
+    await posts_for(store, chat, records=records, clock=clock).sync(store.incident.id, Names())
+    ids = store.incident.checklist_post_ids
+    chat.calls.clear()
+    restarted = posts_for(store, chat, records=records, clock=clock)
+    await restarted.sync(store.incident.id, Names())
+    assert chat.calls == []
+    clock.now += RENEW_AFTER_MS
+    await restarted.sync(store.incident.id, Names())
+    assert chat.calls == [("update", p) for p in ids]
