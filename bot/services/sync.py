@@ -50,7 +50,7 @@ class Resync:
             # What a kill, an outage or a lost answer left unfinished: starts, then posts.
             await self._guarded("starts", self._incidents.starts.finish_all())
             await self._guarded("outbox", self._incidents.outbox.flush())
-            await self._channels()
+            await self.catch_up_posts()
             await self._gather(self.hooks)
             self.runs += 1
             log.info("resync_done", hooks=len(self._first) + len(self.hooks))
@@ -68,7 +68,7 @@ class Resync:
         except Exception:
             log.exception("resync_step_failed", step=what)
 
-    async def _channels(self) -> None:
+    async def catch_up_posts(self) -> None:
         """Finish cut-short starts and bring the cards and checklists of ongoing incidents up
         to date: each is re-rendered locally and only posts whose render differs from what
         warroom last set them to are sent (``bot/services/rendered``), so the REST calls are
