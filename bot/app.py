@@ -647,7 +647,7 @@ def _wire_events(
         await features.capture.post_deleted(event.post)
 
     # A card or checklist page deleted by hand: the next sync (a change, or the re-sync's
-    # Resync._channels) finds it gone and posts it again.
+    # Resync.catch_up_posts) finds it gone and posts it again.
     async def kept_deleted(event: PostDeleted) -> None:
         await services.incidents.post_deleted(event.post.id)
 

@@ -9,12 +9,14 @@ deleted by hand: ``test_checklist_pages.py``.)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.domain.models import Incident, TimelineEvent
+from bot.services.sync import CATCH_UP_CONCURRENCY
 from tests.double import RequestRecord
 from tests.double.faults import Refuse
 from tests.fake_clock import FakeClock
@@ -128,3 +130,28 @@ async def test_a_name_changed_while_disconnected_shows_after_the_resync(w: World
     assert w.card_field(hers, "Commander") == "@alicia"
     assert f"/api/v4/posts/{hers.card_post_id}/patch" in [r.path for r in calls]
     assert not [r for r in calls if his.card_post_id in r.path or his.channel_id in r.path]
+
+
+async def test_the_resync_brings_incidents_up_to_date_a_few_at_a_time(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bounded and concurrent: never one by one, never every incident at once."""
+    for n in range(CATCH_UP_CONCURRENCY + 2):
+        await w.start_incident(w.alice, f"Many {n}")
+    incidents = w.app.services.incidents
+    refresh = incidents.refresh_posts
+    in_flight, peak = 0, 0
+
+    async def counted(incident_id: str, *, queued: bool = False) -> None:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            await asyncio.sleep(0.01)  # as a request to Mattermost would
+            await refresh(incident_id, queued=queued)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(incidents, "refresh_posts", counted)
+    await w.app.resync.catch_up_posts()
+    assert peak == CATCH_UP_CONCURRENCY
