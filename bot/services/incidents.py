@@ -102,6 +102,7 @@ class IncidentService:
         self._locks: dict[str, asyncio.Lock] = {}
         self._card_locks: dict[str, asyncio.Lock] = {}
         self._refresh_queued: set[str] = set()  # see refresh_later
+        self._rendered_from: dict[str, tuple[object, ...]] = {}  # see _refresh_locked
         self.starts = DurableStarts(
             service=self,
             db=db,
@@ -582,17 +583,33 @@ class IncidentService:
                 self._refresh_queued.discard(incident_id)
 
     async def _refresh_locked(self, incident_id: str) -> None:
-        """:meth:`refresh_posts` once its lock is held."""
+        """:meth:`refresh_posts` once its lock is held.
+
+        The posts are a function of the incident as saved (its ``version`` changes with every
+        save), the names shown and the last status update. When those are what this process
+        last brought every post up to date from, and each post's record still stands (not
+        forgotten by a failure or a deletion, not due for renewal), nothing is rendered.
+        """
         incident = await self.get(incident_id)
         if incident.channel_archived:
             return  # Mattermost refuses edits in an archived channel
         names = await self._names_shown(incident)
+        last = await self.last_update(incident)
+        inputs = (incident.version, tuple(sorted(names.by_id.items())), names.inactive, last)
+        posts = [p for p in (incident.card_post_id, *incident.checklist_post_ids) if p]
+        if self._rendered_from.get(incident.id) == inputs and await self.rendered.current(posts):
+            return
+        self._rendered_from.pop(incident.id, None)
         if incident.card_post_id:
-            await self._refresh_card(incident, names, await self.last_update(incident))
+            await self._refresh_card(incident, names, last)
         if incident.checklist_post_id:
             # Every page in place (keyed: an update replaces all props); pages a grown
             # stage needs are added, surplus ones removed.
-            await self.checklist_posts.sync(incident.id, names)
+            saved = await self.checklist_posts.sync(incident.id, names)
+            if saved.version != incident.version:
+                return  # changed meanwhile, or pages re-posted: the next refresh renders
+        if incident.card_post_id and incident.checklist_post_id:
+            self._rendered_from[incident.id] = inputs
 
     def _card_digest(self, incident: Incident, names: Names, last: str) -> str:
         """The digest of the card as compared: rendered as of the incident's start, so the

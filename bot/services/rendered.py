@@ -58,6 +58,15 @@ class RenderedPosts:
             return False
         return self._clock.now_ms() - known[2] < RENEW_AFTER_MS
 
+    async def current(self, post_ids: Iterable[str]) -> bool:
+        """Whether every one of ``post_ids`` has a record that needs no renewal yet."""
+        known, now = await self._all(), self._clock.now_ms()
+        for post_id in post_ids:
+            record = known.get(post_id)
+            if record is None or now - record[2] >= RENEW_AFTER_MS:
+                return False
+        return True
+
     async def sent(self, post_id: str, *, incident_id: str, digest: str) -> None:
         """``post_id`` now shows the render of ``digest`` (set just now)."""
         now = self._clock.now_ms()
