@@ -27,7 +27,8 @@ POINTS = (
     # a change of the incident (a task checked, the stage moved, the commander changed …)
     "change.saved",  # the change and its notice recorded; the notice not posted
     # any post of the outbox (bot/services/effects.py): made, its id not yet recorded
-    "posted.notice",  # a line in the incident channel ("… started the incident", a change)
+    "posted.notice",  # a line in the incident channel ("… started the incident")
+    "posted.change",  # a change's lines (one post for a burst of them)
     "posted.card",  # the summary card (not yet pinned)
     "posted.checklist",
     "posted.status",  # a status update post: not on the timeline, no reminder yet

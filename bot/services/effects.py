@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
 from bot.clock import Clock
 from bot.crashpoints import crash_point
 from bot.domain.outbox import Effect, EffectState
 from bot.log import get_logger
-from bot.render.keys import key_of, keyed
+from bot.render.keys import keyed, keys_of
 from bot.scheduler.locks import KeyedLocks
 from bot.services.ports import ChatClient, ChatRefused, EffectRows, Post, Tx, UnitOfWork
 from bot.tasks import Report, Spawn
@@ -41,6 +41,8 @@ RETRY_DELAYS_S = (1.0, 5.0, 30.0, 120.0, 600.0)
 KEEP_SETTLED_MS = 7 * 24 * 3600 * 1000  # settled effects are kept a week, then forgotten
 
 Completion = Callable[[Effect, str], Awaitable[None]]
+# Takes over pending effects of a kind posted in batches (bot/services/lines.py), oldest first.
+Resume = Callable[[list[Effect]], None]
 
 
 class PostFinder:
@@ -50,8 +52,23 @@ class PostFinder:
         self._chat = chat
 
     async def find(self, channel_id: str, key: str) -> str | None:
-        """The id of the live post carrying ``key``, or None (looks at the newest 200 posts)."""
-        return await self.find_where(channel_id, lambda post: key_of(post.props) == key)
+        """The id of the live post carrying ``key`` (as its key or one of several), or None
+        (looks at the newest 200 posts)."""
+        return await self.find_where(channel_id, lambda post: key in keys_of(post.props))
+
+    async def find_keys(self, channel_id: str, keys: Collection[str]) -> dict[str, str]:
+        """Which of ``keys`` live posts among the newest 200 carry: key -> post id (one walk
+        for them all, however many there are)."""
+        wanted, found = set(keys), dict[str, str]()
+        for page in range(FIND_PAGES):
+            posts = await self._chat.channel_posts(channel_id, page=page, per_page=FIND_PER_PAGE)
+            for post_id in posts.order:
+                post = posts.posts.get(post_id)
+                if post is not None and not post.delete_at:
+                    found |= {k: post.id for k in keys_of(post.props) if k in wanted}
+            if len(found) == len(wanted) or len(posts.order) < FIND_PER_PAGE:
+                break
+        return found
 
     async def find_where(self, channel_id: str, match: Callable[[Post], bool]) -> str | None:
         """The id of the newest live post ``match`` accepts among the newest 200, or None."""
@@ -79,12 +96,29 @@ class Outbox:
         self._spawn = spawn
         self.finder = PostFinder(chat)
         self._completions: dict[str, Completion] = {}
+        self._batched: dict[str, Resume] = {}
         self._locks = KeyedLocks()
 
     def on_posted(self, kind: str, completion: Completion) -> None:
         """Run ``completion(effect, post_id)`` once a post of ``kind`` exists. It must be
         idempotent: a kill may interrupt it, and then it runs again at the next re-sync."""
         self._completions[kind] = completion
+
+    def batched(self, kind: str, resume: Resume) -> None:
+        """Effects of ``kind`` are posted by someone else, several in one post, in order (see
+        :mod:`bot.services.lines`); :meth:`flush` hands it those still pending (no completion
+        runs for them). Must be set before the first flush."""
+        self._batched[kind] = resume
+
+    async def settle(self, keys: Sequence[str], post_id: str) -> None:
+        """Record that the post ``post_id`` says the effects of ``keys`` (batched kinds)."""
+        async with self._db.transaction() as tx:
+            await self.store.settle(tx, keys, post_id)
+
+    async def refused(self, keys: Sequence[str]) -> None:
+        """Mattermost refused the post of ``keys`` for good (batched kinds)."""
+        async with self._db.transaction() as tx:
+            await self.store.fail(tx, keys)
 
     async def add(
         self,
@@ -215,10 +249,16 @@ class Outbox:
     async def flush(self) -> None:
         """Deliver and complete every unfinished effect (at start and after a reconnect)."""
         await self.store.prune(self._clock.now_ms() - KEEP_SETTLED_MS)
+        batches: dict[str, list[Effect]] = {}
         for effect in await self.store.unfinished():
+            if effect.kind in self._batched and effect.state is EffectState.PENDING:
+                batches.setdefault(effect.kind, []).append(effect)
+                continue
             try:
                 await self.deliver(effect.key)
             except ChatRefused:
                 continue
             except Exception:
                 log.exception("effect_flush_failed", key=effect.key)
+        for kind, effects in batches.items():
+            self._batched[kind](effects)

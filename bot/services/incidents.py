@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,8 @@ from bot.render.views import ButtonMaker, Names
 from bot.services.checklist_posts import ChecklistPosts, checklist_key
 from bot.services.directory import Directory
 from bot.services.effects import Outbox
+from bot.services.lines import KIND as CHANGE_LINE
+from bot.services.lines import ChangeLines
 from bot.services.memberships import Memberships
 from bot.services.notify import Notifier
 from bot.services.ports import (
@@ -125,6 +126,7 @@ class IncidentService:
             forget_pages=self._forget_pages,
             rendered=rendered,
         )
+        self.lines = ChangeLines(outbox=outbox, chat=chat, spawn=tasks)
         outbox.on_posted("card", self._card_posted)
         outbox.on_posted("checklist", self._checklist_posted)
 
@@ -191,7 +193,7 @@ class IncidentService:
                             await self.outbox.add(
                                 tx,
                                 key=key,
-                                kind="notice",
+                                kind=CHANGE_LINE,
                                 channel_id=saved.channel_id,
                                 message=line,
                                 incident_id=incident_id,
@@ -201,30 +203,22 @@ class IncidentService:
                 break
             else:
                 raise StaleIncident(incident_id)
-        if keys:
-            crash_point("change.saved")
-        await self._post_notices(keys, saved, events)
+            if keys:  # still under the lock: lines queue in the order their changes commit
+                crash_point("change.saved")
+                self._post_lines(list(zip(keys, lines, strict=True)), saved, events)
         return saved, events
 
-    async def _post_notices(
-        self, keys: list[str], incident: Incident, events: list[TimelineEvent]
+    def _post_lines(
+        self, lines: list[tuple[str, str]], incident: Incident, events: list[TimelineEvent]
     ) -> None:
-        """In order; one Mattermost fails is retried in the background and at the re-sync.
-        A refused line (or one that never gets through) is told to who made the change."""
-        if not keys:
-            return
+        """Post a change's recorded lines in the background, after the lines before them
+        (:class:`ChangeLines`: in order, batched, exactly once); a refused line, or one that
+        never gets through, is told to who made the change."""
         actor_id = events[0].actor_id if events else incident.commander_id
         tell = self._notify.reporter(
             actor_id, incident.channel_id, messages.channel_post_failed(incident)
         )
-        for key in keys:
-            try:
-                await self.outbox.deliver_now_or_later(key, report=tell)
-            except ChatRefused as exc:
-                log.warning("notice_refused", key=key, error_id=exc.error_id)
-                with contextlib.suppress(Exception):
-                    await tell(exc)
-                return  # one message for the change is enough
+        self.lines.post(incident.channel_id, lines, report=tell)
 
     async def record_events(self, tx: Tx, incident: Incident, events: list[TimelineEvent]) -> None:
         """Add ``events`` to ``incident``'s timeline in ``tx``, and let the ``recorded`` hooks

@@ -94,6 +94,33 @@ class EffectStore:
         )
         return cur.rowcount == 1
 
+    async def settle(self, tx: Tx, keys: Sequence[str], post_id: str) -> None:
+        """The effects of ``keys`` (pending or posted) are done, said by the post ``post_id``
+        (one post may say several)."""
+        marks = ", ".join("?" * len(keys))
+        await tx.conn.execute(
+            "UPDATE effects SET state = 'done', post_id = ?"  # noqa: S608 - placeholders only
+            f" WHERE state IN ('pending', 'posted') AND key IN ({marks})",
+            (post_id, *keys),
+        )
+
+    async def fail(self, tx: Tx, keys: Sequence[str]) -> None:
+        """The pending effects of ``keys`` were refused for good."""
+        marks = ", ".join("?" * len(keys))
+        await tx.conn.execute(
+            f"UPDATE effects SET state = 'failed' WHERE state = 'pending' AND key IN ({marks})",  # noqa: S608
+            tuple(keys),
+        )
+
+    async def attempted_all(self, keys: Sequence[str]) -> None:
+        """:meth:`attempted` for each of ``keys``, in one transaction."""
+        marks = ", ".join("?" * len(keys))
+        async with self._db.transaction() as tx:
+            await tx.conn.execute(
+                f"UPDATE effects SET attempts = attempts + 1 WHERE key IN ({marks})",  # noqa: S608
+                tuple(keys),
+            )
+
     async def attempted(self, key: str) -> None:
         """Count an attempt whose outcome is unknown: the next one looks for the post first."""
         async with self._db.transaction() as tx:

@@ -44,7 +44,7 @@ START = (
     "posted.announcement",
 )
 STATUS = ("status.recorded", "posted.status", "status.completed", "posted.broadcast")
-CHANGE = ("change.saved", "posted.notice")
+CHANGE = ("change.saved", "posted.change")
 SAMPLE = {
     "start": ("start.channel_created",),
     "status": ("posted.status",),
