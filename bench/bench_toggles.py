@@ -23,13 +23,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
 import sqlite3
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 from bench.warroom_process import PLAYBOOKS, Site, double_site, warroom_process
 from bot.log import configure
@@ -38,22 +43,35 @@ from bot.render.keys import keys_of
 GOAL_P99_MS = 20.0
 
 
-def time_callbacks(site: Site) -> list[float]:
-    """Bot-side times (ms): the double's call of warroom's callback URL, from sending the
-    request to the whole answer read; appended to the returned list as they happen."""
+@dataclass(frozen=True)
+class Callback:
+    """The slash command request the double sends warroom for one `/incident check 1 1`."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+async def captured(site: Site, channel_id: str) -> Callback:
+    """Run one toggle through the double and keep the request it sent warroom, byte for byte
+    (the benchmark then sends it again itself: the double's own work per command would
+    otherwise be what limits the rate, in this process)."""
     core = site.mm._core  # bench-only instrumentation of the double
     original = core.call_integration
-    spent: list[float] = []
+    seen: list[Callback] = []
 
-    async def timed(*args: Any, **kwargs: Any) -> Any:
-        began = time.perf_counter()
-        try:
-            return await original(*args, **kwargs)
-        finally:
-            spent.append((time.perf_counter() - began) * 1000)
+    async def capture(url: str, body: bytes | None, **kwargs: Any) -> Any:
+        headers = {**kwargs.get("headers", {}), "Content-Type": kwargs["content_type"]}
+        seen.append(Callback(url, body or b"", headers))
+        return await original(url, body, **kwargs)
 
-    core.call_integration = timed  # type: ignore[method-assign]
-    return spent
+    core.call_integration = capture  # type: ignore[method-assign]
+    try:
+        reply = await site.mm.run_command(site.alice, channel_id, "check 1 1")
+    finally:
+        core.call_integration = original  # type: ignore[method-assign]
+    assert not reply.get("text") and len(seen) == 1, reply
+    return seen[0]
 
 
 async def start(site: Site, name: str) -> str:
@@ -73,26 +91,41 @@ async def start(site: Site, name: str) -> str:
     return channel()
 
 
-async def offer(site: Site, channels: list[str], rate: int, seconds: float) -> tuple[int, float]:
-    """Send the toggles on schedule; (how many were refused, seconds from first to last)."""
+async def offer(
+    callbacks: list[Callback], rate: int, seconds: float
+) -> tuple[list[float], int, float]:
+    """Send the toggles on schedule, each its own request; (bot-side ms of each, from sending
+    it to warroom's whole answer read; how many were refused; seconds first to last)."""
+    spent: list[float] = []
     refused = 0
 
-    async def one(channel_id: str) -> None:
+    async def one(http: aiohttp.ClientSession, callback: Callback) -> None:
         nonlocal refused
-        reply = await site.mm.run_command(site.alice, channel_id, "check 1 1")
-        if reply.get("text"):  # a toggle is answered with nothing; anything else is a refusal
+        began = time.perf_counter()
+        async with http.post(callback.url, data=callback.body, headers=callback.headers) as resp:
+            answer = await resp.read()
+        spent.append((time.perf_counter() - began) * 1000)
+        if resp.status != 200 or json.loads(answer).get("text"):  # a toggle says nothing
             refused += 1
 
     total = int(rate * seconds)
     pending: list[asyncio.Task[None]] = []
-    began = time.perf_counter()
-    for n in range(total):
-        delay = began + n / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        pending.append(asyncio.create_task(one(channels[n % len(channels)])))
-    await asyncio.gather(*pending)
-    return refused, time.perf_counter() - began
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        began = time.perf_counter()
+        for n in range(total):
+            delay = began + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            pending.append(asyncio.create_task(one(http, callbacks[n % len(callbacks)])))
+        await asyncio.gather(*pending)
+        elapsed = time.perf_counter() - began
+    return spent, refused, elapsed
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process ``pid`` has used so far, in seconds (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def recorded(db_path: Path) -> int:
@@ -131,12 +164,14 @@ async def run(rate: int, seconds: float, count: int) -> str:
             env = site.environment(WARROOM_LOG_LEVEL="warning")
             async with warroom_process(env) as proc:
                 channels = [await start(site, f"Toggle {n}") for n in range(count)]
-                spent = time_callbacks(site)
-                refused, elapsed = await offer(site, channels, rate, seconds)
+                callbacks = [await captured(site, c) for c in channels]  # a toggle each
+                cpu = cpu_seconds(proc.pid)
+                spent, refused, elapsed = await offer(callbacks, rate, seconds)
+                cpu = cpu_seconds(proc.pid) - cpu  # answers and the background work meanwhile
                 logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)  # cut short
                 proc.process.kill()  # right after the last answer: only what was committed
                 await proc.process.wait()
-            answered = len(spent) - refused
+            answered = len(spent) - refused + len(callbacks)  # with the captured ones
             durable = recorded(site.db_path)
             left = unposted(site.db_path)
             async with warroom_process(env):  # its re-sync posts what the kill left pending
@@ -145,12 +180,14 @@ async def run(rate: int, seconds: float, count: int) -> str:
     ordered = sorted(spent)
     p50 = ordered[len(ordered) // 2]
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    per_s = answered / elapsed
+    per_s = (len(spent) - refused) / elapsed
+    cpu_ms = cpu * 1000 / max(1, len(spent))
     once = sum(1 for n in keys.values() if n == 1)
     return (
         f"toggles: {per_s:,.0f}/s answered of {rate:,}/s offered ({per_s / rate:.2f}x) "
         f"for {seconds:g} s over {count} incidents, warroom in its own process; "
         f"p50 {p50:.1f} ms p99 {p99:.1f} ms bot-side ({p99 / GOAL_P99_MS:.2f}x the 20 ms goal); "
+        f"warroom's CPU {cpu_ms:.2f} ms per toggle ({1000 / cpu_ms:,.0f}/s on one free core); "
         f"refused {refused}; durable: {durable} of {answered} toggles recorded after kill -9; "
         f"lines: {once} of {answered} posted exactly once ({len(keys) - once} more than once), "
         f"in {posts} posts ({left} left to the re-sync by the kill)"

@@ -42,6 +42,10 @@ from bot.tasks import Spawn
 
 log = get_logger(__name__)
 
+# In a burst of changes (one came while the card was being refreshed) the next refresh waits
+# this long before it reads the state, so a burst costs a few refreshes a second, not one each.
+REFRESH_GAP_S = 0.25
+SAVED_KEPT = 64  # incidents whose last saved state mutate keeps (see _remember)
 MEMBERSHIP_CHECKS = 16  # concurrent REST checks for channels whose members are not known yet
 NAMES_PER_CALL = 100  # users asked for at once when the re-sync warms the names cards show
 
@@ -104,6 +108,7 @@ class IncidentService:
         self._card_locks: dict[str, asyncio.Lock] = {}
         self._refresh_queued: set[str] = set()  # see refresh_later
         self._rendered_from: dict[str, tuple[object, ...]] = {}  # see _refresh_locked
+        self._saved: dict[str, Incident] = {}  # see _remember
         self.starts = DurableStarts(
             service=self,
             db=db,
@@ -175,9 +180,12 @@ class IncidentService:
         """
         async with self.lock(incident_id):
             for _ in range(3):
-                current = await self.get(incident_id)
+                # As this process last saved it, if it did: the save below checks the version,
+                # so a copy gone stale costs one more round, never a lost write.
+                current = self._saved.pop(incident_id, None) or await self.get(incident_id)
                 updated, events = change(current)
                 if not events and updated == current:
+                    self._remember(current)
                     return current, []  # nothing to do (e.g. a double click): no save
                 lines = await notices(updated, events) if notices and events else []
                 keys = [f"notice:{incident_id}:{new_id()}" for _ in lines]
@@ -203,10 +211,18 @@ class IncidentService:
                 break
             else:
                 raise StaleIncident(incident_id)
+            self._remember(saved)
             if keys:  # still under the lock: lines queue in the order their changes commit
                 crash_point("change.saved")
                 self._post_lines(list(zip(keys, lines, strict=True)), saved, events)
         return saved, events
+
+    def _remember(self, saved: Incident) -> None:
+        """Keep the newest saved state of the :data:`SAVED_KEPT` incidents changed last (a
+        burst of changes reads the database once, not once per change)."""
+        self._saved[saved.id] = saved
+        if len(self._saved) > SAVED_KEPT:
+            del self._saved[next(iter(self._saved))]
 
     def _post_lines(
         self, lines: list[tuple[str, str]], incident: Incident, events: list[TimelineEvent]
@@ -542,8 +558,9 @@ class IncidentService:
         person whose change it shows), else the commander, is told.
 
         Coalesced: while a refresh of the incident is queued and has not read the state yet,
-        another is not needed (it will read the newest state); a burst of changes costs one
-        or two re-renders, not one each (the failure goes to the first one's ``tell``)."""
+        another is not needed (it will read the newest state); one queued while another is
+        in flight also waits :data:`REFRESH_GAP_S` before reading, so a burst of changes costs
+        a few re-renders a second, not one each (the failure goes to the first one's ``tell``)."""
         if incident.id in self._refresh_queued:
             return
         self._refresh_queued.add(incident.id)
@@ -567,8 +584,11 @@ class IncidentService:
         needs a new one).
         """
         lock = self._card_locks.setdefault(incident_id, asyncio.Lock())
+        burst = queued and lock.locked()  # changed while a refresh was in flight
         try:
             async with lock:
+                if burst:  # let the burst go on a moment: its next changes need no refresh
+                    await asyncio.sleep(REFRESH_GAP_S)
                 if queued:
                     self._refresh_queued.discard(incident_id)
                 await self._refresh_locked(incident_id)

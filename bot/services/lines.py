@@ -7,8 +7,9 @@ then posted here, in the background, one channel at a time:
 
 - In order per channel: one worker per channel takes its lines oldest first.
 - Batched: the lines that wait while a post is in flight go out together in the next post,
-  one line each (at most :data:`MAX_LINES`, and within Mattermost's limits), so a burst of
-  changes costs a few posts, not one each.
+  one line each (at most :data:`MAX_LINES`, and within Mattermost's limits), after a short
+  pause (:data:`BURST_GAP_S`) that lets the burst go on: a burst of changes costs a few
+  posts a second, not one each. A lone change is posted at once.
 - Exactly once: the post carries every line's key (:func:`bot.render.keys.keyed_many`);
   whenever an earlier attempt's outcome is unknown (a lost answer, a kill) the channel's
   newest posts are searched for the keys first (:meth:`PostFinder.find_keys`), and only the
@@ -41,6 +42,9 @@ from bot.tasks import Report, Spawn
 log = get_logger(__name__)
 
 KIND = "change"  # the outbox kind of these lines (crash point ``posted.change``)
+# In a burst (lines came while a post was in flight) the next post waits this long first, so
+# a sustained burst costs a few posts a second per channel, not one per change.
+BURST_GAP_S = 0.25
 MAX_LINES = 50  # lines per post: 50 keys are ~3,200 of the 8,000 runes props may hold
 
 
@@ -146,6 +150,8 @@ class ChangeLines:
                 else:
                     self._done(queue, batch)
                     delays = iter(effects.RETRY_DELAYS_S)
+                    if queue:  # more came while it was in flight: a burst, gather it a moment
+                        await asyncio.sleep(BURST_GAP_S)
         finally:  # cancelled at shutdown, or failed: pending still, for the next re-sync
             self._forget(channel_id, queue)
 

@@ -41,8 +41,7 @@ class EffectStore:
 
     async def _many(self, where: str, args: Sequence[object] = ()) -> list[Effect]:
         sql = f"SELECT {_COLUMNS} FROM effects {where}"  # noqa: S608 - constant parts only
-        async with self._db.conn.execute(sql, args) as cur:
-            return [_row(r) for r in await cur.fetchall()]
+        return [_row(r) for r in await self._db.conn.execute_fetchall(sql, args)]
 
     async def get(self, key: str) -> Effect | None:
         found = await self._many("WHERE key = ?", (key,))

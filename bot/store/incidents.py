@@ -86,9 +86,8 @@ class IncidentStore:
         return [Incident.model_validate_json(row[0]) for row in rows]
 
     async def _one(self, sql: str, args: Sequence[object]) -> Incident | None:
-        async with self._db.conn.execute(sql, args) as cur:
-            row = await cur.fetchone()
-        return None if row is None else Incident.model_validate_json(row[0])
+        rows = await self._db.conn.execute_fetchall(sql, args)  # one trip to SQLite's thread
+        return next((Incident.model_validate_json(row[0]) for row in rows), None)
 
     async def insert(self, tx: Tx, incident: Incident) -> None:
         await tx.conn.execute(

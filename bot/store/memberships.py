@@ -96,13 +96,13 @@ class MembershipStore:
     async def is_member(self, channel_id: str, user_id: str, *, since: int) -> bool | None:
         """Whether ``user_id`` is in ``channel_id``; None when the channel is unknown (never
         listed, or listed before ``since``)."""
-        async with self._db.conn.execute(
+        rows = await self._db.conn.execute_fetchall(
             "SELECT s.synced_at >= ?, EXISTS (SELECT 1 FROM channel_members m"
             " WHERE m.channel_id = s.channel_id AND m.user_id = ?)"
             " FROM channel_membership s WHERE s.channel_id = ?",
             (since, user_id, channel_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
+        row = next(iter(rows), None)
         if row is None or not row[0]:
             return None
         return bool(row[1])

@@ -146,6 +146,12 @@ class ReviewStore:
         self, incident_id: str, post_id: str, *, message: str, deleted: bool = False
     ) -> bool:
         """Follow an edit (new ``message``) or a deletion of a pinned post; True if changed."""
+        pinned = await self._db.conn.execute_fetchall(
+            "SELECT 1 FROM timeline_events WHERE incident_id = ? AND dedupe_key = ?",
+            (incident_id, pin_key(post_id)),
+        )
+        if not pinned:  # most edits (the card, the checklist): no write transaction for them
+            return False
         async with self._db.transaction() as tx:
             cur = await tx.conn.execute(
                 "SELECT id, data FROM timeline_events WHERE incident_id = ? AND dedupe_key = ?",

@@ -30,8 +30,7 @@ class StatusStore:
 
     async def _many(self, where: str, args: Sequence[object]) -> list[StatusUpdate]:
         sql = f"SELECT {_COLUMNS} FROM status_updates {where}"  # noqa: S608 - constant parts only
-        async with self._db.conn.execute(sql, args) as cur:
-            rows = await cur.fetchall()
+        rows = await self._db.conn.execute_fetchall(sql, args)
         return [StatusUpdate.model_validate(dict(zip(_KEYS, r, strict=True))) for r in rows]
 
     async def latest(self, incident_id: str) -> StatusUpdate | None:

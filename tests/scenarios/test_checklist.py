@@ -101,7 +101,11 @@ async def events(w: World, incident: Incident, kind: str = "") -> list[TimelineE
 
 
 def lines(w: World, incident: Incident, needle: str) -> list[str]:
-    return [m for m in w.messages(incident.channel_id) if needle in m]
+    """The lines of the channel's posts that say ``needle`` (changes made in a burst are
+    said in one post, a line each)."""
+    return [
+        line for m in w.messages(incident.channel_id) for line in m.split("\n") if needle in line
+    ]
 
 
 async def expect_replies(w: World, channel_id: str, cases: dict[str, str], usage: str) -> None:
