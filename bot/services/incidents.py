@@ -109,6 +109,7 @@ class IncidentService:
         self._refresh_queued: set[str] = set()  # see refresh_later
         self._rendered_from: dict[str, tuple[object, ...]] = {}  # see _refresh_locked
         self._saved: dict[str, Incident] = {}  # see _remember
+        self._channels: dict[str, str] = {}  # channel id -> incident id, of those in _saved
         self.starts = DurableStarts(
             service=self,
             db=db,
@@ -142,12 +143,18 @@ class IncidentService:
         return self._store
 
     async def in_channel(self, channel_id: str) -> Incident:
+        known = self._saved.get(self._channels.get(channel_id, ""))
+        if known is not None:
+            return known
         incident = await self._store.by_channel(channel_id)
         if incident is None:
             raise PermissionDenied("not_incident_channel")
         return incident
 
     async def get(self, incident_id: str) -> Incident:
+        known = self._saved.get(incident_id)
+        if known is not None:
+            return known
         incident = await self._store.get(incident_id)
         if incident is None:
             raise NotFound("incident")
@@ -218,11 +225,16 @@ class IncidentService:
         return saved, events
 
     def _remember(self, saved: Incident) -> None:
-        """Keep the newest saved state of the :data:`SAVED_KEPT` incidents changed last (a
-        burst of changes reads the database once, not once per change)."""
+        """Keep the newest saved state of the :data:`SAVED_KEPT` incidents changed last: a
+        burst of changes and the reads between them read the database once, not once each.
+        Only :meth:`mutate` saves an incident (bot/store/incidents.py ``update``), so this copy
+        is what the database holds; while a change is being saved it is not kept."""
+        self._saved.pop(saved.id, None)
         self._saved[saved.id] = saved
+        self._channels[saved.channel_id] = saved.id
         if len(self._saved) > SAVED_KEPT:
-            del self._saved[next(iter(self._saved))]
+            oldest = self._saved.pop(next(iter(self._saved)))
+            self._channels.pop(oldest.channel_id, None)
 
     def _post_lines(
         self, lines: list[tuple[str, str]], incident: Incident, events: list[TimelineEvent]

@@ -11,6 +11,7 @@ how the request is served::
     mm.faults.inject("POST", r"^/api/v4/posts$", ActThenFail(), nth=3)  # only the 3rd post
     mm.faults.inject("POST", r"^/api/v4/channels$", ActThenDrop())     # the answer is lost
     mm.faults.inject("*", r"/posts", Hold(0.5, act=True))              # past a 0.3 s timeout
+    gate = Gate(); mm.faults.inject("POST", r"^/api/v4/posts$", gate)  # until gate.opened.set()
     await mm.faults.unreachable(); ...; await mm.faults.reachable()     # connect errors
 
 Kinds, and what the client can know afterwards:
@@ -26,6 +27,7 @@ Kinds, and what the client can know afterwards:
   from :class:`ActThenDrop`.
 * :class:`Hold` waits ``seconds`` (real time: pick more than the client's timeout), then
   serves the request (``act=True``: the server did it late) or drops it unanswered.
+* :class:`Gate` holds the request until the test opens it, then serves it.
 * :meth:`Faults.unreachable` stops listening and closes every open connection, so new
   requests fail to connect (httpx ``ConnectError``: surely never reached the server),
   until :meth:`Faults.reachable` listens again on the same port.
@@ -183,6 +185,21 @@ class Hold:
         await asyncio.sleep(self.seconds)
         if not self.act:
             raise ConnectionDropped(acted=False)
+        return await answer(), True
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Hold the request until the test opens the gate, then serve it: a post in flight for
+    as long as the test needs, without waiting for any time (``reached`` is set when the
+    request arrives)."""
+
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def serve(self, answer: Answer) -> Served:
+        self.reached.set()
+        await self.opened.wait()
         return await answer(), True
 
 
