@@ -5,13 +5,18 @@ Run from the repository root:  .venv/bin/python -m bench.bench_toggles [--rate 1
 
 warroom runs as its own process (``warroom run``, :mod:`bench.warroom_process`) beside the
 Mattermost double in this one, so what is timed is warroom's, not the double's. The benchmark
-starts a few incidents, then sends `/incident check 1 1` (a toggle) in their channels at
-``--rate`` per second for ``--seconds``, each as its own slash command through the double
-into warroom, and prints one summary line:
+starts a few incidents, runs one `/incident check 1 1` (a toggle) in each through the double
+and keeps the request the double sent warroom, then sends those requests itself, in turn over
+the incidents, at ``--rate`` per second for ``--seconds`` (each its own HTTP request: the
+double's own work per command would otherwise limit the rate, in this process). The double
+still serves everything warroom asks of Mattermost. It prints one summary line:
 
 - the rate answered, against the offered one;
-- p50/p99 bot-side (from the double sending the callback to warroom's whole answer read),
-  against the 20 ms goal;
+- p50/p99 bot-side (from sending the callback to warroom's whole answer read), against the
+  20 ms goal;
+- warroom's CPU time per toggle while they were offered (answers and the background work
+  meanwhile: posts, card refreshes, its own websocket events), read from /proc, and the rate
+  that makes on one core of its own (steadier than the rate on a shared machine);
 - durable: warroom is killed (SIGKILL) right after the last answer, and every answered
   toggle must be in the database (one timeline event each);
 - lines: warroom is started again on that database; its re-sync posts what the kill left
