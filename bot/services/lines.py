@@ -28,9 +28,9 @@ import contextlib
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from bot.crashpoints import crash_point
+from bot.domain.outbox import Effect
 from bot.log import get_logger
 from bot.render.keys import keyed_many
 from bot.render.post_size import MESSAGE_MAX_RUNES
@@ -46,17 +46,6 @@ KIND = "change"  # the outbox kind of these lines (crash point ``posted.change``
 # a sustained burst costs a few posts a second per channel, not one per change.
 BURST_GAP_S = 0.25
 MAX_LINES = 50  # lines per post: 50 keys are ~3,200 of the 8,000 runes props may hold
-
-
-class Recorded(Protocol):
-    """A line as the outbox recorded it (an effect of kind :data:`KIND`)."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def channel_id(self) -> str: ...
-    @property
-    def message(self) -> str: ...
 
 
 @dataclass
@@ -90,7 +79,7 @@ class ChangeLines:
         change if they cannot be posted. Returns at once."""
         self._queue(channel_id, [Line(k, m, report, fresh=True) for k, m in lines])
 
-    def resume(self, pending: Sequence[Recorded]) -> None:
+    def resume(self, pending: Sequence[Effect]) -> None:
         """Take over pending lines a kill or an outage left (oldest first, from the outbox):
         they go before the lines of newer changes, and are looked for before posting."""
         by_channel: dict[str, list[Line]] = {}

@@ -627,8 +627,21 @@ class EffectRows(Protocol):
         """``old`` -> ``new`` if the effect is still in ``old``; False if it had moved on."""
         ...
 
+    async def settle(self, tx: Tx, keys: Sequence[str], post_id: str) -> None:
+        """The effects of ``keys`` (pending or posted) are done, said by the post ``post_id``
+        (one post may say several)."""
+        ...
+
+    async def fail(self, tx: Tx, keys: Sequence[str]) -> None:
+        """The pending effects of ``keys`` were refused for good."""
+        ...
+
     async def attempted(self, key: str) -> None:
         """Count an attempt whose outcome is unknown: the next one looks for the post first."""
+
+    async def attempted_all(self, keys: Sequence[str]) -> None:
+        """:meth:`attempted` for each of ``keys``, in one transaction."""
+        ...
 
     async def forget(self, tx: Tx, key: str) -> None:
         """Forget a settled effect of ``key`` (its post is gone), so the key may post again."""
