@@ -10,7 +10,6 @@ from typing import Any
 from bot.clock import Clock
 from bot.crashpoints import crash_point
 from bot.domain import transitions
-from bot.domain.ids import new_id
 from bot.domain.models import Incident, IncidentStatus, Playbook, TimelineEvent
 from bot.domain.oneshot import OneShot
 from bot.domain.outbox import Effect
@@ -195,7 +194,6 @@ class IncidentService:
                     self._remember(current)
                     return current, []  # nothing to do (e.g. a double click): no save
                 lines = await notices(updated, events) if notices and events else []
-                keys = [f"notice:{incident_id}:{new_id()}" for _ in lines]
                 try:
                     async with self._db.transaction() as tx:
                         if once and not await self._nonces.spend(
@@ -204,6 +202,10 @@ class IncidentService:
                             raise InputError("stale_dialog")
                         saved = await self._store.update(tx, updated)
                         await self.record_events(tx, saved, events)
+                        # Each saved version of an incident is made once: so is each key.
+                        keys = [
+                            f"notice:{incident_id}:{saved.version}:{n}" for n in range(len(lines))
+                        ]
                         for key, line in zip(keys, lines, strict=True):
                             await self.outbox.add(
                                 tx,
