@@ -186,12 +186,11 @@ class IncidentService:
         """
         async with self.lock(incident_id):
             for _ in range(3):
-                # As this process last saved it, if it did: the save below checks the version,
-                # so a copy gone stale costs one more round, never a lost write.
-                current = self._saved.pop(incident_id, None) or await self.get(incident_id)
+                # As this process last saved it, if it did (see _remember); the save below
+                # checks the version, so a copy gone stale costs a round, never a lost write.
+                current = await self.get(incident_id)
                 updated, events = change(current)
                 if not events and updated == current:
-                    self._remember(current)
                     return current, []  # nothing to do (e.g. a double click): no save
                 lines = await notices(updated, events) if notices and events else []
                 try:
@@ -216,6 +215,7 @@ class IncidentService:
                                 incident_id=incident_id,
                             )
                 except StaleIncident:
+                    self._forget(incident_id)
                     continue
                 break
             else:
@@ -229,14 +229,19 @@ class IncidentService:
     def _remember(self, saved: Incident) -> None:
         """Keep the newest saved state of the :data:`SAVED_KEPT` incidents changed last: a
         burst of changes and the reads between them read the database once, not once each.
-        Only :meth:`mutate` saves an incident (bot/store/incidents.py ``update``), so this copy
-        is what the database holds; while a change is being saved it is not kept."""
-        self._saved.pop(saved.id, None)
+        Only :meth:`mutate` saves an incident (bot/store/incidents.py ``update``, under the
+        incident's lock), so this copy is what the database holds until the next save
+        replaces it; a save that finds another version forgets it (:meth:`_forget`)."""
+        self._forget(saved.id)
         self._saved[saved.id] = saved
         self._channels[saved.channel_id] = saved.id
         if len(self._saved) > SAVED_KEPT:
-            oldest = self._saved.pop(next(iter(self._saved)))
-            self._channels.pop(oldest.channel_id, None)
+            self._forget(next(iter(self._saved)))
+
+    def _forget(self, incident_id: str) -> None:
+        known = self._saved.pop(incident_id, None)
+        if known is not None:
+            self._channels.pop(known.channel_id, None)
 
     def _post_lines(
         self, lines: list[tuple[str, str]], incident: Incident, events: list[TimelineEvent]
