@@ -8,6 +8,7 @@ import pytest
 from bot.domain.run_policy import RunMode
 from bot.errors import InvalidTransition
 from bot.services.checklist import ChecklistService
+from tests.double.faults import Gate
 from tests.scenarios.harness import World, world
 
 
@@ -49,3 +50,23 @@ async def test_run_hands_over_whatever_the_administrator_did_not_allow(w: World)
     assert decision.mode is RunMode.HAND_OVER and decision.trigger == "echo"
     assert (await w.reload(incident)).stages[0].tasks[2].last_run_at is None
     assert not [p for p in w.mm.posts(incident.channel_id) if p["message"] == "incident under way"]
+
+
+async def test_changes_made_while_the_card_is_refreshed_are_shown_by_one_more_update(
+    w: World,
+) -> None:
+    """IncidentService.refresh_later: changes made while a refresh is in flight share the
+    refresh after it, which reads the newest state (the card is sent twice, not per change)."""
+    incident = await w.start_incident(w.alice, "Disk full")
+    gate = Gate()
+    w.mm.faults.inject("PUT", rf"^/api/v4/posts/{incident.card_post_id}/patch$", gate)
+    w.mm.requests.clear()
+    for task in (1, 2, 3, 1):  # the first one's card refresh is held in flight
+        reply = await w.mm.run_command(w.alice, incident.channel_id, f"check 1 {task}")
+        assert not reply.get("text"), reply
+        await gate.reached.wait()
+    gate.opened.set()
+    await w.settle()
+    card = f"/api/v4/posts/{incident.card_post_id}/patch"
+    assert [r.path for r in w.mm.requests if r.method == "PUT"].count(card) == 2
+    assert w.card_field(incident, "Stage") == "1/2 Triage (2/3 done)"
