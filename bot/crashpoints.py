@@ -19,8 +19,10 @@ POINTS = (
     "start.recorded",  # the intent is saved; the channel not yet created
     "start.channel_created",  # Mattermost made the channel; the incident is not saved
     "start.saved",  # the incident is saved; nobody added, nothing posted
-    "start.members_added",  # reporter and invitees are in; nothing posted
+    "start.posts_recorded",  # the first posts recorded (while the members are being added)
+    "start.members_added",  # reporter and invitees are in, the posts recorded; nothing posted
     "start.told",  # the reporter was told, not recorded
+    "start.set_up",  # all done and posted; the steps (members, told, hooks) not recorded
     # a status update
     "status.recorded",  # the update (and the dialog's nonce) recorded; nothing posted
     "status.completed",  # on the timeline; reminder and broadcast not yet

@@ -177,7 +177,9 @@ class InteractionRouter:
                 log.warning("dialog_replayed", callback_id=sub.callback_id)
                 return DialogResponse(error=messages.field_error("stale_dialog"))
             response = await self._run_dialog(handler, svc, sub, claims)
-            if not response.errors and not response.error:
+            # Most handlers spent it with their change already (one read, no write then).
+            succeeded = not response.errors and not response.error
+            if succeeded and not await svc.nonces.is_used(claims.n):
                 await svc.nonces.consume(claims.n, expires_at=claims.x, now=now)
             return response
 

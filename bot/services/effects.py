@@ -5,8 +5,9 @@ The mechanism (the reminder scheduler's, generalised):
 1. A post is recorded as an *effect* (pending) before it is made, in the same transaction as
    the change it belongs to (a status update, a task change, a start), under a stable key.
 2. The post carries the key in its props (``warroom_key``, :mod:`bot.render.keys`).
-3. When its id comes back, ``pending -> posted`` records it; the kind's completion records
-   it where it belongs (status update row and timeline, card id, …); then ``done``.
+3. When its id comes back, ``pending -> posted`` records it while the kind's completion
+   records it where it belongs (status update row and timeline, card id, …); then ``done``.
+   A kind without a completion (a notice, an announcement) goes ``pending -> done`` at once.
 4. Whenever the outcome of an earlier attempt is unknown (warroom was killed, the answer was
    lost or timed out, an error after the server acted), the channel's newest posts are
    searched for the key before posting again (:class:`PostFinder`, a bounded look-back).
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock
@@ -43,6 +45,17 @@ KEEP_SETTLED_MS = 7 * 24 * 3600 * 1000  # settled effects are kept a week, then 
 Completion = Callable[[Effect, str], Awaitable[None]]
 # Takes over pending effects of a kind posted in batches (bot/services/lines.py), oldest first.
 Resume = Callable[[list[Effect]], None]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A post to record in the outbox (:meth:`Outbox.add`): its key, kind and contents."""
+
+    key: str
+    kind: str
+    message: str
+    props: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 class PostFinder:
@@ -81,6 +94,10 @@ class PostFinder:
             if len(found.order) < FIND_PER_PAGE:
                 break
         return None
+
+
+class _Stopped(Exception):
+    """A post of a sequence not made because one before it failed."""
 
 
 class Outbox:
@@ -163,24 +180,123 @@ class Outbox:
         :class:`bot.errors.ChatUnavailable` when the outcome is unknown (it stays pending and
         is looked for before the next attempt).
         """
+        return await self._deliver(key, fresh=fresh)
+
+    async def _deliver(
+        self,
+        key: str,
+        *,
+        fresh: bool,
+        made: asyncio.Future[None] | None = None,
+        after: asyncio.Future[None] | None = None,
+        before: asyncio.Future[Any] | None = None,
+    ) -> str:
+        """:meth:`deliver`; in a sequence (:meth:`deliver_in_order`) the post is made only
+        once ``after`` (the one before it was made) is done, ``made`` is done once this one
+        exists (or is known not to be made now; failed if it fails first), and the
+        completion waits for ``before`` (the one before it of the same prefix) to end.
+
+        A post just made has its id recorded (``posted``) while its completion runs: a kill
+        before the record leaves it pending, so the next attempt finds it by its key."""
         async with self._locks.hold(key):
-            effect = await self.store.get(key)
-            if effect is None:
-                raise KeyError(key)
-            if effect.state is EffectState.FAILED:
-                return ""
-            post_id = effect.post_id
+            try:
+                effect = await self.store.get(key)
+                if after is not None:
+                    await after  # raises when the one before failed: this one is not made
+                if effect is None:
+                    raise KeyError(key)
+                if effect.state is EffectState.FAILED:
+                    return ""
+                post_id = effect.post_id
+                if effect.state is EffectState.PENDING:
+                    post_id = await self._post(effect, look_first=not fresh or effect.attempts > 0)
+            except BaseException:
+                if made is not None and not made.done():
+                    made.set_exception(_Stopped(key))
+                raise
+            finally:
+                if made is not None and not made.done():
+                    made.set_result(None)
+            if effect.state is EffectState.DONE:
+                return post_id
+            completion = self._completions.get(effect.kind)
+            if completion is None:  # nothing follows: done at once, with its id
+                await self._move(key, effect.state, EffectState.DONE, post_id=post_id)
+                return post_id
+            steps = [self._complete(effect, post_id, completion, before)]
             if effect.state is EffectState.PENDING:
-                post_id = await self._post(effect, look_first=not fresh or effect.attempts > 0)
-            if effect.state is not EffectState.DONE:
-                completion = self._completions.get(effect.kind)
-                if completion is not None:
-                    await completion(effect, post_id)
-                async with self._db.transaction() as tx:
-                    await self.store.move(tx, key, EffectState.POSTED, EffectState.DONE)
+                steps.append(self._move(key, effect.state, EffectState.POSTED, post_id=post_id))
+            for result in await asyncio.gather(*steps, return_exceptions=True):
+                if isinstance(result, BaseException):
+                    raise result
+            await self._move(key, EffectState.POSTED, EffectState.DONE)
             return post_id
 
+    async def _complete(
+        self,
+        effect: Effect,
+        post_id: str,
+        completion: Completion,
+        before: asyncio.Future[Any] | None,
+    ) -> None:
+        if before is not None:
+            await asyncio.wait([before])
+        await completion(effect, post_id)
+
+    async def _move(
+        self, key: str, old: EffectState, new: EffectState, *, post_id: str | None = None
+    ) -> None:
+        await self.store.move_now(key, old, new, post_id=post_id)
+
+    async def deliver_in_order(
+        self, keys: Sequence[tuple[str, bool]], *, first: asyncio.Event | None = None
+    ) -> list[str]:
+        """:meth:`deliver` each ``(key, fresh)``, in this order and overlapping: a post is made
+        once the one before it is answered (so a channel shows them in this order; each one's
+        effect is read meanwhile), and what follows each post (its id recorded, its
+        completion: in order among keys of the same prefix, ``checklist:…``) runs while the
+        next one is made. ``first`` is set once the first post exists (not if it fails).
+        Returns the post ids; a failure stops the posts after it and is raised once the ones
+        already made are finished."""
+        loop = asyncio.get_running_loop()
+        made: list[asyncio.Future[None]] = [loop.create_future() for _ in keys]
+        if first is not None and made:
+
+            def opened(done: asyncio.Future[None]) -> None:
+                if not done.cancelled() and done.exception() is None:
+                    first.set()
+
+            made[0].add_done_callback(opened)
+        tasks: list[asyncio.Future[str]] = []
+        last: dict[str, asyncio.Future[str]] = {}  # completions of one prefix run in order
+        try:
+            for n, (key, fresh) in enumerate(keys):
+                prefix = key.split(":", 1)[0]
+                task = asyncio.ensure_future(
+                    self._deliver(
+                        key,
+                        fresh=fresh,
+                        made=made[n],
+                        after=made[n - 1] if n else None,
+                        before=last.get(prefix),
+                    )
+                )  # one post's own steps: awaited below with the others
+                tasks.append(task)
+                last[prefix] = task
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+        finally:  # cut short (cancelled): none of them is left running on its own
+            for left in tasks:
+                left.cancel()
+            for future in made:  # a stop told to nobody (the last one's) is no error
+                if future.done() and not future.cancelled():
+                    future.exception()
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise next((f for f in failures if not isinstance(f, _Stopped)), failures[0])
+        return [r for r in results if isinstance(r, str)]
+
     async def _post(self, effect: Effect, *, look_first: bool) -> str:
+        """Make the post (or find the one an earlier attempt made); its id (not recorded)."""
         found = None
         # A channel out of reach is not looked in: posting says so (and fails the effect).
         with contextlib.suppress(ChatRefused):
@@ -204,10 +320,6 @@ class Outbox:
                 raise
             crash_point(f"posted.{effect.kind}")
             post_id = post.id
-        async with self._db.transaction() as tx:
-            await self.store.move(
-                tx, effect.key, EffectState.PENDING, EffectState.POSTED, post_id=post_id
-            )
         return post_id
 
     def deliver_later(self, key: str, *, report: Report | None) -> None:

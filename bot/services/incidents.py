@@ -16,11 +16,12 @@ from bot.domain.outbox import Effect
 from bot.errors import ChatUnavailable, InputError, NotFound, PermissionDenied
 from bot.log import get_logger
 from bot.render import cards, messages
+from bot.render import checklist as checklist_text
 from bot.render.keys import keyed
 from bot.render.views import ButtonMaker, Names
 from bot.services.checklist_posts import ChecklistPosts, checklist_key
 from bot.services.directory import Directory
-from bot.services.effects import Outbox
+from bot.services.effects import Draft, Outbox
 from bot.services.lines import KIND as CHANGE_LINE
 from bot.services.lines import ChangeLines
 from bot.services.memberships import Memberships
@@ -121,6 +122,7 @@ class IncidentService:
             clock=clock,
             spawn=tasks,
             bot_user_id=bot_user_id,
+            memberships=memberships,
         )
         self.checklist_posts = ChecklistPosts(
             chat=chat,
@@ -320,6 +322,27 @@ class IncidentService:
         )
         return await self.get(incident.id)
 
+    async def missing_posts(self, incident: Incident) -> list[tuple[Draft, str]]:
+        """The summary card and the checklist pages ``incident`` has no post for yet, rendered
+        once, in the order they are posted (``card:<id>``, then ``checklist:<id>``,
+        ``checklist:<id>:<page>``: the keys :meth:`ensure_posts` uses); each with the digest
+        to remember once it is posted (:meth:`RenderedPosts.sent`, as ensure_posts does)."""
+        names = await self._names_shown(incident)
+        drafts = []
+        if not incident.card_post_id:
+            message, props = cards.summary_card(
+                incident, names, self._buttons, self._clock.now_ms()
+            )
+            digest = self._card_digest(incident, names, "")
+            drafts.append((Draft(f"card:{incident.id}", "card", message, props), digest))
+        pages = checklist_text.checklist_posts(incident, names, self._buttons)
+        for index in range(len(incident.checklist_post_ids), len(pages)):
+            message, props = pages[index]
+            key = checklist_key(incident.id, index)
+            digest = self.rendered.digest(message, keyed(props, key))
+            drafts.append((Draft(key, "checklist", message, props, {"page": index}), digest))
+        return drafts
+
     async def _post_keyed(
         self,
         incident: Incident,
@@ -362,8 +385,15 @@ class IncidentService:
                 await self.outbox.store.forget(tx, checklist_key(incident_id, index))
 
     async def _card_posted(self, effect: Effect, post_id: str) -> None:
-        await self._set_post_ids(effect.incident_id, card_post_id=post_id)
-        await self._chat.pin_post(post_id)
+        """The card's id saved and the card pinned (both at once: neither needs the other)."""
+        done = await asyncio.gather(
+            self._set_post_ids(effect.incident_id, card_post_id=post_id),
+            self._chat.pin_post(post_id),
+            return_exceptions=True,
+        )
+        for result in done:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _checklist_posted(self, effect: Effect, post_id: str) -> None:
         """Record page ``data.page`` (0 = the first, also for effects older than pages)."""

@@ -61,6 +61,9 @@ class Memberships:
         # forgotten since): reads skip the per-row check there. 0: check every row.
         self._checked = 0
         self._generation = 0  # moves on when something known may have become unknown
+        # Channels warroom has just made, followed before their incident is saved: who
+        # joined meanwhile (events), or None once someone left (see made).
+        self._made: dict[str, set[str] | None] = {}
 
     # ---- the event stream ------------------------------------------------------------------
 
@@ -98,10 +101,16 @@ class Memberships:
         return self._epoch
 
     async def on_added(self, event: UserAdded) -> None:
+        joined = self._made.get(event.channel_id, None)
+        if joined is not None:  # being set up: recorded with the others by made()
+            joined.add(event.user_id)
+            return
         if await self._incident_channel(event.channel_id):
             await self._store.add(event.channel_id, event.user_id)
 
     async def on_removed(self, event: UserRemoved) -> None:
+        if event.channel_id in self._made:
+            self._made[event.channel_id] = None
         if not await self._incident_channel(event.channel_id):
             return
         if event.user_id == self._bot:
@@ -112,7 +121,47 @@ class Memberships:
             await self._store.remove(event.channel_id, event.user_id)
 
     async def _incident_channel(self, channel_id: str) -> bool:
-        return await self._is_incident_channel(channel_id)
+        return channel_id in self._made or await self._is_incident_channel(channel_id)
+
+    # ---- channels warroom makes ---------------------------------------------------------------
+
+    def watch(self, channel_id: str) -> None:
+        """Follow a channel warroom has just made (before its incident is saved), so that
+        :meth:`made` can record its members without listing them."""
+        self._made[channel_id] = set()
+
+    def being_set_up(self, channel_id: str) -> bool:
+        """Whether ``channel_id`` is a channel warroom is setting up (see :meth:`watch`)."""
+        return channel_id in self._made
+
+    def unwatch(self, channel_id: str) -> None:
+        """Stop following ``channel_id`` as just made (its incident follows it from now on)."""
+        self._made.pop(channel_id, None)
+
+    async def added(self, channel_id: str, user_ids: Iterable[str]) -> None:
+        """warroom added ``user_ids`` to an incident channel itself: recorded now, not only
+        when their events come (a read right after sees them; the events then change nothing)."""
+        for user_id in user_ids:
+            await self._store.add(channel_id, user_id)
+
+    async def made(self, channel_id: str, user_ids: Iterable[str], *, since: int) -> bool:
+        """Record the members of a channel warroom made and filled itself: the bot and
+        ``user_ids`` (those it added), plus whoever joined meanwhile (events), as listed at
+        ``since`` (ms, taken before the channel was created). No listing is needed: the
+        channel was followed from its creation (:meth:`watch`) and the bot, in it from the
+        start, is sent every change as an event. The record counts as known only if the event
+        stream has been up since ``since`` (see :attr:`since`; a later stream makes it
+        unknown, and it is listed like any other). False, recording nothing, when it was not
+        watched or someone left meanwhile (their event may have come before warroom's own
+        additions were answered): then it is listed when its members are first needed.
+
+        The one gap: someone joining within the create call's own round trip (before the
+        channel's id is known to warroom) is missed until the next listing (the re-sync)."""
+        joined = self._made.pop(channel_id, None)
+        if joined is None:
+            return False
+        await self._store.join_listed(channel_id, [self._bot, *user_ids, *joined], since)
+        return True
 
     # ---- listing ---------------------------------------------------------------------------
 

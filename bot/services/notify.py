@@ -19,6 +19,7 @@ class Notifier:
         self._chat = chat
         self._bot_user_id = bot_user_id
         self._ephemeral_allowed: bool | None = None
+        self._dms: dict[str, str] = {}  # user id -> direct channel id (see _direct)
 
     async def tell(
         self,
@@ -35,9 +36,8 @@ class Notifier:
         from ``channel_id``. Raises :class:`ChatRefused` when neither can be posted."""
         if await self._ephemeral(user_id, channel_id, message, props):
             return
-        dm = await self._chat.direct_channel(self._bot_user_id, user_id)
         text = f"{dm_preamble}\n{message}" if dm_preamble else message
-        await self._chat.create_post(dm.id, text, props=props)
+        await self._chat.create_post(await self._direct(user_id), text, props=props)
 
     async def _ephemeral(
         self, user_id: str, channel_id: str, message: str, props: dict[str, Any] | None
@@ -56,21 +56,34 @@ class Notifier:
         self._ephemeral_allowed = True
         return True
 
-    async def tell_once(self, user_id: str, channel_id: str, message: str, *, key: str) -> None:
+    async def tell_once(
+        self, user_id: str, channel_id: str, message: str, *, key: str, look: bool = True
+    ) -> None:
         """Tell the user, unless an earlier attempt already did (a kill after telling).
 
         A direct message carries ``key`` and is looked for among the newest posts of the
-        direct channel first. An ephemeral message cannot be looked up: after a kill right
-        after it, it is shown again (the one gap).
+        direct channel first (``look``; False: the caller knows no earlier attempt was made).
+        An ephemeral message cannot be looked up: after a kill right after it, it is shown
+        again (the one gap).
         """
         if await self._ephemeral(user_id, channel_id, message, None):
             return
-        dm = await self._chat.direct_channel(self._bot_user_id, user_id)
-        page = await self._chat.channel_posts(dm.id, page=0, per_page=LOOK_BACK)
-        if any(key_of(p.props) == key and not p.delete_at for p in page.posts.values()):
-            log.info("already_told", user_id=user_id, key=key)
-            return
-        await self._chat.create_post(dm.id, message, props=keyed(None, key))
+        dm = await self._direct(user_id)
+        if look:
+            page = await self._chat.channel_posts(dm, page=0, per_page=LOOK_BACK)
+            if any(key_of(p.props) == key and not p.delete_at for p in page.posts.values()):
+                log.info("already_told", user_id=user_id, key=key)
+                return
+        await self._chat.create_post(dm, message, props=keyed(None, key))
+
+    async def _direct(self, user_id: str) -> str:
+        """The id of the bot's direct channel with ``user_id``, asked for once: it never
+        changes (Mattermost 5.36 deletes no direct channel: ``deleteChannel`` refuses them)."""
+        dm = self._dms.get(user_id)
+        if dm is None:
+            dm = (await self._chat.direct_channel(self._bot_user_id, user_id)).id
+            self._dms[user_id] = dm
+        return dm
 
     def reporter(self, user_id: str, channel_id: str, message: str) -> Report:
         """A :data:`bot.tasks.Report` that tells ``user_id`` ``message`` (ephemeral in

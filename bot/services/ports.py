@@ -283,6 +283,7 @@ class MembershipStorePort(Protocol):
     ``since``: listings older than this are not current (unknown)."""
 
     async def seed(self, channel_id: str, user_ids: Iterable[str], at: int) -> None: ...
+    async def join_listed(self, channel_id: str, user_ids: Iterable[str], at: int) -> None: ...
     async def add(self, channel_id: str, user_id: str) -> None: ...
     async def remove(self, channel_id: str, user_id: str) -> None: ...
     async def forget(self, channel_id: str) -> None: ...
@@ -538,8 +539,8 @@ class StartRows(Protocol):
 
     async def finish(self, start_id: str, state: StartState) -> None: ...
 
-    async def steps_done(self, start_id: str, steps: list[str]) -> None:
-        """Note set-up steps as done (appended to the recorded list)."""
+    async def steps_done(self, start_id: str, steps: list[str], *, tx: Tx | None = None) -> None:
+        """Note set-up steps as done (appended to the recorded list), in ``tx`` if given."""
 
     async def prune(self, before: int) -> int:
         """Forget settled starts recorded before ``before``; how many."""
@@ -634,6 +635,12 @@ class EffectRows(Protocol):
 
     async def fail(self, tx: Tx, keys: Sequence[str]) -> None:
         """The pending effects of ``keys`` were refused for good."""
+        ...
+
+    async def move_now(
+        self, key: str, old: EffectState, new: EffectState, *, post_id: str | None = None
+    ) -> bool:
+        """:meth:`move` as a transaction of its own."""
         ...
 
     async def attempted(self, key: str) -> None:

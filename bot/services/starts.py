@@ -7,9 +7,16 @@
    recorded name first: a channel of that name that the bot created and no incident owns is
    this start's own. So there is never an orphan channel, nor a second channel.
 3. The incident is saved (``creating -> created``) in one transaction.
-4. The set-up: the reporter and the invitees added, the "started" line, the summary card and
-   the checklist (posts of the outbox, :mod:`bot.services.effects`), the reporter told, the
-   broadcast announcement, the started hooks. Each step is recorded when done; then ``done``.
+4. The set-up: the reporter and the invitees added; then the "started" line, the summary card
+   and the checklist (posts of the outbox, :mod:`bot.services.effects`, recorded together with
+   the members step in one transaction, and posted in that order, each once the one before is
+   answered), and meanwhile the reporter told, the broadcast announcement and the started
+   hooks. Each step is recorded when done (told and hooks with ``done`` at the end).
+
+The first set-up attempt of a start this process has just created knows what nothing else
+can: nothing was posted or told yet (so nothing is looked for before posting), and the
+channel's members are the bot and those it added (recorded without listing them,
+:meth:`bot.services.memberships.Memberships.made`). Any later attempt looks and lists.
 
 What is unfinished is finished by a background retry and by the re-sync (at start and after
 every reconnect): :meth:`DurableStarts.finish_all`.
@@ -18,7 +25,9 @@ every reconnect): :meth:`DurableStarts.finish_all`.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Coroutine
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -36,6 +45,8 @@ from bot.log import get_logger
 from bot.render import messages
 from bot.scheduler.locks import KeyedLocks
 from bot.services.directory import Directory
+from bot.services.effects import Draft
+from bot.services.memberships import Memberships
 from bot.services.notify import Notifier
 from bot.services.ports import (
     Channel,
@@ -85,6 +96,26 @@ class StartRequest(BaseModel):
         return display_name(value)
 
 
+@dataclass(frozen=True)
+class _Made:
+    """A channel this process created for a start whose set-up has not begun; once saved,
+    the start's request and incident as saved (the set-up need not read them back)."""
+
+    channel_id: str
+    at: int  # ms, taken before the channel was created
+    request: StartRequest | None = None
+    incident: Incident | None = None
+
+
+@dataclass(frozen=True)
+class _Posts:
+    """The set-up's posts in the incident channel, in order, as ``(key, fresh)``; and the
+    digest of each kept one (card, checklist pages) to remember once it is made."""
+
+    keys: list[tuple[str, bool]]
+    digests: dict[str, str]
+
+
 class DurableStarts:
     """Carries out starts (see the module docstring). Built by :class:`IncidentService`."""
 
@@ -102,6 +133,7 @@ class DurableStarts:
         clock: Clock,
         spawn: Spawn,
         bot_user_id: str,
+        memberships: Memberships,
     ) -> None:
         self._service = service
         self._db = db
@@ -114,7 +146,9 @@ class DurableStarts:
         self._clock = clock
         self._spawn = spawn
         self._bot_id = bot_user_id
+        self._members = memberships
         self._locks = KeyedLocks()
+        self._made: dict[str, _Made] = {}  # start id -> its channel, until set-up begins
 
     # ---- the synchronous part: record, create, save ------------------------------------
 
@@ -127,12 +161,14 @@ class DurableStarts:
         await self._record(start_id, req, once)
         crash_point("start.recorded")
         try:
-            incident = await self._create(start_id, fresh=True)
+            incident = await self._create(start_id, fresh=True, made_at=self._clock.now_ms())
         except InputError:
+            self._forget_made(start_id)
             if once:  # refused for good, nothing was made: the dialog may be corrected
                 await self._nonces.refund(once.nonce)
             raise
         except Exception as exc:
+            self._forget_made(start_id)
             log.warning("start_outcome_unknown", start_id=start_id, error=repr(exc))
             self._spawn(
                 f"start-finish-{start_id}", self._retry(start_id), report=self._report(start_id)
@@ -167,9 +203,12 @@ class DurableStarts:
                 name = with_suffix(base)  # another start in progress reserved it
         raise InputError("channel_create_failed", field="name")
 
-    async def _create(self, start_id: str, *, fresh: bool) -> Incident:
+    async def _create(self, start_id: str, *, fresh: bool, made_at: int | None = None) -> Incident:
         """The channel (created, or found when an earlier attempt may have made it) and the
-        incident saved. Raises :class:`InputError` when Mattermost refused the channel."""
+        incident saved. Raises :class:`InputError` when Mattermost refused the channel.
+
+        ``made_at``: this process records the start right now (ms, before any channel was
+        created for it): its channel is followed from here (:meth:`Memberships.watch`)."""
         async with self._locks.hold(start_id):
             record = await self.store.get(start_id)
             if record is None:
@@ -180,6 +219,9 @@ class DurableStarts:
                 return await self._service.get(start_id)
             req = StartRequest.model_validate_json(record.request)
             channel = await self._channel_for(record, req, fresh=fresh)
+            if made_at is not None:
+                self._made[record.id] = _Made(channel.id, made_at)
+                self._members.watch(channel.id)
             crash_point("start.channel_created")
             playbook = await self._service.checked_broadcast(req.playbook)
             incident, events = transitions.new_incident(
@@ -200,6 +242,8 @@ class DurableStarts:
                 await self._service.record_events(tx, incident, events)
                 await self.store.move(tx, record.id, StartState.CREATING, StartState.CREATED)
             log.info("incident_created", incident_id=incident.id, channel_id=channel.id)
+            if (made := self._made.get(record.id)) is not None:
+                self._made[record.id] = replace(made, request=req, incident=incident)
             crash_point("start.saved")
             return incident
 
@@ -273,45 +317,161 @@ class DurableStarts:
         Idempotent: steps already done are skipped, posts are found by their keys.
         """
         async with self._locks.hold(start_id):
+            made = self._made.pop(start_id, None)  # only the first attempt knows (module)
+            try:
+                await self._set_up(start_id, made)
+            finally:
+                if made is not None:
+                    self._members.unwatch(made.channel_id)
+
+    async def _set_up(self, start_id: str, made: _Made | None) -> None:
+        if made is not None and made.request is not None and made.incident is not None:
+            # The first attempt, right after the save: created, no step done, as saved.
+            req, incident, steps = made.request, made.incident, []
+        else:
             record = await self.store.get(start_id)
             if record is None or record.state is not StartState.CREATED:
                 return
             req = StartRequest.model_validate_json(record.request)
             incident = await self._service.get(start_id)
             steps = list(record.steps)
-            if STEP_MEMBERS not in steps:
-                refused = await self._add_members(incident, req)
-                steps += [INVITE_FAILED + uid for uid in refused] + [STEP_MEMBERS]
-                await self.store.steps_done(start_id, steps[len(record.steps) :])
-                crash_point("start.members_added")
-            names = await self._dir.names([incident.reporter_id, incident.commander_id])
-            await self._post_once(
-                key=f"started:{incident.id}",
-                kind="notice",
-                channel_id=incident.channel_id,
-                message=messages.incident_started(incident, names, req.origin_link),
-                incident_id=incident.id,
+        added: list[str] = []  # steps of this attempt, recorded with done at the end
+        members: list[str] = []
+        if STEP_MEMBERS in steps:
+            posts, announcement = await self._record_posts(incident, req)
+        else:  # both at once: the posts are recorded while the members are added
+            adding, recording = await asyncio.gather(
+                self._add_members(incident, req),
+                self._record_posts(incident, req),
+                return_exceptions=True,
             )
-            incident = await self._service.ensure_posts(incident)
-            if STEP_TOLD not in steps:
-                await self._notify.tell_once(
-                    incident.reporter_id,
-                    req.origin_channel_id,
-                    await self._told(incident, req, steps),
-                    key=f"told:{incident.id}",
-                )
-                crash_point("start.told")
-                await self.store.steps_done(start_id, [STEP_TOLD])
-            if incident.broadcast_channel_id:
-                await self._announce(incident)
-            if STEP_HOOKS not in steps:
-                await self._service.run_started_hooks(incident)
-                await self.store.steps_done(start_id, [STEP_HOOKS])
-            await self.store.finish(start_id, StartState.DONE)
+            if isinstance(adding, BaseException):
+                raise adding
+            if isinstance(recording, BaseException):
+                raise recording
+            (invitees, refused), (posts, announcement) = adding, recording
+            added = [INVITE_FAILED + uid for uid in refused] + [STEP_MEMBERS]
+            members = [uid for uid in invitees if uid not in refused]
+            crash_point("start.members_added")
+        steps += added
+        # The reporter told and the start announced once the channel shows its first line
+        # (the card and checklist follow meanwhile); not at all if that line fails.
+        opened = asyncio.Event()
+        channel = asyncio.ensure_future(self._channel_posts(incident, posts, opened))
+        work: list[Awaitable[object]] = [channel]  # awaited below, with the rest
+        if STEP_TOLD not in steps:
+            tell = self._tell(incident, req, steps, looked_for=made is None)
+            work.append(self._once(opened, channel, tell))
+        if announcement is not None:
+            work.append(self._once(opened, channel, self._announce(incident, announcement)))
+        if STEP_HOOKS not in steps:
+            work.append(self._started(incident, made if added else None, members))
+        for result in await asyncio.gather(*work, return_exceptions=True):
+            if isinstance(result, BaseException):
+                raise result
+        crash_point("start.set_up")
+        async with self._db.transaction() as tx:
+            done = added + [s for s in (STEP_TOLD, STEP_HOOKS) if s not in steps]
+            await self.store.steps_done(start_id, done, tx=tx)
+            await self.store.move(tx, start_id, StartState.CREATED, StartState.DONE)
 
-    async def _add_members(self, incident: Incident, req: StartRequest) -> list[str]:
-        """Add the reporter and the invitees; those Mattermost refused. An unknown outcome
-        raises (adding again is harmless, so the step is simply done again)."""
+    async def _record_posts(
+        self, incident: Incident, req: StartRequest
+    ) -> tuple[_Posts, tuple[str, bool] | None]:
+        """Record, in one transaction, the posts the set-up makes (rendered once): the
+        "started" line, the card and the checklist pages missing, in the order they are
+        posted, and the announcement; each as ``(key, fresh)`` (see :meth:`Outbox.add`)."""
+        names = await self._dir.names([incident.reporter_id, incident.commander_id])
+        kept = await self._service.missing_posts(incident)
+        started = messages.incident_started(incident, names, req.origin_link)
+        drafts = [Draft(f"started:{incident.id}", "notice", started), *(d for d, _ in kept)]
+        outbox = self._service.outbox
+        async with self._db.transaction() as tx:
+            posts = []
+            for draft in drafts:
+                fresh = await outbox.add(
+                    tx,
+                    key=draft.key,
+                    kind=draft.kind,
+                    channel_id=incident.channel_id,
+                    message=draft.message,
+                    props=draft.props,
+                    incident_id=incident.id,
+                    data=draft.data,
+                    again=draft.kind != "notice",  # a refused card is tried again (ensure_posts)
+                )
+                posts.append((draft.key, fresh))
+            announcement = None
+            if incident.broadcast_channel_id:
+                key = f"announce:{incident.id}"
+                fresh = await outbox.add(
+                    tx,
+                    key=key,
+                    kind="announcement",
+                    channel_id=incident.broadcast_channel_id,
+                    message=messages.announcement(incident, names),
+                    incident_id=incident.id,
+                )
+                announcement = (key, fresh)
+        crash_point("start.posts_recorded")
+        return _Posts(posts, {d.key: digest for d, digest in kept}), announcement
+
+    async def _channel_posts(
+        self, incident: Incident, posts: _Posts, opened: asyncio.Event
+    ) -> None:
+        """The channel's posts, in order (``opened`` set once the first exists); what each
+        card or page made now shows is remembered (as ``IncidentService.ensure_posts``)."""
+        ids = await self._service.outbox.deliver_in_order(posts.keys, first=opened)
+        for (key, fresh), post_id in zip(posts.keys, ids, strict=True):
+            if fresh and post_id and key in posts.digests:
+                digest = posts.digests[key]
+                await self._service.rendered.sent(post_id, incident_id=incident.id, digest=digest)
+
+    @staticmethod
+    async def _once(
+        opened: asyncio.Event, channel: asyncio.Future[None], work: Coroutine[Any, Any, None]
+    ) -> None:
+        """``work`` once ``opened`` is set; not at all if ``channel`` ends first (failed)."""
+        waiting = asyncio.ensure_future(opened.wait())
+        either: list[asyncio.Future[Any]] = [waiting, channel]
+        try:
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiting.cancel()
+        if not opened.is_set():
+            work.close()  # never started
+            return
+        await work
+
+    async def _started(self, incident: Incident, made: _Made | None, members: list[str]) -> None:
+        """The started hooks (members tracking reads the channel's members), once the members
+        added just now are recorded (on the first attempt as all there is: no listing)."""
+        if made is not None:
+            await self._members.made(made.channel_id, members, since=made.at)
+        else:
+            await self._members.added(incident.channel_id, members)
+        await self._service.run_started_hooks(incident)
+
+    async def _tell(
+        self, incident: Incident, req: StartRequest, steps: list[str], *, looked_for: bool
+    ) -> None:
+        """Tell the reporter (a direct message looked for first if an earlier attempt may
+        have sent it: ``looked_for``)."""
+        await self._notify.tell_once(
+            incident.reporter_id,
+            req.origin_channel_id,
+            await self._told(incident, req, steps),
+            key=f"told:{incident.id}",
+            look=looked_for,
+        )
+        crash_point("start.told")
+
+    async def _add_members(
+        self, incident: Incident, req: StartRequest
+    ) -> tuple[list[str], list[str]]:
+        """Add the reporter and the invitees (all at once); those asked, and those Mattermost
+        refused. An unknown outcome raises (adding again is harmless, so the step is simply
+        done again)."""
         invitees = list(dict.fromkeys((incident.reporter_id, *req.playbook.invite_user_ids)))
         results = await asyncio.gather(
             *(self._chat.add_channel_member(incident.channel_id, uid) for uid in invitees),
@@ -326,7 +486,7 @@ class DurableStarts:
                 refused.append(uid)
             elif isinstance(result, BaseException):
                 raise result
-        return refused
+        return invitees, refused
 
     async def _told(self, incident: Incident, req: StartRequest, steps: list[str]) -> str:
         text = messages.tell_reporter(incident)
@@ -338,16 +498,11 @@ class DurableStarts:
             text += "\n" + messages.broadcast_dropped()
         return text
 
-    async def _announce(self, incident: Incident) -> None:
-        names = await self._dir.names([incident.commander_id])
+    async def _announce(self, incident: Incident, effect: tuple[str, bool]) -> None:
+        """Post the recorded announcement ``(key, fresh)``; a refusal is told the reporter."""
+        key, fresh = effect
         try:
-            await self._post_once(
-                key=f"announce:{incident.id}",
-                kind="announcement",
-                channel_id=incident.broadcast_channel_id,
-                message=messages.announcement(incident, names),
-                incident_id=incident.id,
-            )
+            await self._service.outbox.deliver(key, fresh=fresh)
         except ChatRefused as exc:  # e.g. the bot may not post there: the start stands
             log.warning("announcement_refused", incident_id=incident.id, error_id=exc.error_id)
             try:  # ... and the reporter is told, who can announce it by hand
@@ -360,21 +515,6 @@ class DurableStarts:
                 log.warning(
                     "announcement_failure_not_told", incident_id=incident.id, error=repr(told)
                 )
-
-    async def _post_once(
-        self, *, key: str, kind: str, channel_id: str, message: str, incident_id: str
-    ) -> str:
-        outbox = self._service.outbox
-        async with self._db.transaction() as tx:
-            fresh = await outbox.add(
-                tx,
-                key=key,
-                kind=kind,
-                channel_id=channel_id,
-                message=message,
-                incident_id=incident_id,
-            )
-        return await outbox.deliver(key, fresh=fresh)
 
     # ---- finishing what was cut short -------------------------------------------------------
 
@@ -409,6 +549,11 @@ class DurableStarts:
             if await self._finish_or_tell(start_id):
                 log.info("start_finished_later", start_id=start_id)
                 return
+
+    def _forget_made(self, start_id: str) -> None:
+        made = self._made.pop(start_id, None)
+        if made is not None:
+            self._members.unwatch(made.channel_id)
 
     def _report(self, start_id: str) -> Report:
         """How a background step of this start that failed is told: to its reporter."""

@@ -237,6 +237,8 @@ class MemberTracker:
     async def _followed(self, channel_id: str) -> Incident | None:
         """The incident of the channel once its first members are recorded (joins before
         that are the setup's own, which :meth:`started` records)."""
+        if self._members.being_set_up(channel_id):
+            return None  # the set-up's own joins: started() records them
         incident = await self._incidents.by_channel(channel_id)
         if incident is None or not await self._store.tracked(incident.id):
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -89,6 +89,32 @@ class Database:
                 )
             log.info("migration_applied", version=version, name=name)
 
+    async def fetch_one(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Row | None:
+        """The first row ``sql`` reads, or None: one trip to SQLite's thread (a cursor opened,
+        read and closed by hand takes three)."""
+        rows = await self.conn.execute_fetchall(sql, args)
+        return next(iter(rows), None)
+
+    async def fetch_all(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """Every row ``sql`` reads, in one trip to SQLite's thread."""
+        return list(await self.conn.execute_fetchall(sql, args))
+
+    async def write(self, sql: str, args: Sequence[object] = ()) -> int:
+        """Run one writing statement as a transaction of its own (SQLite makes a lone
+        statement atomic and durable by itself): one trip to SQLite's thread where
+        BEGIN, the statement and COMMIT take three. Returns the rows it changed.
+
+        Raises :class:`StoreUnavailable` when another process keeps the database locked
+        past the busy timeout (as :meth:`transaction` does)."""
+        async with self._write_lock:
+            try:
+                cur = await self.conn.execute(sql, args)
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF not in _BUSY:
+                    raise
+                raise StoreUnavailable(f"database is locked: {exc}") from exc
+            return cur.rowcount
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """A write transaction: committed when the block ends, rolled back when it raises.
@@ -118,6 +144,11 @@ class Tx:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
+
+    async def fetch_one(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Row | None:
+        """The first row ``sql`` reads in this transaction, or None (one trip)."""
+        rows = await self.conn.execute_fetchall(sql, args)
+        return next(iter(rows), None)
 
     async def executescript_in_tx(self, sql: str) -> None:
         # executescript() would COMMIT first; run the statements one by one instead.

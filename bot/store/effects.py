@@ -83,14 +83,7 @@ class EffectStore:
         self, tx: Tx, key: str, old: EffectState, new: EffectState, *, post_id: str | None = None
     ) -> bool:
         """``old`` -> ``new`` if the effect is still in ``old``; False if it had moved on."""
-        sets, args = "state = ?", [new.value]
-        if post_id is not None:
-            sets += ", post_id = ?"
-            args.append(post_id)
-        cur = await tx.conn.execute(
-            f"UPDATE effects SET {sets} WHERE key = ? AND state = ?",  # noqa: S608
-            (*args, key, old.value),
-        )
+        cur = await tx.conn.execute(*_move(key, old, new, post_id))
         return cur.rowcount == 1
 
     async def settle(self, tx: Tx, keys: Sequence[str], post_id: str) -> None:
@@ -120,6 +113,12 @@ class EffectStore:
                 tuple(keys),
             )
 
+    async def move_now(
+        self, key: str, old: EffectState, new: EffectState, *, post_id: str | None = None
+    ) -> bool:
+        """:meth:`move` as a transaction of its own (one statement, one trip)."""
+        return await self._db.write(*_move(key, old, new, post_id)) == 1
+
     async def attempted(self, key: str) -> None:
         """Count an attempt whose outcome is unknown: the next one looks for the post first."""
         async with self._db.transaction() as tx:
@@ -142,3 +141,14 @@ class EffectStore:
                 (before,),
             )
         return cur.rowcount
+
+
+def _move(
+    key: str, old: EffectState, new: EffectState, post_id: str | None
+) -> tuple[str, tuple[object, ...]]:
+    sets, args = "state = ?", [new.value]
+    if post_id is not None:
+        sets += ", post_id = ?"
+        args.append(post_id)
+    sql = f"UPDATE effects SET {sets} WHERE key = ? AND state = ?"  # noqa: S608 - constant parts
+    return sql, (*args, key, old.value)

@@ -51,6 +51,22 @@ class MembershipStore:
                 (channel_id, at),
             )
 
+    async def join_listed(self, channel_id: str, user_ids: Iterable[str], at: int) -> None:
+        """Add ``user_ids`` to the members of ``channel_id`` (those recorded meanwhile stay)
+        and mark it listed at ``at`` (ms) unless it was listed later: a channel warroom made
+        and filled itself, whose every change since ``at`` it has followed."""
+        async with self._db.transaction() as tx:
+            await tx.conn.executemany(
+                "INSERT OR IGNORE INTO channel_members (channel_id, user_id) VALUES (?, ?)",
+                [(channel_id, u) for u in user_ids],
+            )
+            await tx.conn.execute(
+                "INSERT INTO channel_membership (channel_id, synced_at) VALUES (?, ?)"
+                " ON CONFLICT (channel_id) DO UPDATE"
+                " SET synced_at = max(synced_at, excluded.synced_at)",
+                (channel_id, at),
+            )
+
     async def seed_many(self, listings: Sequence[tuple[str, Sequence[str]]], at: int) -> None:
         """:meth:`seed` for many channels in one transaction (bulk loads, benchmarks)."""
         async with self._db.transaction() as tx:
@@ -69,19 +85,17 @@ class MembershipStore:
 
     async def add(self, channel_id: str, user_id: str) -> None:
         """``user_id`` joined ``channel_id`` (an event, or warroom added them)."""
-        async with self._db.transaction() as tx:
-            await tx.conn.execute(
-                "INSERT OR IGNORE INTO channel_members (channel_id, user_id) VALUES (?, ?)",
-                (channel_id, user_id),
-            )
+        await self._db.write(
+            "INSERT OR IGNORE INTO channel_members (channel_id, user_id) VALUES (?, ?)",
+            (channel_id, user_id),
+        )
 
     async def remove(self, channel_id: str, user_id: str) -> None:
         """``user_id`` left or was removed from ``channel_id``."""
-        async with self._db.transaction() as tx:
-            await tx.conn.execute(
-                "DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?",
-                (channel_id, user_id),
-            )
+        await self._db.write(
+            "DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?",
+            (channel_id, user_id),
+        )
 
     async def forget(self, channel_id: str) -> None:
         """The channel's members can no longer be followed (the bot left it): unknown."""
@@ -109,18 +123,17 @@ class MembershipStore:
 
     async def members(self, channel_id: str, *, since: int) -> list[str] | None:
         """Everyone in ``channel_id`` as followed; None when the channel is unknown."""
-        async with self._db.conn.execute(
+        row = await self._db.fetch_one(
             "SELECT synced_at >= ? FROM channel_membership WHERE channel_id = ?",
             (since, channel_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None or not row[0]:
             return None
-        async with self._db.conn.execute(
+        rows = await self._db.fetch_all(
             "SELECT user_id FROM channel_members WHERE channel_id = ? ORDER BY user_id",
             (channel_id,),
-        ) as cur:
-            return [str(r[0]) for r in await cur.fetchall()]
+        )
+        return [str(r[0]) for r in rows]
 
     async def member_of(self, user_id: str, channel_ids: Iterable[str]) -> set[str]:
         """Those of ``channel_ids`` that ``user_id`` is in, as followed (known or not)."""

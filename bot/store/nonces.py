@@ -36,7 +36,7 @@ class NonceStore:
             await tx.conn.execute("DELETE FROM used_nonces WHERE nonce = ?", (nonce,))
 
     async def is_used(self, nonce: str) -> bool:
-        async with self._db.conn.execute(
-            "SELECT 1 FROM used_nonces WHERE nonce = ?", (nonce,)
-        ) as cur:
-            return await cur.fetchone() is not None
+        return (
+            await self._db.fetch_one("SELECT 1 FROM used_nonces WHERE nonce = ?", (nonce,))
+            is not None
+        )

@@ -64,17 +64,13 @@ class PlaybookStore:
             await tx.conn.execute("DELETE FROM playbooks WHERE id = ?", (playbook_id,))
 
     async def get(self, playbook_id: str) -> Playbook | None:
-        async with self._db.conn.execute(
-            "SELECT body FROM playbooks WHERE id = ?", (playbook_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one("SELECT body FROM playbooks WHERE id = ?", (playbook_id,))
         return None if row is None else Playbook.model_validate_json(row[0])
 
     async def for_team(self, team_id: str) -> list[Playbook]:
-        async with self._db.conn.execute(
+        rows = await self._db.fetch_all(
             "SELECT body FROM playbooks WHERE team_id = ? ORDER BY lower(title)", (team_id,)
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [Playbook.model_validate_json(r[0]) for r in rows]
 
     async def file_playbooks(self) -> list[Playbook]:

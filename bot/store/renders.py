@@ -22,12 +22,11 @@ class RenderStore:
 
     async def record(self, post_id: str, *, incident_id: str, digest: str, sent_at: int) -> None:
         """``post_id`` now shows the render of ``digest`` (replaces what was recorded)."""
-        async with self._db.transaction() as tx:
-            await tx.conn.execute(
-                "INSERT OR REPLACE INTO post_renders (post_id, incident_id, digest, sent_at)"
-                " VALUES (?, ?, ?, ?)",
-                (post_id, incident_id, digest, sent_at),
-            )
+        await self._db.write(
+            "INSERT OR REPLACE INTO post_renders (post_id, incident_id, digest, sent_at)"
+            " VALUES (?, ?, ?, ?)",
+            (post_id, incident_id, digest, sent_at),
+        )
 
     async def forget(self, post_ids: Sequence[str]) -> None:
         """What these posts show is no longer known (failed update, deleted, removed)."""

@@ -48,11 +48,10 @@ class ReviewStore:
         return left
 
     async def _join_one(self, tx: Tx, incident_id: str, user_id: str, at: int) -> bool:
-        async with tx.conn.execute(
+        row = await tx.fetch_one(
             "SELECT present FROM incident_members WHERE incident_id = ? AND user_id = ?",
             (incident_id, user_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             await tx.conn.execute(
                 "INSERT INTO incident_members (incident_id, user_id, first_seen, last_seen)"
@@ -87,10 +86,12 @@ class ReviewStore:
 
     async def tracked(self, incident_id: str) -> bool:
         """Whether the members at the start have been recorded."""
-        async with self._db.conn.execute(
-            "SELECT 1 FROM incident_members WHERE incident_id = ? LIMIT 1", (incident_id,)
-        ) as cur:
-            return await cur.fetchone() is not None
+        return (
+            await self._db.fetch_one(
+                "SELECT 1 FROM incident_members WHERE incident_id = ? LIMIT 1", (incident_id,)
+            )
+            is not None
+        )
 
     async def ever_involved(self, incident_id: str) -> int:
         async with self._db.conn.execute(

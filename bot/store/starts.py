@@ -37,8 +37,7 @@ class StartStore:
 
     async def _many(self, where: str, args: Sequence[object] = ()) -> list[StartRecord]:
         sql = f"SELECT {', '.join(_KEYS)} FROM starts {where}"  # noqa: S608 - constant parts
-        async with self._db.conn.execute(sql, args) as cur:
-            return [_row(r) for r in await cur.fetchall()]
+        return [_row(r) for r in await self._db.fetch_all(sql, args)]
 
     async def add(
         self, tx: Tx, *, start_id: str, team_id: str, channel_name: str, request: str, now: int
@@ -77,16 +76,15 @@ class StartStore:
                 "UPDATE starts SET state = ? WHERE id = ?", (state.value, start_id)
             )
 
-    async def steps_done(self, start_id: str, steps: list[str]) -> None:
-        """Note set-up steps as done (appended to the recorded list)."""
+    async def steps_done(self, start_id: str, steps: list[str], *, tx: Tx | None = None) -> None:
+        """Note set-up steps as done (appended to the recorded list), in ``tx`` if given."""
         if not steps:
             return
-        async with self._db.transaction() as tx:
-            for step in steps:
-                await tx.conn.execute(
-                    "UPDATE starts SET steps = json_insert(steps, '$[#]', ?) WHERE id = ?",
-                    (step, start_id),
-                )
+        if tx is not None:
+            await _append_steps(tx, start_id, steps)
+            return
+        async with self._db.transaction() as own:
+            await _append_steps(own, start_id, steps)
 
     async def prune(self, before: int) -> int:
         """Forget settled starts recorded before ``before`` (epoch ms); how many."""
@@ -96,3 +94,10 @@ class StartStore:
                 (before,),
             )
         return cur.rowcount
+
+
+async def _append_steps(tx: Tx, start_id: str, steps: list[str]) -> None:
+    await tx.conn.executemany(
+        "UPDATE starts SET steps = json_insert(steps, '$[#]', ?) WHERE id = ?",
+        [(step, start_id) for step in steps],
+    )

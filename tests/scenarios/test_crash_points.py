@@ -36,12 +36,14 @@ START = (
     "start.recorded",
     "start.channel_created",
     "start.saved",
+    "start.posts_recorded",
     "start.members_added",
     "posted.notice",
     "posted.card",
     "posted.checklist",
     "start.told",
     "posted.announcement",
+    "start.set_up",
 )
 STATUS = ("status.recorded", "posted.status", "status.completed", "posted.broadcast")
 CHANGE = ("change.saved", "posted.change")

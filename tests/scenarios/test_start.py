@@ -222,3 +222,40 @@ async def test_an_expired_trigger_gets_a_clear_message(w: World) -> None:
     w.mm.trigger_ttl = 0.0
     reply = await w.command(w.alice, "start")
     assert "took too long to open the dialog" in reply["text"]
+
+
+async def test_the_channel_shows_the_start_in_order_and_its_members_are_known_unlisted(
+    w: World,
+) -> None:
+    """What people see stays in order though warroom overlaps its calls: the members added
+    first, then the "started" line, the card, the checklist. And warroom records the members
+    it added itself: nobody's membership of the new channel is listed."""
+    incident = await w.start_incident(w.alice, "Order check")
+    posts = w.mm.posts(incident.channel_id)
+    kinds = [
+        "added" if p["type"] == "system_add_to_channel" else p["id"]
+        for p in posts
+        if p["type"] in ("", "system_add_to_channel")
+    ]
+    started = next(p["id"] for p in posts if "started the incident" in p["message"])
+    added = [n for n, kind in enumerate(kinds) if kind == "added"]
+    assert len(added) == 2 and max(added) < kinds.index(started)  # alice and bob, first
+    assert [k for k in kinds if k != "added"] == [
+        started,
+        incident.card_post_id,
+        incident.checklist_post_id,
+    ]
+    listed = f"/api/v4/channels/{incident.channel_id}/members"
+    assert not [r for r in w.mm.requests if r.method == "GET" and r.path.startswith(listed)]
+    memberships = w.app.services.memberships
+    for user in (w.alice, w.bob, w.bot):
+        assert await memberships.is_member(incident.channel_id, user.id) is True
+    assert await memberships.is_member(incident.channel_id, w.carol.id) is False
+
+
+async def test_the_reporters_direct_channel_is_asked_for_once(w: World) -> None:
+    await w.start_incident(w.alice, "First")
+    await w.start_incident(w.alice, "Second")
+    assert "~second" in w.told(w.alice)
+    direct = [r for r in w.mm.requests if r.path == "/api/v4/channels/direct"]
+    assert len(direct) == 1

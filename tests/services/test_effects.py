@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -124,3 +125,38 @@ async def test_a_background_delivery_that_fails_for_good_is_reported(
     await w.settle()
     assert reported == ["ChatRefused", "RuntimeError"]
     assert posts_with(w, "r1") == [] and posts_with(w, "r2") == []
+
+
+async def test_posts_delivered_in_order_show_in_that_order_and_a_refusal_stops_the_rest(
+    w: World,
+) -> None:
+    """The rule behind overlapping: each post is made only once the one before it is
+    answered, and what follows a post (its completion) runs in order for one prefix."""
+    completed: list[str] = []
+
+    async def complete(effect: Effect, post_id: str) -> None:
+        if effect.key == "seq:1":
+            await asyncio.sleep(0.05)  # the slow first one still completes first
+        completed.append(effect.key)
+
+    outbox(w).on_posted("seq", complete)
+    keys = [f"seq:{n}" for n in range(1, 5)]
+    fresh = [(key, await record(w, key, "seq")) for key in keys]
+    ids = await outbox(w).deliver_in_order(fresh)
+    assert [p["id"] for p in w.mm.posts(w.town.id) if p["props"].get(KEY_PROP) in keys] == ids
+    assert completed == keys
+    for key in keys:
+        effect = await outbox(w).store.get(key)
+        assert effect is not None and effect.state is EffectState.DONE
+
+    closed = w.mm.add_channel(w.team.id, "closed", private=True, members=[w.alice.id])
+    assert await record(w, "stop:1")
+    async with w.app.db.transaction() as tx:
+        await outbox(w).add(tx, key="stop:2", kind="test", channel_id=closed.id, message="x")
+    assert await record(w, "stop:3")
+    with pytest.raises(ChatRefused):
+        await outbox(w).deliver_in_order([("stop:1", True), ("stop:2", True), ("stop:3", True)])
+    assert len(posts_with(w, "stop:1")) == 1
+    assert posts_with(w, "stop:3") == []  # not made after the refusal: left for the re-sync
+    effect = await outbox(w).store.get("stop:3")
+    assert effect is not None and effect.state is EffectState.PENDING

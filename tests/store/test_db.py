@@ -1,7 +1,9 @@
-"""bot/store/db.py: opening the database."""
+"""bot/store/db.py: opening the database, writing."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -57,3 +59,39 @@ async def test_a_database_another_process_keeps_locked_raises_the_ports_error(
     finally:
         await waiter.close()
         await holder.close()
+
+
+async def test_a_lone_write_is_never_part_of_a_transaction_in_progress(tmp_path: Path) -> None:
+    """The rule behind Database.write: one statement, its own transaction, after the open one
+    (so a rollback of that one cannot take it along)."""
+    db = Database(tmp_path / "w.db")
+    await db.open()
+    try:
+        await db.conn.execute("CREATE TABLE t (v INTEGER)")
+        entered = asyncio.Event()
+
+        async def rolled_back() -> None:
+            with contextlib.suppress(RuntimeError):
+                async with db.transaction() as tx:
+                    await tx.conn.execute("INSERT INTO t VALUES (1)")
+                    entered.set()
+                    await asyncio.sleep(0.05)  # the lone write waits meanwhile
+                    raise RuntimeError("rolled back")
+
+        inside = asyncio.create_task(rolled_back())
+        await entered.wait()
+        assert await db.write("INSERT INTO t VALUES (2)") == 1
+        await inside
+        assert [r[0] for r in await db.fetch_all("SELECT v FROM t")] == [2]
+        other = Database(tmp_path / "w.db")  # another process holding the lock: the ports' error
+        await other.open()
+        try:
+            await other.conn.execute("PRAGMA busy_timeout=0")
+            async with db.transaction() as tx:
+                await tx.conn.execute("INSERT INTO t VALUES (3)")
+                with pytest.raises(StoreUnavailable, match="locked"):
+                    await other.write("INSERT INTO t VALUES (4)")
+        finally:
+            await other.close()
+    finally:
+        await db.close()
