@@ -3,18 +3,26 @@
 Run from the repository root:  .venv/bin/python -m bench.bench_scale [--incidents 10000]
 [--reads 200] [--sizes 100,1000,10000]
 
-Seeds N incidents (half ongoing, 30 timeline events each, spread over two years, private
-channels in the test double) and N pending status reminders through the store's bulk loader,
-has warroom list every incident channel's members once (as its re-sync does), then runs each
-read ``--reads`` times as a person would (the slash command through the double into warroom's
-real aiohttp app and back) and prints one summary line: p50/p99 per read bot-side (from the
-double sending the callback to warroom's answer read back), the requests warroom
-made to Mattermost while answering them (goal: none), the process's RSS with everything
-loaded (double included: an upper bound for warroom) and the time from start to ready (the
-event stream connected) on that database after a restart. Baselines in the line: p99 against
-the 5 ms goal, and the read time against a trivial command (`help`) measured the same way in
-the same run (what any callback costs: HTTP, parsing, verifying). ``--sizes`` prints one such line per size,
-to show how each read grows with the number of incidents.
+warroom runs in its own process, as a user runs it (``python -m bot run`` configured by
+``WARROOM_*`` variables; bench/warroom_process.py), against the Mattermost double served by
+this process on loopback. Before it starts, this process seeds the database file with N
+incidents (half ongoing, 30 timeline events each, spread over two years, each with its card
+and checklist posted in a private channel of the double) and N pending status reminders
+through the store's bulk loader. Then it measures, of warroom's process alone:
+
+- start-up: from spawn to ``/readyz`` answering ready, to every incident channel's members
+  listed (``channel_members_resynced``: reads are complete from then on) and to the first
+  re-sync finished (``resync_done``);
+- each read run ``--reads`` times as a person would (the slash command through the double
+  into warroom and back), p50/p99 bot-side: from the double sending the callback to
+  warroom's answer read back; and a trivial command (``help``) timed the same way, the
+  baseline of what any callback costs (HTTP, parsing, verifying);
+- the requests warroom made to Mattermost while answering them (goal: none);
+- its memory (VmRSS, VmHWM from /proc) once the re-sync is done and after the reads.
+
+One summary line per size (``--sizes``), to show how each read grows with the incidents;
+baselines in the line: p99 against the 5 ms goal and p50 against ``help``'s, memory against
+the 150 MB goal, start to ready against the 3 s goal.
 """
 
 from __future__ import annotations
@@ -26,6 +34,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.warroom_process import (
+    Memory,
+    Site,
+    WarroomFailed,
+    WarroomProcess,
+    double_site,
+    warroom_process,
+)
 from bot.domain import transitions
 from bot.domain.models import (
     EventKind,
@@ -38,8 +54,8 @@ from bot.domain.models import (
 )
 from bot.log import configure
 from bot.store.bulk import load_incidents
+from bot.store.db import Database
 from bot.store.memberships import MembershipStore
-from tests.scenarios.harness import World, world
 
 DAY_MS = 86_400_000
 EVENTS = 30
@@ -53,32 +69,25 @@ PLAYBOOK = Playbook(
     ),
 )  # fmt: skip
 READS = ("list", "info", "stats 30", "timeline")
-LISTED = 200  # channels whose members are listed through the double, timed
-DEBUG = False
-CHUNK = 250
+CHUNK = 500
 POOL = 50  # people in the team; each channel holds PER_CHANNEL of them and the bot
 PER_CHANNEL = 5
+GOAL_P99_MS, GOAL_MB, GOAL_READY_S = 5.0, 150.0, 3.0
+MEMBERS_WITHIN = 300.0  # s from spawn: reads leave out incidents whose members are unknown
 
 
-def rss_mb() -> float:
-    """The process's resident set now (MB), from /proc."""
-    with open("/proc/self/statm") as statm:
-        pages = int(statm.read().split()[1])
-    return pages * 4096 / 1e6
-
-
-def incident_of(w: World, n: int, total: int, now: int, channel_id: str) -> Incident:
+def incident_of(site: Site, n: int, total: int, now: int, channel_id: str) -> Incident:
     """Incident ``n`` of ``total``: the newer half ongoing, the rest ended; over two years."""
     created = now - (total - n) * (730 * DAY_MS // max(total, 1)) - 60_000
     inc, _ = transitions.new_incident(
         incident_id=f"{n:026d}",
-        playbook=PLAYBOOK.model_copy(update={"team_id": w.team.id}),
-        team_id=w.team.id,
+        playbook=PLAYBOOK.model_copy(update={"team_id": site.team.id}),
+        team_id=site.team.id,
         channel_id=channel_id,
         channel_name=f"scale-{n}",
         name=f"Scale {n}",
         description="",
-        reporter_id=w.alice.id,
+        reporter_id=site.alice.id,
         now=created,
         severity=("SEV1", "SEV2", "SEV3")[n % 3],
     )
@@ -94,49 +103,65 @@ def members_of(n: int, people: list[str]) -> list[str]:
     return [people[(n + k * 7) % len(people)] for k in range(PER_CHANNEL)]
 
 
-async def seed(w: World, total: int) -> tuple[list[Incident], list[list[str]]]:
-    """The incidents (oldest first) and each one's channel members."""
-    now = w.app.services.clock.now_ms()
-    people = [w.alice.id] + [
-        w.mm.add_user(f"person{p}", teams=[w.team.id]).id for p in range(POOL - 1)
+def started(site: Site, incident: Incident) -> Incident:
+    """``incident`` as a finished start leaves it: its card and checklist posted (quietly,
+    in the double) and their ids saved."""
+    card, checklist = site.mm.seed_posts(
+        incident.channel_id, site.bot, ["summary card", "checklist"]
+    )
+    return incident.model_copy(update={"card_post_id": card, "checklist_post_id": checklist})
+
+
+async def seed(site: Site, total: int) -> tuple[list[Incident], list[list[str]]]:
+    """Write the database file warroom will start on, and the double's channels: the
+    incidents (oldest first) and each one's channel members."""
+    now = int(time.time() * 1000)
+    people = [site.alice.id] + [
+        site.mm.add_user(f"person{p}", teams=[site.team.id]).id for p in range(POOL - 1)
     ]
     incidents: list[Incident] = []
     listings: list[list[str]] = []
-    store = MembershipStore(w.app.db)
-    for first in range(0, total, CHUNK):  # in chunks: the event loop keeps serving meanwhile
-        chunk, members = [], []
-        for n in range(first, min(total, first + CHUNK)):
-            members.append([w.bot.id, *members_of(n, people)])
-            channel = w.mm.add_channel(w.team.id, f"scale-{n}", private=True, members=members[-1])
-            chunk.append(incident_of(w, n, total, now, channel.id))
-        events = [
-            [
-                TimelineEvent(
-                    kind=EventKind.TASK_CHECKED,
-                    at=inc.created_at + e,
-                    actor_id=w.alice.id,
-                    data={"stage": 0, "task": e % 5},
+    db = Database(site.db_path)
+    await db.open()
+    try:
+        store = MembershipStore(db)
+        for first in range(0, total, CHUNK):
+            chunk, members = [], []
+            for n in range(first, min(total, first + CHUNK)):
+                members.append([site.bot.id, *members_of(n, people)])
+                channel = site.mm.add_channel(
+                    site.team.id, f"scale-{n}", private=True, members=members[-1]
                 )
-                for e in range(EVENTS)
+                chunk.append(started(site, incident_of(site, n, total, now, channel.id)))
+            events = [
+                [
+                    TimelineEvent(
+                        kind=EventKind.TASK_CHECKED,
+                        at=inc.created_at + e,
+                        actor_id=site.alice.id,
+                        data={"stage": 0, "task": e % 5},
+                    )
+                    for e in range(EVENTS)
+                ]
+                for inc in chunk
             ]
-            for inc in chunk
-        ]
-        due = [now + 3_600_000 + n for n in range(first, first + len(chunk))]
-        await load_incidents(w.app.db, chunk, events, reminder_due=due)
-        # As the re-sync would have listed them (one listing per channel is timed on a sample).
-        await store.seed_many(
-            [(inc.channel_id, m) for inc, m in zip(chunk, members, strict=True)], at=now
-        )
-        incidents += chunk
-        listings += members
-        await asyncio.sleep(0)
+            due = [now + 3_600_000 + n for n in range(first, first + len(chunk))]
+            await load_incidents(db, chunk, events, reminder_due=due)
+            # As an earlier run's re-sync left them (listed before this start: not current).
+            await store.seed_many(
+                [(inc.channel_id, m) for inc, m in zip(chunk, members, strict=True)], at=now
+            )
+            incidents += chunk
+            listings += members
+    finally:
+        await db.close()
     return incidents, listings
 
 
-def time_callbacks(w: World) -> list[float]:
+def time_callbacks(site: Site) -> list[float]:
     """Bot-side times (ms): the double's call of warroom's callback URL, from sending the
     request to the whole answer read; appended to the returned list as they happen."""
-    core = w.mm._core  # bench-only instrumentation of the double
+    core = site.mm._core  # bench-only instrumentation of the double
     original = core.call_integration
     spent: list[float] = []
 
@@ -166,67 +191,96 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def one_size(total: int, reads: int) -> str:
-    with tempfile.TemporaryDirectory() as tmp:
-        async with world(Path(tmp)) as w:
-            await w.listening()
-            incidents, listings = await seed(w, total)
-            await w.app.services.memberships.recheck()
-            sample = incidents[-min(total, LISTED) :]
-            began = time.perf_counter()
-            await asyncio.gather(*(w.app.services.memberships.seed(i.channel_id) for i in sample))
-            listing_ms = (time.perf_counter() - began) * 1000 / len(sample)
-            newest = next(
-                i
-                for i, m in zip(reversed(incidents), reversed(listings), strict=True)
-                if w.alice.id in m
-            )
-            texts = {
-                "list": "list",
-                "info": f"info ~{newest.channel_name}",
-                "stats 30": "stats 30",
-                "timeline": f"timeline ~{newest.channel_name}",
-                "help": "help",
-            }
-            answers = {}  # warm: the caller's name and roles, read once
-            for kind, text in texts.items():
-                reply = await w.mm.run_command(w.alice, w.town.id, text, trigger="incident")
-                answers[kind] = str(reply.get("text", ""))
-            check(answers, newest)
-            await w.settle()
-            before = len(w.mm.requests)
-            times: dict[str, list[float]] = {k: [] for k in texts}
-            bot_side = time_callbacks(w)
-            for _ in range(reads):
-                for kind, text in texts.items():
-                    bot_side.clear()
-                    await w.mm.run_command(w.alice, w.town.id, text, trigger="incident")
-                    times[kind].append(bot_side[-1])
-            calls = len(w.mm.requests) - before
-            if calls and DEBUG:
-                from collections import Counter
+async def read_many(site: Site, texts: dict[str, str], reads: int) -> dict[str, list[float]]:
+    """Each command of ``texts`` ``reads`` times, interleaved; bot-side ms per command."""
+    times: dict[str, list[float]] = {k: [] for k in texts}
+    bot_side = time_callbacks(site)
+    for _ in range(reads):
+        for kind, text in texts.items():
+            bot_side.clear()
+            await site.mm.run_command(site.alice, site.town.id, text, trigger="incident")
+            times[kind].append(bot_side[-1])
+    return times
 
-                print(Counter(r.path[:40] for r in w.mm.requests[before:]).most_common(5))
-                print("connections", w.app.listener.connections)
-            rss = rss_mb()
-            await w.stop_app()
-            started = time.perf_counter()
-            await w.start_app()
-            ready_s = time.perf_counter() - started
-            rss = max(rss, rss_mb())
-    base = quantile(times["help"], 0.5)
+
+async def resynced(warroom: WarroomProcess, within: float) -> float | None:
+    """Seconds from spawn to the first re-sync done; None if it is not done ``within`` s
+    after spawn (the reads then run beside it)."""
+    left = within - (time.perf_counter() - warroom.spawned)
+    try:
+        return await warroom.wait_logged("resync_done", max(left, 0.001))
+    except WarroomFailed:
+        if warroom.process.returncode is not None:
+            raise
+        return None
+
+
+async def one_size(total: int, reads: int, resync_within: float) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        async with double_site(Path(tmp)) as site:
+            incidents, listings = await seed(site, total)
+            async with warroom_process(site.environment()) as warroom:
+                # Reads are complete once every channel's members are listed: wait for that.
+                members_s = await warroom.wait_logged("channel_members_resynced", MEMBERS_WITHIN)
+                resync_s = await resynced(warroom, resync_within)
+                loaded = warroom.memory()
+                newest = next(
+                    i
+                    for i, m in zip(reversed(incidents), reversed(listings), strict=True)
+                    if site.alice.id in m
+                )
+                texts = {
+                    "list": "list",
+                    "info": f"info ~{newest.channel_name}",
+                    "stats 30": "stats 30",
+                    "timeline": f"timeline ~{newest.channel_name}",
+                    "help": "help",
+                }
+                answers = {}  # warm: the caller's name and roles, read once
+                for kind, text in texts.items():
+                    reply = await site.mm.run_command(
+                        site.alice, site.town.id, text, trigger="incident"
+                    )
+                    answers[kind] = str(reply.get("text", ""))
+                check(answers, newest)
+                before = len(site.mm.requests)
+                times = await read_many(site, texts, reads)
+                # Beside a re-sync still running, its requests cannot be told from the reads'.
+                calls = len(site.mm.requests) - before if resync_s is not None else None
+                after = warroom.memory()
+    return summary(total, times, calls, loaded, after, (warroom.ready_s, members_s, resync_s))
+
+
+def summary(
+    total: int,
+    times: dict[str, list[float]],
+    calls: int | None,
+    loaded: Memory,
+    after: Memory,
+    start: tuple[float, float, float | None],
+) -> str:
+    """The one line of a size (see the module)."""
+    help50, help99 = quantile(times["help"], 0.5), quantile(times["help"], 0.99)
     parts = []
     for kind in READS:
         p50, p99 = quantile(times[kind], 0.5), quantile(times[kind], 0.99)
         parts.append(
-            f"{kind} p50 {p50:.1f} ms p99 {p99:.1f} ms ({p99 / 5:.2f}x goal, {p50 / base:.1f}x help)"
+            f"{kind} p50 {p50:.1f} ms p99 {p99:.1f} ms ({p99 / GOAL_P99_MS:.2f}x goal, "
+            f"{p50 / help50:.1f}x help)"
         )
+    ready_s, members_s, resync_s = start
+    peak = max(loaded.peak, after.peak)
     return (
         f"scale {total:,} incidents ({total // 2:,} ongoing, {EVENTS} events each, "
-        f"{total:,} reminders): " + "; ".join(parts)
-        + f"; Mattermost requests while reading: {calls}; re-sync member listing {listing_ms:.1f} ms per channel; "
-        f"RSS {rss:.0f} MB ({rss / 150:.2f}x goal, double included); "
-        f"start to ready {ready_s:.2f} s ({ready_s / 3:.2f}x goal)"
+        f"{total:,} reminders), warroom in its own process: " + "; ".join(parts)
+        + f"; help p50 {help50:.1f} ms p99 {help99:.1f} ms"
+        + f"; Mattermost requests while reading: {'n/a' if calls is None else calls}"
+        f"; warroom RSS {loaded.rss:.0f} MB before the reads, {after.rss:.0f} MB after, "
+        f"peak {peak:.0f} MB ({peak / GOAL_MB:.2f}x goal)"
+        f"; start to ready {ready_s:.2f} s ({ready_s / GOAL_READY_S:.2f}x goal), "
+        f"members listed {members_s:.2f} s, "
+        + (f"re-sync done {resync_s:.2f} s" if resync_s is not None
+           else "re-sync not done by the reads (they ran beside it)")
     )  # fmt: skip
 
 
@@ -236,9 +290,15 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--reads", type=int, default=200)
     parser.add_argument("--sizes", default="", help="comma separated, e.g. 100,1000,10000")
+    parser.add_argument(
+        "--resync-within",
+        type=float,
+        default=60.0,
+        help="seconds from spawn to wait for the first re-sync before reading",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s] or [args.incidents]
-    lines = [asyncio.run(one_size(size, args.reads)) for size in sizes]
+    lines = [asyncio.run(one_size(size, args.reads, args.resync_within)) for size in sizes]
     for line in lines:
         print(line)
     return "\n".join(lines)

@@ -27,7 +27,7 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,20 +245,21 @@ class WarroomProcess:
 
 @asynccontextmanager
 async def warroom_process(
-    env: Mapping[str, str], *, ready_within: float = 30.0
+    env: Mapping[str, str],
+    *,
+    ready_within: float = 30.0,
+    argv: Sequence[str] = (sys.executable, "-m", "bot", "run"),
 ) -> AsyncIterator[WarroomProcess]:
-    """Spawn ``python -m bot run`` (this interpreter) with ``env`` and wait until it is ready
-    (:meth:`WarroomProcess.wait_ready`); stopped on exit. Its standard output is discarded;
-    its standard error (the log) is read as it comes (:meth:`WarroomProcess.read_log`).
+    """Spawn ``argv`` (by default ``python -m bot run`` with this interpreter) with ``env`` and
+    wait until it is ready (:meth:`WarroomProcess.wait_ready`); stopped on exit. Its standard
+    output is discarded; its standard error (the log) is read as it comes
+    (:meth:`WarroomProcess.read_log`).
 
     Raises :class:`WarroomFailed` when it exits or is not ready within ``ready_within`` s.
     """
     spawned = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
+        *argv,
         env=dict(env),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,

@@ -7,11 +7,16 @@ import re
 from bench.bench_scale import main
 
 
-def test_the_scale_benchmark_reads_without_asking_mattermost_and_prints_one_line() -> None:
+def test_the_scale_benchmark_runs_warroom_in_its_own_process_and_prints_one_line() -> None:
     line = main(["--incidents", "40", "--reads", "3"])
     assert "\n" not in line
-    assert line.startswith("scale 40 incidents (20 ongoing, 30 events each, 40 reminders)")
-    for read in ("list", "info", "stats 30", "timeline"):
+    assert line.startswith(
+        "scale 40 incidents (20 ongoing, 30 events each, 40 reminders), warroom in its own"
+        " process: "
+    )
+    for read in ("list", "info", "stats 30", "timeline", "help"):
         assert re.search(rf"{read} p50 [\d.]+ ms p99 [\d.]+ ms", line)
     assert "Mattermost requests while reading: 0;" in line
-    assert re.search(r"start to ready [\d.]+ s", line)
+    # Read from /proc/<pid>/status of the warroom process (VmRSS, VmHWM), never 0.
+    assert re.search(r"warroom RSS [1-9]\d* MB before the reads, [1-9]\d* MB after", line)
+    assert re.search(r"start to ready [\d.]+ s .*members listed [\d.]+ s, re-sync done", line)
