@@ -91,11 +91,11 @@ class ChannelFollower:
                         return  # gone or unreadable for the bot: nothing to follow
                 await self.apply(incident, channel)
 
-        incidents = await self._incidents.store.list_team(team_id, limit=None)
-        results = await asyncio.gather(*(one(i) for i in incidents), return_exceptions=True)
-        for incident, result in zip(incidents, results, strict=True):
-            if isinstance(result, Exception):
-                log.error("channel_resync_failed", incident_id=incident.id, exc_info=result)
+        async for page in self._incidents.store.pages(team_id=team_id):  # one page in memory
+            results = await asyncio.gather(*(one(i) for i in page), return_exceptions=True)
+            for incident, result in zip(page, results, strict=True):
+                if isinstance(result, Exception):
+                    log.error("channel_resync_failed", incident_id=incident.id, exc_info=result)
 
     # ---- applying a channel's current state ------------------------------------------
 
@@ -195,7 +195,7 @@ class UserFollower:
 
     async def on_updated(self, event: UserUpdated) -> None:
         self._dir.remember(event.user)
-        for incident in await self._incidents.store.list_ongoing():
+        async for incident in self._incidents.store.each_ongoing():
             shown = {
                 incident.commander_id,
                 *(t.assignee_id for s in incident.stages for t in s.tasks),

@@ -182,21 +182,26 @@ class Memberships:
         return True
 
     async def resync(self) -> None:
-        """List every incident channel again (ongoing first, newest first), a few at once."""
+        """List every incident channel again (ongoing first, newest first), by
+        :data:`LISTINGS_AT_ONCE` workers taking the next channel in turn (not one task per
+        channel: 10,000 of those at once are megabytes for nothing)."""
         channels = await self._store.incident_channels()
-        slots = asyncio.Semaphore(LISTINGS_AT_ONCE)
+        queue = iter(channels)
+        failed: list[Exception] = []
 
-        async def one(channel_id: str) -> None:
-            async with slots:
-                await self.seed(channel_id)
+        async def worker() -> None:
+            for channel_id in queue:  # shared: each channel is taken by one worker
+                try:
+                    await self.seed(channel_id)
+                except Exception as exc:  # counted and logged below; the others go on
+                    failed.append(exc)
 
         self._resyncing = True
         try:
-            results = await asyncio.gather(*(one(c) for c in channels), return_exceptions=True)
+            await asyncio.gather(*(worker() for _ in range(LISTINGS_AT_ONCE)))
         finally:
             self._resyncing = False
         await self.recheck()
-        failed = [r for r in results if isinstance(r, Exception)]
         for exc in failed[:3]:
             log.error("channel_members_resync_failed", exc_info=exc)
         log.info("channel_members_resynced", channels=len(channels), failed=len(failed))

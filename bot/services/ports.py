@@ -15,7 +15,7 @@ these errors. ``tests/test_layers.py`` holds the rule.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import IO, Any, Protocol
 
@@ -322,6 +322,16 @@ class OngoingIncidents(Protocol):
     """The incidents the re-sync walks (``bot/store/incidents.py``)."""
 
     async def list_ongoing(self) -> list[Incident]: ...
+    def pages(
+        self, *, team_id: str | None = None, ongoing: bool = False, size: int = ...
+    ) -> AsyncIterator[list[Incident]]:
+        """All incidents (of a team; ongoing only), a page at a time: a walk over many holds
+        one page in memory."""
+        ...
+
+    def each_ongoing(self) -> AsyncIterator[Incident]:
+        """Every ongoing incident, one at a time, read a page at a time."""
+        ...
 
 
 class PostDigest(Protocol):

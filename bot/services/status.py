@@ -398,7 +398,8 @@ class StatusService:
                 if await self._recheck(incident.id):
                     await self._refresh(incident.id)
 
-        await asyncio.gather(*(one(i) for i in await self._incident_store.list_ongoing()))
+        async for page in self._incident_store.pages(ongoing=True):  # one page in memory
+            await asyncio.gather(*(one(i) for i in page))
 
     async def _recheck(self, incident_id: str) -> bool:
         """Mark deleted posts and follow edits until the newest live update is found."""

@@ -140,7 +140,7 @@ class TimelineCapture:
         """Reactions made or removed while the websocket was down, on the newest posts of every
         ongoing incident channel (Mattermost sends each post's reactions with the list); and
         every pinned post's current text (edited, deleted)."""
-        for incident in await self._incidents.list_ongoing():
+        async for incident in self._incidents.each_ongoing():
             try:
                 page = await self._chat.channel_posts(
                     incident.channel_id, page=0, per_page=RESYNC_POSTS
@@ -259,7 +259,7 @@ class MemberTracker:
 
     async def resync(self) -> None:
         """Re-read the members of every ongoing incident channel (events may have been lost)."""
-        for incident in await self._incidents.list_ongoing():
+        async for incident in self._incidents.each_ongoing():
             try:
                 # Listed by the membership re-sync just before (it runs first): not again.
                 members = set(await self._humans(await self._members.members(incident.channel_id)))

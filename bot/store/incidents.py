@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from bot.domain.models import EventKind, Incident, IncidentStatus, TimelineEvent
 from bot.services.ports import StaleIncident
@@ -37,6 +37,9 @@ def insert_row(incident: Incident) -> tuple[object, ...]:
         incident.severity,
         incident.playbook_title,
     )
+
+
+PAGE = 100  # incidents per page of a walk (:meth:`IncidentStore.pages`)
 
 
 class IncidentStore:
@@ -79,11 +82,45 @@ class IncidentStore:
         return [str(row[0]) for row in rows]
 
     async def list_ongoing(self) -> list[Incident]:
+        """Every ongoing incident, oldest first, all in memory at once (about 23 kB each as
+        models): walks over many use :meth:`pages` or :meth:`each_ongoing`."""
         async with self._db.conn.execute(
             "SELECT body FROM incidents WHERE status = 'ongoing' ORDER BY created_at"
         ) as cur:
             rows = await cur.fetchall()
         return [Incident.model_validate_json(row[0]) for row in rows]
+
+    async def pages(
+        self, *, team_id: str | None = None, ongoing: bool = False, size: int = PAGE
+    ) -> AsyncIterator[list[Incident]]:
+        """Every incident (of ``team_id``; only ongoing ones if ``ongoing``), in the order they
+        were stored, ``size`` at a time: a walk over all of them holds one page in memory,
+        not 10,000 incidents. Each page is its own query (keyed on the row id, so the pages
+        together read the table once and no cursor stays open while the caller awaits); an
+        incident stored during the walk may be in it or not, none is given twice."""
+        where = "rowid > ?"
+        args: list[object] = []
+        if team_id is not None:
+            where += " AND team_id = ?"
+            args.append(team_id)
+        if ongoing:
+            where += " AND status = 'ongoing'"
+        sql = f"SELECT rowid, body FROM incidents WHERE {where} ORDER BY rowid LIMIT ?"  # noqa: S608
+        after = 0
+        while True:
+            rows = list(await self._db.conn.execute_fetchall(sql, (after, *args, size)))
+            if not rows:
+                return
+            after = int(rows[-1][0])
+            yield [Incident.model_validate_json(row[1]) for row in rows]
+            if len(rows) < size:
+                return
+
+    async def each_ongoing(self) -> AsyncIterator[Incident]:
+        """Every ongoing incident, one at a time, read a page at a time (:meth:`pages`)."""
+        async for page in self.pages(ongoing=True):
+            for incident in page:
+                yield incident
 
     async def _one(self, sql: str, args: Sequence[object]) -> Incident | None:
         rows = await self._db.conn.execute_fetchall(sql, args)  # one trip to SQLite's thread

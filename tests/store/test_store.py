@@ -70,6 +70,26 @@ async def test_incident_round_trip_and_optimistic_concurrency(db: Database) -> N
     assert await store.list_team("t" * 26, status=IncidentStatus.ONGOING) == []
 
 
+async def test_a_walk_gives_every_incident_once_a_page_at_a_time(db: Database) -> None:
+    store = IncidentStore(db)
+    other = "o" * 26
+    async with db.transaction() as tx:
+        for n in range(7):
+            inc, _ = incident(n)
+            if n % 3 == 0:
+                inc = inc.model_copy(update={"status": IncidentStatus.ENDED})
+            if n == 5:
+                inc = inc.model_copy(update={"team_id": other})
+            await store.insert(tx, inc)
+    pages = [[i.id for i in page] async for page in store.pages(size=3)]
+    assert pages == [[f"{n:026d}" for n in chunk] for chunk in ([0, 1, 2], [3, 4, 5], [6])]
+    team = [i.id async for page in store.pages(team_id="t" * 26, size=2) for i in page]
+    assert team == [f"{n:026d}" for n in (0, 1, 2, 3, 4, 6)]
+    ongoing = [i.id async for i in store.each_ongoing()]
+    assert ongoing == [i.id for i in await store.list_ongoing()]
+    assert ongoing == [f"{n:026d}" for n in (1, 2, 4, 5)]
+
+
 async def test_commander_history_follows_changes(db: Database) -> None:
     store = IncidentStore(db)
     inc, events = incident()
