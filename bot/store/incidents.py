@@ -105,7 +105,12 @@ class IncidentStore:
             args.append(team_id)
         if ongoing:
             where += " AND status = 'ongoing'"
-        sql = f"SELECT rowid, body FROM incidents WHERE {where} ORDER BY rowid LIMIT ?"  # noqa: S608
+        # NOT INDEXED: the rowid range, read in order; an index on team_id would read every
+        # row of the team for each page and sort them (10,000 rows a page, 100 pages).
+        sql = (
+            f"SELECT rowid, body FROM incidents NOT INDEXED WHERE {where}"  # noqa: S608
+            " ORDER BY rowid LIMIT ?"
+        )
         after = 0
         while True:
             rows = list(await self._db.conn.execute_fetchall(sql, (after, *args, size)))

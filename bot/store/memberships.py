@@ -278,8 +278,12 @@ class MembershipStore:
         known and need membership to be seen (private ones; public ones too if not
         ``public``)."""
         private = " AND i.private = 1" if public else ""
+        # After a full check only the rows stored since are looked at: the rowid range (NOT
+        # INDEXED keeps the planner off the team's index, which would read every row of the
+        # team to compare its rowid: 5,000 at 10,000 incidents, on every read).
+        hint = " NOT INDEXED" if checked else ""
         async with self._db.conn.execute(
-            f"SELECT i.channel_id FROM incidents i WHERE {where}{private}"  # noqa: S608
+            f"SELECT i.channel_id FROM incidents i{hint} WHERE {where}{private}"  # noqa: S608
             f" AND i.rowid > ? AND NOT {_LISTED}",
             (*args, checked, since),
         ) as cur:
