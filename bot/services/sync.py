@@ -72,9 +72,8 @@ class Resync:
         """Finish cut-short starts and bring the cards and checklists of ongoing incidents up
         to date: each is re-rendered locally and only posts whose render differs from what
         warroom last set them to are sent (``bot/services/rendered``), so the REST calls are
-        proportional to what changed. :data:`CATCH_UP_CONCURRENCY` incidents at a time."""
-        ongoing = await self._store.list_ongoing()
-        await self._guarded("names", self._incidents.warm_names(ongoing))
+        proportional to what changed. :data:`CATCH_UP_CONCURRENCY` incidents at a time, read
+        a page at a time (5,000 ongoing incidents held at once are over 100 MB)."""
         slots = asyncio.Semaphore(CATCH_UP_CONCURRENCY)
 
         async def one(incident: Incident) -> None:
@@ -86,7 +85,9 @@ class Resync:
                 except Exception:
                     log.exception("incident_resync_failed", incident_id=incident.id)
 
-        await asyncio.gather(*(one(incident) for incident in ongoing))
+        async for page in self._store.pages(ongoing=True):
+            await self._guarded("names", self._incidents.warm_names(page))
+            await asyncio.gather(*(one(incident) for incident in page))
 
     async def _catch_up(self, incident: Incident) -> None:
         if not (incident.card_post_id and incident.checklist_post_id):
