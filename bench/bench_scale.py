@@ -16,7 +16,9 @@ through the store's bulk loader. Then it measures, of warroom's process alone:
 - each read run ``--reads`` times as a person would (the slash command through the double
   into warroom and back), p50/p99 bot-side: from the double sending the callback to
   warroom's answer read back; and a trivial command (``help``) timed the same way, the
-  baseline of what any callback costs (HTTP, parsing, verifying);
+  baseline of what any callback costs (HTTP, parsing, verifying); beside them, warroom's
+  own time per command (the ``ms`` of its ``command_answered`` log line), which the
+  scheduling of a busy machine touches less;
 - the requests warroom made to Mattermost while answering them (goal: none);
 - its memory (VmRSS, VmHWM from /proc) once the re-sync is done and after the reads.
 
@@ -203,6 +205,23 @@ async def read_many(site: Site, texts: dict[str, str], reads: int) -> dict[str, 
     return times
 
 
+async def own_times(
+    warroom: WarroomProcess, kinds: list[str], reads: int
+) -> dict[str, list[float]] | None:
+    """warroom's own time per command (ms) from its ``command_answered`` log lines, collected
+    since before the warm-up (one command of each kind) and in the order the commands were
+    sent, one at a time; None if the lines do not add up."""
+    expected = len(kinds) * (reads + 1)
+    await warroom.wait_collected("command_answered", expected)
+    answered = warroom.collect("command_answered")[len(kinds) :]
+    if len(answered) != len(kinds) * reads:
+        return None
+    own: dict[str, list[float]] = {k: [] for k in kinds}
+    for n, fields in enumerate(answered):
+        own[kinds[n % len(kinds)]].append(float(fields["ms"]))
+    return own
+
+
 async def resynced(warroom: WarroomProcess, within: float) -> float | None:
     """Seconds from spawn to the first re-sync done; None if it is not done ``within`` s
     after spawn (the reads then run beside it)."""
@@ -236,6 +255,7 @@ async def one_size(total: int, reads: int, resync_within: float) -> str:
                     "timeline": f"timeline ~{newest.channel_name}",
                     "help": "help",
                 }
+                warroom.collect("command_answered")  # warroom's own times, from here on
                 answers = {}  # warm: the caller's name and roles, read once
                 for kind, text in texts.items():
                     reply = await site.mm.run_command(
@@ -245,21 +265,24 @@ async def one_size(total: int, reads: int, resync_within: float) -> str:
                 check(answers, newest)
                 before = len(site.mm.requests)
                 times = await read_many(site, texts, reads)
+                own = await own_times(warroom, list(texts), reads)
                 # Beside a re-sync still running, its requests cannot be told from the reads'.
                 calls = len(site.mm.requests) - before if resync_s is not None else None
                 after = warroom.memory()
-    return summary(total, times, calls, loaded, after, (warroom.ready_s, members_s, resync_s))
+    start = (warroom.ready_s, members_s, resync_s)
+    return summary(total, times, own, calls, (loaded, after), start)
 
 
 def summary(
     total: int,
     times: dict[str, list[float]],
+    own: dict[str, list[float]] | None,
     calls: int | None,
-    loaded: Memory,
-    after: Memory,
+    memory: tuple[Memory, Memory],
     start: tuple[float, float, float | None],
 ) -> str:
     """The one line of a size (see the module)."""
+    loaded, after = memory
     help50, help99 = quantile(times["help"], 0.5), quantile(times["help"], 0.99)
     parts = []
     for kind in READS:
@@ -274,6 +297,9 @@ def summary(
         f"scale {total:,} incidents ({total // 2:,} ongoing, {EVENTS} events each, "
         f"{total:,} reminders), warroom in its own process: " + "; ".join(parts)
         + f"; help p50 {help50:.1f} ms p99 {help99:.1f} ms"
+        + "; warroom's own p50/p99 (its log): " + (", ".join(
+            f"{kind} {quantile(ms, 0.5):.1f}/{quantile(ms, 0.99):.1f} ms" for kind, ms in own.items()
+        ) if own is not None else "n/a")
         + f"; Mattermost requests while reading: {'n/a' if calls is None else calls}"
         f"; warroom RSS {loaded.rss:.0f} MB before the reads, {after.rss:.0f} MB after, "
         f"peak {peak:.0f} MB ({peak / GOAL_MB:.2f}x goal)"

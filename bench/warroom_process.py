@@ -168,6 +168,8 @@ class WarroomProcess:
     spawned: float  # time.perf_counter() at spawn
     ready_s: float = 0.0  # spawn -> /readyz answered ready
     logged: dict[str, float] = field(default_factory=dict)  # event -> s after spawn, first
+    # event -> every line of it logged since :meth:`collect` was called, as decoded JSON
+    collected: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=40))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -191,12 +193,35 @@ class WarroomProcess:
             at = time.perf_counter() - self.spawned
             text = line.decode(errors="replace").rstrip()
             self.tail.append(text)
-            with contextlib.suppress(ValueError):
-                event = json.loads(text).get("event")
+            with contextlib.suppress(ValueError, AttributeError):
+                fields = json.loads(text)
+                event = fields.get("event")
                 if isinstance(event, str) and event not in self.logged:
                     self.logged[event] = at
                     self._changed.set()
+                if event in self.collected:
+                    self.collected[event].append(fields)
+                    self._changed.set()
         self._changed.set()
+
+    def collect(self, event: str) -> list[dict[str, Any]]:
+        """From now on, every line of ``event`` warroom logs is appended to the returned list
+        (decoded JSON), e.g. ``command_answered`` with its ``ms``."""
+        return self.collected.setdefault(event, [])
+
+    async def wait_collected(self, event: str, count: int, within: float = 5.0) -> bool:
+        """Wait up to ``within`` seconds until :meth:`collect` of ``event`` holds ``count``
+        lines; whether it does."""
+        deadline = time.perf_counter() + within
+        lines = self.collect(event)
+        while len(lines) < count and self.process.returncode is None:
+            self._changed.clear()
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(left, 0.5))
+        return len(lines) >= count
 
     async def wait_logged(self, event: str, within: float = 60.0) -> float:
         """Seconds from spawn until warroom first logged ``event``; waits up to ``within``

@@ -16,6 +16,8 @@ def test_the_scale_benchmark_runs_warroom_in_its_own_process_and_prints_one_line
     )
     for read in ("list", "info", "stats 30", "timeline", "help"):
         assert re.search(rf"{read} p50 [\d.]+ ms p99 [\d.]+ ms", line)
+    # warroom's own time per command, from the log of the process it runs in.
+    assert re.search(r"warroom's own p50/p99 \(its log\): list [\d.]+/[\d.]+ ms", line)
     assert "Mattermost requests while reading: 0;" in line
     # Read from /proc/<pid>/status of the warroom process (VmRSS, VmHWM), never 0.
     assert re.search(r"warroom RSS [1-9]\d* MB before the reads, [1-9]\d* MB after", line)
