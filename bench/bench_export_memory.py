@@ -67,8 +67,9 @@ async def measure(n: int) -> tuple[float, int, int]:
     return elapsed, peak, size
 
 
-def main() -> None:
-    for n in (2_000, 20_000, 100_000):
+def main(sizes: tuple[int, ...] = (2_000, 20_000, 100_000)) -> None:
+    """Walk a channel of each of ``sizes`` messages; prints one line per size."""
+    for n in sizes:
         elapsed, peak, size = asyncio.run(measure(n))
         print(
             f"{n:>7} messages: {elapsed:6.2f} s, peak {peak / 1024:8.0f} KiB, doc {size / 1e6:5.1f} MB"
