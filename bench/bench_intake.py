@@ -145,7 +145,6 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--dms", type=int, default=50)
     args = parser.parse_args(argv)
-    configure("warning", "console")
     frames = recorded_frames(args.events)
     rate, base, found = measure_intake(frames)
     latencies = asyncio.run(measure_latency(args.dms)) if args.dms else []
@@ -155,4 +154,5 @@ def main(argv: list[str] | None = None) -> str:
 
 
 if __name__ == "__main__":
+    configure("warning", "console")  # here, not in main(): tests keep their own logging
     main(sys.argv[1:])

@@ -156,9 +156,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-ms", type=float, default=2.0, help="fake chat post time")
     parser.add_argument("--idle", type=float, default=IDLE_SECONDS, help="seconds idle measured")
     args = parser.parse_args(argv)
-    configure("warning")
     asyncio.run(run(args.reminders, args.window, args.latency_ms, args.idle))
 
 
 if __name__ == "__main__":
+    configure("warning")  # here, not in main(): tests keep their own logging
     main()
