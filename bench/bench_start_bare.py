@@ -29,7 +29,10 @@ above 1 and the overlap it gains shows below. One summary line: median and p90 o
 and of the bare sequence, their ratio (medians; goal <= 1.15), the calls each made per start
 (median), and the sequential round trips warroom's calls formed (median: the longest chain of
 its calls each sent after the one before was answered, from the double's log; see
-:func:`rounds`).
+:func:`rounds`). And the CPU time (mean, from /proc: steadier than times on a shared
+machine) of warroom's process from each submission until it fell quiet
+(the work after its last call and its own websocket events included), and of the bare process for each
+sequence.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bench.bench_toggles import cpu_seconds
 from bench.warroom_process import Site, double_site, warroom_process
 from bot.log import configure
 from tests.double.state import RequestRecord
@@ -66,6 +70,8 @@ class Figures:
     calls: list[int] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
     rounds: list[int] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # warroom's CPU seconds per start
+    cpu_bare: list[float] = field(default_factory=list)  # the bare process's per sequence
     refused: list[str] = field(default_factory=list)
 
 
@@ -163,9 +169,10 @@ async def quiet(site: Site, since: float, name: str) -> None:
         await asyncio.sleep(QUIET_S / 4)
 
 
-async def one_start(site: Site, name: str) -> tuple[float, list[RequestRecord]]:
+async def one_start(site: Site, name: str, pid: int) -> tuple[float, list[RequestRecord], float]:
     """Start ``name`` with the Outage playbook through the dialog; (when the double sent the
-    submission, warroom's calls until it was done)."""
+    submission, warroom's calls until it was done, the CPU seconds warroom's process ``pid``
+    used from the submission until then)."""
     reply = await site.mm.run_command(site.alice, site.town.id, "start")
     assert not reply.get("text"), reply
     dialog = site.mm.dialogs(site.alice.id)[-1]
@@ -180,6 +187,7 @@ async def one_start(site: Site, name: str) -> tuple[float, list[RequestRecord]]:
         return await original(url, body, **kwargs)
 
     core.call_integration = timed  # type: ignore[method-assign]
+    cpu = cpu_seconds(pid)
     try:
         result = await site.mm.submit_dialog(
             site.alice,
@@ -192,7 +200,7 @@ async def one_start(site: Site, name: str) -> tuple[float, list[RequestRecord]]:
         core.call_integration = original  # type: ignore[method-assign]
     assert result == {}, result
     await quiet(site, sent[0], name)
-    return sent[0], of_bot(site, sent[0])
+    return sent[0], of_bot(site, sent[0]), cpu_seconds(pid) - cpu
 
 
 async def run(starts: int) -> Figures:
@@ -204,13 +212,14 @@ async def run(starts: int) -> Figures:
             site.mm.add_channel(site.team.id, "ops-alerts", private=False, members=[site.bot.id])
             site.mm.keep_bodies = True
             env = site.environment(WARROOM_LOG_LEVEL="warning")
-            async with warroom_process(env), bare_process(site) as bare:
+            async with warroom_process(env) as proc, bare_process(site) as bare:
                 await site.mm.wait_until(lambda: site.mm.connections(site.bot.id) > 0, within=30)
                 for n in range(starts + 1):  # the first to warm up (direct channels made)
                     site.mm.requests.clear()
-                    began, calls = await one_start(site, f"Bench {n}")
-                    since = time.perf_counter()
+                    began, calls, cpu = await one_start(site, f"Bench {n}", proc.pid)
+                    since, cpu_bare = time.perf_counter(), cpu_seconds(bare.pid)
                     report = await send_bare(bare, [replayable(c) for c in calls])
+                    cpu_bare = cpu_seconds(bare.pid) - cpu_bare
                     replayed = of_bot(site, since)
                     if n == 0:
                         continue
@@ -219,6 +228,8 @@ async def run(starts: int) -> Figures:
                     figures.calls.append(len(calls))
                     figures.sent.append(len(replayed))
                     figures.rounds.append(rounds(calls, typical_gap(replayed) / 2))
+                    figures.cpu.append(cpu)
+                    figures.cpu_bare.append(cpu_bare)
                     figures.refused.extend(report["refused"])
     return figures
 
@@ -238,8 +249,9 @@ def summary(f: Figures) -> str:
         f"sequential round trips, warroom in its own process; the same calls made bare one "
         f"after another from a process of their own median {theirs:.1f} ms p90 "
         f"{p90(f.bare):.1f} ms, {statistics.median(f.sent):.0f} calls; ratio "
-        f"{ours / theirs:.2f}x (goal <= 1.15x) over {len(f.ready)} starts; bare calls "
-        f"refused {len(f.refused)}"
+        f"{ours / theirs:.2f}x (goal <= 1.15x) over {len(f.ready)} starts; CPU per start "
+        f"warroom {statistics.mean(f.cpu) * 1000:.1f} ms, bare "
+        f"{statistics.mean(f.cpu_bare) * 1000:.1f} ms; bare calls refused {len(f.refused)}"
     )
 
 

@@ -20,4 +20,5 @@ def test_the_start_benchmark_replays_warrooms_own_calls_from_its_own_process() -
     assert found and int(found.group(1)) > 5, line
     assert 0 < int(found.group(2)) <= int(found.group(1)), line
     assert found.group(1) == found.group(3), line  # the bare sequence is warroom's own calls
+    assert re.search(r"CPU per start warroom [\d.]+ ms, bare [\d.]+ ms", line), line
     assert line.endswith("bare calls refused 0"), line  # each replayed call did its work
