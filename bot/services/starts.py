@@ -466,22 +466,29 @@ class DurableStarts:
         )
         crash_point("start.told")
 
-    async def _add_members(
+    def _add_members(
         self, incident: Incident, req: StartRequest
-    ) -> tuple[list[str], list[str]]:
-        """Add the reporter and the invitees (all at once); those asked, and those Mattermost
-        refused. An unknown outcome raises (adding again is harmless, so the step is simply
-        done again)."""
+    ) -> Awaitable[tuple[list[str], list[str]]]:
+        """Add the reporter and the invitees (all at once, the calls started before this
+        returns: they go out ahead of what the caller does next, e.g. rendering the first
+        posts); awaited, those asked and those Mattermost refused. An unknown outcome raises
+        (adding again is harmless, so the step is simply done again)."""
         invitees = list(dict.fromkeys((incident.reporter_id, *req.playbook.invite_user_ids)))
-        results = await asyncio.gather(
+        calls = asyncio.gather(
             *(self._chat.add_channel_member(incident.channel_id, uid) for uid in invitees),
             return_exceptions=True,
         )
+        return self._added(incident.id, invitees, calls)
+
+    async def _added(
+        self, incident_id: str, invitees: list[str], calls: Awaitable[list[object]]
+    ) -> tuple[list[str], list[str]]:
+        results = await calls
         refused = []
         for uid, result in zip(invitees, results, strict=True):
             if isinstance(result, ChatRefused):
                 log.warning(
-                    "invite_failed", incident_id=incident.id, user_id=uid, error=repr(result)
+                    "invite_failed", incident_id=incident_id, user_id=uid, error=repr(result)
                 )
                 refused.append(uid)
             elif isinstance(result, BaseException):
