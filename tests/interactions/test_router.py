@@ -2,6 +2,8 @@
 
 from types import SimpleNamespace
 
+from structlog.testing import capture_logs
+
 from bot.interactions.router import (
     ActionResponse,
     DialogResponse,
@@ -63,5 +65,6 @@ async def test_a_dialog_whose_change_spent_its_nonce_is_not_looked_up_again() ->
         assert await router.handle_dialog(svc, sub) == DialogResponse(spent=name == "spends")  # type: ignore[arg-type]
         assert len(nonces.looked) == reads, name
         assert nonces.looked[0] in nonces.used  # spent either way
-        again = await router.handle_dialog(svc, sub)  # type: ignore[arg-type]
-        assert again.error  # a replay is refused
+        with capture_logs() as logged:
+            again = await router.handle_dialog(svc, sub)  # type: ignore[arg-type]
+        assert again.error and logged[0]["event"] == "dialog_replayed"  # a replay is refused
