@@ -69,7 +69,7 @@ async def submit_start(svc: Services, sub: DialogSubmission, claims: Claims) -> 
         ),
         once=one_shot(claims),
     )
-    return DialogResponse()
+    return DialogResponse(spent=True)  # the start is recorded with its nonce spent
 
 
 async def submit_end(svc: Services, sub: DialogSubmission, claims: Claims) -> DialogResponse:

@@ -90,6 +90,9 @@ class ActionResponse:
 class DialogResponse:
     errors: dict[str, str] = field(default_factory=dict)
     error: str = ""
+    # The handler's change spent the dialog's nonce in its own (committed) transaction
+    # (``one_shot``): the router need not look it up again. Not sent to Mattermost.
+    spent: bool = False
 
     def to_json(self) -> dict[str, Any]:
         if self.errors:
@@ -177,9 +180,10 @@ class InteractionRouter:
                 log.warning("dialog_replayed", callback_id=sub.callback_id)
                 return DialogResponse(error=messages.field_error("stale_dialog"))
             response = await self._run_dialog(handler, svc, sub, claims)
-            # Most handlers spent it with their change already (one read, no write then).
+            # Most handlers spent it with their change already: one read, no write then, and
+            # not even the read when the handler says so (``DialogResponse.spent``).
             succeeded = not response.errors and not response.error
-            if succeeded and not await svc.nonces.is_used(claims.n):
+            if succeeded and not response.spent and not await svc.nonces.is_used(claims.n):
                 await svc.nonces.consume(claims.n, expires_at=claims.x, now=now)
             return response
 

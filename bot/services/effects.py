@@ -41,6 +41,7 @@ log = get_logger(__name__)
 FIND_PAGES, FIND_PER_PAGE = 2, 100  # how far back a post of unknown outcome is looked for
 RETRY_DELAYS_S = (1.0, 5.0, 30.0, 120.0, 600.0)
 KEEP_SETTLED_MS = 7 * 24 * 3600 * 1000  # settled effects are kept a week, then forgotten
+RECORDED_KEPT = 1000  # effects kept in memory for their first delivery, at most
 
 Completion = Callable[[Effect, str], Awaitable[None]]
 # Takes over pending effects of a kind posted in batches (bot/services/lines.py), oldest first.
@@ -115,6 +116,9 @@ class Outbox:
         self._completions: dict[str, Completion] = {}
         self._batched: dict[str, Resume] = {}
         self._locks = KeyedLocks()
+        # Effects this process recorded as new, kept for their first delivery (``fresh``) to
+        # make without reading them back; any delivery of the key takes its entry out.
+        self._recorded: dict[str, Effect] = {}
 
     def on_posted(self, kind: str, completion: Completion) -> None:
         """Run ``completion(effect, post_id)`` once a post of ``kind`` exists. It must be
@@ -166,6 +170,10 @@ class Outbox:
             created_at=self._clock.now_ms(),
         )
         if await self.store.add(tx, effect):
+            if kind not in self._batched:  # those are posted by someone else (flush)
+                if len(self._recorded) >= RECORDED_KEPT:  # never delivered (rolled back)
+                    self._recorded.clear()
+                self._recorded[key] = effect
             return True
         if again:
             await self.store.move(tx, key, EffectState.FAILED, EffectState.PENDING)
@@ -200,7 +208,10 @@ class Outbox:
         before the record leaves it pending, so the next attempt finds it by its key."""
         async with self._locks.hold(key):
             try:
-                effect = await self.store.get(key)
+                # As recorded, when this process just recorded it and nobody delivered it
+                # since (whoever did took the entry out, and then it is read).
+                known = self._recorded.pop(key, None)
+                effect = known if fresh and known is not None else await self.store.get(key)
                 if after is not None:
                     await after  # raises when the one before failed: this one is not made
                 if effect is None:

@@ -158,22 +158,27 @@ class DurableStarts:
         if reporter.is_guest:
             raise PermissionDenied("guest_cannot_create")
         start_id = new_id()
-        await self._record(start_id, req, once)
-        crash_point("start.recorded")
-        try:
-            incident = await self._create(start_id, fresh=True, made_at=self._clock.now_ms())
-        except InputError:
-            self._forget_made(start_id)
-            if once:  # refused for good, nothing was made: the dialog may be corrected
-                await self._nonces.refund(once.nonce)
-            raise
-        except Exception as exc:
-            self._forget_made(start_id)
-            log.warning("start_outcome_unknown", start_id=start_id, error=repr(exc))
-            self._spawn(
-                f"start-finish-{start_id}", self._retry(start_id), report=self._report(start_id)
-            )
-            raise Pending("start") from None
+        # Held from the record on: nobody (a re-sync finishing starts) takes this one up
+        # meanwhile, so what was just recorded is what is created from, without reading it.
+        async with self._locks.hold(start_id):
+            record = await self._record(start_id, req, once)
+            crash_point("start.recorded")
+            try:
+                incident = await self._create_from(record, fresh=True, made_at=self._clock.now_ms())
+            except InputError:
+                self._forget_made(start_id)
+                if once:  # refused for good, nothing was made: the dialog may be corrected
+                    await self._nonces.refund(once.nonce)
+                raise
+            except Exception as exc:
+                self._forget_made(start_id)
+                log.warning("start_outcome_unknown", start_id=start_id, error=repr(exc))
+                self._spawn(
+                    f"start-finish-{start_id}",
+                    self._retry(start_id),
+                    report=self._report(start_id),
+                )
+                raise Pending("start") from None
         self._spawn(
             f"incident-setup-{start_id}",
             self._set_up_or_repair(start_id),
@@ -181,7 +186,8 @@ class DurableStarts:
         )
         return incident
 
-    async def _record(self, start_id: str, req: StartRequest, once: OneShot | None) -> None:
+    async def _record(self, start_id: str, req: StartRequest, once: OneShot | None) -> StartRecord:
+        """Record the start (its channel's name reserved), spending ``once``; as recorded."""
         base = channel_name_for(req.name)
         name = base
         now = self._clock.now_ms() if req.created_at is None else req.created_at
@@ -190,62 +196,78 @@ class DurableStarts:
                 async with self._db.transaction() as tx:
                     if once and not await self._nonces.spend(tx, once, now=self._clock.now_ms()):
                         raise InputError("stale_dialog")
+                    request = req.model_dump_json()
                     await self.store.add(
                         tx,
                         start_id=start_id,
                         team_id=req.team_id,
                         channel_name=name,
-                        request=req.model_dump_json(),
+                        request=request,
                         now=now,
                     )
-                return
+                return StartRecord(
+                    id=start_id,
+                    team_id=req.team_id,
+                    channel_name=name,
+                    state=StartState.CREATING,
+                    request=request,
+                    created_at=now,
+                )
             except NameTaken:
                 name = with_suffix(base)  # another start in progress reserved it
         raise InputError("channel_create_failed", field="name")
 
-    async def _create(self, start_id: str, *, fresh: bool, made_at: int | None = None) -> Incident:
-        """The channel (created, or found when an earlier attempt may have made it) and the
-        incident saved. Raises :class:`InputError` when Mattermost refused the channel.
-
-        ``made_at``: this process records the start right now (ms, before any channel was
-        created for it): its channel is followed from here (:meth:`Memberships.watch`)."""
+    async def _create(self, start_id: str) -> Incident:
+        """:meth:`_create_from` the start as recorded, a later attempt (found when an earlier
+        one may have made its channel)."""
         async with self._locks.hold(start_id):
             record = await self.store.get(start_id)
             if record is None:
                 raise NotFound("incident")
-            if record.state is StartState.FAILED:
-                raise InputError("channel_create_failed", field="name")
-            if record.state is not StartState.CREATING:
-                return await self._service.get(start_id)
-            req = StartRequest.model_validate_json(record.request)
-            channel = await self._channel_for(record, req, fresh=fresh)
-            if made_at is not None:
-                self._made[record.id] = _Made(channel.id, made_at)
-                self._members.watch(channel.id)
-            crash_point("start.channel_created")
-            playbook = await self._service.checked_broadcast(req.playbook)
-            incident, events = transitions.new_incident(
-                incident_id=record.id,
-                playbook=playbook,
-                team_id=req.team_id,
-                channel_id=channel.id,
-                channel_name=channel.name,
-                name=req.name,
-                description=req.description,
-                reporter_id=req.reporter_id,
-                now=record.created_at,
-                origin_post_id=req.origin_post_id,
-                severity=req.severity,
-            )
-            async with self._db.transaction() as tx:
-                await self._incidents.insert(tx, incident)
-                await self._service.record_events(tx, incident, events)
-                await self.store.move(tx, record.id, StartState.CREATING, StartState.CREATED)
-            log.info("incident_created", incident_id=incident.id, channel_id=channel.id)
-            if (made := self._made.get(record.id)) is not None:
-                self._made[record.id] = replace(made, request=req, incident=incident)
-            crash_point("start.saved")
-            return incident
+            return await self._create_from(record, fresh=False)
+
+    async def _create_from(
+        self, record: StartRecord, *, fresh: bool, made_at: int | None = None
+    ) -> Incident:
+        """The channel (created, or found when an earlier attempt may have made it) and the
+        incident saved, for ``record`` as it stands in the store (its lock held). Raises
+        :class:`InputError` when Mattermost refused the channel.
+
+        ``made_at``: this process records the start right now (ms, before any channel was
+        created for it): its channel is followed from here (:meth:`Memberships.watch`)."""
+        if record.state is StartState.FAILED:
+            raise InputError("channel_create_failed", field="name")
+        if record.state is not StartState.CREATING:
+            return await self._service.get(record.id)
+        req = StartRequest.model_validate_json(record.request)
+        channel = await self._channel_for(record, req, fresh=fresh)
+        if made_at is not None:
+            self._made[record.id] = _Made(channel.id, made_at)
+            self._members.watch(channel.id)
+        crash_point("start.channel_created")
+        playbook = await self._service.checked_broadcast(req.playbook)
+        incident, events = transitions.new_incident(
+            incident_id=record.id,
+            playbook=playbook,
+            team_id=req.team_id,
+            channel_id=channel.id,
+            channel_name=channel.name,
+            name=req.name,
+            description=req.description,
+            reporter_id=req.reporter_id,
+            now=record.created_at,
+            origin_post_id=req.origin_post_id,
+            severity=req.severity,
+        )
+        async with self._db.transaction() as tx:
+            await self._incidents.insert(tx, incident)
+            await self._service.record_events(tx, incident, events)
+            await self.store.move(tx, record.id, StartState.CREATING, StartState.CREATED)
+        log.info("incident_created", incident_id=incident.id, channel_id=channel.id)
+        if (made := self._made.get(record.id)) is not None:
+            self._made[record.id] = replace(made, request=req, incident=incident)
+        crash_point("start.saved")
+        return incident
 
     async def _channel_for(self, record: StartRecord, req: StartRequest, *, fresh: bool) -> Channel:
         base = channel_name_for(req.name)
@@ -466,22 +488,29 @@ class DurableStarts:
         )
         crash_point("start.told")
 
-    async def _add_members(
+    def _add_members(
         self, incident: Incident, req: StartRequest
-    ) -> tuple[list[str], list[str]]:
-        """Add the reporter and the invitees (all at once); those asked, and those Mattermost
-        refused. An unknown outcome raises (adding again is harmless, so the step is simply
-        done again)."""
+    ) -> Awaitable[tuple[list[str], list[str]]]:
+        """Add the reporter and the invitees (all at once, the calls started before this
+        returns: they go out ahead of what the caller does next, e.g. rendering the first
+        posts); awaited, those asked and those Mattermost refused. An unknown outcome raises
+        (adding again is harmless, so the step is simply done again)."""
         invitees = list(dict.fromkeys((incident.reporter_id, *req.playbook.invite_user_ids)))
-        results = await asyncio.gather(
+        calls = asyncio.gather(
             *(self._chat.add_channel_member(incident.channel_id, uid) for uid in invitees),
             return_exceptions=True,
         )
+        return self._added(incident.id, invitees, calls)
+
+    async def _added(
+        self, incident_id: str, invitees: list[str], calls: Awaitable[list[Any]]
+    ) -> tuple[list[str], list[str]]:
+        results = await calls
         refused = []
         for uid, result in zip(invitees, results, strict=True):
             if isinstance(result, ChatRefused):
                 log.warning(
-                    "invite_failed", incident_id=incident.id, user_id=uid, error=repr(result)
+                    "invite_failed", incident_id=incident_id, user_id=uid, error=repr(result)
                 )
                 refused.append(uid)
             elif isinstance(result, BaseException):
@@ -522,7 +551,7 @@ class DurableStarts:
         """Bring one start to its end: channel found or created, incident saved, set up.
 
         Raises :class:`InputError` when Mattermost refused the channel (the start failed)."""
-        await self._create(start_id, fresh=False)
+        await self._create(start_id)
         await self.set_up(start_id)
 
     async def finish_all(self) -> None:

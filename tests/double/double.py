@@ -296,6 +296,16 @@ class MattermostDouble(UserSide):
         return self._control.requests
 
     @property
+    def keep_bodies(self) -> bool:
+        """Whether the request log keeps each request's query, body and answer bytes
+        (:class:`RequestRecord`; off by default: benchmarks that replay calls turn it on)."""
+        return self._control.keep_bodies
+
+    @keep_bodies.setter
+    def keep_bodies(self, keep: bool) -> None:
+        self._control.keep_bodies = keep
+
+    @property
     def events(self) -> list[Json]:
         """Every websocket event emitted (`event`, `data`, `broadcast`), in order."""
         return self._hub.events

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ class Control:
     fail_rules: list[FailRule] = field(default_factory=list)
     faults: Faults = field(default_factory=Faults)
     requests: list[RequestRecord] = field(default_factory=list)
+    keep_bodies: bool = False  # the request log keeps each request's and answer's bytes
 
     def take_failure(self, method: str, path: str) -> FailRule | None:
         for rule in self.fail_rules:
@@ -131,6 +133,7 @@ def authenticate(request: web.Request) -> User:
 @web.middleware
 async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     control = request.app[CONTROL]
+    began = time.perf_counter()
 
     async def answer() -> web.StreamResponse:
         try:
@@ -146,22 +149,44 @@ async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
         try:
             response = await control.faults.serve(rule, answer)
         except ConnectionDropped:
-            _record(request, control, 0)
+            _record(request, control, 0, began)
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError from None  # aiohttp: the client went away
-    _record(request, control, response.status)
+    _record(request, control, response.status, began, response)
     if not response.prepared:
         response.headers.setdefault("X-Request-Id", new_id())
         response.headers["X-Version-Id"] = VERSION_HEADER
     return response
 
 
-def _record(request: web.Request, control: Control, status: int) -> None:
+def _record(
+    request: web.Request,
+    control: Control,
+    status: int,
+    began: float,
+    response: web.StreamResponse | None = None,
+) -> None:
     if not request.get(RECORDED):
         user = request.get(USER)
         user_id = user.id if isinstance(user, User) else None
-        control.requests.append(RequestRecord(request.method, request.path, user_id, status))
+        answered = time.perf_counter()
+        if not control.keep_bodies:
+            record = RequestRecord(request.method, request.path, user_id, status, began, answered)
+        else:
+            answer = response.body if isinstance(response, web.Response) else b""
+            record = RequestRecord(
+                request.method,
+                request.path,
+                user_id,
+                status,
+                began,
+                answered,
+                request.query_string,
+                request._read_bytes or b"",  # what the handler read, if anything
+                answer if isinstance(answer, bytes) else b"",
+            )
+        control.requests.append(record)
 
 
 async def _guarded(request: web.Request, handler: Any, control: Control) -> web.StreamResponse:

@@ -143,10 +143,20 @@ class CommandHook:
 
 @dataclass(frozen=True)
 class RequestRecord:
+    """One request served. ``began``/``answered``: ``time.perf_counter()`` when it came in
+    and when its answer was ready (system-wide monotonic on Linux, so comparable with other
+    processes' readings). ``query``, ``body`` and ``answer`` (the request's and the answer's
+    bytes) only while the double keeps bodies (``MattermostDouble.keep_bodies``)."""
+
     method: str
     path: str
     user_id: str | None
     status: int
+    began: float = field(default=0.0, compare=False)
+    answered: float = field(default=0.0, compare=False)
+    query: str = field(default="", compare=False)
+    body: bytes = field(default=b"", compare=False, repr=False)
+    answer: bytes = field(default=b"", compare=False, repr=False)
 
 
 @dataclass

@@ -160,3 +160,26 @@ async def test_posts_delivered_in_order_show_in_that_order_and_a_refusal_stops_t
     assert posts_with(w, "stop:3") == []  # not made after the refusal: left for the re-sync
     effect = await outbox(w).store.get("stop:3")
     assert effect is not None and effect.state is EffectState.PENDING
+
+
+async def test_a_post_just_recorded_is_made_as_recorded_unless_delivered_since(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first delivery does not read it back; a delivery by anyone else in between (the
+    re-sync) takes that out, so the first one then reads it and sees it made: one post."""
+    store = outbox(w).store
+    reads: list[str] = []
+    get = store.get
+
+    async def counted(key: str) -> Effect | None:
+        reads.append(key)
+        return await get(key)
+
+    monkeypatch.setattr(store, "get", counted)
+    assert await record(w, "k5")
+    made = await outbox(w).deliver("k5", fresh=True)
+    assert reads == [] and posts_with(w, "k5") == [made]
+    assert await record(w, "k6")
+    again = await outbox(w).deliver("k6")  # someone else's, e.g. the re-sync's
+    assert await outbox(w).deliver("k6", fresh=True) == again
+    assert reads == ["k6", "k6"] and posts_with(w, "k6") == [again]
