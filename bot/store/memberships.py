@@ -235,10 +235,8 @@ class MembershipStore:
         (counted here, per playbook and severity) and each one ended since ``window_start``
         (ms); and the channels of the private ones left out because they are unknown."""
         visible, vis_args = ("", []) if admin else (_visible(public), [user_id, checked, since])
-        ongoing_sql = (
-            "SELECT i.playbook_title, i.severity, count(*), sum(i.created_at >= ?)"  # noqa: S608
-            " FROM incidents i WHERE i.team_id = ? AND i.status = 'ongoing'"
-            f"{visible} GROUP BY i.playbook_title, i.severity"
+        ongoing_sql, ongoing_args = ongoing_stats_query(
+            team_id, user_id, admin=admin, public=public, checked=checked, since=since
         )
         ended_sql = (
             "SELECT i.playbook_title, i.severity, i.created_at, i.ended_at"  # noqa: S608
@@ -246,7 +244,7 @@ class MembershipStore:
             f"{visible}"
         )
         rows: list[StatsRow] = []
-        async with self._db.conn.execute(ongoing_sql, (window_start, team_id, *vis_args)) as cur:
+        async with self._db.conn.execute(ongoing_sql, (window_start, *ongoing_args)) as cur:
             for title, severity, count, started in await cur.fetchall():
                 rows.append(StatsRow(str(title), str(severity), int(started), int(count)))
         async with self._db.conn.execute(ended_sql, (team_id, window_start, *vis_args)) as cur:
@@ -288,6 +286,62 @@ class MembershipStore:
             (*args, checked, since),
         ) as cur:
             return [str(r[0]) for r in await cur.fetchall()]
+
+
+# The ongoing incidents stats counts (args: see ongoing_stats_query), found from the caller's own
+# channels instead of checking each ongoing incident of the team against them: the cost
+# follows what the caller may view, not the team's history. EXPLAIN QUERY PLAN at 10,000
+# incidents (tests/store/test_memberships.py holds the index names to it):
+#   CO-ROUTINE (subquery-1)
+#     COMPOUND QUERY
+#       LEFT-MOST SUBQUERY
+#         SEARCH i USING COVERING INDEX incidents_team_private_stats
+#             (team_id=? AND status=? AND private=?)
+#       UNION ALL
+#         SEARCH m USING COVERING INDEX channel_members_user (user_id=?)
+#         SEARCH i USING COVERING INDEX incidents_channel_cover
+#             (channel_id=? AND team_id=? AND status=? AND private=?)
+#         CORRELATED SCALAR SUBQUERY 3
+#           SEARCH s USING PRIMARY KEY (channel_id=?)
+#   SCAN (subquery-1)
+#   USE TEMP B-TREE FOR GROUP BY
+_STATS_COLUMNS = "i.playbook_title, i.severity, i.created_at"
+_ONGOING_OF_TEAM = (
+    f"SELECT {_STATS_COLUMNS} FROM incidents i WHERE i.team_id = ? AND i.status = 'ongoing'"
+)
+# CROSS JOIN keeps the caller's channels as the outer loop (SQLite never reorders it).
+_ONGOING_OF_MINE = (
+    f"SELECT {_STATS_COLUMNS} FROM channel_members m CROSS JOIN incidents i"
+    " ON i.channel_id = m.channel_id"
+    f" WHERE m.user_id = ? AND i.team_id = ? AND i.status = 'ongoing' AND {_KNOWN}"
+)
+
+
+def ongoing_stats_query(
+    team_id: str, user_id: str, *, admin: bool, public: bool, checked: int, since: int
+) -> tuple[str, list[object]]:
+    """The ongoing part of stats: per playbook and severity (a pair may come in two rows, to
+    be summed), how many and how many started since the window's start (the statement's
+    first argument, then the returned ones)."""
+    if admin:  # every one: in the index's order (no sort), a row per privacy summed later
+        sql = (
+            "SELECT i.playbook_title, i.severity, count(*), sum(i.created_at >= ?)"
+            " FROM incidents i WHERE i.team_id = ? AND i.status = 'ongoing'"
+            " GROUP BY i.private, i.playbook_title, i.severity"
+        )
+        return sql, [team_id]
+    if public:
+        inner = (
+            f"{_ONGOING_OF_TEAM} AND i.private = 0 UNION ALL {_ONGOING_OF_MINE} AND i.private = 1"
+        )
+        args = [team_id, user_id, team_id, checked, since]
+    else:
+        inner, args = _ONGOING_OF_MINE, [user_id, team_id, checked, since]
+    sql = (
+        "SELECT playbook_title, severity, count(*), sum(created_at >= ?)"  # noqa: S608
+        f" FROM ({inner}) GROUP BY playbook_title, severity"
+    )
+    return sql, args
 
 
 def _visible(public: bool) -> str:

@@ -8,7 +8,7 @@ import pytest
 from bot.domain.models import IncidentStatus
 from bot.store.db import Database
 from bot.store.incidents import IncidentStore
-from bot.store.memberships import MembershipStore
+from bot.store.memberships import MembershipStore, ongoing_stats_query
 from tests.store.test_store import incident
 
 ALICE, BOB = "a" * 26, "b" * 26
@@ -68,3 +68,20 @@ async def test_visible_incidents_filter_in_the_store_and_name_the_unknown(db: Da
         made[0].team_id, ALICE, admin=False, since=10, window_start=0
     )
     assert sum(r.ongoing for r in rows) == 2 and unknown == [made[2].channel_id]
+
+
+async def test_stats_find_the_ongoing_incidents_from_the_callers_channels(db: Database) -> None:
+    """Rule: what stats counts is found from the caller's own channels and the team's public
+    incidents, on covering indexes: never by checking each ongoing incident of the team (the
+    plan holds without statistics, so a small database shows the plan of a large one)."""
+    for public in (True, False):
+        sql, args = ongoing_stats_query("t", ALICE, admin=False, public=public, checked=0, since=0)
+        rows = await db.fetch_all(f"EXPLAIN QUERY PLAN {sql}", (0, *args))
+        plan = "\n".join(str(r[3]) for r in rows)
+        assert "SEARCH m USING COVERING INDEX channel_members_user (user_id=?)" in plan, plan
+        assert "SEARCH i USING COVERING INDEX incidents_channel_cover (channel_id=?" in plan, plan
+        assert "SCAN i" not in plan, plan
+        public_range = (
+            "COVERING INDEX incidents_team_private_stats (team_id=? AND status=? AND private=?)"
+        )
+        assert (public_range in plan) is public, plan
