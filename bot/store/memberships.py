@@ -307,11 +307,11 @@ class MembershipStore:
 #   USE TEMP B-TREE FOR GROUP BY
 _STATS_COLUMNS = "i.playbook_title, i.severity, i.created_at"
 _ONGOING_OF_TEAM = (
-    f"SELECT {_STATS_COLUMNS} FROM incidents i WHERE i.team_id = ? AND i.status = 'ongoing'"
+    f"SELECT {_STATS_COLUMNS} FROM incidents i WHERE i.team_id = ? AND i.status = 'ongoing'"  # noqa: S608
 )
 # CROSS JOIN keeps the caller's channels as the outer loop (SQLite never reorders it).
 _ONGOING_OF_MINE = (
-    f"SELECT {_STATS_COLUMNS} FROM channel_members m CROSS JOIN incidents i"
+    f"SELECT {_STATS_COLUMNS} FROM channel_members m CROSS JOIN incidents i"  # noqa: S608
     " ON i.channel_id = m.channel_id"
     f" WHERE m.user_id = ? AND i.team_id = ? AND i.status = 'ongoing' AND {_KNOWN}"
 )
