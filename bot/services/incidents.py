@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +29,11 @@ from bot.services.notify import Notifier
 from bot.services.ports import (
     ChatClient,
     ChatRefused,
+    IncidentFilter,
     IncidentRows,
+    IncidentSort,
     Nonces,
+    SortKey,
     StaleIncident,
     StartRows,
     Tx,
@@ -46,7 +49,6 @@ log = get_logger(__name__)
 # this long before it reads the state, so a burst costs a few refreshes a second, not one each.
 REFRESH_GAP_S = 0.25
 SAVED_KEPT = 64  # incidents whose last saved state mutate keeps (see _remember)
-MEMBERSHIP_CHECKS = 16  # concurrent REST checks for channels whose members are not known yet
 NAMES_PER_CALL = 100  # users asked for at once when the re-sync warms the names cards show
 
 
@@ -552,39 +554,33 @@ class IncidentService:
             limit=limit,
         )
 
-    async def visible_to(self, incidents: list[Incident], user_id: str) -> list[Incident]:
-        """Those of ``incidents`` that ``user_id`` may view (same order), from the followed
-        membership; a channel not known now is asked about over REST (a few at once, and
-        only until the re-sync has listed it). A guest, or someone outside the incident's
-        team, sees a public incident only as a member too."""
-        if not incidents or await self._dir.is_admin(user_id):
-            return incidents
-        public_too = await self._publicly_hidden(incidents, user_id)
-        need = [i for i in incidents if i.private_channel or i.id in public_too]
-        member, unknown = await self._members.member_of(user_id, [i.channel_id for i in need])
-        slots = asyncio.Semaphore(MEMBERSHIP_CHECKS)
-
-        async def ask(channel_id: str) -> bool:
-            async with slots:
-                try:
-                    return await self._chat.is_channel_member(channel_id, user_id)
-                except ChatRefused:
-                    return False
-
-        asked = await asyncio.gather(*(ask(c) for c in unknown))
-        member |= {c for c, yes in zip(unknown, asked, strict=True) if yes}
-        return [
-            i
-            for i in incidents
-            if i.channel_id in member or not (i.private_channel or i.id in public_too)
-        ]
-
-    async def _publicly_hidden(self, incidents: list[Incident], user_id: str) -> set[str]:
-        """Ids of the public ``incidents`` whose team does not let ``user_id`` read public
-        channels (see :meth:`Directory.reads_public_channels`): only membership counts."""
-        teams = {i.team_id for i in incidents if not i.private_channel}
-        hidden = {t for t in teams if not await self._dir.reads_public_channels(t, user_id)}
-        return {i.id for i in incidents if not i.private_channel and i.team_id in hidden}
+    async def page_for(
+        self,
+        team_ids: Sequence[str],
+        user_id: str,
+        *,
+        where: IncidentFilter,
+        sort: IncidentSort,
+        descending: bool,
+        after: SortKey | None,
+        limit: int,
+    ) -> tuple[list[Incident], int]:
+        """A page of the incidents of ``team_ids`` matching ``where`` that ``user_id`` may
+        view, in ``sort`` order from the one after ``after`` on, at most ``limit``; and how
+        many private ones were left out because their channel's members are not known right
+        now. Decided as :meth:`list_for` decides it, from the store alone."""
+        user = await self._dir.user(user_id)
+        return await self._members.visible_page(
+            team_ids,
+            user_id,
+            admin=user.is_admin,
+            public=not user.is_guest,
+            where=where,
+            sort=sort,
+            descending=descending,
+            after=after,
+            limit=limit,
+        )
 
     # ---- effects --------------------------------------------------------------------
 

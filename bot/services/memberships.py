@@ -18,13 +18,20 @@ many (never a guess either way), and :meth:`Memberships.refresh_later` lists the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from bot.clock import Clock
 from bot.domain.models import Incident, IncidentStatus
 from bot.domain.review import StatsRow
 from bot.log import get_logger
-from bot.services.ports import ChatClient, ChatRefused, MembershipStorePort
+from bot.services.ports import (
+    ChatClient,
+    ChatRefused,
+    IncidentFilter,
+    IncidentSort,
+    MembershipStorePort,
+    SortKey,
+)
 from bot.tasks import Spawn
 from bot.transport.events import UserAdded, UserRemoved
 
@@ -257,6 +264,38 @@ class Memberships:
             since=self.since,
             checked=self.checked,
             status=status,
+            limit=limit,
+        )
+        self.refresh_later(unknown)
+        return found, len(unknown)
+
+    async def visible_page(
+        self,
+        team_ids: Sequence[str],
+        user_id: str,
+        *,
+        admin: bool,
+        public: bool = True,
+        where: IncidentFilter,
+        sort: IncidentSort,
+        descending: bool,
+        after: SortKey | None,
+        limit: int,
+    ) -> tuple[list[Incident], int]:
+        """A page of the incidents of ``team_ids`` matching ``where`` that ``user_id`` may
+        view (see the store), as :meth:`visible_incidents` decides it; and how many private
+        ones were left out as unknown (listed again in the background)."""
+        found, unknown = await self._store.visible_page(
+            team_ids,
+            user_id,
+            admin=admin,
+            public=public,
+            since=self.since,
+            checked=self.checked,
+            where=where,
+            sort=sort,
+            descending=descending,
+            after=after,
             limit=limit,
         )
         self.refresh_later(unknown)

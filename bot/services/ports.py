@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import IO, Any, Protocol
+from dataclasses import dataclass
+from typing import IO, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -278,6 +279,30 @@ async def sleep_until_or_woken(timer: Timer, wake: asyncio.Event, until: int | N
         await asyncio.gather(*waits, return_exceptions=True)
 
 
+@dataclass(frozen=True)
+class IncidentFilter:
+    """Which incidents a listing keeps (each ``None``: any): times in epoch ms, bounds
+    inclusive; ``severity`` compared case-insensitively (as ``str.lower``); an incident that
+    has not ended is outside any ``ended_*`` bound."""
+
+    status: IncidentStatus | None = None
+    commander_id: str | None = None
+    playbook_id: str | None = None
+    severity: str | None = None
+    started_after: int | None = None
+    started_before: int | None = None
+    ended_after: int | None = None
+    ended_before: int | None = None
+
+
+IncidentSort = Literal["created_at", "ended_at", "name"]
+"""What a listing is ordered by; ties by incident id. An incident's key: ``created_at``,
+``ended_at`` (-1 while ongoing) or ``name.lower()``."""
+
+SortKey = tuple[int | str, str]
+"""An incident's place in a listing: its key (see :data:`IncidentSort`) and its id."""
+
+
 class MembershipStorePort(Protocol):
     """Followed incident-channel membership (``bot/store/memberships.py``). Times in ms;
     ``since``: listings older than this are not current (unknown)."""
@@ -316,6 +341,25 @@ class MembershipStorePort(Protocol):
         public: bool = True,
     ) -> tuple[list[StatsRow], list[str]]: ...
     async def checked_up_to(self, *, since: int) -> int: ...
+    async def visible_page(
+        self,
+        team_ids: Sequence[str],
+        user_id: str,
+        *,
+        admin: bool,
+        since: int,
+        checked: int = 0,
+        public: bool = True,
+        where: IncidentFilter,
+        sort: IncidentSort,
+        descending: bool,
+        after: SortKey | None,
+        limit: int,
+    ) -> tuple[list[Incident], list[str]]:
+        """Of ``team_ids``' incidents matching ``where`` that ``user_id`` may view, at most
+        ``limit`` in ``sort`` order, from the one after ``after`` on; and the channels of
+        the private ones left out because unknown (as :meth:`visible_incidents`)."""
+        ...
 
 
 class OngoingIncidents(Protocol):

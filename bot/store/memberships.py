@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from bot.domain.models import Incident, IncidentStatus
 from bot.domain.review import StatsRow
+from bot.services.ports import IncidentFilter, IncidentSort, SortKey
 from bot.store.db import Database
 
 # A private incident is visible to a member of its channel; a public one to its team (the
@@ -220,6 +221,54 @@ class MembershipStore:
         unknown = [] if admin else await self._unknown(where, args, since, checked, public)
         return found, unknown
 
+    async def visible_page(
+        self,
+        team_ids: Sequence[str],
+        user_id: str,
+        *,
+        admin: bool,
+        since: int,
+        checked: int = 0,
+        public: bool = True,
+        where: IncidentFilter,
+        sort: IncidentSort,
+        descending: bool,
+        after: SortKey | None,
+        limit: int,
+    ) -> tuple[list[Incident], list[str]]:
+        """Of ``team_ids``' incidents matching ``where`` that ``user_id`` may view, at most
+        ``limit`` in ``sort`` order (ties by id), from the one after ``after`` on; and the
+        channels of the private ones left out because unknown. Filtered, ordered and cut
+        here: only the bodies of the page are read."""
+        if not team_ids:
+            return [], []
+        await self._functions()
+        cond, args = _filtered(team_ids, where)
+        key = _SORT_KEYS[sort]
+        sql = f"SELECT i.body FROM incidents i WHERE {cond}"  # noqa: S608
+        rows_args = list(args)
+        if not admin:
+            sql += _visible(public)
+            rows_args += [user_id, checked, since]
+        if after is not None:
+            sql += f" AND ({key}, i.id) {'<' if descending else '>'} (?, ?)"
+            rows_args += [after[0], after[1]]
+        order = " DESC" if descending else ""
+        sql += f" ORDER BY {key}{order}, i.id{order} LIMIT ?"
+        rows = await self._db.fetch_all(sql, (*rows_args, limit))
+        found = [Incident.model_validate_json(r[0]) for r in rows]
+        unknown = [] if admin else await self._unknown(cond, args, since, checked, public)
+        return found, unknown
+
+    async def _functions(self) -> None:
+        """``py_lower``: Python's ``str.lower`` (SQLite's ``lower`` folds ASCII only), so an
+        order and a comparison made here are those of :data:`IncidentSort`."""
+        conn = self._db.conn
+        if getattr(conn, "_warroom_py_lower", False):
+            return
+        await conn.create_function("py_lower", 1, str.lower, deterministic=True)
+        conn._warroom_py_lower = True  # type: ignore[attr-defined]
+
     async def visible_stats_rows(
         self,
         team_id: str,
@@ -342,6 +391,33 @@ def ongoing_stats_query(
         f" FROM ({inner}) GROUP BY playbook_title, severity"
     )
     return sql, args
+
+
+_SORT_KEYS: dict[str, str] = {
+    "created_at": "i.created_at",
+    "ended_at": "coalesce(i.ended_at, -1)",
+    "name": "py_lower(i.name)",
+}
+
+
+def _filtered(team_ids: Sequence[str], where: IncidentFilter) -> tuple[str, list[object]]:
+    """The condition of a listing's filter (on the incident's columns) and its arguments."""
+    cond = f"i.team_id IN ({','.join('?' * len(team_ids))})"
+    args: list[object] = list(team_ids)
+    for column, value in (
+        ("i.status = ?", None if where.status is None else where.status.value),
+        ("i.commander_id = ?", where.commander_id),
+        ("i.playbook_id = ?", where.playbook_id),
+        ("py_lower(i.severity) = ?", None if where.severity is None else where.severity.lower()),
+        ("i.created_at >= ?", where.started_after),
+        ("i.created_at <= ?", where.started_before),
+        ("i.ended_at >= ?", where.ended_after),
+        ("i.ended_at <= ?", where.ended_before),
+    ):
+        if value is not None:
+            cond += f" AND {column}"
+            args.append(value)
+    return cond, args
 
 
 def _visible(public: bool) -> str:

@@ -11,3 +11,7 @@ CREATE INDEX incidents_channel_cover ON incidents
 DROP INDEX incidents_team_stats;
 CREATE INDEX incidents_team_private_stats ON incidents
     (team_id, status, private, playbook_title, severity, created_at);
+-- The REST API's listing (newest first by default, ties by id), paged in SQL: read in the
+-- index's order and cut at the page, the visibility checked on the index alone.
+CREATE INDEX incidents_team_created ON incidents
+    (team_id, created_at, id, status, private, channel_id);

@@ -21,6 +21,7 @@ from bot.domain.stages import title_problem
 from bot.errors import InputError, NotFound
 from bot.services.checklist import Change, ChecklistService
 from bot.services.container import Services
+from bot.services.ports import IncidentFilter, IncidentSort, SortKey
 from bot.services.starts import StartRequest
 from bot.transport.api.schemas import (
     ID,
@@ -77,12 +78,24 @@ class IncidentsApi:
             if query.team
             else await teams_of(self.svc, user_id)
         )
-        found: list[Incident] = []
-        for team_id in teams:
-            found += await self.svc.incidents.store.list_team(team_id, limit=None)
-        matching = [i for i in found if _matches(i, query)]
-        visible = await self.svc.incidents.visible_to(matching, user_id)
-        return _page(visible, query)
+        field: IncidentSort = query.sort.lstrip("-")  # type: ignore[assignment]
+        after = decode_cursor(query.cursor, query.sort) if query.cursor else None
+        found, unknown = await self.svc.incidents.page_for(
+            teams,
+            user_id,
+            where=_filter(query),
+            sort=field,
+            descending=query.sort.startswith("-"),
+            after=after,
+            limit=query.limit + 1,  # one more: whether there is a next page
+        )
+        page = found[: query.limit]
+        more = len(found) > query.limit
+        return IncidentPage(
+            items=[IncidentOut.of(i) for i in page],
+            next_cursor=encode_cursor(query.sort, _key(page[-1], field)) if more else "",
+            unknown=unknown,
+        )
 
     async def viewable(self, incident_id: str, user_id: str) -> Incident:
         """The incident if ``user_id`` may view it; :class:`NotFound` otherwise (also when
@@ -270,26 +283,21 @@ class IncidentsApi:
 # ---- filtering, sorting, pages ----------------------------------------------------------
 
 
-def _between(value: int | None, after: int | None, before: int | None) -> bool:
-    if after is None and before is None:
-        return True
-    if value is None:
-        return False
-    return (after is None or value >= after) and (before is None or value <= before)
-
-
-def _matches(incident: Incident, q: IncidentQuery) -> bool:
-    return (
-        (q.status is None or incident.status is q.status)
-        and (q.commander is None or incident.commander_id == q.commander)
-        and (q.playbook is None or incident.playbook_id == q.playbook)
-        and (q.severity is None or incident.severity.lower() == q.severity.lower())
-        and _between(incident.created_at, q.started_after, q.started_before)
-        and _between(incident.ended_at, q.ended_after, q.ended_before)
+def _filter(q: IncidentQuery) -> IncidentFilter:
+    """The query's filters, for the store (which applies them in SQL)."""
+    return IncidentFilter(
+        status=q.status,
+        commander_id=q.commander,
+        playbook_id=q.playbook,
+        severity=q.severity,
+        started_after=q.started_after,
+        started_before=q.started_before,
+        ended_after=q.ended_after,
+        ended_before=q.ended_before,
     )
 
 
-Key = tuple[int | str, str]
+Key = SortKey
 
 
 def _key(incident: Incident, field: str) -> Key:
@@ -323,18 +331,3 @@ def decode_cursor(cursor: str, sort: str) -> Key:
     ):
         raise InputError("bad_cursor", field="cursor")
     return (data[1], data[2])
-
-
-def _page(incidents: list[Incident], q: IncidentQuery) -> IncidentPage:
-    field = q.sort.lstrip("-")
-    descending = q.sort.startswith("-")
-    keyed = sorted(((_key(i, field), i) for i in incidents), key=lambda p: p[0], reverse=descending)
-    if q.cursor:
-        after = decode_cursor(q.cursor, q.sort)
-        keyed = [(k, i) for k, i in keyed if (k < after if descending else k > after)]
-    page = keyed[: q.limit]
-    more = len(keyed) > q.limit
-    return IncidentPage(
-        items=[IncidentOut.of(i) for _, i in page],
-        next_cursor=encode_cursor(q.sort, page[-1][0]) if more else "",
-    )

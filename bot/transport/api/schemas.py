@@ -188,6 +188,11 @@ class IncidentPage(Out):
 
     items: list[IncidentOut]
     next_cursor: str = ""
+    unknown: int = Field(
+        default=0,
+        description="private incidents left out because warroom does not know their"
+        " channel's members right now (it lists them again meanwhile; ask again shortly)",
+    )
 
 
 # ---- requests on incidents ----------------------------------------------------------------
