@@ -47,3 +47,14 @@ async def load_incidents(
                 if due is not None
             ],
         )
+
+
+async def load_renders(db: Database, renders: Sequence[tuple[str, str, str, int]]) -> None:
+    """Record what kept posts show, as warroom records it once it has set them: rows of
+    (post id, incident id, digest, set at in ms); see :class:`bot.store.renders.RenderStore`."""
+    async with db.transaction() as tx:
+        await tx.conn.executemany(
+            "INSERT OR REPLACE INTO post_renders (post_id, incident_id, digest, sent_at)"
+            " VALUES (?, ?, ?, ?)",
+            renders,
+        )

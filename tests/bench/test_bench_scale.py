@@ -22,3 +22,5 @@ def test_the_scale_benchmark_runs_warroom_in_its_own_process_and_prints_one_line
     # Read from /proc/<pid>/status of the warroom process (VmRSS, VmHWM), never 0.
     assert re.search(r"warroom RSS [1-9]\d* MB before the reads, [1-9]\d* MB after", line)
     assert re.search(r"start to ready [\d.]+ s .*members listed [\d.]+ s, re-sync done", line)
+    # Seeded in steady state: the cards and checklists show what warroom would send.
+    assert line.endswith("(0 posts sent or updated by then)")
