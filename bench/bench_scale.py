@@ -132,7 +132,15 @@ def started(
     the double, as warroom renders them) and their ids saved; and the render records warroom
     keeps of them (post id, incident id, digest, set at ``now``: buttons are renewed 180 days
     after they were set), so that a re-sync finds them up to date
-    (``bot/services/rendered.py``) and sends nothing."""
+    (``bot/services/rendered.py``) and sends nothing. Only ongoing incidents' posts are
+    re-rendered by warroom; an ended one's are placeholders."""
+    if incident.status is IncidentStatus.ENDED:  # never re-rendered: placeholders will do
+        card, checklist = site.mm.seed_posts(
+            incident.channel_id, site.bot, ["summary card", "checklist"]
+        )
+        return incident.model_copy(
+            update={"card_post_id": card, "checklist_post_id": checklist}
+        ), []
     names = Names({incident.commander_id: site.alice.username})
     card = cards.summary_card(incident, names, buttons, incident.created_at)
     pages = checklist_text.checklist_posts(incident, names, buttons)

@@ -215,7 +215,7 @@ class MattermostDouble(UserSide):
                 "message": message, "type": "", "props": {}, "pending_post_id": "",
                 "file_ids": [],
             }  # fmt: skip
-            self.state.posts[post["id"]] = post
+            self.state.add_post(post)
             channel.total_msg_count += 1
             channel.last_post_at = at
             ids.append(post["id"])

@@ -91,9 +91,7 @@ class PostOps:
     # ---- views -----------------------------------------------------------
     def reply_count(self, post: Json) -> int:
         root = post["root_id"] or post["id"]
-        return sum(
-            1 for p in self.state.posts.values() if p["root_id"] == root and not p["delete_at"]
-        )
+        return sum(1 for p in self.state.replies.get(root, ()) if not p["delete_at"])
 
     def post_view(self, post: Json, *, strip: bool = True, ephemeral: bool = False) -> Json:
         props: Json = strip_integrations(post["props"]) if strip else copy.deepcopy(post["props"])
@@ -203,7 +201,7 @@ class PostOps:
             if rec is not None and rec.user_id == user.id and not rec.post_id:
                 rec.post_id = post["id"]
                 post["file_ids"].append(fid)
-        self.state.posts[post["id"]] = post
+        self.state.add_post(post)
         channel.last_post_at = at
         if not post_type.startswith("system_"):
             channel.total_msg_count += 1
@@ -341,7 +339,7 @@ class PostOps:
         post = self._editable(user, post_id, "delete_post")
         before = self.post_view(post)
         at = self.clock.tick()
-        for p in [post, *[p for p in self.state.posts.values() if p["root_id"] == post["id"]]]:
+        for p in [post, *self.state.replies.get(post["id"], ())]:
             p["delete_at"] = p["update_at"] = at
         self.hub.emit("post_deleted", {"post": dumps(before)}, channel_id=post["channel_id"])
 

@@ -193,6 +193,10 @@ class State:
         self.channels: dict[str, Channel] = {}
         self.members: dict[str, dict[str, Member]] = {}
         self.posts: dict[str, Json] = {}  # full internal posts, integration kept
+        # channel id -> its posts, and root post id -> its replies (the same objects, oldest
+        # first): kept by add_post, so no view reads every post of the server
+        self.posts_by_channel: dict[str, list[Json]] = {}
+        self.replies: dict[str, list[Json]] = {}
         self.ephemerals: dict[str, list[Json]] = {}
         self.dialogs: dict[str, list[Json]] = {}
         self.dialog_problems: list[str] = []  # what a current server would warn about
@@ -256,11 +260,20 @@ class State:
     def team_member_ids(self, team_id: str) -> set[str]:
         return set(self.team_members.get(team_id, set()))
 
+    def add_post(self, post: Json) -> None:
+        """Store a new post (a post's id, channel and root never change)."""
+        self.posts[post["id"]] = post
+        self.posts_by_channel.setdefault(post["channel_id"], []).append(post)
+        if post["root_id"]:
+            self.replies.setdefault(post["root_id"], []).append(post)
+
     def channel_posts(self, channel_id: str, *, include_deleted: bool = False) -> list[Json]:
+        # The channel's own posts, not every post of the server: a benchmark's double holds
+        # tens of thousands, and a re-sync reads thousands of channels.
         posts = [
             p
-            for p in self.posts.values()
-            if p["channel_id"] == channel_id and (include_deleted or not p["delete_at"])
+            for p in self.posts_by_channel.get(channel_id, ())
+            if include_deleted or not p["delete_at"]
         ]
         return sorted(posts, key=lambda p: int(p["create_at"]))
 
