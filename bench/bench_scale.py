@@ -11,8 +11,9 @@ and checklist posted in a private channel of the double) and N pending status re
 through the store's bulk loader. The database is in steady state, as warroom leaves it after
 a run: the double's card and checklist posts show what warroom renders for them, and the
 render records it keeps of the posts it set (``post_renders``) say so, so the first re-sync
-sends none of them again (the summary counts the posts it sent or updated: 0) and what is
-measured is warroom's usual start-up, not a one-off rewrite of every post. Then it measures,
+sends none of them again (the summary counts the posts it sent or updated: 0); each
+channel's people are recorded as its members since the start (``incident_members``). What
+is measured is warroom's usual start-up, not a one-off rewrite of every post. Then it measures,
 of warroom's process alone:
 
 - start-up: from spawn to ``/readyz`` answering ready, to every incident channel's members
@@ -69,7 +70,7 @@ from bot.render import checklist as checklist_text
 from bot.render.keys import keyed
 from bot.render.views import Names
 from bot.services.checklist_posts import checklist_key
-from bot.store.bulk import load_incidents, load_renders
+from bot.store.bulk import load_incidents, load_members, load_renders
 from bot.store.db import Database
 from bot.store.memberships import MembershipStore
 
@@ -135,11 +136,11 @@ def started(
     (``bot/services/rendered.py``) and sends nothing. Only ongoing incidents' posts are
     re-rendered by warroom; an ended one's are placeholders."""
     if incident.status is IncidentStatus.ENDED:  # never re-rendered: placeholders will do
-        card, checklist = site.mm.seed_posts(
+        card_id, checklist_id = site.mm.seed_posts(
             incident.channel_id, site.bot, ["summary card", "checklist"]
         )
         return incident.model_copy(
-            update={"card_post_id": card, "checklist_post_id": checklist}
+            update={"card_post_id": card_id, "checklist_post_id": checklist_id}
         ), []
     names = Names({incident.commander_id: site.alice.username})
     card = cards.summary_card(incident, names, buttons, incident.created_at)
@@ -207,6 +208,15 @@ async def seed(site: Site, total: int) -> tuple[list[Incident], list[list[str]]]
             due = [now + 3_600_000 + n for n in range(first, first + len(chunk))]
             await load_incidents(db, chunk, events, reminder_due=due)
             await load_renders(db, renders)
+            # Everyone in each channel, as recorded at its start (the review's members).
+            await load_members(
+                db,
+                [
+                    (inc.id, user_id, inc.created_at)
+                    for inc, people in zip(chunk, members, strict=True)
+                    for user_id in people[1:]  # not the bot
+                ],
+            )
             # As an earlier run's re-sync left them (listed before this start: not current).
             await store.seed_many(
                 [(inc.channel_id, m) for inc, m in zip(chunk, members, strict=True)], at=now

@@ -58,3 +58,15 @@ async def load_renders(db: Database, renders: Sequence[tuple[str, str, str, int]
             " VALUES (?, ?, ?, ?)",
             renders,
         )
+
+
+async def load_members(db: Database, members: Sequence[tuple[str, str, int]]) -> None:
+    """Record people as present in incident channels since a time, as the start records the
+    members it finds: rows of (incident id, user id, seen at in ms); see
+    :class:`bot.store.review.ReviewStore`."""
+    async with db.transaction() as tx:
+        await tx.conn.executemany(
+            "INSERT OR IGNORE INTO incident_members (incident_id, user_id, first_seen, last_seen)"
+            " VALUES (?, ?, ?, ?)",
+            [(i, u, at, at) for i, u, at in members],
+        )
