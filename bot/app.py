@@ -444,6 +444,7 @@ def _build_services(
         bot_user_id=me.id,
         is_incident_channel=_has_incident(incident_store),
         spawn=tasks.spawn,
+        turn=tasks.foreground.turn,
     )
     directory = Directory(chat, memberships)
     directory.remember(me)
@@ -526,6 +527,7 @@ def _build_services(
         clock=clock,
         bot_user_id=me.id,
         memberships=memberships,
+        turn=tasks.foreground.turn,
     )
     incidents.hooks.started.append(members.started)  # lists the members once (memberships too)
     capture = TimelineCapture(
@@ -536,6 +538,7 @@ def _build_services(
         bot_user_id=me.id,
         emoji=settings.timeline_emoji,
         notifier=notifier,
+        turn=tasks.foreground.turn,
     )
     review = ReviewService(
         chat=chat,
@@ -592,7 +595,11 @@ def _wire_events(
     # counterpart declared with `resync.add(..., covers=...)`; tests/test_follow_rule.py
     # fails when one is missing.
     status = services.status
-    resync = Resync(incidents=services.incidents, store=services.incidents.store)
+    resync = Resync(
+        incidents=services.incidents,
+        store=services.incidents.store,
+        turn=services.tasks.foreground.turn,
+    )
     queue = new_event_queue()
     events = EventDispatcher(queue, services.tasks)
     channels = ChannelFollower(

@@ -12,7 +12,8 @@ the event dispatcher whose handlers report for themselves), with the reason at t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, Protocol
 
 from bot.deadline import free_context
@@ -31,11 +32,53 @@ class Spawn(Protocol):
     ) -> asyncio.Task[Any]: ...
 
 
+Turn = Callable[[], Awaitable[None]]
+""":meth:`Foreground.turn`, as the walks of the re-sync receive it."""
+
+
+async def no_wait() -> None:
+    """A :data:`Turn` that never waits (tests, tools)."""
+
+
+class Foreground:
+    """People's requests in flight (commands, buttons, dialogs). A background walk over many
+    incidents (the re-sync) takes :meth:`turn` before each step, so a person's request is
+    not queued on the event loop behind the walk's work: the walk pauses while one is
+    served, for at most ``at_most_s`` at a time (a steady stream of requests slows the walk
+    down, never stops it)."""
+
+    def __init__(self, at_most_s: float = 0.05) -> None:
+        self._serving = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._at_most_s = at_most_s
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """While a person's request is served."""
+        self._serving += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._serving -= 1
+            if not self._serving:
+                self._idle.set()
+
+    async def turn(self) -> None:
+        """Return at once when nobody is served, else once they are (or ``at_most_s`` on)."""
+        if self._idle.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), self._at_most_s)
+
+
 class TaskTracker:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
         self.reported = 0  # failures reported to a person (a metric)
+        self.foreground = Foreground()  # what background walks give way to
 
     def spawn(
         self, name: str, coro: Coroutine[Any, Any, Any], *, report: Report | None

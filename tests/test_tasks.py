@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from bot.tasks import TaskTracker
+from bot.tasks import Foreground, TaskTracker
 
 
 async def boom() -> None:
@@ -45,3 +45,19 @@ async def test_spawn_after_close_is_refused() -> None:
     coro = asyncio.sleep(0)
     with pytest.raises(RuntimeError):
         tracker.spawn("late", coro, report=None)
+
+
+async def test_background_walks_give_way_while_a_persons_request_is_served() -> None:
+    """Rule: a re-sync's turn waits while a person's request is served (so the request is
+    not queued behind the walk's work), and never longer than its bound."""
+    foreground = Foreground(at_most_s=60.0)
+    await foreground.turn()  # nobody served: at once
+    with foreground.serving():
+        waiting = asyncio.ensure_future(foreground.turn())
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert not waiting.done()
+    await waiting  # served: the walk goes on
+    bounded = Foreground(at_most_s=0.001)
+    with bounded.serving():
+        await bounded.turn()  # a steady stream of requests slows a walk, never stops it

@@ -32,7 +32,7 @@ from bot.services.ports import (
     MembershipStorePort,
     SortKey,
 )
-from bot.tasks import Spawn
+from bot.tasks import Spawn, Turn, no_wait
 from bot.transport.events import UserAdded, UserRemoved
 
 log = get_logger(__name__)
@@ -53,7 +53,9 @@ class Memberships:
         bot_user_id: str,
         is_incident_channel: Callable[[str], Awaitable[bool]],
         spawn: Spawn,
+        turn: Turn = no_wait,
     ) -> None:
+        self._turn = turn
         self._store = store
         self._chat = chat
         self._clock = clock
@@ -198,6 +200,7 @@ class Memberships:
 
         async def worker() -> None:
             for channel_id in queue:  # shared: each channel is taken by one worker
+                await self._turn()  # a person's request first (see bot/tasks.Foreground)
                 try:
                     await self.seed(channel_id)
                 except Exception as exc:  # counted and logged below; the others go on

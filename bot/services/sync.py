@@ -15,6 +15,7 @@ from bot.domain.models import Incident
 from bot.log import get_logger
 from bot.services.incidents import IncidentService
 from bot.services.ports import ChatRefused, OngoingIncidents
+from bot.tasks import Turn, no_wait
 
 log = get_logger(__name__)
 
@@ -28,9 +29,12 @@ class Resync:
     outbox of keyed posts), then the cards of ongoing incidents, then the other hooks
     concurrently. A failing hook is logged; the others still run."""
 
-    def __init__(self, *, incidents: IncidentService, store: OngoingIncidents) -> None:
+    def __init__(
+        self, *, incidents: IncidentService, store: OngoingIncidents, turn: Turn = no_wait
+    ) -> None:
         self._incidents = incidents
         self._store = store
+        self._turn = turn
         self._first: list[ResyncHook] = []
         self.hooks: list[ResyncHook] = []
         self.covered: set[type] = set()  # event kinds whose missed events a hook re-reads
@@ -78,6 +82,7 @@ class Resync:
 
         async def one(incident: Incident) -> None:
             async with slots:
+                await self._turn()  # a person's request first (see bot/tasks.Foreground)
                 try:
                     await self._catch_up(incident)
                 except ChatRefused:

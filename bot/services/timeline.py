@@ -27,6 +27,7 @@ from bot.services.directory import Directory
 from bot.services.memberships import Memberships
 from bot.services.notify import Notifier
 from bot.services.ports import ChatClient, ChatRefused, IncidentReads, Post, ReviewRecords
+from bot.tasks import Turn, no_wait
 from bot.transport.events import ReactionAdded, ReactionRemoved, UserAdded, UserRemoved
 
 log = get_logger(__name__)
@@ -64,8 +65,10 @@ class TimelineCapture:
         bot_user_id: str,
         emoji: str,
         notifier: Notifier,
+        turn: Turn = no_wait,
     ) -> None:
         self._notify = notifier
+        self._turn = turn
         self._chat = chat
         self._incidents = incidents
         self._store = store
@@ -147,6 +150,7 @@ class TimelineCapture:
 
         async def one(incident: Incident) -> None:
             async with slots:
+                await self._turn()  # a person's request first (see bot/tasks.Foreground)
                 await self._resync_channel(incident)
 
         failed: BaseException | None = None
@@ -228,8 +232,10 @@ class MemberTracker:
         clock: Clock,
         bot_user_id: str,
         memberships: Memberships,
+        turn: Turn = no_wait,
     ) -> None:
         self._members = memberships
+        self._turn = turn
         self._chat = chat
         self._dir = directory
         self._incidents = incidents
@@ -274,6 +280,7 @@ class MemberTracker:
     async def resync(self) -> None:
         """Re-read the members of every ongoing incident channel (events may have been lost)."""
         async for incident in self._incidents.each_ongoing():
+            await self._turn()  # a person's request first (see bot/tasks.Foreground)
             try:
                 # Listed by the membership re-sync just before (it runs first): not again.
                 members = set(await self._humans(await self._members.members(incident.channel_id)))

@@ -189,7 +189,8 @@ async def handle_command(request: web.Request) -> web.Response:
         f"command-{req.trigger_id[:8]}", run_command(svc, app[COMMANDS], req), report=None
     )
     try:
-        reply: Reply = await asyncio.wait_for(asyncio.shield(work), COMMAND_BUDGET_S)
+        with svc.tasks.foreground.serving():  # the re-sync's walks give way meanwhile
+            reply: Reply = await asyncio.wait_for(asyncio.shield(work), COMMAND_BUDGET_S)
     except TimeoutError:
         # Too slow for Mattermost's 30 s: answer now, deliver the result via response_url.
         svc.tasks.spawn(
@@ -244,7 +245,8 @@ async def handle_action(request: web.Request) -> web.Response:
     started = time.perf_counter()
     svc = request.app[SERVICES]
     router = request.app[INTERACTIONS]
-    with callback_deadline(svc.clock.now_ms):  # answered within Mattermost's wait
+    # Answered within Mattermost's wait; the re-sync's walks give way meanwhile.
+    with callback_deadline(svc.clock.now_ms), svc.tasks.foreground.serving():
         response = await router.handle_action(svc, req)
     name = structlog.contextvars.get_contextvars().get("action")  # bound once verified
     request.app[METRICS].observe_callback(
@@ -262,7 +264,8 @@ async def handle_dialog(request: web.Request) -> web.Response:
     started = time.perf_counter()
     svc = request.app[SERVICES]
     router = request.app[INTERACTIONS]
-    with callback_deadline(svc.clock.now_ms):  # answered within Mattermost's wait
+    # Answered within Mattermost's wait; the re-sync's walks give way meanwhile.
+    with callback_deadline(svc.clock.now_ms), svc.tasks.foreground.serving():
         response = await router.handle_dialog(svc, sub)
     name = structlog.contextvars.get_contextvars().get("dialog")  # bound once verified
     request.app[METRICS].observe_callback(
