@@ -34,6 +34,7 @@ class MembershipStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._functions_on: object = None  # the connection py_lower is registered on
 
     # ---- writes --------------------------------------------------------------------------
 
@@ -264,10 +265,10 @@ class MembershipStore:
         """``py_lower``: Python's ``str.lower`` (SQLite's ``lower`` folds ASCII only), so an
         order and a comparison made here are those of :data:`IncidentSort`."""
         conn = self._db.conn
-        if getattr(conn, "_warroom_py_lower", False):
+        if self._functions_on is conn:
             return
         await conn.create_function("py_lower", 1, str.lower, deterministic=True)
-        conn._warroom_py_lower = True  # type: ignore[attr-defined]
+        self._functions_on = conn
 
     async def visible_stats_rows(
         self,
