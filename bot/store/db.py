@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
@@ -36,6 +36,26 @@ def _migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+class CursorCall(Protocol):
+    """What ``execute`` returns: awaited, the cursor; entered with ``async with``, the cursor,
+    closed on leaving (aiosqlite's ``Result``)."""
+
+    def __await__(self) -> Generator[Any, None, aiosqlite.Cursor]: ...
+    async def __aenter__(self) -> aiosqlite.Cursor: ...
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None: ...
+
+
+class Statements(Protocol):
+    """The statement calls of aiosqlite's ``Connection`` the stores use (:attr:`Database.conn`
+    gives the connection's own, or a transaction's)."""
+
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None, /) -> CursorCall: ...
+    def executemany(self, sql: str, parameters: Iterable[Iterable[Any]], /) -> CursorCall: ...
+    def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None, /
+    ) -> Awaitable[Iterable[sqlite3.Row]]: ...
+
+
 class Database:
     """Owns the connection. Writes go through :meth:`transaction`, which serialises them
     (write-behind: one trip to SQLite's thread per transaction, see :class:`Tx`)."""
@@ -45,9 +65,20 @@ class Database:
         self._conn: aiosqlite.Connection | None = None
         self._raw: sqlite3.Connection | None = None  # the one aiosqlite's thread uses
         self._write_lock = asyncio.Lock()
+        self._open_tx: Tx | None = None  # the transaction in progress (one at a time)
 
     @property
-    def conn(self) -> aiosqlite.Connection:
+    def conn(self) -> Statements:
+        """The connection's statement calls (aiosqlite's). In the task that has a transaction
+        open they are the transaction's (:attr:`Tx.conn`): its reads see what it wrote and
+        queued (read your writes), whichever store method reads."""
+        tx = self._open_tx
+        if tx is not None and tx.task is asyncio.current_task():
+            return tx.conn
+        return self._connection
+
+    @property
+    def _connection(self) -> aiosqlite.Connection:
         if self._conn is None:
             raise RuntimeError("database is not open")
         return self._conn
@@ -85,7 +116,7 @@ class Database:
         return self._raw
 
     async def _migrate(self) -> None:
-        conn = self.conn
+        conn = self._connection
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations"
             " (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
@@ -142,13 +173,16 @@ class Database:
         either way nothing of the transaction is kept.
         """
         async with self._write_lock:
-            tx = Tx(self.conn, self._sqlite)
+            tx = self._open_tx = Tx(self._connection, self._sqlite)
             try:
                 yield tx
             except BaseException:
                 await tx.abandon()
                 raise
-            await tx.commit()
+            else:
+                await tx.commit()
+            finally:
+                self._open_tx = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +282,7 @@ class Tx:
     def __init__(self, conn: aiosqlite.Connection, sqlite: sqlite3.Connection) -> None:
         self._conn = conn
         self._sqlite = sqlite
+        self.task = asyncio.current_task()  # the one whose reads are the transaction's
         self._queue: list[_Step] = []
         self._begun = False  # BEGIN IMMEDIATE was sent
         self._over = False  # committed, or rolled back by a failed step
@@ -328,14 +363,19 @@ class _Now:
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
 
-    def execute(self, sql: str, args: Sequence[object] = ()) -> _Cursor:
-        return _Cursor(self._tx, lambda raw: raw.execute(sql, args))
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None, /) -> _Cursor:
+        args = () if parameters is None else parameters  # a sequence, or a mapping of names
+        return _Cursor(self._tx, lambda raw: raw.execute(sql, args))  # type: ignore[arg-type]
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> _Cursor:
-        return _Cursor(self._tx, lambda raw: raw.executemany(sql, rows))
+    def executemany(self, sql: str, parameters: Iterable[Iterable[Any]], /) -> _Cursor:
+        many = parameters
+        return _Cursor(self._tx, lambda raw: raw.executemany(sql, many))  # type: ignore[arg-type]
 
-    async def execute_fetchall(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
-        return await self._tx.fetch_all(sql, args)
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None, /
+    ) -> Iterable[sqlite3.Row]:
+        args = () if parameters is None else parameters
+        return await self._tx.fetch_all(sql, args)  # type: ignore[arg-type]
 
 
 class _Cursor:
@@ -358,7 +398,7 @@ class _Cursor:
     async def __aenter__(self) -> aiosqlite.Cursor:
         return await self._open()
 
-    async def __aexit__(self, *_: object) -> None:
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if self._cursor is not None:
             await self._cursor.close()
 

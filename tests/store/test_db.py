@@ -276,3 +276,19 @@ async def test_a_block_that_raises_sends_nothing_it_queued(db: Database) -> None
     async with db.transaction() as tx:
         tx.later(ADD, ("next", 3))
     assert await nonces(db) == [("next", 3)]
+
+
+async def test_a_read_through_the_database_in_the_transactions_task_sees_its_writes(
+    db: Database,
+) -> None:
+    """Rule: read your writes whichever store method reads: in the task that has the
+    transaction open, the database's own statement calls are the transaction's (a hook that
+    renders the incident it is saving reads the timeline rows just queued)."""
+    async with db.transaction() as tx:
+        tx.later(ADD, ("a", 1))
+        rows = await db.conn.execute_fetchall("SELECT nonce FROM used_nonces")
+        assert [r[0] for r in rows] == ["a"]
+        tx.later(ADD, ("b", 2))
+        async with db.conn.execute("SELECT count(*) FROM used_nonces") as cur:
+            assert tuple(await cur.fetchone() or ()) == (2,)
+    assert await nonces(db) == [("a", 1), ("b", 2)]
