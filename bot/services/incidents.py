@@ -252,9 +252,12 @@ class IncidentService:
         (:class:`ChangeLines`: in order, batched, exactly once); a refused line, or one that
         never gets through, is told to who made the change."""
         actor_id = events[0].actor_id if events else incident.commander_id
-        tell = self._notify.reporter(
-            actor_id, incident.channel_id, messages.channel_post_failed(incident)
-        )
+
+        async def tell(_: BaseException) -> None:  # rendered only if it is needed
+            await self._notify.tell(
+                actor_id, incident.channel_id, messages.channel_post_failed(incident)
+            )
+
         self.lines.post(incident.channel_id, lines, report=tell)
 
     async def record_events(self, tx: Tx, incident: Incident, events: list[TimelineEvent]) -> None:
