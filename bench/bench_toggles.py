@@ -163,10 +163,10 @@ def said(site: Site, channels: list[str]) -> tuple[Counter[str], int]:
     return keys, posts
 
 
-async def run(rate: int, seconds: float, count: int) -> str:
+async def run(rate: int, seconds: float, count: int, log_level: str = "warning") -> str:
     with tempfile.TemporaryDirectory() as tmp:
         async with double_site(Path(tmp), PLAYBOOKS) as site:
-            env = site.environment(WARROOM_LOG_LEVEL="warning")
+            env = site.environment(WARROOM_LOG_LEVEL=log_level)
             async with warroom_process(env) as proc:
                 channels = [await start(site, f"Toggle {n}") for n in range(count)]
                 callbacks = [await captured(site, c) for c in channels]  # a toggle each
@@ -205,8 +205,14 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--incidents", type=int, default=5)
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        choices=("debug", "info", "warning"),
+        help="warroom's (info: a line per command, as operators usually run it)",
+    )
     args = parser.parse_args(argv)
-    line = asyncio.run(run(args.rate, args.seconds, args.incidents))
+    line = asyncio.run(run(args.rate, args.seconds, args.incidents, args.log_level))
     print(line)
     return line
 

@@ -1,6 +1,6 @@
 """Test-only kill points: ``WARROOM_TEST_CRASH_AT=<name>`` SIGKILLs warroom at that point.
 
-Inert unless the variable is set (one dictionary lookup per point). The subprocess tests in
+Inert unless the variable is set when warroom starts (read once; a comparison per point). The subprocess tests in
 ``tests/scenarios/test_crash_points.py`` run a real ``warroom run`` with it set, then start
 warroom again on the same database and check that nothing was lost or done twice. A point is
 named ``<flow>.<step>`` (see :data:`POINTS`); the kill is ``SIGKILL`` to itself, exactly what
@@ -39,7 +39,11 @@ POINTS = (
 )
 
 
+_AT = os.environ.get(ENV)  # read once: a change of a task passes a point
+
+
 def crash_point(name: str) -> None:
-    """Kill this process with SIGKILL if ``WARROOM_TEST_CRASH_AT`` names this point."""
-    if os.environ.get(ENV) == name:
+    """Kill this process with SIGKILL if ``WARROOM_TEST_CRASH_AT`` named this point when
+    the process started."""
+    if name == _AT:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -39,5 +39,7 @@ async def run_command(svc: Services, router: CommandRouter, req: CommandRequest)
     except Exception:
         log.exception("command_failed", subcommand=sub)
         return Reply(messages.unexpected_error(), refused=True)
-    log.info("command_handled", subcommand=sub)
+    # debug: each transport logs its own line per command answered (command_answered,
+    # chat_answered), one line per request at info.
+    log.debug("command_handled", subcommand=sub, via=req.via)
     return reply

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 WORD_JOINER = "\u2060"
 
@@ -88,7 +89,20 @@ def defuse_mentions(text: str) -> str:
     (``https://medium.com/@ops/post`` stays a working link). A URL inside a link label, or
     after an unclosed ``[``, is read by the server and so is defused. The function is
     idempotent.
+
+    Short texts (names, task titles: the same few rendered again on every change) are
+    remembered, at most :data:`DEFUSED_KEPT` of them.
     """
+    if len(text) <= DEFUSED_SHORT:
+        return _defuse_short(text)
+    return _defuse(text)
+
+
+DEFUSED_SHORT = 200  # characters
+DEFUSED_KEPT = 2048
+
+
+def _defuse(text: str) -> str:
     out: list[str] = []
     at = 0
     for start, end in _protected(text):
@@ -97,6 +111,9 @@ def defuse_mentions(text: str) -> str:
         at = end
     out.append(_defuse_plain(text, at, len(text)))
     return "".join(out)
+
+
+_defuse_short = lru_cache(maxsize=DEFUSED_KEPT)(_defuse)
 
 
 def _defuse_plain(text: str, start: int, end: int) -> str:

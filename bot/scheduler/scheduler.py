@@ -105,6 +105,7 @@ class ReminderScheduler:
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
+        self._wakes = 0  # wake() calls so far: a pass is idle only if none came during it
         self._armed: int | None = None  # the due time the sleeping loop waits for
         self._claimed: set[int] = set()  # rows this process moved to firing, not yet handled
         self._records: list[tuple[int, str | None, asyncio.Future[None]]] = []
@@ -146,11 +147,14 @@ class ReminderScheduler:
 
     def wake(self) -> None:
         """Re-read the earliest due time now (a nearer reminder was added, tests moved time)."""
+        self._wakes += 1
         self._idle.clear()
         self._wake.set()
 
     async def caught_up(self) -> None:
-        """Wait until everything due by the clock's current time has been handled."""
+        """Wait until everything due by the clock's current time has been handled (by a pass
+        of the loop that began after this call: one already under way may have read the
+        clock before it moved)."""
         self.wake()
         await self._idle.wait()
 
@@ -170,13 +174,15 @@ class ReminderScheduler:
 
     async def _step(self) -> None:
         self._wake.clear()
+        wakes = self._wakes
         batch = await self.store.due(self._clock.now_ms(), BATCH)
         if batch:
             self._armed = None
             await self._fire_batch(batch)
             return
         self._armed = await self.store.next_due()
-        self._idle.set()
+        if wakes == self._wakes:  # else woken meanwhile: the sleep below returns at once
+            self._idle.set()
         await self._sleep(self._armed)
 
     async def _sleep(self, until: int | None) -> None:

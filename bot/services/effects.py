@@ -159,16 +159,7 @@ class Outbox:
         ``again``: an effect of this key that Mattermost refused earlier is tried once more
         (e.g. a card, which the re-sync keeps trying to post).
         """
-        effect = Effect(
-            key=key,
-            kind=kind,
-            channel_id=channel_id,
-            message=message,
-            incident_id=incident_id,
-            props=props or {},
-            data=data or {},
-            created_at=self._clock.now_ms(),
-        )
+        effect = self._effect(key, kind, channel_id, message, props, incident_id, data)
         if await self.store.add(tx, effect):
             if kind not in self._batched:  # those are posted by someone else (flush)
                 if len(self._recorded) >= RECORDED_KEPT:  # never delivered (rolled back)
@@ -178,6 +169,35 @@ class Outbox:
         if again:
             await self.store.move(tx, key, EffectState.FAILED, EffectState.PENDING)
         return False
+
+    async def record(
+        self, tx: Tx, *, key: str, kind: str, channel_id: str, message: str, incident_id: str
+    ) -> None:
+        """:meth:`add` for a key new by construction (a change's lines: one saved version, one
+        key each), whose answer nobody needs: it waits for nothing before ``tx`` ends."""
+        effect = self._effect(key, kind, channel_id, message, None, incident_id, None)
+        await self.store.record(tx, effect)
+
+    def _effect(
+        self,
+        key: str,
+        kind: str,
+        channel_id: str,
+        message: str,
+        props: dict[str, Any] | None,
+        incident_id: str,
+        data: dict[str, Any] | None,
+    ) -> Effect:
+        return Effect(
+            key=key,
+            kind=kind,
+            channel_id=channel_id,
+            message=message,
+            incident_id=incident_id,
+            props=props or {},
+            data=data or {},
+            created_at=self._clock.now_ms(),
+        )
 
     async def deliver(self, key: str, *, fresh: bool = False) -> str:
         """Make the post (or find the one an earlier attempt made) and complete it.

@@ -198,11 +198,11 @@ class IncidentService:
                     return current, []  # nothing to do (e.g. a double click): no save
                 lines = await notices(updated, events) if notices and events else []
                 try:
+                    # One trip to the store: the statements are sent with the commit, where
+                    # a spent nonce raises InputError and another saved version StaleIncident.
                     async with self._db.transaction() as tx:
-                        if once and not await self._nonces.spend(
-                            tx, once, now=self._clock.now_ms()
-                        ):
-                            raise InputError("stale_dialog")
+                        if once:
+                            await self._nonces.spend_or_refuse(tx, once, now=self._clock.now_ms())
                         saved = await self._store.update(tx, updated)
                         await self.record_events(tx, saved, events)
                         # Each saved version of an incident is made once: so is each key.
@@ -210,7 +210,7 @@ class IncidentService:
                             f"notice:{incident_id}:{saved.version}:{n}" for n in range(len(lines))
                         ]
                         for key, line in zip(keys, lines, strict=True):
-                            await self.outbox.add(
+                            await self.outbox.record(
                                 tx,
                                 key=key,
                                 kind=CHANGE_LINE,
@@ -254,9 +254,12 @@ class IncidentService:
         (:class:`ChangeLines`: in order, batched, exactly once); a refused line, or one that
         never gets through, is told to who made the change."""
         actor_id = events[0].actor_id if events else incident.commander_id
-        tell = self._notify.reporter(
-            actor_id, incident.channel_id, messages.channel_post_failed(incident)
-        )
+
+        async def tell(_: BaseException) -> None:  # rendered only if it is needed
+            await self._notify.tell(
+                actor_id, incident.channel_id, messages.channel_post_failed(incident)
+            )
+
         self.lines.post(incident.channel_id, lines, report=tell)
 
     async def record_events(self, tx: Tx, incident: Incident, events: list[TimelineEvent]) -> None:

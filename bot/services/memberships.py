@@ -38,6 +38,7 @@ from bot.transport.events import UserAdded, UserRemoved
 log = get_logger(__name__)
 
 LISTINGS_AT_ONCE = 8  # member listings the re-sync keeps in flight
+KNOWN_KEPT = 4096  # memberships confirmed by the store and kept in memory (see is_member)
 NEVER = 2**62  # "since" while the event stream is down: nothing counts as known
 
 
@@ -70,6 +71,10 @@ class Memberships:
         # forgotten since): reads skip the per-row check there. 0: check every row.
         self._checked = 0
         self._generation = 0  # moves on when something known may have become unknown
+        # (channel, user) the store confirmed during this stream, until someone may have left:
+        # every change of a task asks whether its author is in the channel (see is_member).
+        self._confirmed: set[tuple[str, str]] = set()
+        self._confirmed_gen = 0
         # Channels warroom has just made, followed before their incident is saved: who
         # joined meanwhile (events), or None once someone left (see made).
         self._made: dict[str, set[str] | None] = {}
@@ -84,6 +89,7 @@ class Memberships:
         """A new event stream began (not a resumed one): channels listed before are stale."""
         self._epoch = self._clock.now_ms()
         self._unchecked()
+        self._unconfirm()
 
     def _unchecked(self) -> None:
         self._checked = 0
@@ -128,6 +134,7 @@ class Memberships:
             await self._store.forget(event.channel_id)
         else:
             await self._store.remove(event.channel_id, event.user_id)
+        self._unconfirm()
 
     async def _incident_channel(self, channel_id: str) -> bool:
         return channel_id in self._made or await self._is_incident_channel(channel_id)
@@ -186,8 +193,10 @@ class Memberships:
             log.warning("channel_members_unreadable", channel_id=channel_id, status=exc.status)
             self._unchecked()
             await self._store.forget(channel_id)
+            self._unconfirm()
             return False
         await self._store.seed(channel_id, members, at)
+        self._unconfirm()  # whoever left while events were missed is gone from it now
         return True
 
     async def resync(self) -> None:
@@ -331,6 +340,7 @@ class Memberships:
         at = self._clock.now_ms()
         listed = await self._chat.channel_member_ids(channel_id)
         await self._store.seed(channel_id, listed, at)
+        self._unconfirm()
         return listed
 
     async def member_of(self, user_id: str, channel_ids: list[str]) -> tuple[set[str], list[str]]:
@@ -343,5 +353,25 @@ class Memberships:
         return member, unknown
 
     async def is_member(self, channel_id: str, user_id: str) -> bool | None:
-        """Whether ``user_id`` is in ``channel_id`` as followed; None when unknown."""
-        return await self._store.is_member(channel_id, user_id, since=self.since)
+        """Whether ``user_id`` is in ``channel_id`` as followed; None when unknown.
+
+        A membership the store confirmed is kept in memory (at most :data:`KNOWN_KEPT`)
+        and answered from there while the stream that confirmed it lasts, until anyone is
+        removed from a channel or a channel's members are listed again (then every kept one
+        is asked again): a burst of changes by the people in a channel reads the store once."""
+        since = self.since
+        if since != NEVER and (channel_id, user_id) in self._confirmed:
+            return True
+        generation = self._confirmed_gen
+        known = await self._store.is_member(channel_id, user_id, since=since)
+        if known and generation == self._confirmed_gen:  # nobody left during the read
+            if len(self._confirmed) >= KNOWN_KEPT:
+                self._confirmed.clear()
+            self._confirmed.add((channel_id, user_id))
+        return known
+
+    def _unconfirm(self) -> None:
+        """Someone may have left a channel (or the stream changed): ask the store again,
+        also about reads in flight."""
+        self._confirmed.clear()
+        self._confirmed_gen += 1

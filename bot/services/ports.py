@@ -509,6 +509,12 @@ class NonceSpender(Protocol):
         """False if it was spent before (a replay)."""
         ...
 
+    async def spend_or_refuse(self, tx: Tx, once: OneShot, *, now: int) -> None:
+        """Spend it in ``tx``; if it was spent before (a replay), :class:`InputError`
+        ``stale_dialog`` is raised, here or when ``tx`` next reaches the store (at the latest
+        when its block ends), and nothing of ``tx`` is kept."""
+        ...
+
 
 class Nonces(NonceSpender, Protocol):
     """Dialogs' one-shot nonces (``bot/store/nonces.py``); times in epoch ms."""
@@ -558,7 +564,8 @@ class IncidentRows(IncidentReads, Protocol):
 
     async def update(self, tx: Tx, incident: Incident) -> Incident:
         """Save ``incident`` if nobody saved it since it was read; returns it with version + 1.
-        Raises :class:`StaleIncident` otherwise."""
+        Otherwise :class:`StaleIncident` is raised, here or when ``tx`` next reaches the
+        store (at the latest when its block ends), and nothing of ``tx`` is kept."""
         ...
 
     async def add_events(self, tx: Tx, incident_id: str, events: Sequence[TimelineEvent]) -> None:
@@ -674,6 +681,11 @@ class EffectRows(Protocol):
 
     async def add(self, tx: Tx, effect: Effect) -> bool:
         """Record ``effect`` (pending); False if its key was recorded before (kept as it is)."""
+        ...
+
+    async def record(self, tx: Tx, effect: Effect) -> None:
+        """:meth:`add` for a caller that has no use for the answer (a key new by
+        construction): no wait for the store before the transaction ends."""
         ...
 
     async def move(

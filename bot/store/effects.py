@@ -28,6 +28,25 @@ _KEYS = (
 _COLUMNS = ", ".join(_KEYS)
 
 
+_ADD = (
+    "INSERT OR IGNORE INTO effects (key, kind, incident_id, channel_id, message, props,"
+    " data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _add_row(effect: Effect) -> tuple[object, ...]:
+    return (
+        effect.key,
+        effect.kind,
+        effect.incident_id,
+        effect.channel_id,
+        effect.message,
+        json.dumps(effect.props),
+        json.dumps(effect.data),
+        effect.created_at,
+    )
+
+
 def _row(row: Sequence[Any]) -> Effect:
     values = dict(zip(_KEYS, row, strict=True))
     values["props"] = json.loads(values["props"])
@@ -63,21 +82,12 @@ class EffectStore:
 
     async def add(self, tx: Tx, effect: Effect) -> bool:
         """Record ``effect`` (pending); False if its key was recorded before (kept as it is)."""
-        cur = await tx.conn.execute(
-            "INSERT OR IGNORE INTO effects (key, kind, incident_id, channel_id, message, props,"
-            " data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                effect.key,
-                effect.kind,
-                effect.incident_id,
-                effect.channel_id,
-                effect.message,
-                json.dumps(effect.props),
-                json.dumps(effect.data),
-                effect.created_at,
-            ),
-        )
+        cur = await tx.conn.execute(_ADD, _add_row(effect))
         return cur.rowcount == 1
+
+    async def record(self, tx: Tx, effect: Effect) -> None:
+        """:meth:`add`, queued with ``tx`` (write-behind): for a key new by construction."""
+        tx.later(_ADD, _add_row(effect))
 
     async def move(
         self, tx: Tx, key: str, old: EffectState, new: EffectState, *, post_id: str | None = None
@@ -90,7 +100,7 @@ class EffectStore:
         """The effects of ``keys`` (pending or posted) are done, said by the post ``post_id``
         (one post may say several)."""
         marks = ", ".join("?" * len(keys))
-        await tx.conn.execute(
+        tx.later(
             "UPDATE effects SET state = 'done', post_id = ?"  # noqa: S608 - placeholders only
             f" WHERE state IN ('pending', 'posted') AND key IN ({marks})",
             (post_id, *keys),
@@ -99,7 +109,7 @@ class EffectStore:
     async def fail(self, tx: Tx, keys: Sequence[str]) -> None:
         """The pending effects of ``keys`` were refused for good."""
         marks = ", ".join("?" * len(keys))
-        await tx.conn.execute(
+        tx.later(
             f"UPDATE effects SET state = 'failed' WHERE state = 'pending' AND key IN ({marks})",  # noqa: S608
             tuple(keys),
         )
@@ -108,7 +118,7 @@ class EffectStore:
         """:meth:`attempted` for each of ``keys``, in one transaction."""
         marks = ", ".join("?" * len(keys))
         async with self._db.transaction() as tx:
-            await tx.conn.execute(
+            tx.later(
                 f"UPDATE effects SET attempts = attempts + 1 WHERE key IN ({marks})",  # noqa: S608
                 tuple(keys),
             )

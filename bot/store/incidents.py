@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from bot.domain.models import EventKind, Incident, IncidentStatus, TimelineEvent
 from bot.services.ports import StaleIncident
-from bot.store.db import Database, Tx
+from bot.store.db import Database, Expect, Tx
 
 __all__ = ["INSERT_SQL", "IncidentStore", "StaleIncident", "insert_row"]  # StaleIncident: ports'
 
@@ -132,20 +132,21 @@ class IncidentStore:
         return next((Incident.model_validate_json(row[0]) for row in rows), None)
 
     async def insert(self, tx: Tx, incident: Incident) -> None:
-        await tx.conn.execute(
-            INSERT_SQL,
-            insert_row(incident),
-        )
-        await tx.conn.execute(
+        tx.later(INSERT_SQL, insert_row(incident))
+        tx.later(
             "INSERT INTO commander_history (incident_id, user_id, since, set_by)"
             " VALUES (?, ?, ?, ?)",
             (incident.id, incident.commander_id, incident.created_at, incident.reporter_id),
         )
 
     async def update(self, tx: Tx, incident: Incident) -> Incident:
-        """Save ``incident`` if nobody saved it since it was read; returns it with version + 1."""
+        """Save ``incident`` if nobody saved it since it was read; returns it with version + 1.
+
+        Queued with ``tx`` (write-behind): :class:`StaleIncident` is raised when the
+        transaction next reaches SQLite (its end, or a read in it) if another version was
+        saved meanwhile, and nothing of the transaction is kept."""
         saved = incident.model_copy(update={"version": incident.version + 1})
-        cur = await tx.conn.execute(
+        tx.later(
             "UPDATE incidents SET name = ?, status = ?, commander_id = ?, ended_at = ?,"
             " version = ?, body = ?, private = ?, channel_name = ?, severity = ?,"
             " playbook_title = ? WHERE id = ? AND version = ?",
@@ -163,20 +164,19 @@ class IncidentStore:
                 saved.id,
                 incident.version,
             ),
+            expect=Expect(StaleIncident(incident.id), rows=1),
         )
-        if cur.rowcount != 1:
-            raise StaleIncident(incident.id)
         return saved
 
     async def add_events(self, tx: Tx, incident_id: str, events: Sequence[TimelineEvent]) -> None:
         for event in events:
-            await tx.conn.execute(
+            tx.later(
                 "INSERT INTO timeline_events (incident_id, kind, at, actor_id, data)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (incident_id, event.kind.value, event.at, event.actor_id, json.dumps(event.data)),
             )
             if event.kind is EventKind.COMMANDER_CHANGED:
-                await tx.conn.execute(
+                tx.later(
                     "INSERT INTO commander_history (incident_id, user_id, since, set_by)"
                     " VALUES (?, ?, ?, ?)",
                     (incident_id, event.data["to"], event.at, event.actor_id),

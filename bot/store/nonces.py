@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.domain.oneshot import OneShot
-from bot.store.db import Database, Tx
+from bot.errors import InputError
+from bot.store.db import Database, Expect, Tx
 
 __all__ = ["NonceStore", "OneShot"]  # OneShot is the domain's; re-exported for old imports
 
@@ -29,6 +30,17 @@ class NonceStore:
             (once.nonce, once.expires_at),
         )
         return cur.rowcount == 1
+
+    async def spend_or_refuse(self, tx: Tx, once: OneShot, *, now: int) -> None:
+        """:meth:`spend`, queued with ``tx`` (write-behind): a replay raises
+        :class:`InputError` ``stale_dialog`` when ``tx`` next reaches SQLite (its end, or a
+        read in it), and nothing of ``tx`` is kept."""
+        tx.later("DELETE FROM used_nonces WHERE expires_at < ?", (now,))
+        tx.later(
+            "INSERT OR IGNORE INTO used_nonces (nonce, expires_at) VALUES (?, ?)",
+            (once.nonce, once.expires_at),
+            expect=Expect(InputError("stale_dialog"), rows=1),
+        )
 
     async def refund(self, nonce: str) -> None:
         """Make a spent nonce usable again: what it authorised was refused, nothing changed."""

@@ -37,7 +37,7 @@ class WebhookDeliveryStore:
     async def add(self, tx: Tx, delivery: Delivery) -> None:
         row = delivery.model_dump()
         marks = ", ".join("?" for _ in _KEYS)
-        await tx.conn.execute(
+        tx.later(
             f"INSERT INTO webhook_deliveries ({_COLUMNS}) VALUES ({marks})",  # noqa: S608
             tuple(row[k] for k in _KEYS),
         )

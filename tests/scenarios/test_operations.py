@@ -75,7 +75,7 @@ async def test_one_request_id_ties_a_callbacks_log_lines_with_who_and_where(
     await w.command(w.alice, "list")
     await w.command(w.bob, "list")
     answered = [e for e in logs if e["event"] == "command_answered"]
-    assert len(answered) == 2
+    assert [e["subcommand"] for e in answered] == ["list", "list"]  # one line each, with it
     ids = {e["request_id"] for e in answered}
     assert len(ids) == 2  # one per callback, never leaked into the next
     first = answered[0]

@@ -147,6 +147,34 @@ async def test_a_nearer_reminder_wakes_the_sleeping_loop(rig: Rig) -> None:
     assert (await rig.state(2)).state is ReminderState.POSTED
 
 
+async def test_caught_up_waits_for_a_pass_that_began_after_it(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule: a pass of the loop already under way when the clock moved (it read the time
+    before) does not count as caught up; the pass after it fires what fell due."""
+    rig.start()
+    await rig.scheduler.caught_up()
+    await rig.add(0, minutes=1)
+    entered, gate = asyncio.Event(), asyncio.Event()
+    real = rig.store.next_due
+
+    async def held() -> int | None:
+        monkeypatch.setattr(rig.store, "next_due", real)
+        entered.set()
+        await gate.wait()
+        return await real()
+
+    monkeypatch.setattr(rig.store, "next_due", held)
+    rig.scheduler.wake()  # a pass begins: nothing due yet, then held before it goes idle
+    await entered.wait()
+    rig.clock.advance(minutes=1)
+    waiting = asyncio.create_task(rig.scheduler.caught_up())
+    await asyncio.sleep(0)
+    gate.set()
+    await waiting
+    assert rig.poster.posted == [1]
+
+
 async def test_replace_closes_the_pending_one_and_removes_a_posted_one(rig: Rig) -> None:
     posted = await rig.add(0, minutes=1)
     pending = await rig.add(1, minutes=30)

@@ -5,6 +5,7 @@ import pytest
 
 from bot.domain import transitions
 from bot.domain.models import EventKind, IncidentStatus, Playbook
+from bot.errors import InputError
 from bot.store.db import Database
 from bot.store.incidents import IncidentStore, StaleIncident
 from bot.store.installation import Installation, InstallationStore
@@ -159,3 +160,52 @@ async def test_a_nonce_is_spent_in_the_transaction_of_the_change_it_authorises(
         assert not await nonces.spend(tx, once, now=1000)  # a replay
     await nonces.refund("n3")  # what it authorised was refused: usable again
     assert not await nonces.is_used("n3")
+
+
+async def test_a_replayed_nonce_refuses_the_change_written_with_it(db: Database) -> None:
+    """Rule: ``spend_or_refuse`` sends nothing until the transaction does; a nonce spent
+    before then raises InputError ``stale_dialog`` and nothing written with it is kept."""
+    store, nonces = IncidentStore(db), NonceStore(db)
+    inc, _ = incident()
+    once = OneShot("n4", expires_at=5000)
+    async with db.transaction() as tx:
+        await nonces.spend_or_refuse(tx, once, now=1000)
+        await store.insert(tx, inc)
+    assert await nonces.is_used("n4")
+    ended, end_events = transitions.end(inc, actor_id="a", now=2000)
+
+    async def replay() -> None:
+        async with db.transaction() as tx:
+            await store.update(tx, ended)
+            await store.add_events(tx, inc.id, end_events)
+            await nonces.spend_or_refuse(tx, once, now=1000)
+
+    with pytest.raises(InputError) as refused:
+        await replay()
+    assert refused.value.reason == "stale_dialog"
+    assert await store.get(inc.id) == inc
+    assert await store.timeline(inc.id) == []
+
+
+async def test_a_stale_save_keeps_nothing_of_its_transaction(db: Database) -> None:
+    """Rule: the version check of ``update`` is made where the transaction reaches SQLite;
+    when another version was saved, StaleIncident, and the events and lines written in
+    that transaction are not kept."""
+    store = IncidentStore(db)
+    inc, events = incident()
+    async with db.transaction() as tx:
+        await store.insert(tx, inc)
+        await store.add_events(tx, inc.id, events)
+    ended, end_events = transitions.end(inc, actor_id="a", now=2000)
+    async with db.transaction() as tx:
+        await store.update(tx, ended)
+
+    async def stale() -> None:
+        async with db.transaction() as tx:
+            await store.add_events(tx, inc.id, end_events)
+            await store.update(tx, ended)  # still version 0
+            await store.add_events(tx, inc.id, end_events)
+
+    with pytest.raises(StaleIncident):
+        await stale()
+    assert [e.kind for e in await store.timeline(inc.id)] == [EventKind.CREATED]

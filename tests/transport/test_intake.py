@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from hypothesis import given
@@ -16,6 +16,7 @@ from bot.interactions.router import ActionRequest, DialogSubmission
 from bot.transport.intake import (
     MAX_DEPTH,
     Malformed,
+    _form_pairs,
     nests_deeper_than,
     parse_form,
     parse_json_object,
@@ -149,3 +150,23 @@ def test_nesting_is_measured_exactly_for_json(value: Any, limit: int) -> None:
 def test_nesting_is_never_underestimated_for_any_text(text: str, limit: int) -> None:
     if _scanned_depth(text) > limit:
         assert nests_deeper_than(text, limit)
+
+
+FORM_PARTS = st.sampled_from([*"ab=&+%;é ", "%2", "%C3%A9", "%FF", "%zz", "%26"])
+
+
+@given(st.lists(FORM_PARTS, max_size=12).map("".join))
+def test_a_form_is_split_and_decoded_as_the_standard_library_does_it(text: str) -> None:
+    """Rule: warroom's own form splitting (cheaper per command) gives what
+    ``urllib.parse.parse_qsl`` gives, pair for pair, and fails where it fails."""
+    try:
+        expected: object = parse_qsl(
+            text, keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except UnicodeDecodeError:
+        expected = UnicodeDecodeError
+    try:
+        got: object = _form_pairs(text)
+    except UnicodeDecodeError:
+        got = UnicodeDecodeError
+    assert got == expected
