@@ -66,6 +66,7 @@ class Database:
         self._raw: sqlite3.Connection | None = None  # the one aiosqlite's thread uses
         self._write_lock = asyncio.Lock()
         self._open_tx: Tx | None = None  # the transaction in progress (one at a time)
+        self._functions: set[tuple[object, str]] = set()  # (connection, name) registered
 
     @property
     def conn(self) -> Statements:
@@ -103,11 +104,24 @@ class Database:
         await self._conn.execute("PRAGMA busy_timeout=5000")
         await self._migrate()
 
+    async def create_function(
+        self, name: str, narg: int, func: Callable[..., object], *, deterministic: bool = False
+    ) -> None:
+        """Make ``func`` callable from SQL as ``name`` with ``narg`` arguments on the open
+        connection (sqlite3's ``create_function``), once per connection: a second call with
+        the same name while it is open does nothing. Raises ``RuntimeError`` when not open."""
+        conn = self._connection
+        if (conn, name) in self._functions:
+            return
+        await conn.create_function(name, narg, func, deterministic=deterministic)
+        self._functions.add((conn, name))
+
     async def close(self) -> None:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
             self._raw = None
+            self._functions.clear()
 
     @property
     def _sqlite(self) -> sqlite3.Connection:

@@ -34,7 +34,6 @@ class MembershipStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._functions_on: object = None  # the connection py_lower is registered on
 
     # ---- writes --------------------------------------------------------------------------
 
@@ -264,11 +263,7 @@ class MembershipStore:
     async def _functions(self) -> None:
         """``py_lower``: Python's ``str.lower`` (SQLite's ``lower`` folds ASCII only), so an
         order and a comparison made here are those of :data:`IncidentSort`."""
-        conn = self._db.conn
-        if self._functions_on is conn:
-            return
-        await conn.create_function("py_lower", 1, str.lower, deterministic=True)
-        self._functions_on = conn
+        await self._db.create_function("py_lower", 1, str.lower, deterministic=True)
 
     async def visible_stats_rows(
         self,
