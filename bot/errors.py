@@ -62,3 +62,11 @@ class Pending(WarroomError):
     ``what`` names the operation for render (``start``, ``status_update``)."""
 
     what: str
+
+
+class StoreUnavailable(WarroomError):
+    """The store cannot be used: it could not be opened (the message says why), it stayed
+    locked by another process past its busy timeout, or it cannot be written (disk full, I/O
+    error, read-only). Raised by the store adapters in place of their driver's errors; what
+    was being written is not kept. A person is told to try again (bot/render/messages.py);
+    the API answers 503."""

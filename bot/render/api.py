@@ -21,6 +21,8 @@ _TEXTS: dict[str, str] = {
     "bad_query": "That query parameter is not valid.",
     "team_required": "Name the team: add `team=<team id>`.",
     "unavailable": "Mattermost did not answer in time; try again in a moment.",
+    "store_unavailable": "warroom's database is not available right now; nothing was changed. "
+    "Try again in a moment.",
     "unexpected": "Something went wrong on warroom's side. It has been logged.",
     "pending": "Mattermost did not answer in time; what warroom recorded stands and it"
     " finishes the rest by itself. Do not send it again.",

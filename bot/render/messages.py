@@ -12,6 +12,7 @@ from bot.errors import (
     NotFound,
     Pending,
     PermissionDenied,
+    StoreUnavailable,
     WarroomError,
 )
 from bot.render.format import (
@@ -195,6 +196,11 @@ def error_text(error: WarroomError, command: str = "") -> str:
         )
     elif isinstance(error, Pending):
         text = _PENDING.get(error.what, _PENDING["other"])
+    elif isinstance(error, StoreUnavailable):
+        text = (
+            "I could not save that: my database is not available right now (an administrator "
+            "has been told in the logs). Nothing was changed; please try again in a moment."
+        )
     else:
         text = "Something went wrong. It has been logged."
     if command and isinstance(error, InputError):

@@ -30,6 +30,7 @@ from bot.domain.review import StatsRow
 from bot.domain.starts import StartRecord, StartState
 from bot.domain.status import StatusUpdate
 from bot.domain.webhooks import Delivery, DeliveryState
+from bot.errors import StoreUnavailable as StoreUnavailable  # re-exported: the ports name it
 
 
 class ChatRefused(Exception):
@@ -527,12 +528,6 @@ class Nonces(NonceSpender, Protocol):
         """Make a spent nonce usable again (what it authorised changed nothing)."""
 
     async def is_used(self, nonce: str) -> bool: ...
-
-
-class StoreUnavailable(Exception):
-    """The store cannot be used: it could not be opened (the message says why), or it stayed
-    locked by another process past its busy timeout. Raised by the store adapters in place of
-    their driver's errors."""
 
 
 class StaleIncident(Exception):

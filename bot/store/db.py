@@ -23,6 +23,28 @@ CANNOT_OPEN: tuple[type[Exception], ...] = (OSError, sqlite3.Error)
 root and the CLI catch these without naming the driver."""
 
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)  # primary result codes
+# Primary result codes that say the database cannot take a write now (locked past the busy
+# timeout, disk full, I/O error, read-only file or directory, file gone): a person's change
+# is refused with "try again" and nothing of it kept, never a traceback (sqlite.org/rescode.html).
+_UNAVAILABLE = (
+    *_BUSY,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_CANTOPEN,
+)
+
+
+def _unavailable(exc: sqlite3.OperationalError) -> StoreUnavailable | None:
+    """The :class:`StoreUnavailable` ``exc`` means, or None when it is not about the store
+    being unusable (a programming error: raised as it is)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None or code & 0xFF not in _UNAVAILABLE:
+        return None
+    reason = "database is locked" if code & 0xFF in _BUSY else "database cannot be written"
+    return StoreUnavailable(f"{reason}: {exc}")
+
+
 _T = TypeVar("_T")
 
 
@@ -168,9 +190,11 @@ class Database:
             try:
                 cur = await self.conn.execute(sql, args)
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode & 0xFF not in _BUSY:
+                mapped = _unavailable(exc)
+                if mapped is None:
                     raise
-                raise StoreUnavailable(f"database is locked: {exc}") from exc
+                log.error("store_unavailable", error=str(exc))
+                raise mapped from exc
             return cur.rowcount
 
     @asynccontextmanager
@@ -183,18 +207,27 @@ class Database:
         synchronous=NORMAL: durable across a kill of the process).
 
         Raises :class:`StoreUnavailable` when another process keeps the database locked
-        past the busy timeout (5 s), and the error of a failed expectation (:class:`Expect`);
-        either way nothing of the transaction is kept.
+        past the busy timeout (5 s) or the file cannot be written (disk full, I/O error,
+        read-only), and the error of a failed expectation (:class:`Expect`); either way
+        nothing of the transaction is kept.
         """
         async with self._write_lock:
             tx = self._open_tx = Tx(self._connection, self._sqlite)
             try:
                 yield tx
+            except StoreUnavailable as exc:  # from a read in the block that sent the queue
+                log.error("store_unavailable", error=str(exc))
+                await tx.abandon()
+                raise
             except BaseException:
                 await tx.abandon()
                 raise
             else:
-                await tx.commit()
+                try:
+                    await tx.commit()
+                except StoreUnavailable as exc:
+                    log.error("store_unavailable", error=str(exc))  # operators must act
+                    raise
             finally:
                 self._open_tx = None
 
@@ -252,9 +285,10 @@ def _send(
             try:
                 step.run(raw)
             except sqlite3.OperationalError as exc:
-                if step is _BEGIN and exc.sqlite_errorcode & 0xFF in _BUSY:
-                    raise StoreUnavailable(f"database is locked: {exc}") from exc
-                raise
+                mapped = _unavailable(exc)
+                if mapped is None:
+                    raise
+                raise mapped from exc
     except BaseException:
         if raw.in_transaction:
             raw.execute("ROLLBACK")

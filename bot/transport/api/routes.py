@@ -24,6 +24,7 @@ from bot.errors import (
     NotFound,
     Pending,
     PermissionDenied,
+    StoreUnavailable,
     WarroomError,
 )
 from bot.log import get_logger
@@ -342,6 +343,8 @@ def _of_domain(exc: WarroomError) -> ApiError:
         return ApiError(202, "pending", words.api_error("pending"))
     if isinstance(exc, ChatUnavailable):
         return ApiError(503, "unavailable", words.api_error("unavailable"))
+    if isinstance(exc, StoreUnavailable):
+        return ApiError(503, "store_unavailable", words.api_error("store_unavailable"))
     return ApiError(500, "unexpected", words.api_error("unexpected"))
 
 
