@@ -659,11 +659,16 @@ def _wire_events(
     async def kept_deleted(event: PostDeleted) -> None:
         await services.incidents.post_deleted(event.post.id)
 
+    # A card or checklist page edited by hand: the next sync puts it back.
+    async def kept_edited(event: PostEdited) -> None:
+        await services.incidents.post_edited(event.post.id, event.post.message)
+
     events.register(PostEdited, status_edited)
     events.register(PostDeleted, status_deleted)
     events.register(PostEdited, pin_edited)
     events.register(PostDeleted, pin_deleted)
     events.register(PostDeleted, kept_deleted)
+    events.register(PostEdited, kept_edited)
     # status.resync re-reads status posts; capture.resync (above) re-reads pinned posts
     resync.add(status.resync, covers=(PostEdited, PostDeleted))
 

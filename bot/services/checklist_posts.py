@@ -95,7 +95,7 @@ class ChecklistPosts:
                         continue
                     if await self._updated(incident.id, ids[index], message, keyed_props):
                         await self._rendered.sent(
-                            ids[index], incident_id=incident.id, digest=digest
+                            ids[index], incident_id=incident.id, digest=digest, message=message
                         )
                         continue
                     # Someone deleted this page: post it and the ones after it again, in order.
@@ -104,7 +104,9 @@ class ChecklistPosts:
                     continue
                 post_id, fresh = await self._post_page(incident, index, message, props)
                 if fresh:  # an earlier attempt's post shows an older render: update it next time
-                    await self._rendered.sent(post_id, incident_id=incident.id, digest=digest)
+                    await self._rendered.sent(
+                        post_id, incident_id=incident.id, digest=digest, message=message
+                    )
                 ids.append(post_id)
                 incident = await self._save_ids(incident.id, tuple(ids))
             if not create_only and len(ids) > len(pages):
@@ -126,7 +128,7 @@ class ChecklistPosts:
     ) -> bool:
         """Update a page in place; False when the post no longer exists (deleted by hand).
         A failed update leaves what the page shows unknown (sent again next time)."""
-        self._rendered.unsure(post_id)
+        self._rendered.unsure(post_id, message)
         try:
             await self._chat.update_post(post_id, message, props)
         except ChatRefused:

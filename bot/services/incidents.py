@@ -319,7 +319,9 @@ class IncidentService:
             post_id, fresh = await self._post_keyed(incident, "card", message, props, key=key)
             if fresh and post_id:
                 digest = self._card_digest(incident, names, "")
-                await self.rendered.sent(post_id, incident_id=incident.id, digest=digest)
+                await self.rendered.sent(
+                    post_id, incident_id=incident.id, digest=digest, message=message
+                )
         # Each page of the checklist without a post yet, each an effect of the outbox
         # (``checklist:<id>``, then ``checklist:<id>:<page>``; services/checklist_posts).
         await self.checklist_posts.sync(
@@ -697,13 +699,13 @@ class IncidentService:
             incident, names, self._buttons, self._clock.now_ms(), last
         )
         props = keyed(props, f"card:{incident.id}")  # a patch replaces all props
-        self.rendered.unsure(post_id)
+        self.rendered.unsure(post_id, message)
         try:
             await self._chat.update_post(post_id, message, props)
         except Exception:
             await self.rendered.forget([post_id])
             raise
-        await self.rendered.sent(post_id, incident_id=incident.id, digest=digest)
+        await self.rendered.sent(post_id, incident_id=incident.id, digest=digest, message=message)
 
     async def warm_names(self, incidents: list[Incident]) -> None:
         """Read everyone ``incidents``' cards and checklists show, :data:`NAMES_PER_CALL` users
@@ -729,3 +731,9 @@ class IncidentService:
         and, finding it gone, posts it anew (``bot/services/checklist_posts``)."""
         if await self.rendered.knows(post_id):
             await self.rendered.forget([post_id])
+
+    async def post_edited(self, post_id: str, message: str) -> None:
+        """A post was edited (``post_edited``): if it is a card or a checklist page and its
+        message is not what warroom set, someone edited it by hand, so the next sync (a
+        change, or the re-sync) puts it back (:meth:`RenderedPosts.edited`)."""
+        await self.rendered.edited(post_id, message)

@@ -134,7 +134,11 @@ class ChangeLines:
                         given_up = list(queue)
                         self._done(queue, given_up)
                         await _tell(given_up, exc)
-                        return
+                        # Lines queued while their authors were told are this worker's
+                        # still (a new one starts only for an empty channel): they get
+                        # their own tries.
+                        delays = iter(effects.RETRY_DELAYS_S)
+                        continue
                     await self._back_off(channel_id, delay)
                 else:
                     self._done(queue, batch)

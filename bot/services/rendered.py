@@ -9,7 +9,11 @@ reconnect or a restart compares locally (CPU only) and sends only what changed:
 - a name or a status update shown that changed while warroom was not listening renders
   differently, so it is sent;
 - a post deleted by hand while warroom listened (``post_deleted``) is forgotten, so the next
-  sync finds it gone and posts it again (``bot/services/checklist_posts``).
+  sync finds it gone and posts it again (``bot/services/checklist_posts``);
+- a post edited by hand while warroom listened (``post_edited`` with a message other than
+  the one warroom set, :meth:`RenderedPosts.edited`) is forgotten, so the next sync puts it
+  back. Warroom's own edits (whose events may come before the answer) and other changes of
+  the post (a pin, a reaction) leave the message as warroom set it, so they cost nothing.
 
 Button tokens count without their expiry (:class:`bot.services.ports.PostDigest`); a post last
 set :data:`RENEW_AFTER_MS` ago counts as changed, so its buttons are renewed long before they
@@ -38,6 +42,9 @@ class RenderedPosts:
         self._clock = clock
         self._known: dict[str, tuple[str, str, int]] | None = None
         self._loading = asyncio.Lock()
+        # The messages a post may show as warroom set it (this process only): the one last
+        # set, and the one of an update under way.
+        self._said: dict[str, set[str]] = {}
 
     def digest(self, message: str, props: dict[str, Any]) -> str:
         """The digest of a render (``props`` as sent: keyed)."""
@@ -67,17 +74,36 @@ class RenderedPosts:
                 return False
         return True
 
-    async def sent(self, post_id: str, *, incident_id: str, digest: str) -> None:
-        """``post_id`` now shows the render of ``digest`` (set just now)."""
+    async def sent(
+        self, post_id: str, *, incident_id: str, digest: str, message: str | None = None
+    ) -> None:
+        """``post_id`` now shows the render of ``digest`` (set just now), whose message is
+        ``message`` (None: not known, then an edit by hand goes unnoticed until the next
+        change of the post)."""
         now = self._clock.now_ms()
+        if message is None:
+            self._said.pop(post_id, None)
+        else:
+            self._said[post_id] = {message}
         (await self._all())[post_id] = (incident_id, digest, now)
         await self._records.record(post_id, incident_id=incident_id, digest=digest, sent_at=now)
 
-    def unsure(self, post_id: str) -> None:
-        """An update of ``post_id`` is under way: until it succeeds, do not trust the record
-        in memory (synchronous, so a cancelled update leaves no stale claim behind)."""
+    def unsure(self, post_id: str, message: str) -> None:
+        """An update of ``post_id`` to ``message`` is under way: until it succeeds, do not
+        trust the record in memory (synchronous, so a cancelled update leaves no stale claim
+        behind), and take its ``post_edited`` for warroom's own."""
         if self._known is not None:
             self._known.pop(post_id, None)
+        if post_id in self._said:
+            self._said[post_id].add(message)
+
+    async def edited(self, post_id: str, message: str) -> None:
+        """``post_id`` was edited (``post_edited``) and now says ``message``: if it is a kept
+        post and warroom did not set that message, someone else edited it, so what it shows
+        is no longer known (:meth:`forget`)."""
+        said = self._said.get(post_id)
+        if said is not None and message not in said:
+            await self.forget([post_id])
 
     async def forget(self, post_ids: Iterable[str]) -> None:
         """What these posts show is not known (an update failed; deleted; removed)."""
@@ -85,6 +111,7 @@ class RenderedPosts:
         known = await self._all()
         for post_id in ids:
             known.pop(post_id, None)
+            self._said.pop(post_id, None)
         await self._records.forget(ids)
 
     async def knows(self, post_id: str) -> bool:

@@ -113,7 +113,7 @@ class _Posts:
     digest of each kept one (card, checklist pages) to remember once it is made."""
 
     keys: list[tuple[str, bool]]
-    digests: dict[str, str]
+    digests: dict[str, tuple[str, str]]  # key -> (digest, message)
 
 
 class DurableStarts:
@@ -436,7 +436,8 @@ class DurableStarts:
                 )
                 announcement = (key, fresh)
         crash_point("start.posts_recorded")
-        return _Posts(posts, {d.key: digest for d, digest in kept}), announcement
+        kept_ones = {d.key: (digest, d.message) for d, digest in kept}
+        return _Posts(posts, kept_ones), announcement
 
     async def _channel_posts(
         self, incident: Incident, posts: _Posts, opened: asyncio.Event
@@ -446,8 +447,10 @@ class DurableStarts:
         ids = await self._service.outbox.deliver_in_order(posts.keys, first=opened)
         for (key, fresh), post_id in zip(posts.keys, ids, strict=True):
             if fresh and post_id and key in posts.digests:
-                digest = posts.digests[key]
-                await self._service.rendered.sent(post_id, incident_id=incident.id, digest=digest)
+                digest, message = posts.digests[key]
+                await self._service.rendered.sent(
+                    post_id, incident_id=incident.id, digest=digest, message=message
+                )
 
     @staticmethod
     async def _once(

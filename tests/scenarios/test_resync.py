@@ -155,3 +155,22 @@ async def test_the_resync_brings_incidents_up_to_date_a_few_at_a_time(
     monkeypatch.setattr(incidents, "refresh_posts", counted)
     await w.app.resync.catch_up_posts()
     assert peak == CATCH_UP_CONCURRENCY
+
+
+async def test_a_card_or_page_edited_by_hand_while_warroom_listens_is_put_back_by_the_resync(
+    w: World,
+) -> None:
+    """An admin edits warroom's card and checklist page (``post_edited`` reaches warroom):
+    what they show is no longer what warroom set, so the next re-sync sends them again,
+    and warroom's own edits do not make an unchanged incident cost a request."""
+    incident = await w.reload(await w.start_incident(w.alice, "Edited"))
+    other = await w.reload(await w.start_incident(w.alice, "Untouched"))
+    await w.command(w.alice, "check 1 1", other.channel_id)  # warroom edits its own posts
+    kept = (incident.card_post_id, incident.checklist_post_id)
+    shown = {p: w.mm.get_post(p)["message"] for p in kept}  # type: ignore[index]
+    for post_id in kept:
+        await w.mm.edit_post(w.admin, post_id, "nothing to see here")
+    await w.settle()
+    calls = post_calls(await reconnect(w))
+    assert sorted(r.path for r in calls) == sorted(f"/api/v4/posts/{p}/patch" for p in kept)
+    assert {p: w.mm.get_post(p)["message"] for p in kept} == shown  # type: ignore[index]

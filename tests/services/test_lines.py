@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 import bot.services.effects as effects_module
 from bot.domain.models import Incident
 from bot.render.keys import keys_of
-from tests.double.faults import ActThenDrop, Gate
+from tests.double.faults import ActThenDrop, Drop, Gate, Refuse
 from tests.scenarios.harness import World, world
 
 POSTS = r"^/api/v4/posts$"
@@ -111,3 +112,51 @@ async def test_a_batched_post_whose_answer_was_lost_is_found_by_every_key_it_car
     assert len(posts[1][0]) == 2  # the lost one carried two keys, both found
     pending = [e for e in await w.app.services.incidents.outbox.store.unfinished()]
     assert pending == []
+
+
+async def test_a_refused_batch_tells_each_author_once_and_the_lines_after_it_still_go_out(
+    w: World,
+) -> None:
+    """Two people toggling in one channel while Mattermost refuses the batched post (the bot
+    lost its right to post there, 403): each is told once, no line is posted twice, nothing
+    stays pending, and the lines that came after the refusal are posted."""
+    incident = await w.start_incident(w.alice, "Disk full")
+    gate = Gate()
+    w.mm.faults.inject("POST", POSTS, gate)
+    w.mm.faults.inject("POST", POSTS, Refuse(403), nth=2)
+    await toggle(w, incident, 1)
+    await gate.reached.wait()
+    for user, task in ((w.alice, 2), (w.bob, 3), (w.alice, 1)):
+        reply = await w.mm.run_command(user, incident.channel_id, f"check 1 {task}")
+        assert not reply.get("text"), reply
+    gate.opened.set()
+    await w.settle()
+    await toggle(w, incident, 2)
+    await w.settle()
+    posts = said(w, incident)
+    assert [len(keys) for keys, _ in posts] == [1, 1]  # the first, and the one after
+    # Once per change: alice made two of the refused ones, bob one.
+    assert w.told(w.alice).count("could not say so") == 2, w.told(w.alice)
+    assert w.told(w.bob).count("could not say so") == 1, w.told(w.bob)
+    assert await w.app.services.incidents.outbox.store.unfinished() == []
+
+
+async def test_a_change_made_while_the_authors_of_given_up_lines_are_told_is_still_posted(
+    w: World,
+) -> None:
+    """Mattermost fails every try of a line, so the worker gives up and tells its author;
+    a change made while that author is being told must not fall between the worker that is
+    leaving and the next one: its line is posted (not left pending until a re-sync)."""
+    incident = await w.start_incident(w.alice, "Disk full")
+    tries = 1 + len(effects_module.RETRY_DELAYS_S)
+    w.mm.faults.inject("POST", POSTS, Drop(), times=tries)
+    telling = Gate()  # alice is told by direct message, the next post
+    w.mm.faults.inject("POST", POSTS, telling, nth=tries + 1)
+    await toggle(w, incident, 1)
+    await asyncio.wait_for(telling.reached.wait(), 10)  # given up: alice is being told
+    await toggle(w, incident, 2)  # Mattermost takes posts again
+    telling.opened.set()
+    await w.settle()
+    assert "could not say so" in w.told(w.alice)
+    lines = [line for _, post_lines in said(w, incident) for line in post_lines]
+    assert any("task 2" in line for line in lines), lines
