@@ -62,8 +62,8 @@ from bot.domain.models import (
     TaskTemplate,
     TimelineEvent,
 )
+from bot.domain.signing import Signer
 from bot.interactions.buttons import Buttons, post_digest
-from bot.interactions.signing import Signer
 from bot.log import configure
 from bot.render import cards
 from bot.render import checklist as checklist_text

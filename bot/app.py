@@ -28,6 +28,7 @@ from bot.commands import webhooks as webhook_commands
 from bot.commands.router import CommandRouter
 from bot.domain.models import Incident, Playbook
 from bot.domain.run_policy import refused_of
+from bot.domain.signing import Signer
 from bot.errors import ChatUnavailable
 from bot.interactions import checklist as checklist_interactions
 from bot.interactions import incident as incident_interactions
@@ -36,7 +37,6 @@ from bot.interactions import start_flow
 from bot.interactions import status as status_interactions
 from bot.interactions.buttons import Buttons, post_digest
 from bot.interactions.router import InteractionRouter
-from bot.interactions.signing import Signer
 from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.scheduler.scheduler import ReminderScheduler
@@ -122,6 +122,7 @@ class Warroom:
     tokens: CommandTokens
     chat: ChatSide  # direct messages, @mentions, signals (issue 11)
     db: Database  # the stores' database: services reach it only through their ports
+    reminders: ReminderScheduler  # the durable reminders (services see it as a port)
 
     async def reload_playbooks(self) -> None:
         await reload_playbooks(self.services)
@@ -311,6 +312,7 @@ async def running(
             tokens=command_tokens,
             chat=chat_side,
             db=db,
+            reminders=features.reminders,
         )
         await warroom.reload_playbooks()
         chat_side.reindex(await services.playbooks.file_playbooks())  # also if the file is bad

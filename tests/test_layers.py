@@ -103,3 +103,45 @@ def test_sql_is_written_only_in_the_store() -> None:
             if SQL.match(node.value):
                 found.append(f"{relative(path)}:{node.lineno}: {node.value[:40]!r}")
     assert not found, f"SQL belongs in bot/store/: {found}"
+
+
+# What each inner layer may not import: dependencies point inward (transport → commands /
+# interactions → services → domain); the adapters (store, transport, scheduler) and the
+# composition root are imported only by what is outside them.
+OUTWARD: dict[str, tuple[str, ...]] = {
+    "domain": (
+        "bot.services",
+        "bot.commands",
+        "bot.interactions",
+        "bot.transport",
+        "bot.scheduler",
+        "bot.store",
+        "bot.render",
+        "bot.app",
+    ),
+    "services": (
+        "bot.commands",
+        "bot.interactions",
+        "bot.transport",
+        "bot.scheduler",
+        "bot.store",
+        "bot.app",
+    ),
+    "commands": ("bot.transport", "bot.scheduler", "bot.store", "bot.app"),
+    "interactions": ("bot.transport", "bot.scheduler", "bot.store", "bot.app"),
+}
+
+
+def test_dependencies_point_inward() -> None:
+    """Rule (brief: layout): the domain imports no other layer; services import neither the
+    layers that call them (commands, interactions, transport) nor an adapter (store,
+    scheduler); commands and interactions import no adapter. What a service needs from an
+    outer part is a Protocol in bot/services/ports.py (chat events are bot/services/events.py)."""
+    found: dict[str, set[str]] = {}
+    for layer, forbidden in OUTWARD.items():
+        for path in sorted((BOT / layer).rglob("*.py")):
+            names = imported(parsed(path))
+            bad = {n for n in names if any(n == f or n.startswith(f + ".") for f in forbidden)}
+            if bad:
+                found[relative(path)] = bad
+    assert not found, f"imports pointing outward: {found}"

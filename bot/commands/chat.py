@@ -35,9 +35,9 @@ from typing import Any, Literal
 
 from bot.domain.limits import COMMAND_TEXT
 from bot.domain.ratelimit import MissStreak, RateLimiter, Verdict
+from bot.domain.signing import Claims
 from bot.errors import NotFound
 from bot.interactions.router import ActionRequest, ActionResponse, InteractionRouter
-from bot.interactions.signing import Claims
 from bot.log import get_logger
 from bot.render import conversation as texts
 from bot.render.limits import too_long

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from bot.clock import Clock
-from bot.interactions.signing import Signer, without_expiry
+from bot.domain.signing import Signer, without_expiry
 
 # Buttons on persistent posts (card, checklist) live as long as an incident may.
 PERSISTENT_TTL_MS = 365 * 24 * 3600 * 1000
@@ -20,7 +20,7 @@ def post_digest(message: str, props: dict[str, Any]) -> str:
     """A digest (64 hex characters) of a post's content as a reader sees and uses it.
 
     Every button's signed context counts without its expiry and MAC
-    (:func:`bot.interactions.signing.without_expiry`): a post rendered again later from the
+    (:func:`bot.domain.signing.without_expiry`): a post rendered again later from the
     same state has the same digest, though its tokens expire later. Implements
     :class:`bot.services.ports.PostDigest`.
     """

@@ -13,6 +13,7 @@ from bot.domain import checklist
 from bot.domain.ids import is_mm_id
 from bot.domain.models import Incident, new_task_id
 from bot.domain.run_policy import RunMode
+from bot.domain.signing import Claims
 from bot.domain.stages import task_problems
 from bot.errors import InputError, InvalidTransition, NotFound
 from bot.interactions.router import (
@@ -23,7 +24,6 @@ from bot.interactions.router import (
     InteractionRouter,
     one_shot,
 )
-from bot.interactions.signing import Claims
 from bot.render import checklist as text
 from bot.render import messages
 from bot.services.checklist import ChecklistService

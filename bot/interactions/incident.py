@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.domain.limits import INCIDENT_DESCRIPTION, INCIDENT_NAME
 from bot.domain.models import Incident
 from bot.domain.naming import display_name
+from bot.domain.signing import Claims
 from bot.errors import InvalidTransition, NotFound
 from bot.interactions.router import (
     ActionRequest,
@@ -14,7 +15,6 @@ from bot.interactions.router import (
     InteractionRouter,
     one_shot,
 )
-from bot.interactions.signing import Claims
 from bot.log import get_logger
 from bot.render import dialogs, messages
 from bot.services.container import Services

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.domain import limits
 from bot.domain.models import StageTemplate
+from bot.domain.signing import Claims
 from bot.errors import ChatUnavailable, InputError
 from bot.interactions.router import (
     DialogResponse,
@@ -13,7 +14,6 @@ from bot.interactions.router import (
     InteractionRouter,
     one_shot,
 )
-from bot.interactions.signing import Claims
 from bot.log import get_logger
 from bot.render import messages
 from bot.render import playbooks as render

@@ -11,8 +11,8 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.oneshot import OneShot
+from bot.domain.signing import BadSignature, Claims
 from bot.errors import InputError, WarroomError
-from bot.interactions.signing import BadSignature, Claims
 from bot.log import get_logger
 from bot.render import messages
 from bot.services.container import Services

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from bot.domain.signing import Claims
 from bot.errors import InputError, NotFound
 from bot.interactions.router import ActionRequest, ActionResponse, InteractionRouter
-from bot.interactions.signing import Claims
 from bot.log import get_logger
 from bot.render import cards, dialogs, messages
 from bot.services.container import Services
+from bot.services.events import ReactionAdded
 from bot.services.ports import ChatRefused
-from bot.transport.events import ReactionAdded
 
 log = get_logger(__name__)
 

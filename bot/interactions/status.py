@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.models import Incident
+from bot.domain.signing import Claims
 from bot.errors import InvalidTransition, NotFound
 from bot.interactions.router import (
     ActionRequest,
@@ -12,7 +13,6 @@ from bot.interactions.router import (
     InteractionRouter,
     one_shot,
 )
-from bot.interactions.signing import Claims
 from bot.render import status as render
 from bot.services.container import Services
 

@@ -20,6 +20,7 @@ class ButtonMaker(Protocol):
         style: str = "default",
         params: dict[str, Any] | None = None,
         user_id: str = "",
+        ttl_ms: int | None = None,
     ) -> dict[str, Any]: ...
 
     def user_select(

@@ -36,14 +36,20 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Protocol
 
 from bot.clock import Clock
 from bot.domain.reminders import Reminder, ReminderState
 from bot.errors import ChatUnavailable
 from bot.log import get_logger
-from bot.scheduler.locks import KeyedLocks
-from bot.services.ports import ReminderRows, Timer, UnitOfWork, sleep_until_or_woken
+from bot.services.locks import KeyedLocks
+from bot.services.ports import (
+    GiveUp,
+    ReminderPoster,
+    ReminderRows,
+    Timer,
+    UnitOfWork,
+    sleep_until_or_woken,
+)
 
 log = get_logger(__name__)
 
@@ -58,29 +64,6 @@ RETRY_MS = 30_000
 RETRY_CAP_MS = 10 * 60_000
 RETRY_AFTER_CAP_MS = 15 * 60_000
 MAX_ATTEMPTS = 6  # unexpected errors (bugs) only: then the reminder is closed and logged
-
-
-class GiveUp(Exception):
-    """The reminder can never be posted (its channel is gone, the bot was removed…): the
-    poster told someone who can act; the reminder is closed. A transient failure is
-    :class:`bot.errors.ChatUnavailable` instead: the reminder is tried again later."""
-
-
-class ReminderPoster(Protocol):
-    """What a fired reminder does in chat; the scheduler decides when and how often."""
-
-    async def post(self, reminder: Reminder) -> str | None:
-        """Post the reminder; its post id, or None when there is nothing to remind of."""
-
-    async def find(self, reminder: Reminder) -> str | None:
-        """The post an earlier, interrupted attempt made for this reminder, if any."""
-
-    async def remove(self, reminder: Reminder) -> None:
-        """Delete the reminder's post (already gone is fine)."""
-
-    async def failed(self, reminder: Reminder) -> None:
-        """The reminder failed MAX_ATTEMPTS times unexpectedly and is closed: tell a person.
-        (A refusal is said by :meth:`post` before it raises :class:`GiveUp`.)"""
 
 
 class ReminderScheduler:

@@ -10,9 +10,9 @@ from bot.domain import checklist
 from bot.domain.models import EventKind, Incident, Task, TimelineEvent
 from bot.domain.oneshot import OneShot
 from bot.domain.run_policy import RunDecision, RunMode, decide
+from bot.domain.signing import Signer
 from bot.domain.transitions import Transition
 from bot.errors import ChatUnavailable, InputError, InvalidTransition, WarroomError
-from bot.interactions.signing import Signer
 from bot.log import get_logger
 from bot.render import checklist as text
 from bot.services.container import Services

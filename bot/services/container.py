@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.interactions.buttons import Buttons
-from bot.interactions.signing import Signer
+from bot.domain.signing import Signer
+from bot.render.views import ButtonMaker
 from bot.services.directory import Directory
 from bot.services.incidents import IncidentService
 from bot.services.memberships import Memberships
@@ -35,7 +35,7 @@ class Services:
     chat: ChatClient
     clock: Clock
     signer: Signer
-    buttons: Buttons
+    buttons: ButtonMaker  # bot/interactions/buttons.py, built by the app
     directory: Directory
     notifier: Notifier
     incidents: IncidentService

@@ -32,7 +32,7 @@ from bot.crashpoints import crash_point
 from bot.domain.outbox import Effect, EffectState
 from bot.log import get_logger
 from bot.render.keys import keyed, keys_of
-from bot.scheduler.locks import KeyedLocks
+from bot.services.locks import KeyedLocks
 from bot.services.ports import ChatClient, ChatRefused, EffectRows, Post, Tx, UnitOfWork
 from bot.tasks import Report, Spawn
 

@@ -26,10 +26,10 @@ from bot.domain.models import EventKind, Incident
 from bot.log import get_logger
 from bot.render import messages
 from bot.services.directory import Directory
+from bot.services.events import ChannelDeleted, ChannelRestored, ChannelUpdated, UserUpdated
 from bot.services.incidents import IncidentService
 from bot.services.notify import Notifier
 from bot.services.ports import Channel, ChatClient, ChatRefused
-from bot.transport.events import ChannelDeleted, ChannelRestored, ChannelUpdated, UserUpdated
 
 log = get_logger(__name__)
 

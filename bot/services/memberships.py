@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.domain.models import Incident, IncidentStatus
 from bot.domain.review import StatsRow
 from bot.log import get_logger
+from bot.services.events import UserAdded, UserRemoved
 from bot.services.ports import (
     ChatClient,
     ChatRefused,
@@ -33,7 +34,6 @@ from bot.services.ports import (
     SortKey,
 )
 from bot.tasks import Spawn, Turn, no_wait
-from bot.transport.events import UserAdded, UserRemoved
 
 log = get_logger(__name__)
 

@@ -737,3 +737,43 @@ class ChatMemory(Protocol):
 
 class ConversationRecords(ChatMemory, SignalOffers, Protocol):
     """Everything the conversational side records (``bot/store/conversation.py``)."""
+
+
+class GiveUp(Exception):
+    """The reminder can never be posted (its channel is gone, the bot was removed…): the
+    poster told someone who can act; the reminder is closed. A transient failure is
+    :class:`bot.errors.ChatUnavailable` instead: the reminder is tried again later."""
+
+
+class ReminderPoster(Protocol):
+    """What a fired reminder does in chat; the scheduler decides when and how often."""
+
+    async def post(self, reminder: Reminder) -> str | None:
+        """Post the reminder; its post id, or None when there is nothing to remind of."""
+
+    async def find(self, reminder: Reminder) -> str | None:
+        """The post an earlier, interrupted attempt made for this reminder, if any."""
+
+    async def remove(self, reminder: Reminder) -> None:
+        """Delete the reminder's post (already gone is fine)."""
+
+    async def failed(self, reminder: Reminder) -> None:
+        """The reminder failed MAX_ATTEMPTS times unexpectedly and is closed: tell a person.
+        (A refusal is said by :meth:`post` before it raises :class:`GiveUp`.)"""
+
+
+class ReminderSchedule(Protocol):
+    """The durable reminders as the status service drives them (``bot/scheduler``'s
+    ``ReminderScheduler``); times in epoch ms."""
+
+    store: ReminderRows
+
+    async def replace(self, *, incident_id: str, channel_id: str, due_at: int | None) -> None:
+        """Close the incident's open reminder (and its post); schedule ``due_at`` if given."""
+
+    async def cancel(self, incident_id: str) -> None:
+        """Close the incident's open reminder (and its post)."""
+
+    async def dismiss(self, reminder_id: int) -> bool:
+        """Remove a posted reminder (its post); False if it was no longer posted."""
+        ...

@@ -43,9 +43,9 @@ from bot.domain.starts import StartRecord, StartState
 from bot.errors import InputError, NotFound, Pending, PermissionDenied
 from bot.log import get_logger
 from bot.render import messages
-from bot.scheduler.locks import KeyedLocks
 from bot.services.directory import Directory
 from bot.services.effects import Draft
+from bot.services.locks import KeyedLocks
 from bot.services.memberships import Memberships
 from bot.services.notify import Notifier
 from bot.services.ports import (

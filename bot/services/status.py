@@ -17,7 +17,6 @@ from bot.log import get_logger
 from bot.render import status as render
 from bot.render.keys import key_of, keyed
 from bot.render.views import ButtonMaker
-from bot.scheduler.scheduler import GiveUp, ReminderScheduler
 from bot.services.directory import Directory
 from bot.services.effects import Outbox, PostFinder
 from bot.services.incidents import IncidentService
@@ -25,9 +24,11 @@ from bot.services.notify import Notifier
 from bot.services.ports import (
     ChatClient,
     ChatRefused,
+    GiveUp,
     IncidentRows,
     Nonces,
     Post,
+    ReminderSchedule,
     StatusRows,
     UnitOfWork,
 )
@@ -46,7 +47,7 @@ def reminder_key(reminder: Reminder) -> str:
 
 
 class ReminderPosts:
-    """The chat side of a reminder (:class:`bot.scheduler.scheduler.ReminderPoster`)."""
+    """The chat side of a reminder (:class:`bot.services.ports.ReminderPoster`)."""
 
     def __init__(
         self,
@@ -153,7 +154,7 @@ class StatusService:
         directory: Directory,
         notifier: Notifier,
         clock: Clock,
-        scheduler: ReminderScheduler,
+        scheduler: ReminderSchedule,
         tasks: Spawn,
         outbox: Outbox,
         nonces: Nonces,

@@ -24,11 +24,11 @@ from bot.domain.models import EventKind, Incident, TimelineEvent
 from bot.log import get_logger
 from bot.render import messages
 from bot.services.directory import Directory
+from bot.services.events import ReactionAdded, ReactionRemoved, UserAdded, UserRemoved
 from bot.services.memberships import Memberships
 from bot.services.notify import Notifier
 from bot.services.ports import ChatClient, ChatRefused, IncidentReads, Post, ReviewRecords
 from bot.tasks import Turn, no_wait
-from bot.transport.events import ReactionAdded, ReactionRemoved, UserAdded, UserRemoved
 
 log = get_logger(__name__)
 

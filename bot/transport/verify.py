@@ -4,7 +4,7 @@ Mattermost signs nothing in a slash-command call; the command's token (in the fo
 ``Authorization: Token …``) is the only proof it comes from Mattermost, and a token is
 registered on one team (``app/command.go``: ``p.Set("team_id", cmd.TeamId)``). Buttons and
 dialogs are verified by the HMAC of warroom's own context and state
-(:mod:`bot.interactions.signing`).
+(:mod:`bot.domain.signing`).
 """
 
 from __future__ import annotations

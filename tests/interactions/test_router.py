@@ -4,13 +4,13 @@ from types import SimpleNamespace
 
 from structlog.testing import capture_logs
 
+from bot.domain.signing import Claims, Signer
 from bot.interactions.router import (
     ActionResponse,
     DialogResponse,
     DialogSubmission,
     InteractionRouter,
 )
-from bot.interactions.signing import Claims, Signer
 
 
 def test_rule_every_action_answer_skips_slack_parsing() -> None:

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.models import Incident
+from bot.domain.signing import Signer
 from bot.interactions.buttons import Buttons
-from bot.interactions.signing import Signer
 from bot.render import cards
 from bot.render.dialogs import DESCRIPTION_MAX, NAME_MAX
 from bot.render.keys import keyed

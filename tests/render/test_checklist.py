@@ -22,6 +22,7 @@ class FakeButtons:
         style: str = "default",
         params: dict[str, Any] | None = None,
         user_id: str = "",
+        ttl_ms: int | None = None,
     ) -> dict[str, Any]:
         return {"id": action_id, "name": label, "action": action, "params": params or {}}
 

@@ -21,8 +21,8 @@ from bot.clock import Clock
 from bot.domain import transitions
 from bot.domain.limits import STAGE_TITLE, TASK_COMMAND, TASK_DESCRIPTION, TASK_TITLE
 from bot.domain.models import Incident, Playbook, Stage, TaskState
+from bot.domain.signing import Signer
 from bot.interactions.buttons import Buttons
-from bot.interactions.signing import Signer
 from bot.render import checklist, post_size
 from bot.render.keys import keyed
 from bot.render.views import Names

@@ -95,7 +95,7 @@ async def reminder_post(w: World) -> str:
     await bot_leaves(w, incident.channel_id)
     assert w.clock is not None
     w.clock.advance(minutes=16)
-    await w.app.services.status.scheduler.caught_up()
+    await w.app.reminders.caught_up()
     await w.settle()
     return "\n".join(w.dms(w.alice))  # the commander, by direct message
 

@@ -68,7 +68,7 @@ async def test_forged_and_tampered_button_contexts_are_refused(w: World) -> None
         assert status == 200 and "expired" in str(body["ephemeral_text"])
     assert (await w.reload(incident)).is_ongoing
     # a token minted with another key
-    from bot.interactions.signing import Signer
+    from bot.domain.signing import Signer
 
     forged = Signer(b"x" * 32).sign("restart", expires_at=2**62, incident_id=incident.id)
     _, body = await post(

@@ -56,7 +56,7 @@ async def tick(w: World, **delta: float) -> None:
     """Move the fake clock and let warroom handle whatever fell due."""
     assert w.clock is not None
     w.clock.advance(**delta)
-    await w.app.services.status.scheduler.caught_up()
+    await w.app.reminders.caught_up()
     await w.settle()
 
 

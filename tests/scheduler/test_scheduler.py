@@ -18,9 +18,9 @@ from bot.scheduler.scheduler import (
     RETRY_CAP_MS,
     RETRY_MIN_MS,
     RETRY_MS,
-    GiveUp,
     ReminderScheduler,
 )
+from bot.services.ports import GiveUp
 from bot.store.db import Database
 from bot.store.incidents import IncidentStore
 from bot.store.reminders import Reminder, ReminderState, ReminderStore

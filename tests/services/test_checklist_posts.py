@@ -8,9 +8,9 @@ from typing import Any, cast
 import pytest
 
 from bot.domain.models import Incident, Stage, Task
+from bot.domain.signing import Signer
 from bot.errors import ChatUnavailable
 from bot.interactions.buttons import Buttons, post_digest
-from bot.interactions.signing import Signer
 from bot.render.keys import key_of, keyed
 from bot.render.views import Names
 from bot.services.checklist_posts import ChecklistPosts, checklist_key

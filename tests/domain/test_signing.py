@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from bot.domain.signing import BadSignature, Signer, _b64, without_expiry
 from bot.interactions.buttons import post_digest
-from bot.interactions.signing import BadSignature, Signer, _b64, without_expiry
 
 KEY = b"k" * 32
 
