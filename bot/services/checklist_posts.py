@@ -128,7 +128,7 @@ class ChecklistPosts:
     ) -> bool:
         """Update a page in place; False when the post no longer exists (deleted by hand).
         A failed update leaves what the page shows unknown (sent again next time)."""
-        self._rendered.unsure(post_id, message)
+        await self._rendered.unsure(post_id, message)
         try:
             await self._chat.update_post(post_id, message, props)
         except ChatRefused:

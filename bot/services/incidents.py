@@ -699,7 +699,7 @@ class IncidentService:
             incident, names, self._buttons, self._clock.now_ms(), last
         )
         props = keyed(props, f"card:{incident.id}")  # a patch replaces all props
-        self.rendered.unsure(post_id, message)
+        await self.rendered.unsure(post_id, message)
         try:
             await self._chat.update_post(post_id, message, props)
         except Exception:

@@ -88,14 +88,17 @@ class RenderedPosts:
         (await self._all())[post_id] = (incident_id, digest, now)
         await self._records.record(post_id, incident_id=incident_id, digest=digest, sent_at=now)
 
-    def unsure(self, post_id: str, message: str) -> None:
-        """An update of ``post_id`` to ``message`` is under way: until it succeeds, do not
-        trust the record in memory (synchronous, so a cancelled update leaves no stale claim
-        behind), and take its ``post_edited`` for warroom's own."""
-        if self._known is not None:
-            self._known.pop(post_id, None)
+    async def unsure(self, post_id: str, message: str) -> None:
+        """An update of ``post_id`` to ``message`` is about to be sent: until it succeeds the
+        record claims nothing, in memory (at once, before any await, so a cancelled update
+        leaves no stale claim behind) and in the store (so a kill while the update is in
+        flight, which Mattermost may still make, cannot leave a record of the older render
+        that the next re-sync would trust); its ``post_edited`` is taken for warroom's own."""
+        had = self._known is not None and self._known.pop(post_id, None) is not None
         if post_id in self._said:
             self._said[post_id].add(message)
+        if had:
+            await self._records.forget([post_id])
 
     async def edited(self, post_id: str, message: str) -> None:
         """``post_id`` was edited (``post_edited``) and now says ``message``: if it is a kept

@@ -193,3 +193,20 @@ async def test_what_was_sent_is_remembered_across_a_restart_and_renewed_before_e
     clock.now += RENEW_AFTER_MS
     await restarted.sync(store.incident.id, Names())
     assert chat.calls == [("update", p) for p in ids]
+
+
+async def test_while_an_update_is_in_flight_the_durable_record_claims_nothing() -> None:
+    """Rule (exactly what a post shows, across a kill): before an update of a kept post is
+    sent, its durable record is dropped, so a kill while Mattermost may still make the update
+    cannot leave a record of the older render that the next re-sync would trust."""
+    records, clock = Records(), FixedClock()
+    rendered = RenderedPosts(records=records, digest=post_digest, clock=clock)
+    await rendered.sent("p" * 26, incident_id="i" * 26, digest="old", message="old text")
+    assert await rendered.shows("p" * 26, "old")
+    await rendered.unsure("p" * 26, "new text")  # the update is now on its way
+    restarted = RenderedPosts(records=records, digest=post_digest, clock=clock)
+    assert not await restarted.shows("p" * 26, "old")  # after a kill: not trusted, sent again
+    await rendered.sent("p" * 26, incident_id="i" * 26, digest="new", message="new text")
+    assert await RenderedPosts(records=records, digest=post_digest, clock=clock).shows(
+        "p" * 26, "new"
+    )
