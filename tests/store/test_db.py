@@ -7,7 +7,6 @@ import contextlib
 import inspect
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -107,14 +106,6 @@ async def test_a_lone_write_is_never_part_of_a_transaction_in_progress(tmp_path:
 
 class Refused(Exception):
     """An error an expectation raises in the tests below."""
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "w.db")
-    await database.open()
-    yield database
-    await database.close()
 
 
 async def nonces(db: Database) -> list[tuple[str, int]]:

@@ -1,10 +1,5 @@
 """The followed membership store: known only when listed since the stream began."""
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from bot.domain.models import IncidentStatus
 from bot.store.db import Database
 from bot.store.incidents import IncidentStore
@@ -12,14 +7,6 @@ from bot.store.memberships import MembershipStore, ongoing_stats_query
 from tests.store.test_store import incident
 
 ALICE, BOB = "a" * 26, "b" * 26
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "w.db")
-    await database.open()
-    yield database
-    await database.close()
 
 
 async def test_a_channel_is_known_only_when_listed_since_the_stream_began(db: Database) -> None:

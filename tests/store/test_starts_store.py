@@ -1,18 +1,7 @@
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from bot.store.db import Database
 from bot.store.starts import NameTaken, StartState, StartStore
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "w.db")
-    await database.open()
-    yield database
-    await database.close()
 
 
 async def test_a_channel_name_is_reserved_by_one_start_in_progress_at_a_time(

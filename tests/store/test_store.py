@@ -1,4 +1,3 @@
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,6 @@ from bot.store.nonces import NonceStore, OneShot
 from bot.store.playbooks import PlaybookStore
 
 PB = Playbook(id="pb1", title="Outage", team_id="t" * 26)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "w.db")
-    await database.open()
-    yield database
-    await database.close()
 
 
 def incident(n: int = 0):  # type: ignore[no-untyped-def]
