@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from bot.render.format import channel_link, code, name
 from bot.render.messages import help_text
+from bot.render.views import ButtonMaker
 
 # Shown as examples of what works; the chat and the slash command share one language.
 EXAMPLES = ("help", "list", "info", "start <name>", "stats 30", "playbook list")
@@ -92,25 +93,8 @@ def signal_offer(playbook_title: str, keyword: str) -> str:
     )
 
 
-class ExpiringButtons(Protocol):
-    """A button maker whose buttons may expire early (``bot.interactions.buttons.Buttons``)."""
-
-    def button(
-        self,
-        *,
-        action_id: str,
-        label: str,
-        action: str,
-        incident_id: str,
-        style: str = "default",
-        params: dict[str, Any] | None = None,
-        user_id: str = "",
-        ttl_ms: int | None = None,
-    ) -> dict[str, Any]: ...
-
-
 def dialog_button(
-    buttons: ExpiringButtons,
+    buttons: ButtonMaker,
     *,
     title: str,
     action: str,

@@ -8,7 +8,8 @@ from typing import Any, Protocol
 
 
 class ButtonMaker(Protocol):
-    """Builds a Mattermost action whose context is a signed token (see interactions/buttons)."""
+    """Builds a Mattermost action whose context is a signed token, valid ``ttl_ms`` (default:
+    a year; see bot/interactions/buttons.py)."""
 
     def button(
         self,
