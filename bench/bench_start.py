@@ -1,6 +1,6 @@
 """How long `/incident start` takes, end to end, against the Mattermost test double.
 
-Run from the repository root:  .venv/bin/python -m bench.bench_start [count]
+Run from the repository root:  .venv/bin/python -m bench.bench_start [--starts 50]
 
 Reports, per start: the time until the dialog closes (what the user waits for), the time
 until the channel is fully set up (card pinned, checklist posted, reporter told), and the
@@ -11,10 +11,10 @@ than the calls it must make, and the independent ones run concurrently.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,8 +25,8 @@ from tests.scenarios.harness import world
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mattermost"
 
 
-async def main(count: int) -> None:
-    configure("warning", "console")
+async def measure(count: int) -> None:
+    """Start ``count`` incidents one after another and print the figures."""
     closed: list[float] = []
     ready: list[float] = []
     calls: list[int] = []
@@ -66,5 +66,13 @@ async def main(count: int) -> None:
     print(f"real 5.36 server's own cost for the unavoidable sequential calls: ~{floor:.0f} ms")
 
 
+def main(argv: list[str] | None = None) -> None:
+    """Parse ``argv`` (default: the command line) and run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--starts", type=int, default=50, help="incidents started")
+    asyncio.run(measure(parser.parse_args(argv).starts))
+
+
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 50))
+    configure("warning", "console")  # here, not in main(): tests keep their own logging
+    main()
